@@ -1,0 +1,69 @@
+# Training deep networks well: a graded notebook course.
+# The flow: solutions/ (masters) -> notebooks/ (release) -> submissions -> grades.
+# `make help` lists the targets.
+
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+PY := $(VENV)/bin/python
+SUBMISSIONS ?= build/sample_class
+OUT ?= build/grades
+
+.DEFAULT_GOAL := help
+.PHONY: help venv demo release sample-class grade figures lab bundle selfcheck test bench lock clean distclean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml requirements.lock
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11) and "Python 3.11 is required (set PYTHON=...)")'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements.lock -e . 2>&1 | grep -v "is ignored" || true
+	$(PY) -m pip show nbgrader >/dev/null
+	@# rfc3987-syntax costs ~3 s on every nbformat import and nothing here needs it
+	$(PY) -m pip uninstall --quiet -y rfc3987-syntax
+	touch $@
+
+venv: $(VENV)/.installed ## create .venv with the pinned dependencies (done on demand by every target)
+
+demo: $(VENV)/.installed release sample-class ## set up, release the notebooks, grade the sample class, print the grade table
+	$(PY) -m autograder grade $(SUBMISSIONS) --out $(OUT)
+
+release: $(VENV)/.installed ## solutions/ -> notebooks/ (nbgrader generate_assignment) and the gradebook
+	$(PY) -m autograder release
+
+sample-class: $(VENV)/.installed ## build the sample class (correct, mistaken, broken submissions) in build/sample_class
+	$(PY) -m tests.sample_class $(SUBMISSIONS)
+
+grade: $(VENV)/.installed ## grade a class: make grade SUBMISSIONS=dir/<student>/<lesson>/lesson.ipynb [OUT=build/grades]
+	$(PY) -m autograder grade $(SUBMISSIONS) --out $(OUT)
+
+figures: $(VENV)/.installed ## redraw every figure the lessons show into figures/
+	$(PY) -m lessonkit.figures
+
+lab: $(VENV)/.installed ## JupyterLab on the student notebooks (nbgrader's Validate button included)
+	$(VENV)/bin/jupyter lab --no-browser --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+selfcheck: $(VENV)/.installed ## check a notebook before submitting: make selfcheck NB=notebooks/02_batch_norm/lesson.ipynb
+	$(PY) -m autograder selfcheck $(NB)
+
+bundle: $(VENV)/.installed ## what students receive (lessons, figures, shared code, visible checks) in build/student-bundle
+	$(PY) -m autograder bundle
+
+test: $(VENV)/.installed ## everything CI proves
+	$(PY) -m pytest -q
+
+bench: $(VENV)/.installed ## time the master notebooks and grading (ours vs plain nbgrader autograde)
+	$(PY) -m tests.bench
+
+lock: ## re-resolve requirements.lock from pyproject.toml in a fresh environment
+	rm -rf build/lockenv && $(PYTHON) -m venv build/lockenv
+	build/lockenv/bin/pip install --quiet -e . && build/lockenv/bin/pip uninstall --quiet -y rfc3987-syntax
+	build/lockenv/bin/pip freeze --exclude-editable | grep -v '^-e' > requirements.lock
+
+clean: ## remove build/ (grades, sample class, gradebook, bundle)
+	rm -rf build
+
+distclean: clean ## also remove .venv
+	rm -rf $(VENV)

@@ -1,0 +1,253 @@
+"""Lesson 02, batch normalization: the graded items and their properties.
+
+Conventions checked (see the lesson): examples are columns, Z is (n, m); gamma, beta and
+the running statistics are (n, 1); training mode uses the biased (1/m) batch variance;
+running averages keep `momentum` of the old value and store the unbiased batch variance.
+Tolerances: relative 1e-6, absolute 1e-8 (1e-5 against numerical gradients).
+"""
+import numpy as np
+
+from autograder.checks import Failure, Item, expect_array, expect_close, expect_tuple
+
+EPS = 1e-5
+
+
+def case(seed, n, m, loc=0.0, scale=1.0, gamma=None, beta=None):
+    """A random batch: Z (n, m) and random gamma, beta (n, 1) unless given."""
+    rng = np.random.default_rng(seed)
+    Z = loc + scale * rng.standard_normal((n, m))
+    g = rng.uniform(0.5, 2.0, (n, 1)) if gamma is None else np.full((n, 1), float(gamma))
+    b = rng.normal(0.0, 1.0, (n, 1)) if beta is None else np.full((n, 1), float(beta))
+    return {"Z": Z, "gamma": g, "beta": b}
+
+
+def batch_stats(Z):
+    return Z.mean(axis=1, keepdims=True), Z.var(axis=1, keepdims=True)
+
+
+def first(out):
+    """The first element of a returned tuple (Z_tilde of `(Z_tilde, cache)`)."""
+    return out[0] if type(out) is tuple and len(out) == 2 else out
+
+
+# ---- batchnorm_forward ---------------------------------------------------------------
+
+def run_forward(batchnorm_forward, Z, gamma, beta):
+    return batchnorm_forward(Z, gamma, beta)
+
+
+def forward_contract(inputs, result):
+    Z_tilde, _cache = expect_tuple(result, "batchnorm_forward", 2)
+    expect_array(Z_tilde, "Z_tilde", inputs["Z"].shape)
+
+
+def forward_values(inputs, Z_tilde):
+    Z, gamma, beta = inputs["Z"], inputs["gamma"], inputs["beta"]
+    expect_array(Z_tilde, "Z_tilde", Z.shape)
+    mu, var = batch_stats(Z)
+    expect_close(Z_tilde.mean(axis=1, keepdims=True), beta,
+                 "the mean of each feature (row) of Z_tilde should equal beta")
+    expect_close(Z_tilde.std(axis=1, keepdims=True), np.abs(gamma) * np.sqrt(var / (var + EPS)),
+                 "the standard deviation of each feature of Z_tilde should equal "
+                 "|gamma| * sqrt(var / (var + eps)), var being the biased (1/m) batch variance")
+    expect_close(Z_tilde, gamma * (Z - mu) / np.sqrt(var + EPS) + beta,
+                 "Z_tilde should be gamma * (Z - mean) / sqrt(var + eps) + beta")
+
+
+def forward_mistakes():
+    def normalized(Z, divide):
+        return (Z - Z.mean(axis=1, keepdims=True)) / divide
+    return [
+        ("divide by variance", "dividing by the variance instead of the standard deviation sqrt(var + eps)",
+         lambda Z, gamma, beta: gamma * normalized(Z, Z.var(axis=1, keepdims=True) + EPS) + beta),
+        ("unbiased variance", "using the unbiased 1/(m-1) variance; training mode uses the biased 1/m batch variance",
+         lambda Z, gamma, beta: gamma * normalized(Z, np.sqrt(Z.var(axis=1, ddof=1, keepdims=True) + EPS)) + beta),
+        ("wrong axis", "statistics over the wrong axis: average over the examples (axis=1), one mean per feature",
+         lambda Z, gamma, beta: gamma * (Z - Z.mean(axis=0)) / np.sqrt(Z.var(axis=0) + EPS) + beta),
+        ("gamma and beta swapped", "gamma and beta swapped: gamma scales, beta shifts",
+         lambda Z, gamma, beta: beta * normalized(Z, np.sqrt(Z.var(axis=1, keepdims=True) + EPS)) + gamma),
+        ("no eps", "eps left out of the square root (a constant feature then divides by zero)",
+         lambda Z, gamma, beta: gamma * normalized(Z, np.sqrt(Z.var(axis=1, keepdims=True))) + beta),
+    ]
+
+
+def forward_cases():
+    return [("Z of shape (3, 5), gamma = 1, beta = 0", case(1, 3, 5, gamma=1.0, beta=0.0)),
+            ("Z of shape (4, 7) with mean 10 and std 3, random gamma and beta", case(2, 4, 7, loc=10.0, scale=3.0))]
+
+
+Item("bn_forward_contract", ["batchnorm_forward"], run_forward, forward_contract, forward_cases, compare=False)
+Item("bn_forward_normalizes", ["batchnorm_forward"],
+     lambda batchnorm_forward, **inputs: first(batchnorm_forward(**inputs)),
+     forward_values, forward_cases, forward_mistakes())
+
+
+# ---- batchnorm_backward --------------------------------------------------------------
+
+def run_backward(batchnorm_forward, batchnorm_backward, Z, gamma, beta, dZ_tilde):
+    _, cache = batchnorm_forward(Z, gamma, beta)
+    return batchnorm_backward(dZ_tilde, cache)
+
+
+def numerical_gradients(batchnorm_forward, Z, gamma, beta, dZ_tilde, h=1e-5):
+    """Centered differences of L = sum(dZ_tilde * Z_tilde) through the given forward pass."""
+    def loss(Z_, g_, b_):
+        return float(np.sum(dZ_tilde * first(batchnorm_forward(Z_, g_, b_))))
+    args = [Z, gamma, beta]
+    grads = []
+    for k, x in enumerate(args):
+        grad = np.zeros_like(x)
+        for idx in np.ndindex(x.shape):
+            plus, minus = [a.copy() for a in args], [a.copy() for a in args]
+            plus[k][idx] += h
+            minus[k][idx] -= h
+            grad[idx] = (loss(*plus) - loss(*minus)) / (2 * h)
+        grads.append(grad)
+    return tuple(grads)
+
+
+def backward_contract(inputs, result):
+    n, m = inputs["Z"].shape
+    dZ, dgamma, dbeta = expect_tuple(result, "batchnorm_backward", 3)
+    expect_array(dZ, "dZ", (n, m))
+    expect_array(dgamma, "dgamma", (n, 1))
+    expect_array(dbeta, "dbeta", (n, 1))
+
+
+def backward_values(inputs, result):
+    backward_contract(inputs, result["grads"])
+    dZ, dgamma, dbeta = result["grads"]
+    Z, dZ_tilde = inputs["Z"], inputs["dZ_tilde"]
+    mu, var = batch_stats(Z)
+    expect_close(dbeta, dZ_tilde.sum(axis=1, keepdims=True),
+                 "dbeta should be the sum of dZ_tilde over the examples")
+    expect_close(dgamma, (dZ_tilde * (Z - mu) / np.sqrt(var + EPS)).sum(axis=1, keepdims=True),
+                 "dgamma should be the sum over the examples of dZ_tilde * Z_norm")
+    expect_close(dZ.sum(axis=1, keepdims=True), np.zeros_like(dbeta),
+                 "each feature of dZ should sum to zero over the batch (the mean was subtracted)", atol=1e-7)
+    num_dZ = expect_array(result["numerical"][0], "numerical gradient", Z.shape)
+    expect_close(dZ, num_dZ, "dZ disagrees with a centered-difference gradient of your batchnorm_forward",
+                 rtol=1e-5, atol=1e-6)
+
+
+def run_backward_with_gradcheck(batchnorm_forward, batchnorm_backward, Z, gamma, beta, dZ_tilde):
+    return {"grads": run_backward(batchnorm_forward, batchnorm_backward, Z, gamma, beta, dZ_tilde),
+            "numerical": numerical_gradients(batchnorm_forward, Z, gamma, beta, dZ_tilde)}
+
+
+def backward_mistakes():
+    def parts(Z, gamma, dZ_tilde):
+        mu, var = batch_stats(Z)
+        return (Z - mu) / np.sqrt(var + EPS), 1 / np.sqrt(var + EPS)
+    def ignores_batch_stats(Z, gamma, beta, dZ_tilde):
+        Zn, inv = parts(Z, gamma, dZ_tilde)
+        return (gamma * inv * dZ_tilde, (dZ_tilde * Zn).sum(1, keepdims=True),
+                dZ_tilde.sum(1, keepdims=True))
+    return [("ignores batch statistics",
+             "the backward pass treats the batch mean and variance as constants; they depend on Z too, "
+             "so dZ needs the terms through mean and variance", ignores_batch_stats)]
+
+
+def with_dZ(seed, n, m, **kw):
+    inputs = case(seed, n, m, **kw)
+    inputs["dZ_tilde"] = np.random.default_rng(seed + 100).standard_normal((n, m))
+    return inputs
+
+
+def backward_cases():
+    return [("Z of shape (3, 4), random gamma and beta", with_dZ(3, 3, 4)),
+            ("Z of shape (2, 6) with mean 5 and std 2", with_dZ(4, 2, 6, loc=5.0, scale=2.0))]
+
+
+Item("bn_backward_contract", ["batchnorm_forward", "batchnorm_backward"], run_backward,
+     backward_contract, backward_cases, compare=False)
+
+
+Item("bn_backward_gradient", ["batchnorm_forward", "batchnorm_backward"], run_backward_with_gradcheck,
+     backward_values, backward_cases, backward_mistakes(),
+     project=lambda result: result.get("grads") if isinstance(result, dict) else result)
+
+
+# ---- update_running_stats ------------------------------------------------------------
+
+def run_running(update_running_stats, running_mean, running_var, Z, momentum):
+    return update_running_stats(running_mean, running_var, Z, momentum=momentum)
+
+
+def running_values(inputs, result):
+    n = inputs["Z"].shape[0]
+    new_mean, new_var = expect_tuple(result, "update_running_stats", 2)
+    expect_array(new_mean, "running_mean", (n, 1))
+    expect_array(new_var, "running_var", (n, 1))
+    mom, Z = inputs["momentum"], inputs["Z"]
+    m = Z.shape[1]
+    expect_close(new_mean, mom * inputs["running_mean"] + (1 - mom) * Z.mean(axis=1, keepdims=True),
+                 f"running_mean should keep momentum = {mom} of the old value and add "
+                 f"(1 - momentum) of the batch mean")
+    expect_close(new_var, mom * inputs["running_var"] + (1 - mom) * Z.var(axis=1, ddof=1, keepdims=True),
+                 f"running_var should keep momentum = {mom} of the old value and add (1 - momentum) of "
+                 f"the unbiased batch variance m/(m-1) * var (m = {m})")
+
+
+def running_mistakes():
+    def stats(Z, ddof):
+        return Z.mean(axis=1, keepdims=True), Z.var(axis=1, ddof=ddof, keepdims=True)
+    def biased(running_mean, running_var, Z, momentum):
+        mu, var = stats(Z, 0)
+        return momentum * running_mean + (1 - momentum) * mu, momentum * running_var + (1 - momentum) * var
+    def reversed_momentum(running_mean, running_var, Z, momentum):
+        mu, var = stats(Z, 1)
+        return (1 - momentum) * running_mean + momentum * mu, (1 - momentum) * running_var + momentum * var
+    return [("biased running variance", "storing the biased (1/m) batch variance; the running variance "
+             "estimates the population variance, so it stores the unbiased m/(m-1) * var", biased),
+            ("momentum reversed", "momentum weighted on the new batch; here momentum is the weight of "
+             "the old value (PyTorch's momentum is 1 - ours)", reversed_momentum)]
+
+
+def running_cases():
+    def inputs(n, m, momentum, seed):
+        r = np.random.default_rng(seed)
+        return {"running_mean": r.normal(0, 1, (n, 1)), "running_var": r.uniform(0.5, 2, (n, 1)),
+                "Z": 3 + 2 * r.standard_normal((n, m)), "momentum": momentum}
+    return [("Z of shape (3, 8), momentum 0.9", inputs(3, 8, 0.9, 6)),
+            ("Z of shape (2, 4), momentum 0.5", inputs(2, 4, 0.5, 7))]
+
+
+Item("bn_running_stats", ["update_running_stats"], run_running, running_values, running_cases,
+     running_mistakes())
+
+
+# ---- batchnorm_inference -------------------------------------------------------------
+
+def run_inference(batchnorm_inference, Z, gamma, beta, running_mean, running_var):
+    return batchnorm_inference(Z, gamma, beta, running_mean, running_var)
+
+
+def inference_values(inputs, Z_tilde):
+    Z = inputs["Z"]
+    expect_array(Z_tilde, "Z_tilde", Z.shape)
+    wanted = inputs["gamma"] * (Z - inputs["running_mean"]) / np.sqrt(inputs["running_var"] + EPS) + inputs["beta"]
+    expect_close(Z_tilde, wanted, "at test time Z_tilde should be "
+                 "gamma * (Z - running_mean) / sqrt(running_var + eps) + beta")
+
+
+def inference_mistakes():
+    def batch(Z, gamma, beta, running_mean, running_var):
+        mu, var = batch_stats(Z)
+        return gamma * (Z - mu) / np.sqrt(var + EPS) + beta
+    return [("batch statistics at test time", "normalizing with the statistics of the test batch; at test "
+             "time use the running averages (a single example has no meaningful batch variance)", batch)]
+
+
+def inference_cases():
+    def inputs(seed, n, m):
+        r = np.random.default_rng(seed)
+        d = case(seed, n, m, loc=2.0, scale=1.5)
+        d.update(running_mean=r.normal(2, 0.3, (n, 1)), running_var=r.uniform(1.5, 3, (n, 1)))
+        return d
+    return [("a single example, Z of shape (3, 1)", inputs(8, 3, 1)),
+            ("Z of shape (4, 6)", inputs(9, 4, 6))]
+
+
+Item("bn_inference", ["batchnorm_inference"], run_inference, inference_values, inference_cases,
+     inference_mistakes())

@@ -1,0 +1,146 @@
+"""Command-line entry: ``python -m autograder COMMAND``.
+
+  release [LESSON ...]          solutions/ -> notebooks/ (nbgrader generate_assignment) and the gradebook
+  grade SUBMISSIONS [--out D]   grade a class; write grades.csv, feedback/, summary.md/.png; print the table
+  selfcheck NOTEBOOK            a student's check of a whole notebook before submitting (visible tests)
+  bundle [--out D]              what students receive: lessons, figures, shared code, visible checks
+"""
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+from autograder.notebook import ROOT
+
+DB_URL = "sqlite:///build/gradebook.db"
+
+
+def release(lessons):
+    """Regenerate the student copies of the given lessons (all by default)."""
+    from autograder.grade import lessons as all_lessons
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    (ROOT / "build").mkdir(exist_ok=True)
+    for lesson in lessons or all_lessons():
+        done = subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", lesson, "--force",
+                               "--log-level=WARN"], cwd=ROOT, env=env)
+        if done.returncode:
+            sys.exit(f"release of {lesson} failed (nbgrader exit status {done.returncode})")
+        print(f"released notebooks/{lesson}/lesson.ipynb")
+
+
+def grade(submissions, out, workers, db_url):
+    from autograder import gradebook, report
+    from autograder.grade import grade_class
+    submissions = Path(submissions)
+    if not submissions.is_dir():
+        print(f"error: {submissions} is not a folder of submissions (<student>/<lesson>/lesson.ipynb)", file=sys.stderr)
+        return 2
+    results, unknown = grade_class(submissions, workers=workers)
+    if not results:
+        print(f"error: no submissions found in {submissions} (expected <student>/<lesson>/lesson.ipynb)", file=sys.stderr)
+        return 2
+    out = Path(out)
+    report.write_all(results, unknown, out)
+    notes = gradebook.record(results, db_url) if db_url else []
+    print(report.table(results))
+    troubled = [r for r in results if r.problems or r.incidents]
+    print(f"\nGraded {len(results)} submissions of {len({r.student for r in results})} students"
+          f" ({len(troubled)} with problems, each named above and in the summary).")
+    for note in notes + unknown:
+        print(f"note: {note}")
+    print(f"grades:   {out / 'grades.csv'}\nfeedback: {out / 'feedback'}/<student>/<lesson>.html\n"
+          f"summary:  {out / 'summary.md'} and {out / 'summary.png'}" + (f"\ngradebook: {db_url}" if db_url else ""))
+    return 0
+
+
+def selfcheck(path):
+    """Run a notebook's visible checks the way the grader runs the code; print a verdict per item."""
+    from autograder import checks, notebook, runner, wire
+    cells, problem = notebook.read_submission(path)
+    if cells is None:
+        print(f"{path}: {problem}")
+        return 1
+    to_run, items = notebook.plan_self(cells)
+    checks.load_items()
+    items = [(gid, pts) for gid, pts in items if gid in checks.REGISTRY]
+    jobs = [{"key": f"{gid}#{k}", "grade_id": gid, "inputs": {n: wire.encode(v) for n, v in inputs.items()}}
+            for gid, _ in items for k, (_, inputs) in enumerate(checks.REGISTRY[gid].visible_cases())]
+    with tempfile.TemporaryDirectory() as scratch:
+        public = runner.prepare_public(Path(scratch) / "public")
+        cell_errors, records, incidents = runner.run(to_run, jobs, public, Path(scratch) / "work")
+    total = earned = 0.0
+    for gid, pts in items:
+        item = checks.REGISTRY[gid]
+        failures = []
+        for k, (label, inputs) in enumerate(item.visible_cases()):
+            failures = checks.evaluate(item, inputs, records.get(f"{gid}#{k}", {"error": "no result"}))
+            if failures:
+                print(f"\u2717 {gid} (0/{pts:g}): {checks.report([(label, failures)])}")
+                break
+        else:
+            print(f"\u2713 {gid} ({pts:g}/{pts:g})")
+            earned += pts
+        total += pts
+    for cell, error in cell_errors.items():
+        print(f"note: cell {cell} raised {error}")
+    for incident in incidents:
+        print(f"note: {incident}")
+    print(f"visible checks: {earned:g} / {total:g} points. Hidden tests check more cases when graded.")
+    return 0 if earned == total else 1
+
+
+#: What students receive. The reference, the judge, its hidden cases and the grading
+#: pipeline stay out; `tests/test_release.py` checks that nothing of them leaks.
+STUDENT_FILES = ["notebooks", "figures", "lessonkit", "autograder/__init__.py", "autograder/__main__.py",
+                 "autograder/wire.py", "autograder/checks", "autograder/notebook.py", "autograder/runner.py",
+                 "autograder/sandbox.py", "autograder/cli.py", "nbgrader_config.py", "pyproject.toml"]
+
+
+def bundle(out):
+    """Copy what students receive into `out` and zip it; nothing private goes in."""
+    out = Path(out)
+    shutil.rmtree(out, ignore_errors=True)
+    for rel in STUDENT_FILES:
+        src, dst = ROOT / rel, out / rel
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        if src.is_dir():
+            shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
+        else:
+            shutil.copy2(src, dst)
+    (out / "README.md").write_text((ROOT / "autograder" / "STUDENT_README.md").read_text())
+    archive = out.with_suffix(".zip")
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
+        for path in sorted(out.rglob("*")):
+            if path.is_file():
+                z.write(path, path.relative_to(out.parent))
+    print(f"student bundle: {out}/ and {archive}")
+    return 0
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("release")
+    p.add_argument("lessons", nargs="*")
+    p = sub.add_parser("grade")
+    p.add_argument("submissions")
+    p.add_argument("--out", default="build/grades")
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--db", default=DB_URL, help="nbgrader gradebook URL ('' to skip)")
+    p = sub.add_parser("selfcheck")
+    p.add_argument("notebook")
+    p = sub.add_parser("bundle")
+    p.add_argument("--out", default="build/student-bundle")
+    args = parser.parse_args(argv)
+    if args.command == "release":
+        return release(args.lessons)
+    if args.command == "grade":
+        return grade(args.submissions, args.out, args.workers, args.db)
+    if args.command == "selfcheck":
+        return selfcheck(args.notebook)
+    return bundle(args.out)

@@ -1,0 +1,150 @@
+"""Grade a class: a folder of submissions in, one result per student and lesson out.
+
+Layout of the folder (nbgrader's ``submitted`` layout)::
+
+    SUBMISSIONS/<student>/<lesson>/lesson.ipynb
+
+For each submission: read it (never modifying it), plan the cells to run, run them
+with the student's functions on every case in a separate process (`runner`), and judge
+the plain-data results against the reference (`judge`). Students are graded in parallel.
+"""
+import shutil
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from autograder import checks, judge, runner, wire
+from autograder.notebook import SOLUTIONS, Master, find_notebook, plan, read_submission
+
+
+@dataclass
+class ItemResult:
+    grade_id: str
+    points: float
+    max_points: float
+    message: str = ""
+    hint: str | None = None
+
+
+@dataclass
+class SubmissionResult:
+    student: str
+    lesson: str
+    items: list = field(default_factory=list)
+    problems: list = field(default_factory=list)
+    incidents: list = field(default_factory=list)
+    log: str = ""
+
+    @property
+    def score(self):
+        return sum(i.points for i in self.items)
+
+    @property
+    def max_score(self):
+        return sum(i.max_points for i in self.items)
+
+
+def lessons():
+    """Lesson folders that have a master notebook, e.g. ``["02_batch_norm"]``."""
+    return sorted(p.parent.name for p in SOLUTIONS.glob("*/lesson.ipynb"))
+
+
+def discover(submissions):
+    """(student, lesson, folder) for every submission folder; unknown folders are reported.
+
+    Returns
+    -------
+    found : list of (str, str, Path)
+    unknown : list of str
+    """
+    known, found, unknown = set(lessons()), [], []
+    for student_dir in sorted(p for p in Path(submissions).iterdir() if p.is_dir() and not p.name.startswith(".")):
+        for lesson_dir in sorted(p for p in student_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
+            if lesson_dir.name in known:
+                found.append((student_dir.name, lesson_dir.name, lesson_dir))
+            else:
+                unknown.append(f"{student_dir.name}/{lesson_dir.name}: not a lesson of this course")
+    return found, unknown
+
+
+def grade_submission(student, lesson, folder, public_dir, scratch, limits=None):
+    """Grade one student's notebook for one lesson; never raises for a bad submission."""
+    master = Master(lesson)
+    result = SubmissionResult(student, lesson)
+    path, problem = find_notebook(folder)
+    if problem:
+        result.problems.append(problem)
+    cells = None
+    if path is not None:
+        cells, problem = read_submission(path)
+        if problem:
+            result.problems.append(problem)
+    if cells is None:
+        reason = result.problems[-1]
+        result.items = [ItemResult(gid, 0.0, pts, f"not graded: {reason}") for gid, pts in master.items]
+        return result
+    to_run, problems = plan(master, cells)
+    result.problems += problems
+    jobs = [{"key": f"{gid}#{k}", "grade_id": gid, "inputs": {n: wire.encode(v) for n, v in inputs.items()}}
+            for gid, _ in master.items for k, (_, inputs) in enumerate(judge.cases(gid))]
+    workdir = Path(scratch) / student / lesson
+    cell_errors, records, incidents = runner.run(to_run, jobs, public_dir, workdir, limits)
+    result.incidents = incidents
+    result.log = _tail(workdir / "output.log")
+    for gid, pts in master.items:
+        item_records = [records.get(f"{gid}#{k}", {"error": "no result"}) for k in range(len(judge.cases(gid)))]
+        verdict = judge.judge(gid, item_records)
+        message = verdict.message if not verdict.passed else "correct: " + verdict.message
+        if not verdict.passed:
+            message += _cause(master, gid, cell_errors)
+        result.items.append(ItemResult(gid, pts if verdict.passed else 0.0, pts, message, verdict.hint))
+    return result
+
+
+def _cause(master, grade_id, cell_errors):
+    """Why an item's functions may be missing or broken: the error of the cell defining them."""
+    notes = []
+    for name in checks.REGISTRY[grade_id].functions:
+        cell = master.cell_defining(name)
+        if cell in cell_errors:
+            error = cell_errors[cell]
+            if error.startswith("NotImplementedError"):
+                notes.append(f"{name} is not implemented yet (its cell still raises NotImplementedError)")
+            else:
+                notes.append(f"the cell defining {name} failed: {error}")
+    return "".join(f"\n  Note: {n}." for n in notes)
+
+
+def _tail(path, limit=4000):
+    try:
+        text = Path(path).read_text(errors="replace")
+    except OSError:
+        return ""
+    return text[-limit:]
+
+
+def grade_class(submissions, workers=2, limits=None, keep_scratch=False):
+    """Grade every submission in a folder.
+
+    Returns
+    -------
+    results : list of SubmissionResult, sorted by student then lesson
+    unknown : list of str, folders that are not submissions of a known lesson
+    """
+    checks.load_items()
+    found, unknown = discover(submissions)
+    for lesson in {lesson for _, lesson, _ in found}:  # reference results once, before the threads
+        for gid, _ in Master(lesson).items:
+            judge.expected(gid)
+    scratch = Path(tempfile.mkdtemp(prefix="course-grading-"))
+    try:
+        public_dir = runner.prepare_public(scratch / "public")
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            futures = [pool.submit(grade_submission, s, l, f, public_dir, scratch / "work", limits)
+                       for s, l, f in found]
+            results = [f.result() for f in futures]
+    finally:
+        if not keep_scratch:
+            shutil.rmtree(scratch, ignore_errors=True)
+    return results, unknown

@@ -1,0 +1,120 @@
+"""The judge: decides each graded item from plain data, against the reference.
+
+It never runs student code. Given the records that `checks.collect` produced where the
+student's code ran (on the visible cases and on this module's hidden cases), it checks
+the item's properties on every case and compares each hidden case with the reference's
+output on the same inputs.
+"""
+import functools
+import importlib
+
+import numpy as np
+
+from autograder import checks, reference, wire
+from autograder.checks import Failure, expect_array, expect_close
+
+
+
+@functools.lru_cache(maxsize=None)
+def hidden_modules():
+    """Lesson folder -> its module of hidden cases (each `autograder.judge.<name>` sets LESSON)."""
+    import pkgutil
+    modules = [importlib.import_module(f"{__name__}.{m.name}") for m in pkgutil.iter_modules(__path__)]
+    return {module.LESSON: module for module in modules}
+
+
+class Verdict:
+    """The outcome of one item: passed or not, and what the student reads."""
+
+    def __init__(self, grade_id, passed, message="", hint=None):
+        self.grade_id, self.passed, self.message, self.hint = grade_id, passed, message, hint
+
+    def as_dict(self):
+        return {"grade_id": self.grade_id, "passed": self.passed, "message": self.message, "hint": self.hint}
+
+
+def lesson_of(grade_id):
+    for lesson, module in hidden_modules().items():
+        if grade_id in module.HIDDEN_CASES:
+            return lesson
+    raise KeyError(f"no lesson grades an item called {grade_id!r}")
+
+
+@functools.lru_cache(maxsize=None)
+def cases(grade_id):
+    """All cases of an item: the visible ones, then the hidden ones.
+
+    Returns
+    -------
+    cases : list of (label, inputs)
+    """
+    checks.load_items()
+    item = checks.REGISTRY[grade_id]
+    hidden = hidden_modules()[lesson_of(grade_id)].HIDDEN_CASES[grade_id]()
+    return item.visible_cases() + [(f"hidden case {k + 1} ({label})", inputs)
+                                   for k, (label, inputs) in enumerate(hidden)]
+
+
+def compare(result, expected, path="output"):
+    """Fail where a decoded student result differs from the reference's."""
+    if isinstance(expected, (tuple, list)):
+        if type(result) is not type(expected) or len(result) != len(expected):
+            raise Failure(f"{path} should be a {type(expected).__name__} of {len(expected)} values")
+        for k, (a, b) in enumerate(zip(result, expected)):
+            compare(a, b, f"{path}[{k}]")
+    elif isinstance(expected, dict):
+        if type(result) is not dict or result.keys() != expected.keys():
+            raise Failure(f"{path} should be a dict with keys {sorted(expected)}")
+        for key in expected:
+            compare(result[key], expected[key], f"{path}[{key!r}]")
+    elif isinstance(expected, np.ndarray):
+        expect_array(result, path, expected.shape, expected.dtype)
+        expect_close(result, expected, f"{path} differs from the reference solution on this case")
+    elif not checks.same_structure(result, expected):
+        raise Failure(f"{path} differs from the reference solution on this case")
+
+
+@functools.lru_cache(maxsize=None)
+def expected(grade_id):
+    """The reference's decoded results on every case of an item (None for visible cases)."""
+    item = checks.REGISTRY[grade_id]
+    ref = reference.load(lesson_of(grade_id))
+    ref_functions = [ref[name] for name in item.functions]
+    return [wire.decode(checks.collect(item, ref_functions, inputs)["result"])
+            if item.compare and label.startswith("hidden") else None
+            for label, inputs in cases(grade_id)]
+
+
+def judge(grade_id, records):
+    """Decide one item from the records of all its cases (same order as `cases`).
+
+    Never raises for anything a submission returned: an unexpected error while judging
+    fails the item with a message that says so.
+    """
+    try:
+        return _judge(grade_id, records)
+    except Exception as exc:  # a bug in a check must cost the item, not the class
+        return Verdict(grade_id, False, f"the grader could not judge this item ({type(exc).__name__}); "
+                       "your instructor has the details")
+
+
+def _judge(grade_id, records):
+    checks.load_items()
+    item = checks.REGISTRY[grade_id]
+    all_cases = cases(grade_id)
+    if len(records) != len(all_cases):
+        return Verdict(grade_id, False, "the grader did not receive a result for every case")
+    for (label, inputs), record, wanted in zip(all_cases, records, expected(grade_id)):
+        failures = checks.evaluate(item, inputs, record, wanted,
+                                   lambda r, e: compare(item.project(r), item.project(e)))
+        if failures:
+            f = failures[0]
+            return Verdict(grade_id, False, f"{label}: {f.message}", f.hint)
+    return Verdict(grade_id, True, f"all properties hold on {len(all_cases)} cases")
+
+
+def judge_functions(grade_id, functions):
+    """Collect and judge in this process (used by `hidden` inside a trusted kernel)."""
+    checks.load_items()
+    item = checks.REGISTRY[grade_id]
+    return judge(grade_id, [checks.collect(item, functions, inputs) for _, inputs in cases(grade_id)])

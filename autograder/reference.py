@@ -1,0 +1,37 @@
+"""The reference implementation: the solution cells of the master notebooks.
+
+There is exactly one copy of each reference function, in `solutions/NN_name/lesson.ipynb`.
+This module executes those cells (with the master's import cells) in a fresh namespace,
+in the grader's own process; it is never copied next to student code.
+"""
+import functools
+import json
+
+from autograder.notebook import cell_source, master_path
+
+
+@functools.lru_cache(maxsize=None)
+def load(lesson):
+    """Execute a master's import and solution cells; return the names they define.
+
+    Returns
+    -------
+    namespace : dict
+        Maps each function name to the reference function.
+    """
+    cells = json.loads(master_path(lesson).read_text())["cells"]
+    namespace = {"__name__": f"reference_{lesson}"}
+    for cell in cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        src = cell_source(cell)
+        if cell["cell_type"] != "code" or meta.get("grade"):
+            continue
+        if meta.get("solution") or _is_import_cell(src):
+            code = "\n".join(l for l in src.splitlines() if not l.lstrip().startswith("%"))
+            exec(compile(code, f"{lesson}:{cell.get('id')}", "exec"), namespace)
+    return namespace
+
+
+def _is_import_cell(src):
+    lines = [l for l in src.splitlines() if l.strip() and not l.lstrip().startswith(("#", "%"))]
+    return bool(lines) and all(l.startswith(("import ", "from ")) for l in lines)

@@ -1,0 +1,57 @@
+"""The worker: runs one submission's code and reports plain data. Never judges.
+
+Started by `runner` as ``python -I -S sandbox.py PLAN FD`` inside a scratch folder that
+holds only this file's package (the public part of the grader) and the lesson-shared
+code. It executes the planned cells in an IPython shell, then calls the student's
+functions on each case and writes one JSON line per event to file descriptor FD:
+
+    {"event": "cell_start", "id": ...}       {"event": "cell_end", "id": ..., "error": ...}
+    {"event": "case_start", "key": ...}      {"event": "case_end", "key": ..., "record": ...}
+    {"event": "done"}
+"""
+import json
+import os
+import sys
+
+
+def main(plan_path, fd):
+    with open(plan_path) as f:
+        plan = json.load(f)
+    sys.path[:0] = plan["sys_path"]
+    channel = os.fdopen(int(fd), "w", buffering=1)
+
+    def emit(**event):
+        channel.write(json.dumps(event) + "\n")
+        channel.flush()
+
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from autograder import checks, wire
+
+    shell = InteractiveShell.instance(colors="nocolor", xmode="Minimal")
+    shell.enable_gui = lambda gui=None: None  # `%matplotlib inline` needs no GUI here
+    for cell in plan["cells"]:
+        emit(event="cell_start", id=cell["id"])
+        result = shell.run_cell(cell["source"], store_history=False)
+        error = result.error_before_exec or result.error_in_exec
+        emit(event="cell_end", id=cell["id"],
+             error=None if error is None else f"{type(error).__name__}: {str(error)[:300]}")
+    checks.load_items()
+    for job in plan["jobs"]:
+        emit(event="case_start", key=job["key"])
+        item = checks.REGISTRY[job["grade_id"]]
+        functions = [shell.user_ns.get(name) for name in item.functions]
+        missing = [name for name, fn in zip(item.functions, functions) if not callable(fn)]
+        if missing:
+            record = {"error": f"NameError: {', '.join(missing)} is not defined", "mutated": []}
+        else:
+            inputs = {k: wire.decode(v) for k, v in job["inputs"].items()}
+            record = checks.collect(item, functions, inputs)
+        emit(event="case_end", key=job["key"], record=record)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    emit(event="done")
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:3])

@@ -1,0 +1,64 @@
+"""Catalogue of submissions with known verdicts: correct ones written differently, classic
+mistakes and broken notebooks. The tests grade every variant and check its score item by
+item; the sample class of `make demo` is built from the same catalogue.
+
+A variant starts from the student copy in notebooks/ with the reference answers filled in,
+then replaces some answer cells (`answers`, by grade_id) and optionally transforms the
+notebook (`transform`). `lose` maps each item it must lose to a fragment of the hint the
+feedback must give (None: the item must score 0, whatever the hint). Every other item must
+keep full marks.
+"""
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+@dataclass
+class Variant:
+    name: str
+    answers: dict = field(default_factory=dict)
+    lose: dict = field(default_factory=dict)
+    transform: object = None
+    filename: str = "lesson.ipynb"
+    lose_all: bool = False
+    problem: str | None = None  # fragment of the problem the report must name
+    untouched: bool = False  # the student copy exactly as released
+
+
+def reference_answers(lesson):
+    """Answer-cell sources of the master, without the solution markers."""
+    nb = json.loads((ROOT / "solutions" / lesson / "lesson.ipynb").read_text())
+    answers = {}
+    for cell in nb["cells"]:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("solution"):
+            src = "".join(cell["source"])
+            answers[meta["grade_id"]] = re.sub(r"\n?[ \t]*### (BEGIN|END) SOLUTION", "", src)
+    return answers
+
+
+def build(lesson, variant):
+    """The bytes of the notebook a student with this variant would submit."""
+    release = ROOT / "notebooks" / lesson / "lesson.ipynb"
+    if variant.untouched:
+        return release.read_bytes()
+    nb = json.loads(release.read_text())
+    answers = {**reference_answers(lesson), **variant.answers}
+    for cell in nb["cells"]:
+        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if cell.get("metadata", {}).get("nbgrader", {}).get("solution") and gid in answers:
+            cell["source"] = answers[gid].splitlines(keepends=True)
+    if variant.transform is not None:
+        nb = variant.transform(nb)
+    return nb if isinstance(nb, bytes) else (json.dumps(nb, indent=1) + "\n").encode()
+
+
+def catalogue():
+    """{lesson: [Variant, ...]} for every lesson with a catalogue."""
+    import importlib
+    import pkgutil
+    modules = [importlib.import_module(f"{__name__}.{m.name}") for m in pkgutil.iter_modules(__path__)]
+    return {module.LESSON: module.VARIANTS for module in sorted(modules, key=lambda m: m.LESSON)}

@@ -1,0 +1,126 @@
+"""Lesson 02 submissions with known verdicts."""
+import json
+
+from tests.catalogue import Variant
+
+LESSON = "02_batch_norm"
+
+FORWARD_LOOPS = '''def batchnorm_forward(Z, gamma, beta, eps=1e-5):
+    """Written unit by unit, with a dict cache: different from the reference, still right."""
+    n, m = Z.shape
+    Z_tilde = np.empty_like(Z)
+    Z_norm = np.empty_like(Z)
+    std = np.empty((n, 1))
+    for j in range(n):
+        mean = sum(Z[j]) / m
+        var = sum((z - mean) ** 2 for z in Z[j]) / m
+        std[j, 0] = (var + eps) ** 0.5
+        Z_norm[j] = (Z[j] - mean) / std[j, 0]
+        Z_tilde[j] = gamma[j, 0] * Z_norm[j] + beta[j, 0]
+    return Z_tilde, {"Z_norm": Z_norm, "gamma": gamma, "std": std}
+'''
+
+BACKWARD_GRAPH = '''def batchnorm_backward(dZ_tilde, cache):
+    """Step by step through the computational graph (CS231n style)."""
+    Z_norm, gamma, std = cache["Z_norm"], cache["gamma"], cache["std"]
+    m = dZ_tilde.shape[1]
+    dbeta = np.sum(dZ_tilde, axis=1).reshape(-1, 1)
+    dgamma = np.sum(dZ_tilde * Z_norm, axis=1).reshape(-1, 1)
+    dZ_norm = dZ_tilde * gamma
+    Z_centered = Z_norm * std
+    dvar = np.sum(dZ_norm * Z_centered, axis=1, keepdims=True) * -0.5 * std ** -3
+    dmu = -np.sum(dZ_norm, axis=1, keepdims=True) / std - 2 * dvar * np.mean(Z_centered, axis=1, keepdims=True)
+    dZ = dZ_norm / std + dvar * 2 * Z_centered / m + dmu / m
+    return dZ, dgamma, dbeta
+'''
+
+RUNNING_EXPLICIT = '''def update_running_stats(running_mean, running_var, Z, momentum=0.9):
+    m = Z.shape[1]
+    mu = Z.mean(axis=1, keepdims=True)
+    biased = ((Z - mu) ** 2).mean(axis=1, keepdims=True)
+    new_mean = momentum * running_mean + (1 - momentum) * mu
+    new_var = momentum * running_var + (1 - momentum) * biased * m / (m - 1)
+    return new_mean, new_var
+'''
+
+INFERENCE_SCALE_SHIFT = '''def batchnorm_inference(Z, gamma, beta, running_mean, running_var, eps=1e-5):
+    scale = gamma / np.sqrt(running_var + eps)
+    shift = beta - scale * running_mean
+    return scale * Z + shift
+'''
+
+
+def forward_with(normalize):
+    return f'''def batchnorm_forward(Z, gamma, beta, eps=1e-5):
+    mu = Z.mean(axis=1, keepdims=True)
+    var = Z.var(axis=1, keepdims=True)
+    inv_std = 1.0 / np.sqrt(var + eps)
+    Z_norm = (Z - mu) * inv_std
+    {normalize}
+    return Z_tilde, (Z_norm, gamma, inv_std)
+'''
+
+
+def drop_test_cells(nb):
+    nb["cells"] = [c for c in nb["cells"] if not c.get("metadata", {}).get("nbgrader", {}).get("grade")]
+    return nb
+
+
+def truncate(nb):
+    return (json.dumps(nb)[:5000]).encode()
+
+
+VARIANTS = [
+    Variant("correct"),
+    Variant("correct-different", answers={"batchnorm_forward": FORWARD_LOOPS, "batchnorm_backward": BACKWARD_GRAPH,
+                                          "update_running_stats": RUNNING_EXPLICIT,
+                                          "batchnorm_inference": INFERENCE_SCALE_SHIFT}),
+    Variant("divides-by-variance",
+            answers={"batchnorm_forward": forward_with("Z_tilde = gamma * (Z - mu) / (var + eps) + beta")},
+            lose={"bn_forward_normalizes": "dividing by the variance", "bn_backward_gradient": None}),
+    Variant("wrong-axis", answers={"batchnorm_forward": forward_with("Z_tilde = gamma * Z_norm + beta").replace(
+        "axis=1", "axis=0")},
+            lose={"bn_forward_normalizes": "wrong axis", "bn_backward_gradient": None}),
+    Variant("gamma-beta-swapped", answers={"batchnorm_forward": forward_with("Z_tilde = beta * Z_norm + gamma")},
+            lose={"bn_forward_normalizes": "swapped", "bn_backward_gradient": None}),
+    Variant("backward-ignores-batch-stats", answers={"batchnorm_backward": '''def batchnorm_backward(dZ_tilde, cache):
+    Z_norm, gamma, inv_std = cache
+    dbeta = dZ_tilde.sum(axis=1, keepdims=True)
+    dgamma = (dZ_tilde * Z_norm).sum(axis=1, keepdims=True)
+    dZ = dZ_tilde * gamma * inv_std
+    return dZ, dgamma, dbeta
+'''}, lose={"bn_backward_gradient": "treats the batch mean and variance as constants"}),
+    Variant("biased-running-var", answers={"update_running_stats": '''def update_running_stats(running_mean, running_var, Z, momentum=0.9):
+    running_mean = momentum * running_mean + (1 - momentum) * np.mean(Z, axis=1, keepdims=True)
+    running_var = momentum * running_var + (1 - momentum) * np.var(Z, axis=1, keepdims=True)
+    return running_mean, running_var
+'''}, lose={"bn_running_stats": "biased"}),
+    Variant("momentum-reversed", answers={"update_running_stats": '''def update_running_stats(running_mean, running_var, Z, momentum=0.9):
+    new_mean = (1 - momentum) * running_mean + momentum * Z.mean(axis=1, keepdims=True)
+    new_var = (1 - momentum) * running_var + momentum * Z.var(axis=1, ddof=1, keepdims=True)
+    return new_mean, new_var
+'''}, lose={"bn_running_stats": "momentum weighted on the new batch"}),
+    Variant("running-stats-in-place", answers={"update_running_stats": '''def update_running_stats(running_mean, running_var, Z, momentum=0.9):
+    running_mean *= momentum
+    running_mean += (1 - momentum) * Z.mean(axis=1, keepdims=True)
+    running_var *= momentum
+    running_var += (1 - momentum) * Z.var(axis=1, ddof=1, keepdims=True)
+    return running_mean, running_var
+'''}, lose={"bn_running_stats": "in-place"}),
+    Variant("inference-batch-stats", answers={"batchnorm_inference": '''def batchnorm_inference(Z, gamma, beta, running_mean, running_var, eps=1e-5):
+    mu = Z.mean(axis=1, keepdims=True)
+    var = Z.var(axis=1, keepdims=True)
+    return gamma * (Z - mu) / np.sqrt(var + eps) + beta
+'''}, lose={"bn_inference": "statistics of the test batch"}),
+    Variant("infinite-loop", answers={"batchnorm_inference": '''def batchnorm_inference(Z, gamma, beta, running_mean, running_var, eps=1e-5):
+    while True:
+        pass
+'''}, lose={"bn_inference": None}, problem="timed out"),
+    Variant("syntax-error", answers={"batchnorm_backward": '''def batchnorm_backward(dZ_tilde, cache)
+    return dZ_tilde, None, None
+'''}, lose={"bn_backward_contract": None, "bn_backward_gradient": None}),
+    Variant("deleted-test-cells", transform=drop_test_cells, problem="test cells deleted"),
+    Variant("renamed-notebook", filename="lesson (1).ipynb", problem="renamed"),
+    Variant("corrupt-notebook", transform=truncate, lose_all=True, problem="not valid JSON"),
+    Variant("untouched", untouched=True, lose_all=True),
+]
