@@ -46,7 +46,7 @@ lab: $(VENV)/.installed ## JupyterLab on the student notebooks (nbgrader's Valid
 	$(VENV)/bin/jupyter lab --no-browser --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 selfcheck: $(VENV)/.installed ## check a notebook before submitting: make selfcheck NB=notebooks/02_batch_norm/lesson.ipynb
-	$(PY) -m autograder selfcheck $(NB)
+	$(PY) -m autograder.selfcheck $(NB)
 
 bundle: $(VENV)/.installed ## what students receive (lessons, figures, shared code, visible checks) in build/student-bundle
 	$(PY) -m autograder bundle

@@ -10,7 +10,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import zipfile
 from pathlib import Path
 
@@ -19,17 +18,22 @@ from autograder.notebook import ROOT
 DB_URL = "sqlite:///build/gradebook.db"
 
 
-def release(lessons):
-    """Regenerate the student copies of the given lessons (all by default)."""
+def release(lessons, into=None, db_url=DB_URL):
+    """Regenerate the student copies of the given lessons (all by default).
+
+    `into` writes them somewhere else than notebooks/ (the sync test compares the two).
+    """
     from autograder.grade import lessons as all_lessons
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
     (ROOT / "build").mkdir(exist_ok=True)
+    extra = [f"--CourseDirectory.release_directory={into}"] if into else []
     for lesson in lessons or all_lessons():
         done = subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", lesson, "--force",
-                               "--log-level=WARN"], cwd=ROOT, env=env)
+                               "--log-level=WARN", f"--CourseDirectory.db_url={db_url}", *extra], cwd=ROOT, env=env)
         if done.returncode:
             sys.exit(f"release of {lesson} failed (nbgrader exit status {done.returncode})")
-        print(f"released notebooks/{lesson}/lesson.ipynb")
+        print(f"released {into or 'notebooks'}/{lesson}/lesson.ipynb")
+    return 0
 
 
 def grade(submissions, out, workers, db_url):
@@ -57,47 +61,11 @@ def grade(submissions, out, workers, db_url):
     return 0
 
 
-def selfcheck(path):
-    """Run a notebook's visible checks the way the grader runs the code; print a verdict per item."""
-    from autograder import checks, notebook, runner, wire
-    cells, problem = notebook.read_submission(path)
-    if cells is None:
-        print(f"{path}: {problem}")
-        return 1
-    to_run, items = notebook.plan_self(cells)
-    checks.load_items()
-    items = [(gid, pts) for gid, pts in items if gid in checks.REGISTRY]
-    jobs = [{"key": f"{gid}#{k}", "grade_id": gid, "inputs": {n: wire.encode(v) for n, v in inputs.items()}}
-            for gid, _ in items for k, (_, inputs) in enumerate(checks.REGISTRY[gid].visible_cases())]
-    with tempfile.TemporaryDirectory() as scratch:
-        public = runner.prepare_public(Path(scratch) / "public")
-        cell_errors, records, incidents = runner.run(to_run, jobs, public, Path(scratch) / "work")
-    total = earned = 0.0
-    for gid, pts in items:
-        item = checks.REGISTRY[gid]
-        failures = []
-        for k, (label, inputs) in enumerate(item.visible_cases()):
-            failures = checks.evaluate(item, inputs, records.get(f"{gid}#{k}", {"error": "no result"}))
-            if failures:
-                print(f"\u2717 {gid} (0/{pts:g}): {checks.report([(label, failures)])}")
-                break
-        else:
-            print(f"\u2713 {gid} ({pts:g}/{pts:g})")
-            earned += pts
-        total += pts
-    for cell, error in cell_errors.items():
-        print(f"note: cell {cell} raised {error}")
-    for incident in incidents:
-        print(f"note: {incident}")
-    print(f"visible checks: {earned:g} / {total:g} points. Hidden tests check more cases when graded.")
-    return 0 if earned == total else 1
-
-
 #: What students receive. The reference, the judge, its hidden cases and the grading
 #: pipeline stay out; `tests/test_release.py` checks that nothing of them leaks.
-STUDENT_FILES = ["notebooks", "figures", "lessonkit", "autograder/__init__.py", "autograder/__main__.py",
-                 "autograder/wire.py", "autograder/checks", "autograder/notebook.py", "autograder/runner.py",
-                 "autograder/sandbox.py", "autograder/cli.py", "nbgrader_config.py", "pyproject.toml"]
+STUDENT_FILES = ["notebooks", "figures", "lessonkit", "autograder/__init__.py", "autograder/wire.py",
+                 "autograder/checks", "autograder/notebook.py", "autograder/runner.py", "autograder/sandbox.py",
+                 "autograder/selfcheck.py", "nbgrader_config.py"]
 
 
 def bundle(out):
@@ -112,6 +80,8 @@ def bundle(out):
         else:
             shutil.copy2(src, dst)
     (out / "README.md").write_text((ROOT / "autograder" / "STUDENT_README.md").read_text())
+    project = (ROOT / "pyproject.toml").read_text().replace(', "autograder.judge"', "")
+    (out / "pyproject.toml").write_text(project)
     archive = out.with_suffix(".zip")
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
         for path in sorted(out.rglob("*")):
@@ -127,6 +97,8 @@ def main(argv=None):
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("release")
     p.add_argument("lessons", nargs="*")
+    p.add_argument("--into", help="write the student copies here instead of notebooks/")
+    p.add_argument("--db", default=DB_URL, help="nbgrader gradebook URL")
     p = sub.add_parser("grade")
     p.add_argument("submissions")
     p.add_argument("--out", default="build/grades")
@@ -138,9 +110,10 @@ def main(argv=None):
     p.add_argument("--out", default="build/student-bundle")
     args = parser.parse_args(argv)
     if args.command == "release":
-        return release(args.lessons)
+        return release(args.lessons, args.into, args.db)
     if args.command == "grade":
         return grade(args.submissions, args.out, args.workers, args.db)
     if args.command == "selfcheck":
+        from autograder.selfcheck import selfcheck
         return selfcheck(args.notebook)
     return bundle(args.out)

@@ -1,0 +1,52 @@
+"""A student's check of a whole notebook before submitting:
+``python -m autograder.selfcheck notebooks/02_batch_norm/lesson.ipynb``.
+
+It runs the notebook's code the way the grader does (in a separate process, experiments
+skipped) and checks every item on its visible cases; hidden cases are for grading only.
+"""
+import sys
+import tempfile
+from pathlib import Path
+
+from autograder import checks, notebook, runner, wire
+
+
+def selfcheck(path):
+    """Run a notebook's visible checks the way the grader runs the code; print a verdict per item."""
+    cells, problem = notebook.read_submission(path)
+    if cells is None:
+        print(f"{path}: {problem}")
+        return 1
+    to_run, items = notebook.plan_self(cells)
+    checks.load_items()
+    items = [(gid, pts) for gid, pts in items if gid in checks.REGISTRY]
+    jobs = [{"key": f"{gid}#{k}", "grade_id": gid, "inputs": {n: wire.encode(v) for n, v in inputs.items()}}
+            for gid, _ in items for k, (_, inputs) in enumerate(checks.REGISTRY[gid].visible_cases())]
+    with tempfile.TemporaryDirectory() as scratch:
+        public = runner.prepare_public(Path(scratch) / "public")
+        cell_errors, records, incidents = runner.run(to_run, jobs, public, Path(scratch) / "work")
+    total = earned = 0.0
+    for gid, pts in items:
+        item = checks.REGISTRY[gid]
+        failures = []
+        for k, (label, inputs) in enumerate(item.visible_cases()):
+            failures = checks.evaluate(item, inputs, records.get(f"{gid}#{k}", {"error": "no result"}))
+            if failures:
+                print(f"\u2717 {gid} (0/{pts:g}): {checks.report([(label, failures)])}")
+                break
+        else:
+            print(f"\u2713 {gid} ({pts:g}/{pts:g})")
+            earned += pts
+        total += pts
+    for cell, error in cell_errors.items():
+        print(f"note: cell {cell} raised {error}")
+    for incident in incidents:
+        print(f"note: {incident}")
+    print(f"visible checks: {earned:g} / {total:g} points. Hidden tests check more cases when graded.")
+    return 0 if earned == total else 1
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        sys.exit("usage: python -m autograder.selfcheck NOTEBOOK")
+    sys.exit(selfcheck(sys.argv[1]))

@@ -1,0 +1,29 @@
+"""environment.yml, pyproject.toml and requirements.lock agree."""
+import re
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def pins(lines):
+    return {m.group(1).lower(): m.group(2) for m in (re.match(r"^\s*-?\s*\"?([A-Za-z0-9_.\-]+)==([^\s\",]+)", l)
+                                                     for l in lines) if m}
+
+
+def test_environment_yml_names_the_same_packages_and_versions():
+    project = pins(tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"])
+    conda = pins((ROOT / "environment.yml").read_text().split("pip:", 1)[1].splitlines())
+    assert project and conda == project
+
+
+def test_lock_file_agrees_with_the_direct_pins():
+    project = pins(tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"])
+    lock = pins((ROOT / "requirements.lock").read_text().splitlines())
+    for name, version in project.items():
+        if name != "setuptools":  # pip freeze leaves setuptools out
+            assert lock.get(name) == version, f"{name}: pyproject {version}, lock {lock.get(name)}"
+
+
+def test_the_startup_cost_package_is_not_locked():
+    assert "rfc3987-syntax" not in (ROOT / "requirements.lock").read_text()

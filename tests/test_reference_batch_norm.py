@@ -1,0 +1,112 @@
+"""The lesson 02 reference against independent oracles: explicit loops, centered
+differences, and the running-statistics convention written out by hand (PyTorch's)."""
+import numpy as np
+import pytest
+
+from autograder import reference
+
+EPS = 1e-5
+
+
+@pytest.fixture(scope="module")
+def ref():
+    return reference.load("02_batch_norm")
+
+
+def loop_forward(Z, gamma, beta, eps=EPS):
+    """Batch norm one unit and one example at a time, in plain Python floats."""
+    n, m = Z.shape
+    out = np.empty((n, m))
+    for j in range(n):
+        mean = sum(Z[j]) / m
+        var = sum((z - mean) ** 2 for z in Z[j]) / m
+        for i in range(m):
+            out[j, i] = gamma[j, 0] * (Z[j, i] - mean) / (var + eps) ** 0.5 + beta[j, 0]
+    return out
+
+
+def relative_error(a, b):
+    return np.linalg.norm(a - b) / max(np.linalg.norm(a), np.linalg.norm(b), 1e-300)
+
+
+@pytest.mark.parametrize("n,m", [(1, 1), (3, 1), (4, 7), (6, 32)])
+def test_forward_matches_a_loop_oracle(ref, n, m):
+    rng = np.random.default_rng(n * 100 + m)
+    Z, gamma, beta = 5 + 3 * rng.standard_normal((n, m)), rng.uniform(0.5, 2, (n, 1)), rng.standard_normal((n, 1))
+    Z_tilde, _ = ref["batchnorm_forward"](Z, gamma, beta)
+    assert Z_tilde.shape == (n, m) and Z_tilde.dtype == np.float64
+    np.testing.assert_allclose(Z_tilde, loop_forward(Z, gamma, beta), rtol=1e-12, atol=1e-12)
+
+
+def test_forward_leaves_its_inputs_alone(ref):
+    rng = np.random.default_rng(0)
+    args = [rng.standard_normal((3, 5)), rng.standard_normal((3, 1)), rng.standard_normal((3, 1))]
+    copies = [a.copy() for a in args]
+    ref["batchnorm_forward"](*args)
+    assert all(np.array_equal(a, c) for a, c in zip(args, copies))
+
+
+def test_identity_is_recovered_with_gamma_std_and_beta_mean(ref):
+    Z = 7 + 3 * np.random.default_rng(1).standard_normal((5, 10))
+    gamma, beta = np.sqrt(Z.var(axis=1, keepdims=True) + EPS), Z.mean(axis=1, keepdims=True)
+    np.testing.assert_allclose(ref["batchnorm_forward"](Z, gamma, beta)[0], Z, rtol=1e-12)
+
+
+@pytest.mark.parametrize("n,m", [(2, 3), (4, 8), (3, 1)])
+def test_backward_passes_a_centered_difference_gradient_check(ref, n, m):
+    rng = np.random.default_rng(7 * n + m)
+    Z, gamma, beta = 2 + rng.standard_normal((n, m)), rng.uniform(0.5, 2, (n, 1)), rng.standard_normal((n, 1))
+    dZ_tilde = rng.standard_normal((n, m))
+    dZ, dgamma, dbeta = ref["batchnorm_backward"](dZ_tilde, ref["batchnorm_forward"](Z, gamma, beta)[1])
+
+    def loss(Z_, g_, b_):
+        return np.sum(dZ_tilde * loop_forward(Z_, g_, b_))
+
+    for analytic, k in ((dZ, 0), (dgamma, 1), (dbeta, 2)):
+        args = [Z, gamma, beta]
+        numeric = np.zeros_like(args[k])
+        for idx in np.ndindex(args[k].shape):
+            plus, minus = [a.copy() for a in args], [a.copy() for a in args]
+            plus[k][idx] += 1e-6
+            minus[k][idx] -= 1e-6
+            numeric[idx] = (loss(*plus) - loss(*minus)) / 2e-6
+        if m == 1 and k == 0:  # one example: Z_tilde = beta, the gradient is exactly zero
+            assert np.abs(analytic).max() < 1e-12
+        else:
+            assert relative_error(analytic, numeric) < 1e-7
+
+
+def test_running_stats_follow_the_pytorch_convention(ref):
+    """PyTorch: running = (1 - momentum_torch) * running + momentum_torch * batch, with the
+    unbiased batch variance; our momentum is 1 - momentum_torch."""
+    rng = np.random.default_rng(3)
+    n, m, momentum_torch = 4, 6, 0.1
+    mean, var = np.zeros((n, 1)), np.ones((n, 1))
+    expected_mean, expected_var = mean.copy(), var.copy()
+    for _ in range(5):
+        Z = 3 + 2 * rng.standard_normal((n, m))
+        mean, var = ref["update_running_stats"](mean, var, Z, momentum=1 - momentum_torch)
+        for j in range(n):
+            batch_mean = sum(Z[j]) / m
+            unbiased = sum((z - batch_mean) ** 2 for z in Z[j]) / (m - 1)
+            expected_mean[j] = (1 - momentum_torch) * expected_mean[j] + momentum_torch * batch_mean
+            expected_var[j] = (1 - momentum_torch) * expected_var[j] + momentum_torch * unbiased
+    np.testing.assert_allclose(mean, expected_mean, rtol=1e-12)
+    np.testing.assert_allclose(var, expected_var, rtol=1e-12)
+
+
+def test_running_averages_converge_to_the_population_statistics(ref):
+    rng = np.random.default_rng(4)
+    mean, var = np.zeros((2, 1)), np.ones((2, 1))
+    for _ in range(3000):
+        Z = np.array([[10.0], [-2.0]]) + np.array([[3.0], [0.5]]) * rng.standard_normal((2, 4))
+        mean, var = ref["update_running_stats"](mean, var, Z, momentum=0.99)
+    np.testing.assert_allclose(mean.ravel(), [10, -2], atol=0.3)
+    np.testing.assert_allclose(var.ravel(), [9, 0.25], rtol=0.15)  # biased would give 3/4 of these
+
+
+def test_inference_with_batch_statistics_as_running_stats_equals_training_mode(ref):
+    rng = np.random.default_rng(5)
+    Z, gamma, beta = rng.standard_normal((3, 9)), rng.uniform(0.5, 2, (3, 1)), rng.standard_normal((3, 1))
+    out = ref["batchnorm_inference"](Z, gamma, beta, Z.mean(axis=1, keepdims=True), Z.var(axis=1, keepdims=True))
+    np.testing.assert_allclose(out, loop_forward(Z, gamma, beta), rtol=1e-12)
