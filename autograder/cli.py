@@ -43,7 +43,7 @@ def grade(submissions, out, workers, db_url):
     if not submissions.is_dir():
         print(f"error: {submissions} is not a folder of submissions (<student>/<lesson>/lesson.ipynb)", file=sys.stderr)
         return 2
-    results, unknown = grade_class(submissions, workers=workers)
+    results, unknown = grade_class(submissions, workers=workers, private=[Path(out).resolve()])
     if not results:
         print(f"error: no submissions found in {submissions} (expected <student>/<lesson>/lesson.ipynb)", file=sys.stderr)
         return 2
@@ -52,6 +52,8 @@ def grade(submissions, out, workers, db_url):
     notes = gradebook.record(results, db_url) if db_url else []
     print(report.table(results))
     troubled = [r for r in results if r.problems or r.incidents]
+    levels = sorted({r.isolation for r in results if r.isolation})
+    print("\nStudent code ran isolated by: " + ("; ".join(levels) or "nothing (no code ran)"))
     print(f"\nGraded {len(results)} submissions of {len({r.student for r in results})} students"
           f" ({len(troubled)} with problems, each named above and in the summary).")
     for note in notes + unknown:
@@ -65,7 +67,7 @@ def grade(submissions, out, workers, db_url):
 #: pipeline stay out; `tests/test_release.py` checks that nothing of them leaks.
 STUDENT_FILES = ["notebooks", "figures", "lessonkit", "autograder/__init__.py", "autograder/wire.py",
                  "autograder/checks", "autograder/notebook.py", "autograder/runner.py", "autograder/sandbox.py",
-                 "autograder/selfcheck.py", "nbgrader_config.py"]
+                 "autograder/isolation.py", "autograder/selfcheck.py", "nbgrader_config.py"]
 
 
 def bundle(out):

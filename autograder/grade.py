@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder import checks, judge, runner, wire
+from autograder.scan import scan
 from autograder.notebook import SOLUTIONS, Master, find_notebook, plan, read_submission
 
 
@@ -35,6 +36,7 @@ class SubmissionResult:
     problems: list = field(default_factory=list)
     incidents: list = field(default_factory=list)
     log: str = ""
+    isolation: str | None = None
 
     @property
     def score(self):
@@ -68,8 +70,11 @@ def discover(submissions):
     return found, unknown
 
 
-def grade_submission(student, lesson, folder, public_dir, scratch, limits=None):
-    """Grade one student's notebook for one lesson; never raises for a bad submission."""
+def grade_submission(student, lesson, folder, public_dir, scratch, limits=None, private=()):
+    """Grade one student's notebook for one lesson; never raises for a bad submission.
+
+    `private` lists folders (besides the course's own) to hide from the student's code.
+    """
     master = Master(lesson)
     result = SubmissionResult(student, lesson)
     path, problem = find_notebook(folder)
@@ -86,10 +91,19 @@ def grade_submission(student, lesson, folder, public_dir, scratch, limits=None):
         return result
     to_run, problems = plan(master, cells)
     result.problems += problems
+    flagged = {}
+    for cell in to_run:
+        reasons = scan(cell["source"]) if cell["origin"] == "student" else []
+        if reasons:
+            flagged[cell["id"]] = "not run by the grader: it " + "; it ".join(reasons)
+            result.problems.append(f"cell {cell['id']} {flagged[cell['id']]}")
+    to_run = [c for c in to_run if c["id"] not in flagged]
     jobs = [{"key": f"{gid}#{k}", "grade_id": gid, "inputs": {n: wire.encode(v) for n, v in inputs.items()}}
             for gid, _ in master.items for k, (_, inputs) in enumerate(judge.cases(gid))]
     workdir = Path(scratch) / student / lesson
-    cell_errors, records, incidents = runner.run(to_run, jobs, public_dir, workdir, limits)
+    cell_errors, records, incidents, result.isolation = runner.run(to_run, jobs, public_dir, workdir, limits,
+                                                                   private=private)
+    cell_errors.update(flagged)
     result.incidents = incidents
     result.log = _tail(workdir / "output.log")
     for gid, pts in master.items:
@@ -124,8 +138,8 @@ def _tail(path, limit=4000):
     return text[-limit:]
 
 
-def grade_class(submissions, workers=2, limits=None, keep_scratch=False):
-    """Grade every submission in a folder.
+def grade_class(submissions, workers=2, limits=None, keep_scratch=False, private=()):
+    """Grade every submission in a folder (hidden, with `private`, from the student's code).
 
     Returns
     -------
@@ -138,10 +152,14 @@ def grade_class(submissions, workers=2, limits=None, keep_scratch=False):
         for gid, _ in Master(lesson).items:
             judge.expected(gid)
     scratch = Path(tempfile.mkdtemp(prefix="course-grading-"))
+    workdirs = [scratch / "work" / student / lesson for student, lesson, _ in found]
+    for workdir in workdirs:  # all exist before any worker starts, so each can hide the others
+        workdir.mkdir(parents=True)
+    private = [Path(submissions).resolve(), *private, *workdirs]
     try:
         public_dir = runner.prepare_public(scratch / "public")
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(grade_submission, s, l, f, public_dir, scratch / "work", limits)
+            futures = [pool.submit(grade_submission, s, l, f, public_dir, scratch / "work", limits, private)
                        for s, l, f in found]
             results = [f.result() for f in futures]
     finally:

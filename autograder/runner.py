@@ -19,7 +19,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PUBLIC = ["lessonkit", "autograder/__init__.py", "autograder/wire.py", "autograder/sandbox.py",
-          "autograder/checks"]
+          "autograder/isolation.py", "autograder/checks"]
+#: Folders of the course tree that student code must not see while it runs.
+PRIVATE = ["solutions", "autograder", "tests", "build", ".git"]
 
 
 class Limits:
@@ -63,7 +65,16 @@ def _env(workdir):
     return env
 
 
-def run(cells, jobs, public_dir, workdir, limits=None):
+def isolation_plan(public_dir, workdir, private=()):
+    """The folders the worker hides (see isolation.py): the course's private folders and
+    `private` (submissions, outputs, other students' work folders), except any folder that
+    holds the worker's own folder, the public code or Python itself."""
+    needed = [Path(p).resolve() for p in (sys.prefix, sys.base_prefix, public_dir, workdir)]
+    hide = {p.resolve() for p in [ROOT / q for q in PRIVATE] + [Path(q) for q in private]}
+    return {"hide": sorted(str(p) for p in hide if not any(n == p or p in n.parents for n in needed))}
+
+
+def run(cells, jobs, public_dir, workdir, limits=None, private=None):
     """Execute `cells`, then collect every job, surviving hangs and crashes.
 
     Parameters
@@ -71,26 +82,36 @@ def run(cells, jobs, public_dir, workdir, limits=None):
     cells : list of {"id", "source"}
     jobs : list of {"key", "grade_id", "inputs"}
     public_dir, workdir : Path
+    private : list of Path, optional
+        Folders to hide from the student's code besides the course's own (see
+        `isolation_plan`); None hides nothing (a student's self-check of their own work).
 
     Returns
     -------
     cell_errors : dict, cell id -> error text (only cells that failed)
     records : dict, job key -> record (see `checks.collect`)
     incidents : list of str, what the supervisor had to do (timeouts, crashes)
+    isolation : str or None, the level the worker reached (None when not asked)
     """
     limits = limits or Limits()
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
+    isolation = None if private is None else isolation_plan(public_dir, workdir, private)
+    state = {"isolation": None}
     cell_errors, records, incidents, dropped = {}, {}, [], set()
     for _attempt in range(len(cells) + len(jobs) + 2):
         todo_cells = [c for c in cells if c["id"] not in dropped]
         todo_jobs = [j for j in jobs if j["key"] not in records]
         if not todo_jobs:
             break
-        current, reason = _run_once(todo_cells, todo_jobs, public_dir, workdir, limits, cell_errors, records)
+        current, reason = _run_once(todo_cells, todo_jobs, public_dir, workdir, limits, cell_errors, records,
+                                    isolation, state)
         if current is None:
             break
         kind, key = current
+        if key == "startup":
+            incidents.append(f"the grader could not start the process that runs the code: {reason}")
+            break
         incidents.append(f"{'cell' if kind == 'cell' else 'case'} {key}: {reason}")
         if kind == "cell":
             dropped.add(key)
@@ -101,14 +122,15 @@ def run(cells, jobs, public_dir, workdir, limits=None):
             for job in jobs:
                 if job["grade_id"] == grade_id and job["key"] not in records:
                     records[job["key"]] = {"error": f"not run: case {key} of this item {reason}", "mutated": []}
-    return cell_errors, records, incidents
+    return cell_errors, records, incidents, state["isolation"]
 
 
-def _run_once(cells, jobs, public_dir, workdir, limits, cell_errors, records):
+def _run_once(cells, jobs, public_dir, workdir, limits, cell_errors, records, isolation, state):
     """One worker process. Returns (None, None) when it finished, else what it was doing and why it stopped."""
     plan_path = workdir / "plan.json"
     site = [sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]]
-    plan_path.write_text(json.dumps({"sys_path": [str(public_dir)] + site, "cells": cells, "jobs": jobs}))
+    plan_path.write_text(json.dumps({"sys_path": [str(public_dir)] + site, "cells": cells, "jobs": jobs,
+                                     "isolation": isolation}))
     read_fd, write_fd = os.pipe()
     with open(workdir / "output.log", "ab") as log:
         proc = subprocess.Popen(
@@ -137,7 +159,9 @@ def _run_once(cells, jobs, public_dir, workdir, limits, cell_errors, records):
             for line in lines:
                 event = _parse(line)
                 kind = event.get("event")
-                if kind == "cell_start":
+                if kind == "isolation" and state["isolation"] is None:
+                    state["isolation"] = str(event.get("level"))[:200]
+                elif kind == "cell_start":
                     current, deadline = ("cell", str(event.get("id"))), time.monotonic() + limits.cell_seconds
                 elif kind == "cell_end" and event.get("error"):
                     cell_errors[str(event.get("id"))] = str(event["error"])[:400]

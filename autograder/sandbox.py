@@ -5,6 +5,7 @@ holds only this file's package (the public part of the grader) and the lesson-sh
 code. It executes the planned cells in an IPython shell, then calls the student's
 functions on each case and writes one JSON line per event to file descriptor FD:
 
+    {"event": "isolation", "level": ...}     (see isolation.py)
     {"event": "cell_start", "id": ...}       {"event": "cell_end", "id": ..., "error": ...}
     {"event": "case_start", "key": ...}      {"event": "case_end", "key": ..., "record": ...}
     {"event": "done"}
@@ -23,6 +24,10 @@ def main(plan_path, fd):
     def emit(**event):
         channel.write(json.dumps(event) + "\n")
         channel.flush()
+
+    if plan.get("isolation"):
+        from autograder.isolation import isolate
+        emit(event="isolation", level=isolate(**plan["isolation"]))
 
     from IPython.core.interactiveshell import InteractiveShell
 

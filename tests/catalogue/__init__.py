@@ -62,3 +62,26 @@ def catalogue():
     import pkgutil
     modules = [importlib.import_module(f"{__name__}.{m.name}") for m in pkgutil.iter_modules(__path__)]
     return {module.LESSON: module.VARIANTS for module in sorted(modules, key=lambda m: m.LESSON)}
+
+
+def verdict_problems(result, variant):
+    """What is wrong with a graded result, measured against the variant's known verdict."""
+    wrong = []
+    for item in result.items:
+        lost = variant.lose_all or item.grade_id in variant.lose
+        if lost and item.points != 0:
+            wrong.append(f"{item.grade_id} should score 0: {item.message}")
+        if not lost and item.points != item.max_points:
+            wrong.append(f"{item.grade_id} should keep full marks: {item.message}")
+        hint = variant.lose.get(item.grade_id)
+        if hint and not (item.hint and hint in item.hint):
+            wrong.append(f"{item.grade_id}: expected a hint about {hint!r}, got {item.hint!r}")
+    missing = set(variant.lose) - {i.grade_id for i in result.items}
+    if missing:
+        wrong.append(f"the catalogue names items the lesson lacks: {sorted(missing)}")
+    notes = " ".join(result.problems + result.incidents)
+    if variant.problem and variant.problem not in notes:
+        wrong.append(f"the report should name {variant.problem!r}; it says {notes!r}")
+    if not variant.problem and not variant.lose_all and notes:
+        wrong.append(f"unexpected problems reported: {notes}")
+    return wrong
