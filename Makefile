@@ -28,7 +28,8 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 venv: $(VENV)/.installed ## create .venv with the pinned dependencies (done on demand by every target)
 
 demo: $(VENV)/.installed release sample-class ## set up, release the notebooks, grade the sample class, print the grade table
-	$(PY) -m autograder grade $(SUBMISSIONS) --out $(OUT)
+	@# exit status 3 = graded, and some submissions had problems (the sample class has broken ones on purpose)
+	$(PY) -m autograder grade $(SUBMISSIONS) --out $(OUT) || [ $$? -eq 3 ]
 
 release: $(VENV)/.installed ## solutions/ -> notebooks/ (nbgrader generate_assignment) and the gradebook
 	$(PY) -m autograder release

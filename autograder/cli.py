@@ -16,6 +16,9 @@ from pathlib import Path
 from autograder.notebook import ROOT
 
 DB_URL = "sqlite:///build/gradebook.db"
+#: `grade` exit statuses: 0 every submission graded cleanly; 3 the class was graded but some
+#: submissions (named in the output and the summary) had problems; 2 nothing to grade.
+EXIT_PROBLEMS = 3
 
 
 def release(lessons, into=None, db_url=DB_URL):
@@ -60,7 +63,7 @@ def grade(submissions, out, workers, db_url):
         print(f"note: {note}")
     print(f"grades:   {out / 'grades.csv'}\nfeedback: {out / 'feedback'}/<student>/<lesson>.html\n"
           f"summary:  {out / 'summary.md'} and {out / 'summary.png'}" + (f"\ngradebook: {db_url}" if db_url else ""))
-    return 0
+    return EXIT_PROBLEMS if troubled or notes or unknown else 0
 
 
 #: What students receive. The reference, the judge, its hidden cases and the grading

@@ -123,6 +123,10 @@ def plan(master, cells):
     problems : list of str
     """
     problems, by_id = [], {}
+    ids = [c.get("id") for c in cells if isinstance(c.get("id"), str)]
+    repeated = sorted({i for i in ids if ids.count(i) > 1})
+    if repeated:
+        problems.append("duplicate cell ids (the notebook was edited outside Jupyter?): " + ", ".join(repeated[:5]))
     for cell in cells:
         gid = nbgrader_meta(cell).get("grade_id")
         if not isinstance(gid, str):
