@@ -31,7 +31,7 @@ demo: $(VENV)/.installed release sample-class ## set up, release the notebooks, 
 	@# exit status 3 = graded, and some submissions had problems (the sample class has broken ones on purpose)
 	$(PY) -m autograder grade $(SUBMISSIONS) --out $(OUT) || [ $$? -eq 3 ]
 
-release: $(VENV)/.installed ## solutions/ -> notebooks/ (nbgrader generate_assignment) and the gradebook
+release: $(VENV)/.installed ## solutions/ -> notebooks/ (nbgrader generate_assignment; the student copies depend on the masters alone)
 	$(PY) -m autograder release
 
 sample-class: $(VENV)/.installed ## build the sample class (correct, mistaken, broken submissions) in build/sample_class

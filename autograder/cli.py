@@ -1,6 +1,6 @@
 """Command-line entry: ``python -m autograder COMMAND``.
 
-  release [LESSON ...]          solutions/ -> notebooks/ (nbgrader generate_assignment) and the gradebook
+  release [LESSON ...]          solutions/ -> notebooks/ (nbgrader generate_assignment)
   grade SUBMISSIONS [--out D]   grade a class; write grades.csv, feedback/, summary.md/.png; print the table
   selfcheck NOTEBOOK            a student's check of a whole notebook before submitting (visible tests)
   bundle [--out D]              what students receive: lessons, figures, shared code, visible checks
@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -21,21 +22,35 @@ DB_URL = "sqlite:///build/gradebook.db"
 EXIT_PROBLEMS = 3
 
 
-def release(lessons, into=None, db_url=DB_URL):
-    """Regenerate the student copies of the given lessons (all by default).
+def with_venv_on_path():
+    """nbgrader runs the `alembic` command of this environment to create gradebooks."""
+    return dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
 
-    `into` writes them somewhere else than notebooks/ (the sync test compares the two).
+
+def generate(lesson, into, db_url):
+    """nbgrader generate_assignment of one lesson; returns (exit status, nbgrader's output)."""
+    env = with_venv_on_path()
+    done = subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", lesson, "--force",
+                           "--log-level=WARN", f"--CourseDirectory.db_url={db_url}",
+                           f"--CourseDirectory.release_directory={into}"], cwd=ROOT, env=env,
+                          capture_output=True, text=True)
+    return done.returncode, done.stdout + done.stderr
+
+
+def release(lessons, into=None):
+    """Regenerate the student copies of the given lessons (all by default) from solutions/.
+
+    The copies depend on the masters alone: nbgrader runs against a throw-away gradebook
+    (the grading gradebook is filled by `grade`). `into` writes them somewhere else than
+    notebooks/ (the sync test compares the two).
     """
     from autograder.grade import lessons as all_lessons
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
-    (ROOT / "build").mkdir(exist_ok=True)
-    extra = [f"--CourseDirectory.release_directory={into}"] if into else []
-    for lesson in lessons or all_lessons():
-        done = subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", lesson, "--force",
-                               "--log-level=WARN", f"--CourseDirectory.db_url={db_url}", *extra], cwd=ROOT, env=env)
-        if done.returncode:
-            sys.exit(f"release of {lesson} failed (nbgrader exit status {done.returncode})")
-        print(f"released {into or 'notebooks'}/{lesson}/lesson.ipynb")
+    with tempfile.TemporaryDirectory() as scratch:
+        for lesson in lessons or all_lessons():
+            status, output = generate(lesson, into or "notebooks", f"sqlite:///{scratch}/gradebook.db")
+            if status:
+                sys.exit(f"{output}\nrelease of {lesson} failed (nbgrader exit status {status})")
+            print(f"released {into or 'notebooks'}/{lesson}/lesson.ipynb")
     return 0
 
 
@@ -52,6 +67,8 @@ def grade(submissions, out, workers, db_url):
         return 2
     out = Path(out)
     report.write_all(results, unknown, out)
+    if db_url.startswith("sqlite:///"):
+        Path(db_url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
     notes = gradebook.record(results, db_url) if db_url else []
     print(report.table(results))
     troubled = [r for r in results if r.problems or r.incidents]
@@ -103,7 +120,6 @@ def main(argv=None):
     p = sub.add_parser("release")
     p.add_argument("lessons", nargs="*")
     p.add_argument("--into", help="write the student copies here instead of notebooks/")
-    p.add_argument("--db", default=DB_URL, help="nbgrader gradebook URL")
     p = sub.add_parser("grade")
     p.add_argument("submissions")
     p.add_argument("--out", default="build/grades")
@@ -114,8 +130,9 @@ def main(argv=None):
     p = sub.add_parser("bundle")
     p.add_argument("--out", default="build/student-bundle")
     args = parser.parse_args(argv)
+    os.environ.update(PATH=with_venv_on_path()["PATH"])
     if args.command == "release":
-        return release(args.lessons, args.into, args.db)
+        return release(args.lessons, args.into)
     if args.command == "grade":
         return grade(args.submissions, args.out, args.workers, args.db)
     if args.command == "selfcheck":

@@ -1,8 +1,11 @@
 """Store grades in nbgrader's gradebook (SQLite), so nbgrader's own tools see them."""
+import tempfile
 import warnings
 
 from nbgrader.api import Gradebook, MissingEntry
 from sqlalchemy.exc import SAWarning
+
+from autograder.cli import generate
 
 
 def record(results, db_url, notebook="lesson"):
@@ -13,12 +16,17 @@ def record(results, db_url, notebook="lesson"):
     notes : list of str, lessons that could not be recorded and why
     """
     notes = []
+    with Gradebook(db_url) as gb:
+        known = {a.name for a in gb.assignments}
+    for lesson in sorted({r.lesson for r in results} - known):
+        with tempfile.TemporaryDirectory() as scratch:  # nbgrader learns the lesson's cells by releasing it
+            status, output = generate(lesson, scratch, db_url)
+        if status:
+            notes.append(f"gradebook: could not add lesson {lesson}: {output.strip()[-300:]}")
     with warnings.catch_warnings(), Gradebook(db_url) as gb:
         # nbgrader's add_submission trips a harmless autoflush warning in SQLAlchemy 2
         warnings.simplefilter("ignore", SAWarning)
         known = {a.name for a in gb.assignments}
-        for lesson in sorted({r.lesson for r in results} - known):
-            notes.append(f"gradebook: lesson {lesson} is not in {db_url}; run `make release` first")
         for r in results:
             if r.lesson not in known:
                 continue
@@ -32,6 +40,7 @@ def record(results, db_url, notebook="lesson"):
                 try:
                     gb.find_grade(item.grade_id, notebook, r.lesson, r.student).auto_score = item.points
                 except MissingEntry:
-                    notes.append(f"gradebook: no grade cell {item.grade_id} in {r.lesson}; run `make release`")
+                    notes.append(f"gradebook: {r.lesson} has no grade cell {item.grade_id} (the master changed "
+                                 "after this gradebook first saw it; start a new gradebook for the new version)")
             gb.db.commit()
     return notes

@@ -34,8 +34,8 @@ def leaks(text, lesson_lines):
 @pytest.fixture(scope="module")
 def fresh_release(tmp_path_factory):
     out = tmp_path_factory.mktemp("release")
-    subprocess.run([sys.executable, "-m", "autograder", "release", "--into", str(out / "notebooks"),
-                    "--db", f"sqlite:///{out / 'gradebook.db'}"], cwd=ROOT, check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "autograder", "release", "--into", str(out / "notebooks")],
+                   cwd=ROOT, check=True, capture_output=True)
     return out / "notebooks"
 
 
