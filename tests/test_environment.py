@@ -27,3 +27,14 @@ def test_lock_file_agrees_with_the_direct_pins():
 
 def test_the_startup_cost_package_is_not_locked():
     assert "rfc3987-syntax" not in (ROOT / "requirements.lock").read_text()
+
+
+def test_jupyterlab_has_nbgraders_validate_button():
+    import subprocess
+    import sys
+    jupyter = [sys.executable, "-m", "jupyter"]
+    server = subprocess.run(jupyter + ["server", "extension", "list"], capture_output=True, text=True)
+    lab = subprocess.run(jupyter + ["labextension", "list"], capture_output=True, text=True)
+    listing = server.stdout + server.stderr
+    assert re.search(r"nbgrader\.server_extensions\.validate_assignment\S*\s+\S*enabled", listing)
+    assert "@jupyter/nbgrader" in lab.stdout + lab.stderr
