@@ -86,8 +86,15 @@ def draw_covariate_shift():
     return fig
 
 
+def draw_normalization():
+    """Cost contours of a 2-feature least-squares problem before and after normalizing the inputs."""
+    from lessonkit.least_squares import normalization_figure
+    return normalization_figure(lambda X: (X - X.mean(axis=1)[:, None]) / X.std(axis=1)[:, None])
+
+
 #: file name -> drawing function
-DRAWINGS = {"bn.png": draw_bn, "covariate_shift.png": draw_covariate_shift}
+DRAWINGS = {"bn.png": draw_bn, "covariate_shift.png": draw_covariate_shift,
+            "normalization.png": draw_normalization}
 
 
 def main(out=FIGURES):

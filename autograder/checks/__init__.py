@@ -217,8 +217,8 @@ def expect_tuple(value, name, length):
 def expect_close(actual, wanted, what, rtol=1e-6, atol=1e-8, row_name="feature"):
     """Fail with the worst entry when two same-shaped arrays differ."""
     err = np.abs(actual - wanted)
-    bad = err > atol + rtol * np.abs(wanted)
+    bad = ~(err <= atol + rtol * np.abs(wanted))  # NaN counts as wrong
     if np.any(bad):
-        i = np.unravel_index(np.argmax(np.where(bad, err, -1)), err.shape)
+        i = np.unravel_index(np.argmax(np.where(bad, np.nan_to_num(err, nan=np.inf), -1)), err.shape)
         where = f"{row_name} {i[0]}" + (f", column {i[1]}" if err.ndim == 2 and err.shape[1] > 1 else "")
         raise Failure(f"{what}: {where} is off by {err[i]:.3g} ({int(bad.sum())} of {bad.size} entries wrong)")
