@@ -137,6 +137,8 @@ def same_structure(a, b, rtol=1e-6, atol=1e-9):
     """True when two decoded results have the same types, shapes and values."""
     if type(a) is not type(b):
         return False
+    if a is None:
+        return True
     if isinstance(a, (tuple, list)):
         return len(a) == len(b) and all(same_structure(x, y, rtol, atol) for x, y in zip(a, b))
     if isinstance(a, dict):

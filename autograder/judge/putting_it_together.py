@@ -1,0 +1,24 @@
+"""Hidden cases of lesson 05: a single rate, every run usable, NaN as well as inf, a run that
+diverged in its first epoch, accuracies exactly at the target, unsorted rates."""
+from autograder.checks.putting_it_together import diverged, fine, sweep
+
+LESSON = "05_putting_it_together"
+
+NAN_RUN = ([2.3, 1.1, float("nan")], [0.95])
+
+HIDDEN_CASES = {
+    "usable_lr_largest": lambda: [
+        sweep("a single usable rate", [0.1], [fine(0.7, 0.9)]),
+        sweep("every run usable, unsorted", [3.0, 0.01, 1.0], [fine(0.9, 0.91), fine(0.88, 0.9), fine(0.9, 0.95)]),
+        sweep("the last dev accuracy exactly at the target", [0.05, 0.5], [fine(0.9, 0.95), fine(0.7, 0.85)]),
+        sweep("target 0.5", [0.2, 2.0, 0.02], [fine(0.6, 0.7), fine(0.4, 0.55), fine(0.3, 0.45)], target=0.5),
+    ],
+    "usable_lr_diverged": lambda: [
+        sweep("the loss became NaN after a good epoch", [0.01, 0.3], [fine(0.8, 0.9), NAN_RUN]),
+        sweep("diverged in the first epoch", [0.1, 10.0], [fine(0.9, 0.92), diverged()]),
+        sweep("several diverged, unsorted", [1.0, 0.03, 3.0, 0.3],
+              [diverged(0.9, 0.95), fine(0.86, 0.9), diverged(), fine(0.9, 0.93)]),
+        sweep("nothing reaches the target", [0.001, 0.01], [fine(0.1, 0.2), fine(0.3, 0.5)], target=0.9),
+        sweep("ended below the target after a better epoch", [0.1, 1.0], [fine(0.7, 0.86), fine(0.95, 0.5)]),
+    ],
+}
