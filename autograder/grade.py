@@ -113,6 +113,12 @@ def grade_submission(student, lesson, folder, public_dir, scratch, limits=None, 
         if not verdict.passed:
             message += _cause(master, gid, cell_errors)
         result.items.append(ItemResult(gid, pts if verdict.passed else 0.0, pts, message, verdict.hint))
+    failed = {i.grade_id for i in result.items if i.points < i.max_points}
+    for item in result.items:
+        first = [d for d in checks.REGISTRY[item.grade_id].depends_on if d in failed]
+        if item.grade_id in failed and first:
+            item.message += (f"\n  Note: this item runs through functions that {', '.join(first)} found wrong; "
+                             "fix that first, this one may then pass as it is.")
     return result
 
 

@@ -77,11 +77,11 @@ def draw_covariate_shift():
     for step, (mu, sd) in enumerate([(0, 1), (1.5, 1.6), (3.0, 0.8), (4.5, 2.0)]):
         c = plt.cm.viridis(step / 3)
         axes[2].plot(z, np.exp(-(z - mu) ** 2 / (2 * sd ** 2)) / sd, color=c, label=f"training step {step * 500}")
-    axes[2].set(title="what layer 2 sees: $Z^{[1]}$ of one unit\nas $W^{[1]}$ trains (schematic)",
+    axes[2].set(title="what layer 2 receives: $A^{[1]}$ of one unit\nas $W^{[1]}$ trains (schematic)",
                 xlabel="value", yticks=[])
     axes[2].legend(fontsize=8)
     fig.suptitle("Covariate shift: a layer must keep re-adapting when the distribution of its inputs moves; "
-                 "batch norm pins each unit's mean and variance to $\\beta$ and $\\gamma$", fontsize=11)
+                 "batch norm pins each unit's mean to $\\beta$ and its standard deviation to $|\\gamma|$", fontsize=11)
     fig.tight_layout()
     return fig
 

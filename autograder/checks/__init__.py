@@ -57,13 +57,16 @@ class Item:
     compare : bool
         Whether hidden cases are compared with the reference; False for items that only
         check a contract (types, shapes), so a wrong value costs only the value items.
+    depends_on : tuple of str
+        Items whose functions this one calls through (e.g. backward through forward): when
+        one of them fails too, the feedback says to fix that one first.
     """
 
     def __init__(self, grade_id, functions, run, properties, visible_cases, mistakes=(),
-                 project=lambda result: result, compare=True):
+                 project=lambda result: result, compare=True, depends_on=()):
         self.grade_id, self.functions, self.run = grade_id, tuple(functions), run
         self.properties, self.visible_cases, self.mistakes = properties, visible_cases, list(mistakes)
-        self.project, self.compare = project, compare
+        self.project, self.compare, self.depends_on = project, compare, tuple(depends_on)
         REGISTRY[grade_id] = self
 
 

@@ -117,15 +117,17 @@ def backward_contract(inputs, result):
 def backward_values(inputs, result):
     backward_contract(inputs, result["grads"])
     dZ, dgamma, dbeta = result["grads"]
-    Z, dZ_tilde = inputs["Z"], inputs["dZ_tilde"]
-    mu, var = batch_stats(Z)
-    expect_close(dbeta, dZ_tilde.sum(axis=1, keepdims=True),
-                 "dbeta should be the sum of dZ_tilde over the examples")
-    expect_close(dgamma, (dZ_tilde * (Z - mu) / np.sqrt(var + EPS)).sum(axis=1, keepdims=True),
-                 "dgamma should be the sum over the examples of dZ_tilde * Z_norm")
+    Z = inputs["Z"]
+    n = Z.shape[0]
+    # Judged against your own forward pass, so a forward mistake is not charged here again.
+    num_dZ = expect_array(result["numerical"][0], "numerical gradient", Z.shape)
+    num_dgamma = expect_array(result["numerical"][1], "numerical gradient", (n, 1))
+    num_dbeta = expect_array(result["numerical"][2], "numerical gradient", (n, 1))
+    expect_close(dbeta, num_dbeta, "dbeta should be the sum of dZ_tilde over the examples", rtol=1e-5, atol=1e-6)
+    expect_close(dgamma, num_dgamma, "dgamma should be the sum over the examples of dZ_tilde * Z_norm "
+                 "(Z_norm as your batchnorm_forward computes it)", rtol=1e-5, atol=1e-6)
     expect_close(dZ.sum(axis=1, keepdims=True), np.zeros_like(dbeta),
                  "each feature of dZ should sum to zero over the batch (the mean was subtracted)", atol=1e-7)
-    num_dZ = expect_array(result["numerical"][0], "numerical gradient", Z.shape)
     expect_close(dZ, num_dZ, "dZ disagrees with a centered-difference gradient of your batchnorm_forward",
                  rtol=1e-5, atol=1e-6)
 
@@ -143,9 +145,16 @@ def backward_mistakes():
         Zn, inv = parts(Z, gamma, dZ_tilde)
         return (gamma * inv * dZ_tilde, (dZ_tilde * Zn).sum(1, keepdims=True),
                 dZ_tilde.sum(1, keepdims=True))
+    def forgets_gamma(Z, gamma, beta, dZ_tilde):
+        Zn, inv = parts(Z, gamma, dZ_tilde)
+        m = Z.shape[1]
+        dZ = inv / m * (m * dZ_tilde - dZ_tilde.sum(1, keepdims=True) - Zn * (dZ_tilde * Zn).sum(1, keepdims=True))
+        return dZ, (dZ_tilde * Zn).sum(1, keepdims=True), dZ_tilde.sum(1, keepdims=True)
     return [("ignores batch statistics",
              "the backward pass treats the batch mean and variance as constants; they depend on Z too, "
-             "so dZ needs the terms through mean and variance", ignores_batch_stats)]
+             "so dZ needs the terms through mean and variance", ignores_batch_stats),
+            ("forgets gamma", "dZ is missing the factor gamma: the gradient reaching Z_norm is gamma * dZ_tilde",
+             forgets_gamma)]
 
 
 def with_dZ(seed, n, m, **kw):
@@ -165,7 +174,8 @@ Item("bn_backward_contract", ["batchnorm_forward", "batchnorm_backward"], run_ba
 
 Item("bn_backward_gradient", ["batchnorm_forward", "batchnorm_backward"], run_backward_with_gradcheck,
      backward_values, backward_cases, backward_mistakes(),
-     project=lambda result: result.get("grads") if isinstance(result, dict) else result)
+     project=lambda result: result.get("grads") if isinstance(result, dict) else result,
+     depends_on=["bn_forward_normalizes"])
 
 
 # ---- update_running_stats ------------------------------------------------------------
@@ -235,8 +245,16 @@ def inference_mistakes():
     def batch(Z, gamma, beta, running_mean, running_var):
         mu, var = batch_stats(Z)
         return gamma * (Z - mu) / np.sqrt(var + EPS) + beta
+    def by_variance(Z, gamma, beta, running_mean, running_var):
+        return gamma * (Z - running_mean) / (running_var + EPS) + beta
+
+    def no_eps(Z, gamma, beta, running_mean, running_var):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return gamma * (Z - running_mean) / np.sqrt(running_var) + beta
     return [("batch statistics at test time", "normalizing with the statistics of the test batch; at test "
-             "time use the running averages (a single example has no meaningful batch variance)", batch)]
+             "time use the running averages (a single example has no meaningful batch variance)", batch),
+            ("divide by variance", "dividing by running_var + eps instead of its square root", by_variance),
+            ("no eps", "eps left out of the square root (a unit with zero running variance divides by zero)", no_eps)]
 
 
 def inference_cases():
