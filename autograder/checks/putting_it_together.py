@@ -100,7 +100,9 @@ def largest_cases():
     return [sweep("rates 0.01 to 1, sorted, none diverged",
                   [0.01, 0.1, 0.3, 1.0], [fine(0.5, 0.8), fine(0.8, 0.93), fine(0.85, 0.9), fine(0.3, 0.6)]),
             sweep("rates in no particular order",
-                  [0.3, 0.03, 1.0, 0.1], [fine(0.9, 0.97), fine(0.7, 0.88), fine(0.2, 0.4), fine(0.85, 0.9)])]
+                  [0.3, 0.03, 1.0, 0.1], [fine(0.9, 0.97), fine(0.7, 0.88), fine(0.2, 0.4), fine(0.85, 0.9)]),
+            sweep("the largest rate ends exactly at the target (that counts: >=)",
+                  [0.1, 0.3], [fine(0.8, 0.9), fine(0.7, 0.85)])]
 
 
 def diverged_cases():
