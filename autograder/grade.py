@@ -144,8 +144,10 @@ def _tail(path, limit=4000):
     return text[-limit:]
 
 
-def grade_class(submissions, workers=2, limits=None, keep_scratch=False, private=()):
+def grade_class(submissions, workers=2, limits=None, keep_scratch=False, private=(), isolate=True):
     """Grade every submission in a folder (hidden, with `private`, from the student's code).
+
+    `isolate=False` skips the namespaces (still a separate process): for measuring their cost.
 
     Returns
     -------
@@ -161,7 +163,7 @@ def grade_class(submissions, workers=2, limits=None, keep_scratch=False, private
     workdirs = [scratch / "work" / student / lesson for student, lesson, _ in found]
     for workdir in workdirs:  # all exist before any worker starts, so each can hide the others
         workdir.mkdir(parents=True)
-    private = [Path(submissions).resolve(), *private, *workdirs]
+    private = [Path(submissions).resolve(), *private, *workdirs] if isolate else None
     try:
         public_dir = runner.prepare_public(scratch / "public")
         with ThreadPoolExecutor(max_workers=workers) as pool:

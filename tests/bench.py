@@ -56,11 +56,11 @@ def sample_submissions(scratch):
     return folder, sum(1 for _ in folder.glob("*/*/*.ipynb"))
 
 
-def bench_ours(folder, count, scratch):
+def bench_ours(folder, count, scratch, *flags):
     runs = []
     for k in range(REPEATS):
         runs.append(timed([sys.executable, "-m", "autograder", "grade", str(folder), "--out", str(scratch / f"ours{k}"),
-                           "--db", ""], ok=(0, 3), cwd=ROOT, env=env_with_venv()))
+                           "--db", "", *flags], ok=(0, 3), cwd=ROOT, env=env_with_venv()))
     return statistics.median(runs) / count, runs
 
 
@@ -97,6 +97,9 @@ def main():
         ours, ours_runs = bench_ours(folder, count, scratch)
         print(f"  course `grade` command   median {ours:5.2f} s per notebook  (whole class: "
               f"{', '.join(f'{r:.1f}' for r in ours_runs)} s)")
+        bare, bare_runs = bench_ours(folder, count, scratch, "--no-isolation")
+        print(f"  same, without namespaces median {bare:5.2f} s per notebook  (whole class: "
+              f"{', '.join(f'{r:.1f}' for r in bare_runs)} s); isolation costs {ours - bare:+.2f} s per notebook")
         theirs, their_runs = bench_nbgrader(folder, count, scratch)
         print(f"  plain nbgrader autograde median {theirs:5.2f} s per notebook  (whole class: "
               f"{', '.join(f'{r:.1f}' for r in their_runs)} s)")
