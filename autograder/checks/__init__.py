@@ -70,8 +70,17 @@ class Item:
         REGISTRY[grade_id] = self
 
 
+def _copy(value):
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if type(value) in (list, tuple):
+        return type(value)(_copy(v) for v in value)
+    return value
+
+
 def copy_inputs(inputs):
-    return {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in inputs.items()}
+    """Fresh copies of a case's inputs (arrays, also inside lists and tuples)."""
+    return {k: _copy(v) for k, v in inputs.items()}
 
 
 def collect(item, functions, inputs):
@@ -88,14 +97,18 @@ def collect(item, functions, inputs):
         record = {"result": wire.encode(item.run(*functions, **given))}
     except Exception as exc:  # the student's exception is the finding, not a crash
         record = {"error": f"{type(exc).__name__}: {str(exc)[:300]}"}
-    record["mutated"] = [k for k, v in inputs.items()
-                         if isinstance(v, np.ndarray) and not _same(given[k], v)]
+    record["mutated"] = [k for k, v in inputs.items() if not _same(given[k], v)]
     return record
 
 
 def _same(after, before):
-    return (type(after) is np.ndarray and after.shape == before.shape
-            and after.dtype == before.dtype and np.array_equal(after, before, equal_nan=True))
+    """True when an input came back unchanged (arrays compared exactly, lists item by item)."""
+    if isinstance(before, np.ndarray):
+        return (type(after) is np.ndarray and after.shape == before.shape
+                and after.dtype == before.dtype and np.array_equal(after, before, equal_nan=True))
+    if type(before) in (list, tuple):
+        return type(after) is type(before) and len(after) == len(before) and all(map(_same, after, before))
+    return True
 
 
 def evaluate(item, inputs, record, expected=None, compare=None):

@@ -1,0 +1,430 @@
+"""Lesson 03, vanishing and exploding gradients: the graded items and their properties.
+
+Conventions checked (see the lesson): examples are columns; ``weights = [W1, ..., WL]``
+with W[l] of shape (n[l], n[l-1]); no biases; ``deep_forward`` returns
+``[A0 = X, A1, ..., AL]`` with A[l] = g(W[l] A[l-1]), g applied at every layer, the last
+included; ``deep_backward`` returns ``[dW1, ..., dWL]`` in layer order for a loss whose
+gradient with respect to AL is dAL. Layers are named 1..L in messages, as in the lesson.
+
+Tolerances: relative 1e-6, absolute 1e-8 against closed forms; against centered
+differences, a relative error of 1e-5 per layer plus a floor set by the size of the loss.
+
+The known-wrong backward passes that name misconceptions are derived from the reference
+and live with the hidden cases (the judge's module for this lesson), out of the student
+bundle; the visible checks diagnose what they can from the numbers alone.
+"""
+import numpy as np
+
+from autograder import wire
+from autograder.checks import Failure, Item, expect_close
+
+RTOL, ATOL = 1e-6, 1e-8
+IN_PLACE_HINT = ("in-place update of an argument (e.g. `*=`, or a mask assignment such as "
+                 "`dZ[A <= 0] = 0` on an array you were given)")
+TRANSPOSED_W_HINT = "W[l] used transposed: Z[l] = W[l] A[l-1], with W[l] of shape (n[l], n[l-1])"
+TRANSPOSED_DW_HINT = ("dW[l] transposed, the outer product in the wrong order: dW[l] = dZ[l] A[l-1]^T "
+                      "has the shape of W[l], A[l-1] dZ[l]^T is its transpose")
+REVERSED_HINT = ("gradients listed from the last layer to the first: you compute dW[L] first, but "
+                 "grads[0] must be dW[1] (fill the list by index, or reverse it)")
+DIVIDED_BY_M_HINT = ("dW[l] divided by m: dAL already is the gradient of the loss (any 1/m of the "
+                     "loss is inside it), so dW[l] = dZ[l] A[l-1]^T with no extra 1/m")
+
+
+def g(activation, Z):
+    """The activations of the lesson (the properties need them)."""
+    return {"tanh": np.tanh, "relu": lambda Z_: np.maximum(Z_, 0.0)}.get(activation, lambda Z_: Z_)(Z)
+
+
+# ---- cases ---------------------------------------------------------------------------
+
+def network(seed, widths, m, activation=None, scale=1.0, x_scale=1.0):
+    """A random network: X (n0, m) and W[l] (n[l], n[l-1]) with entries of std scale / sqrt(n[l-1]).
+
+    `activation=None` leaves the argument out, so the function's default is used.
+    """
+    rng = np.random.default_rng(seed)
+    weights = [scale / np.sqrt(n_in) * rng.standard_normal((n_out, n_in))
+               for n_in, n_out in zip(widths[:-1], widths[1:])]
+    inputs = {"X": x_scale * rng.standard_normal((widths[0], m)), "weights": weights}
+    if activation is not None:
+        inputs["activation"] = activation
+    return inputs
+
+
+def with_dAL(inputs, seed):
+    """Add a random output gradient dAL of shape (n[L], m)."""
+    n_L, m = inputs["weights"][-1].shape[0], inputs["X"].shape[1]
+    inputs["dAL"] = np.random.default_rng(seed + 1000).standard_normal((n_L, m))
+    return inputs
+
+
+def widths_of(inputs):
+    return [inputs["X"].shape[0]] + [W.shape[0] for W in inputs["weights"]]
+
+
+def activation_of(inputs):
+    return inputs.get("activation", "linear")
+
+
+def _kwargs(activation):
+    return {} if activation is None else {"activation": activation}
+
+
+# ---- running the student's code (in the student's process) -----------------------------
+
+def _copies(arrays):
+    return [A.copy() if type(A) is np.ndarray else A for A in arrays]
+
+
+def _modified(name, originals, given):
+    """Name of the first entry of a list argument the call changed, or None."""
+    if type(given) is not list or len(given) != len(originals):
+        return f"{name} (the list itself)"
+    for k, (before, after) in enumerate(zip(originals, given)):
+        if type(before) is np.ndarray and not (type(after) is np.ndarray and after.shape == before.shape
+                                               and np.array_equal(after, before, equal_nan=True)):
+            return f"{name}[{k}]"
+    return None
+
+
+def run_forward(deep_forward, X, weights, activation=None):
+    given = _copies(weights)
+    result = deep_forward(X, given, **_kwargs(activation))
+    changed = _modified("weights", weights, given)
+    return {"modified": changed} if changed else result
+
+
+def numerical_gradients(deep_forward, X, weights, dAL, activation=None, h=1e-6):
+    """Centered differences of J = sum(dAL * AL) through the given forward pass, one weight at a time."""
+    def loss(k, W):
+        ws = _copies(weights)
+        ws[k] = W
+        return float(np.sum(dAL * deep_forward(X.copy(), ws, **_kwargs(activation))[-1]))
+    grads = []
+    for k, W in enumerate(weights):
+        G = np.zeros_like(W)
+        for idx in np.ndindex(W.shape):
+            plus, minus = W.copy(), W.copy()
+            plus[idx] += h
+            minus[idx] -= h
+            G[idx] = (loss(k, plus) - loss(k, minus)) / (2 * h)
+        grads.append(G)
+    return grads
+
+
+def run_backward(deep_forward, deep_backward, X, weights, dAL, activation=None):
+    """The student's backward pass on the activations of the student's forward pass, and the
+    centered differences of that forward pass."""
+    try:
+        acts = list(deep_forward(X.copy(), _copies(weights), **_kwargs(activation)))
+    except Exception as exc:
+        return {"forward_error": f"{type(exc).__name__}: {str(exc)[:200]}"}
+    given_weights, given_acts = _copies(weights), _copies(acts)
+    grads = deep_backward(dAL, given_weights, given_acts, **_kwargs(activation))
+    changed = _modified("weights", weights, given_weights) or _modified("activations", acts, given_acts)
+    if changed:
+        return {"modified": changed}
+    try:
+        with np.errstate(all="ignore"):
+            numerical = numerical_gradients(deep_forward, X, weights, dAL, activation)
+    except Exception:
+        numerical = None
+    return {"grads": grads, "activations": acts, "numerical": numerical}
+
+
+# ---- shared property helpers -------------------------------------------------------------
+
+def _type_name(value):
+    return value.type_name if isinstance(value, wire.Opaque) else type(value).__name__
+
+
+def _not_modified(result):
+    if type(result) is dict and "modified" in result:
+        raise Failure(f"modified its input {result['modified']} in place; graded functions must return "
+                      "new arrays and leave their arguments untouched", hint=IN_PLACE_HINT)
+
+
+def expect_sequence(value, name, what, strict):
+    """A list (or, unless `strict`, a tuple) of values; returns it as a list."""
+    if type(value) is list or (type(value) is tuple and not strict):
+        return list(value)
+    if type(value) is tuple:
+        raise Failure(f"{name} should return a list {what}, got a tuple")
+    raise Failure(f"{name} should return a list {what}, got {_type_name(value)}")
+
+
+def expect_matrix(value, name, shape, transposed_hint=None, dtype=True):
+    """An ndarray of exactly `shape` (and float64 unless dtype=False), finite."""
+    shape = tuple(shape)
+    if type(value) is not np.ndarray:
+        raise Failure(f"{name} should be a numpy.ndarray, got {_type_name(value)}")
+    if value.shape != shape:
+        hint = transposed_hint if value.shape == shape[::-1] and shape[0] != shape[1] else None
+        raise Failure(f"{name} should have shape {shape}, got {value.shape}", hint)
+    if dtype and value.dtype != np.float64:
+        raise Failure(f"{name} should have dtype float64, got {value.dtype}")
+    if not np.all(np.isfinite(value)):
+        raise Failure(f"{name} contains NaN or inf")
+    return value
+
+
+def _close(a, b):
+    return a.shape == b.shape and np.allclose(a, b, rtol=RTOL, atol=ATOL)
+
+
+# ---- deep_forward ----------------------------------------------------------------------
+
+def _forward_layers(inputs, result, strict):
+    _not_modified(result)
+    widths, m = widths_of(inputs), inputs["X"].shape[1]
+    L = len(widths) - 1
+    acts = expect_sequence(result, "deep_forward", "[A0 = X, A1, ..., AL]", strict)
+    if len(acts) != L + 1:
+        hint = "A0 = X left out: the list starts with the input X, then A1, ..., AL" if len(acts) == L else None
+        raise Failure(f"deep_forward should return L + 1 = {L + 1} arrays [A0 = X, A1, ..., A{L}] for a "
+                      f"network of L = {L} layers, got {len(acts)}", hint)
+    for l, A in enumerate(acts):
+        expect_matrix(A, f"A[{l}]", (widths[l], m),
+                      "A[l] transposed: examples are columns, A[l] has shape (n[l], m)", dtype=strict)
+    if not np.array_equal(acts[0], inputs["X"]):
+        raise Failure("A[0] should be the input X (same values): the list starts with the input")
+    return acts
+
+
+def forward_contract(inputs, result):
+    _forward_layers(inputs, result, strict=True)
+
+
+def forward_values(inputs, result):
+    acts = _forward_layers(inputs, result, strict=False)
+    activation, weights = activation_of(inputs), inputs["weights"]
+    L = len(weights)
+    for l in range(1, L + 1):
+        W, A_prev, A = weights[l - 1], acts[l - 1], acts[l]
+        Z = W @ A_prev
+        if _close(A, g(activation, Z)):
+            continue
+        where = f"layer {l}" + (" (the last)" if l == L else "")
+        formula = f"W[{l}] A[{l - 1}]" if activation == "linear" else f"{activation}(W[{l}] A[{l - 1}])"
+        if activation != "linear" and _close(A, Z):
+            hint = ("the activation is not applied at the last layer; here g is applied at every layer, "
+                    "the last one included") if l == L else "the activation argument is ignored or not applied"
+            raise Failure(f"{where}: A[{l}] equals W[{l}] A[{l - 1}] without the {activation}; "
+                          f"it should be {formula}", hint)
+        if W.shape[0] == W.shape[1] and _close(A, g(activation, W.T @ A_prev)):
+            raise Failure(f"{where}: A[{l}] should be {formula}", TRANSPOSED_W_HINT)
+        other = next((name for name in ("linear", "tanh", "relu")
+                      if name != activation and _close(A, g(name, Z))), None)
+        if other is not None:
+            raise Failure(f"{where}: A[{l}] should be {formula}, got {other}(W[{l}] A[{l - 1}])",
+                          f"the activation {other!r} instead of the one asked for, {activation!r}")
+        expect_close(A, g(activation, Z), f"{where}: A[{l}] should be {formula}", RTOL, ATOL, row_name="unit")
+
+
+def forward_cases():
+    return [("widths 3-3-3 (square layers), m = 4, default activation (linear)", network(1, [3, 3, 3], 4)),
+            ("widths 4-6-3-2, m = 5, tanh", network(2, [4, 6, 3, 2], 5, "tanh")),
+            ("widths 5-3-4, m = 3, relu", network(3, [5, 3, 4], 3, "relu"))]
+
+
+def _as_list(result):
+    return list(result) if type(result) in (list, tuple) else result
+
+
+FORWARD_CONTRACT = Item("deep_forward_contract", ["deep_forward"], run_forward, forward_contract,
+                        forward_cases, compare=False)
+FORWARD_VALUES = Item("deep_forward_values", ["deep_forward"], run_forward, forward_values, forward_cases,
+                      project=_as_list)
+
+
+# ---- deep_backward ---------------------------------------------------------------------
+
+def _ran(result):
+    _not_modified(result)
+    if type(result) is dict and "forward_error" in result:
+        raise Failure(f"deep_backward could not be checked: your deep_forward raised {result['forward_error']}")
+    if type(result) is not dict or "grads" not in result:
+        raise Failure("the grader could not collect the gradients")
+
+
+def _grads(inputs, result, strict):
+    _ran(result)
+    shapes = [W.shape for W in inputs["weights"]]
+    L = len(shapes)
+    grads = expect_sequence(result["grads"], "deep_backward", "[dW1, ..., dWL]", strict)
+    if len(grads) != L:
+        hint = "one gradient per weight matrix: A0 = X has none" if len(grads) == L + 1 else None
+        raise Failure(f"deep_backward should return L = {L} gradients [dW1, ..., dW{L}], got {len(grads)}", hint)
+    got = [getattr(G, "shape", None) for G in grads]
+    if got != shapes and got == shapes[::-1]:
+        raise Failure(f"grads[0] should be dW[1], of shape {shapes[0]}, got shape {got[0]}: the list "
+                      "goes from the last layer to the first", REVERSED_HINT)
+    for l, (G, shape) in enumerate(zip(grads, shapes), 1):
+        expect_matrix(G, f"dW[{l}] (grads[{l - 1}])", shape, TRANSPOSED_DW_HINT, dtype=strict)
+    return grads
+
+
+def backward_contract(inputs, result):
+    _grads(inputs, result, strict=True)
+
+
+def _relative_error(a, b):
+    return float(np.linalg.norm(a - b) / max(np.linalg.norm(a), np.linalg.norm(b), 1e-300))
+
+
+def backward_values(inputs, result):
+    grads = _grads(inputs, result, strict=False)
+    forward_inputs = {k: v for k, v in inputs.items() if k != "dAL"}
+    try:
+        forward_values(forward_inputs, result["activations"])
+    except Failure as failure:
+        raise Failure("deep_backward is checked on the activations of your deep_forward, which fail: "
+                      f"{failure.message}. Fix deep_forward first") from None
+    numerical = result["numerical"]
+    if type(numerical) is not list or len(numerical) != len(grads):
+        raise Failure("centered differences of your deep_forward could not be computed on this case")
+    acts, dAL = result["activations"], inputs["dAL"]
+    floor = 1e-7 * (1.0 + float(np.sum(np.abs(dAL * acts[-1]))))
+    L = len(grads)
+    wrong = [l for l in range(1, L + 1)
+             if np.linalg.norm(grads[l - 1] - numerical[l - 1])
+             > 1e-5 * max(np.linalg.norm(grads[l - 1]), np.linalg.norm(numerical[l - 1])) + floor]
+    if not wrong:
+        return
+    top = wrong[-1]  # back-propagation goes down: the highest wrong layer is where it starts
+    m = inputs["X"].shape[1]
+    G, N = grads[top - 1], numerical[top - 1]
+    hint = None
+    if G.shape[0] == G.shape[1] and _close(G, N.T) and not _close(G, N):
+        hint = TRANSPOSED_DW_HINT
+    elif L > 1 and all(_close(a, b) for a, b in zip(grads, numerical[::-1])):
+        hint = REVERSED_HINT
+    elif m > 1 and all(_close(m * a, b) for a, b in zip(grads, numerical)):
+        hint = DIVIDED_BY_M_HINT
+    where = f"layer {top}" + (" (the last)" if top == L else "")
+    others = f" ({len(wrong) - 1} more layer(s) below it are wrong too)" if len(wrong) > 1 else ""
+    advice = ""
+    if activation_of(inputs) != "linear" and hint is None:
+        advice = ("; check the activation derivative g'(Z[l]) (from A[l]: 1 - A**2 for tanh, A > 0 for relu), "
+                  "applied at every layer, the last one included")
+    raise Failure(f"{where}: dW[{top}] disagrees with centered differences of your deep_forward "
+                  f"(relative error {_relative_error(G, N):.1e}){others}{advice}", hint)
+
+
+def _project_grads(result):
+    return _as_list(result.get("grads")) if type(result) is dict else result
+
+
+def backward_contract_cases():
+    return [("widths 3-3-3 (square layers), m = 4, default activation (linear)", with_dAL(network(4, [3, 3, 3], 4), 4)),
+            ("widths 4-5-3-2, m = 3, relu", with_dAL(network(5, [4, 5, 3, 2], 3, "relu"), 5))]
+
+
+def backward_linear_cases():
+    return [("widths 3-3-3 (square layers), m = 4, default activation (linear)", with_dAL(network(4, [3, 3, 3], 4), 4)),
+            ("widths 4-6-2-5, m = 3, linear", with_dAL(network(6, [4, 6, 2, 5], 3, "linear"), 6))]
+
+
+def backward_activation_cases():
+    return [("widths 3-4-2, m = 5, tanh", with_dAL(network(7, [3, 4, 2], 5, "tanh"), 7)),
+            ("widths 4-5-3, m = 4, relu", with_dAL(network(8, [4, 5, 3], 4, "relu"), 8))]
+
+
+BACKWARD_CONTRACT = Item("deep_backward_contract", ["deep_forward", "deep_backward"], run_backward,
+                         backward_contract, backward_contract_cases, compare=False, project=_project_grads)
+BACKWARD_LINEAR = Item("deep_backward_linear", ["deep_forward", "deep_backward"], run_backward,
+                       backward_values, backward_linear_cases, project=_project_grads)
+BACKWARD_ACTIVATIONS = Item("deep_backward_activations", ["deep_forward", "deep_backward"], run_backward,
+                            backward_values, backward_activation_cases, project=_project_grads)
+
+
+# ---- identity_net_output ---------------------------------------------------------------
+
+def run_identity(identity_net_output, X, a, W_out, L):
+    return identity_net_output(X, a, W_out, L)
+
+
+def identity_values(inputs, Y):
+    X, a, W_out, L = inputs["X"], inputs["a"], inputs["W_out"], inputs["L"]
+    expect_matrix(Y, "Y", (W_out.shape[0], X.shape[1]), "Y transposed: examples are columns, Y is (n_out, m)")
+    layer_by_layer = X.copy()
+    for _ in range(L - 1):
+        layer_by_layer = a * layer_by_layer
+    expect_close(Y, W_out @ layer_by_layer,
+                 f"Y should be W_out (a I)^(L-1) X = a^(L-1) W_out X (here a = {a}, L = {L})",
+                 RTOL, ATOL, row_name="output unit")
+
+
+def identity_mistakes():
+    return [("the notes' a^L", "the notes' a^L: only the L - 1 hidden layers are a I, the last layer is "
+             "W_out, so Y = a^(L-1) W_out X",
+             lambda X, a, W_out, L: a ** L * (W_out @ X)),
+            ("a^(L-2)", "one factor a too few: there are L - 1 layers a I before W_out",
+             lambda X, a, W_out, L: a ** (L - 2) * (W_out @ X)),
+            ("a (L-1)", "a (L - 1): depth multiplies the per-layer factors, it does not add them",
+             lambda X, a, W_out, L: a * (L - 1) * (W_out @ X))]
+
+
+def identity_cases():
+    return [("the notes' network: 2 units, x = (1, 1), a = 1.5, W_out = [0.5 0.5], L = 10",
+             {"X": np.ones((2, 1)), "a": 1.5, "W_out": np.array([[0.5, 0.5]]), "L": 10}),
+            ("X of shape (3, 5), a = 0.5, W_out of shape (2, 3), L = 4",
+             {"X": np.random.default_rng(9).standard_normal((3, 5)), "a": 0.5,
+              "W_out": np.random.default_rng(10).standard_normal((2, 3)), "L": 4})]
+
+
+IDENTITY = Item("identity_net_output_test", ["identity_net_output"], run_identity, identity_values,
+                identity_cases, identity_mistakes())
+
+
+# ---- layer_gain ------------------------------------------------------------------------
+
+def run_gain(layer_gain, activation, n_in, std):
+    return layer_gain(activation, n_in, std)
+
+
+def _is_number(value):
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+
+
+def gain_values(inputs, gain):
+    activation, n_in, std = inputs["activation"], inputs["n_in"], inputs["std"]
+    call = f"layer_gain({activation!r}, {n_in}, {std:g})"
+    if not _is_number(gain):
+        raise Failure(f"{call} should return a float, got {_type_name(gain)}")
+    if not np.isfinite(gain):
+        raise Failure(f"{call} returned {gain}")
+    wanted = n_in * std ** 2 / (2 if activation == "relu" else 1)
+    formula = "n_in * std**2 / 2" if activation == "relu" else "n_in * std**2"
+    if not np.isclose(float(gain), wanted, rtol=RTOL, atol=0):
+        raise Failure(f"{call} should be {formula} = {wanted:.6g}, got {float(gain):.6g}")
+
+
+def gain_mistakes():
+    def half_if(names):
+        return lambda activation, n_in, std: n_in * std ** 2 / (2 if activation in names else 1)
+    return [("std not squared", "the gain multiplies mean squares, so it involves the variance std**2 "
+             "of a weight, not std", lambda activation, n_in, std: n_in * std / (2 if activation == "relu" else 1)),
+            ("gain of the rms", "that is the factor of the root mean square, sqrt(n_in) * std; the gain of the "
+             "mean square is its square", lambda activation, n_in, std:
+             float(np.sqrt(n_in * std ** 2 / (2 if activation == "relu" else 1)))),
+            ("no ReLU half", "ReLU zeroes the negative half of its symmetric input, which halves the mean "
+             "square: divide by 2 for relu", half_if(())),
+            ("ReLU doubled", "ReLU halves the mean square (it is He's initialization that doubles the variance "
+             "to compensate)", lambda activation, n_in, std: n_in * std ** 2 * (2 if activation == "relu" else 1)),
+            ("tanh halved", "only ReLU halves the mean square; tanh(z) is about z for small z, so its "
+             "small-activation gain is the linear one", half_if(("relu", "tanh")))]
+
+
+def gain_cases():
+    return [("linear, n_in = 200, std = 0.1", {"activation": "linear", "n_in": 200, "std": 0.1}),
+            ("relu, n_in = 100, std = 0.3", {"activation": "relu", "n_in": 100, "std": 0.3}),
+            ("tanh, n_in = 50, std = 0.2", {"activation": "tanh", "n_in": 50, "std": 0.2})]
+
+
+def _as_float(result):
+    return float(result) if _is_number(result) else result
+
+
+GAIN = Item("layer_gain_test", ["layer_gain"], run_gain, gain_values, gain_cases, gain_mistakes(),
+            project=_as_float)

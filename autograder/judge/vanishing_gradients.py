@@ -1,0 +1,143 @@
+"""Hidden cases of lesson 03: deeper and wider networks, non-square layers (a transposed
+weight fails), width-1 layers, one layer, one example, saturating and large values.
+
+This module also gives the backward items their known-wrong implementations. They are
+derived from the reference by changing its inputs or outputs (never a second copy of it),
+and they stay here, out of the student bundle, because each of them is one small change
+away from the answer.
+"""
+import numpy as np
+
+from autograder import reference
+from autograder.checks import vanishing_gradients as items
+from autograder.checks.vanishing_gradients import network, with_dAL
+
+LESSON = "03_vanishing_gradients"
+
+
+def _ref(name):
+    return reference.load(LESSON)[name]
+
+
+def _forward(X, weights, activation):
+    return _ref("deep_forward")(X, weights, activation)
+
+
+def _backward(dAL, weights, acts, activation):
+    return _ref("deep_backward")(dAL, weights, acts, activation)
+
+
+def _no_derivative(X, weights, dAL, activation="linear"):
+    return _backward(dAL, weights, _forward(X, weights, activation), "linear")
+
+
+def _no_last_derivative(X, weights, dAL, activation="linear"):
+    acts = _forward(X, weights, activation)
+    # The backward pass reads A[L] only for g'(Z[L]); an A[L] where g' is 1 removes it.
+    acts[-1] = np.zeros_like(acts[-1]) if activation == "tanh" else np.ones_like(acts[-1])
+    return _backward(dAL, weights, acts, activation)
+
+
+def _untransposed_W(X, weights, dAL, activation="linear"):
+    # The reference propagates with W[l]^T; handing it W[l]^T makes it propagate with W[l].
+    return _backward(dAL, [W.T for W in weights], _forward(X, weights, activation), activation)
+
+
+def _reference_grads(X, weights, dAL, activation="linear"):
+    return _backward(dAL, weights, _forward(X, weights, activation), activation)
+
+
+def _transposed_dW(**inputs):
+    return [G.T for G in _reference_grads(**inputs)]
+
+
+def _reversed(**inputs):
+    return _reference_grads(**inputs)[::-1]
+
+
+def _divided_by_m(**inputs):
+    return [G / inputs["X"].shape[1] for G in _reference_grads(**inputs)]
+
+
+STRUCTURE_MISTAKES = [
+    ("W not transposed", "W[l] not transposed when propagating the error: dA[l-1] = W[l]^T dZ[l]", _untransposed_W),
+    ("dW transposed", items.TRANSPOSED_DW_HINT, _transposed_dW),
+    ("reversed", items.REVERSED_HINT, _reversed),
+    ("divided by m", items.DIVIDED_BY_M_HINT, _divided_by_m),
+]
+DERIVATIVE_MISTAKES = [
+    ("no derivative", "the activation derivative is missing: dZ[l] = dA[l] * g'(Z[l]), with g' from A[l] "
+     "(1 - A**2 for tanh, A > 0 for relu; note that A >= 0 holds everywhere for relu)", _no_derivative),
+    ("no derivative at the last layer", "the activation derivative is missing at the last layer: the "
+     "activation is applied at every layer, the last one included, so dZ[L] = dAL * g'(Z[L])", _no_last_derivative),
+]
+
+items.BACKWARD_LINEAR.mistakes.extend(STRUCTURE_MISTAKES)
+items.BACKWARD_ACTIVATIONS.mistakes.extend(DERIVATIVE_MISTAKES + STRUCTURE_MISTAKES)
+
+
+def forward_cases():
+    return [("widths 5-8-8-8-3, m = 6, tanh", network(101, [5, 8, 8, 8, 3], 6, "tanh")),
+            ("widths 1-4-1 (width-1 layers), m = 3, relu", network(102, [1, 4, 1], 3, "relu")),
+            ("one layer 6-2, one example, default activation", network(103, [6, 2], 1)),
+            ("20 layers of 10 units, m = 4, tanh", network(104, [10] * 21, 4, "tanh")),
+            ("widths 4-7-7-7-7-7-7-2, m = 5, relu, inputs near 1e3",
+             network(105, [4, 7, 7, 7, 7, 7, 7, 2], 5, "relu", scale=np.sqrt(2), x_scale=1e3)),
+            ("widths 3-5-4, m = 8, linear given explicitly", network(106, [3, 5, 4], 8, "linear")),
+            ("widths 8-3-6-2-7, m = 2, tanh, large weights (saturated units)",
+             network(107, [8, 3, 6, 2, 7], 2, "tanh", scale=3.0))]
+
+
+def backward_linear_cases():
+    return [("widths 5-8-3-4, m = 6", with_dAL(network(111, [5, 8, 3, 4], 6, "linear"), 111)),
+            ("one layer 6-2, one example, default activation", with_dAL(network(112, [6, 2], 1), 112)),
+            ("15 layers of 10 units, m = 3", with_dAL(network(113, [10] * 16, 3, "linear"), 113)),
+            ("widths 2-7-1-3 (a width-1 layer), m = 4, inputs near 1e3",
+             with_dAL(network(114, [2, 7, 1, 3], 4, "linear", x_scale=1e3), 114)),
+            ("widths 6-3-9, m = 7, small weights", with_dAL(network(115, [6, 3, 9], 7, scale=0.3), 115))]
+
+
+def backward_activation_cases():
+    return [("widths 5-8-3-4, m = 6, tanh", with_dAL(network(121, [5, 8, 3, 4], 6, "tanh"), 121)),
+            ("widths 5-8-3-4, m = 6, relu", with_dAL(network(122, [5, 8, 3, 4], 6, "relu", scale=np.sqrt(2)), 122)),
+            ("one layer 6-2, one example, tanh", with_dAL(network(123, [6, 2], 1, "tanh"), 123)),
+            ("one layer 4-3, m = 5, relu", with_dAL(network(124, [4, 3], 5, "relu"), 124)),
+            ("widths 8-3-6-2-7, m = 4, tanh, large weights (saturated units)",
+             with_dAL(network(125, [8, 3, 6, 2, 7], 4, "tanh", scale=3.0), 125)),
+            ("15 layers of 10 units, m = 3, relu", with_dAL(network(126, [10] * 16, 3, "relu", scale=np.sqrt(2)), 126)),
+            ("widths 4-7-7-2, m = 5, relu, inputs near 100",
+             with_dAL(network(127, [4, 7, 7, 2], 5, "relu", scale=np.sqrt(2), x_scale=100.0), 127))]
+
+
+def identity_cases():
+    rng = np.random.default_rng(131)
+
+    def case(n, m, n_out, a, L):
+        return {"X": rng.standard_normal((n, m)), "a": a, "W_out": rng.standard_normal((n_out, n)), "L": L}
+    return [("L = 1: the network is W_out alone", case(3, 4, 2, 1.5, 1)),
+            ("a = 1, L = 7", case(2, 3, 2, 1.0, 7)),
+            ("a = 0.9, L = 60, one example", case(4, 1, 3, 0.9, 60)),
+            ("a = 1.1, L = 200", case(5, 6, 1, 1.1, 200)),
+            ("a = -1.2, L = 6 (negative scale)", case(2, 2, 4, -1.2, 6)),
+            ("a = 2, L = 30, W_out of shape (1, 4)", case(4, 3, 1, 2.0, 30))]
+
+
+def gain_cases():
+    def case(activation, n_in, std):
+        return {"activation": activation, "n_in": n_in, "std": std}
+    return [("relu, n_in = 1, std = 1", case("relu", 1, 1.0)),
+            ("linear, n_in = 300, std = 0.01", case("linear", 300, 0.01)),
+            ("tanh, n_in = 7, std = 3", case("tanh", 7, 3.0)),
+            ("relu, n_in = 1000, std = sqrt(2 / 1000)", case("relu", 1000, float(np.sqrt(2 / 1000)))),
+            ("linear, n_in = 64, std = 1 / 8", case("linear", 64, 0.125))]
+
+
+HIDDEN_CASES = {
+    "deep_forward_contract": lambda: forward_cases()[:4],
+    "deep_forward_values": forward_cases,
+    "deep_backward_contract": lambda: backward_linear_cases()[:2] + backward_activation_cases()[:2],
+    "deep_backward_linear": backward_linear_cases,
+    "deep_backward_activations": backward_activation_cases,
+    "identity_net_output_test": identity_cases,
+    "layer_gain_test": gain_cases,
+}

@@ -1,0 +1,154 @@
+"""Lesson 03 submissions with known verdicts."""
+from tests.catalogue import Variant, reference_answers
+
+LESSON = "03_vanishing_gradients"
+
+FORWARD_LOOP = '''def deep_forward(X, weights, activation="linear"):
+    """A while loop and if/elif, an explicit copy of each layer: different from the reference, still right."""
+    A = np.array(X, dtype=float)
+    activations = [A]
+    l = 0
+    while l < len(weights):
+        Z = np.dot(weights[l], A)
+        if activation == "tanh":
+            A = (np.exp(Z) - np.exp(-Z)) / (np.exp(Z) + np.exp(-Z))
+        elif activation == "relu":
+            A = Z * (Z > 0)
+        else:
+            A = Z
+        activations.append(A)
+        l += 1
+    return activations
+'''
+
+BACKWARD_RECOMPUTE = '''def deep_backward(dAL, weights, activations, activation="linear"):
+    """Recomputes Z[l] from A[l-1], appends and reverses, einsum for the outer product."""
+    grads = []
+    dA = dAL.copy()
+    for l in reversed(range(1, len(weights) + 1)):
+        W, A_prev = weights[l - 1], activations[l - 1]
+        Z = W @ A_prev
+        if activation == "tanh":
+            dZ = dA / np.cosh(Z) ** 2
+        elif activation == "relu":
+            dZ = np.where(Z > 0, dA, 0.0)
+        else:
+            dZ = dA
+        grads.append(np.einsum("im,jm->ij", dZ, A_prev))
+        dA = np.transpose(W).dot(dZ)
+    grads.reverse()
+    return grads
+'''
+
+IDENTITY_POWER = '''def identity_net_output(X, a, W_out, L):
+    n = X.shape[0]
+    return W_out @ np.linalg.matrix_power(a * np.eye(n), L - 1) @ X
+'''
+
+GAIN_TABLE = '''def layer_gain(activation, n_in, std):
+    variance = std * std
+    return {"linear": 1.0, "tanh": 1.0, "relu": 0.5}[activation] * n_in * variance
+'''
+
+
+def edit(grade_id, *changes):
+    """The reference answer of `grade_id` with exact edits (old, new), each checked to apply."""
+    source = reference_answers(LESSON)[grade_id]
+    for old, new in zip(changes[::2], changes[1::2]):
+        assert old in source, f"{grade_id}: {old!r} not in the reference answer"
+        source = source.replace(old, new)
+    return {grade_id: source}
+
+
+def forward(*changes):
+    return edit("deep_forward", *changes)
+
+
+def backward(*changes):
+    return edit("deep_backward", *changes)
+
+
+FORWARD_NO_LAST_ACTIVATION = '''def deep_forward(X, weights, activation="linear"):
+    g = {"linear": lambda Z: Z, "tanh": np.tanh, "relu": lambda Z: np.maximum(Z, 0.0)}[activation]
+    activations = [X]
+    for l, W in enumerate(weights):
+        Z = W @ activations[-1]
+        activations.append(Z if l == len(weights) - 1 else g(Z))  # a "linear output layer"
+    return activations
+'''
+
+BACKWARD_NO_LAST_DERIVATIVE = '''def deep_backward(dAL, weights, activations, activation="linear"):
+    derivative = {"linear": lambda A: np.ones_like(A), "tanh": lambda A: 1 - A ** 2,
+                  "relu": lambda A: (A > 0) * 1.0}[activation]
+    L = len(weights)
+    grads = [None] * L
+    dZ = dAL  # the output layer's derivative forgotten
+    for l in range(L, 0, -1):
+        grads[l - 1] = dZ @ activations[l - 1].T
+        if l > 1:
+            dZ = (weights[l - 1].T @ dZ) * derivative(activations[l - 1])
+    return grads
+'''
+
+BACKWARD_RELU_MASK_IN_PLACE = '''def deep_backward(dAL, weights, activations, activation="linear"):
+    L = len(weights)
+    grads = [None] * L
+    dA = dAL
+    for l in range(L, 0, -1):
+        dZ = dA
+        if activation == "relu":
+            dZ[activations[l] <= 0] = 0  # writes into dAL at the last layer
+        elif activation == "tanh":
+            dZ = dZ * (1 - activations[l] ** 2)
+        grads[l - 1] = dZ @ activations[l - 1].T
+        dA = weights[l - 1].T @ dZ
+    return grads
+'''
+
+VARIANTS = [
+    Variant("correct"),
+    Variant("correct-different", answers={"deep_forward": FORWARD_LOOP, "deep_backward": BACKWARD_RECOMPUTE,
+                                          "identity_net_output": IDENTITY_POWER, "layer_gain": GAIN_TABLE}),
+    Variant("forward-no-last-activation", answers={"deep_forward": FORWARD_NO_LAST_ACTIVATION},
+            lose={"deep_forward_values": "the last one included", "deep_backward_activations": None}),
+    Variant("forward-ignores-activation", answers=forward('[activation]', '["linear"]'),
+            lose={"deep_forward_values": "activation argument is ignored", "deep_backward_activations": None}),
+    Variant("forward-without-A0", answers=forward("activations = [X.copy()]\n    for W in weights:\n"
+                                                  "        activations.append(g(W @ activations[-1]))",
+                                                  "activations, A = [], X\n    for W in weights:\n"
+                                                  "        A = g(W @ A)\n        activations.append(A)"),
+            lose={"deep_forward_contract": "A0 = X left out", "deep_forward_values": "A0 = X left out",
+                  "deep_backward_contract": None, "deep_backward_linear": None, "deep_backward_activations": None}),
+    Variant("forward-transposed-W", answers=forward("W @ activations[-1]", "W.T @ activations[-1]"),
+            lose={"deep_forward_contract": None, "deep_forward_values": "W[l] used transposed",
+                  "deep_backward_contract": None, "deep_backward_linear": None, "deep_backward_activations": None}),
+    Variant("backward-no-derivative", answers=backward('"tanh": lambda A: 1.0 - A ** 2', '"tanh": np.ones_like',
+                                                        "(A > 0)", "(A >= 0)"),
+            lose={"deep_backward_activations": "activation derivative is missing"}),
+    Variant("backward-no-last-derivative", answers={"deep_backward": BACKWARD_NO_LAST_DERIVATIVE},
+            lose={"deep_backward_activations": "missing at the last layer"}),
+    Variant("backward-W-not-transposed", answers=backward("weights[l - 1].T @ dZ", "weights[l - 1] @ dZ"),
+            lose={"deep_backward_contract": None, "deep_backward_linear": "W[l] not transposed",
+                  "deep_backward_activations": None}),
+    Variant("backward-outer-product-order", answers=backward("dZ @ activations[l - 1].T", "activations[l - 1] @ dZ.T"),
+            lose={"deep_backward_contract": "outer product in the wrong order",
+                  "deep_backward_linear": "outer product in the wrong order",
+                  "deep_backward_activations": "outer product in the wrong order"}),
+    Variant("backward-reversed-order", answers=backward("grads[l - 1] = dZ", "grads[L - l] = dZ"),
+            lose={"deep_backward_contract": "grads[0] must be dW[1]", "deep_backward_linear": "grads[0] must be dW[1]",
+                  "deep_backward_activations": "grads[0] must be dW[1]"}),
+    Variant("backward-divides-by-m", answers=backward("grads[l - 1] = dZ @ activations[l - 1].T",
+                                                      "grads[l - 1] = dZ @ activations[l - 1].T / dZ.shape[1]"),
+            lose={"deep_backward_linear": "no extra 1/m", "deep_backward_activations": "no extra 1/m"}),
+    Variant("backward-relu-mask-in-place", answers={"deep_backward": BACKWARD_RELU_MASK_IN_PLACE},
+            lose={"deep_backward_contract": "in-place", "deep_backward_activations": "in-place"}),
+    Variant("identity-seed-power", answers=edit("identity_net_output", "a ** (L - 1)", "a ** L"),
+            lose={"identity_net_output_test": "the notes' a^L"}),
+    Variant("gain-relu-not-halved", answers=edit("layer_gain", "gain = gain / 2", "gain = gain * 2"),
+            lose={"layer_gain_test": "ReLU halves"}),
+    Variant("gain-std-not-squared", answers=edit("layer_gain", "std ** 2", "std"),
+            lose={"layer_gain_test": "std**2"}),
+    Variant("syntax-error", answers={"layer_gain": "def layer_gain(activation, n_in, std)\n    return n_in * std ** 2\n"},
+            lose={"layer_gain_test": None}),
+    Variant("untouched", untouched=True, lose_all=True),
+]
