@@ -13,6 +13,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 
 def item_columns(results):
@@ -121,8 +122,8 @@ def summary(results, unknown, out_dir):
 
 
 def _plot(shares, hints, path):
-    fig, axes = plt.subplots(1, 2, figsize=(13, max(3, 0.35 * len(shares) + 1.5)),
-                             gridspec_kw={"width_ratios": [1.2, 1]})
+    fig, axes = plt.subplots(1, 2, figsize=(15, max(3, 0.35 * len(shares) + 1.5)),
+                             gridspec_kw={"width_ratios": [1, 1]})
     labels, values = zip(*shares) if shares else ((), ())
     axes[0].barh(range(len(values)), values, color="tab:green")
     axes[0].set(yticks=range(len(labels)), yticklabels=labels, xlim=(0, 1), xlabel="share of students with full marks",
@@ -130,8 +131,10 @@ def _plot(shares, hints, path):
     axes[0].invert_yaxis()
     common = hints.most_common(8)
     axes[1].barh(range(len(common)), [n for _, n in common], color="tab:orange")
-    axes[1].set(yticks=range(len(common)), yticklabels=[_short(h) for (_, _, h), _ in common],
+    axes[1].set(yticks=range(len(common)), yticklabels=[_short(f"{lesson[:2]} {gid}: {h}", 60)
+                                                        for (lesson, gid, h), _ in common],
                 xlabel="students", title="most common misconceptions")
+    axes[1].xaxis.set_major_locator(MaxNLocator(integer=True))
     axes[1].invert_yaxis()
     fig.tight_layout()
     fig.savefig(path, dpi=100, metadata={"Software": None})
