@@ -8,6 +8,7 @@ For each submission: read it (never modifying it), plan the cells to run, run th
 with the student's functions on every case in a separate process (`runner`), and judge
 the plain-data results against the reference (`judge`). Students are graded in parallel.
 """
+import functools
 import shutil
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -47,6 +48,12 @@ class SubmissionResult:
         return sum(i.max_points for i in self.items)
 
 
+@functools.lru_cache(maxsize=None)
+def load_master(lesson):
+    """A lesson's master, parsed once per grading run rather than once per submission."""
+    return Master(lesson)
+
+
 def lessons():
     """Lesson folders that have a master notebook, e.g. ``["02_batch_norm"]``."""
     return sorted(p.parent.name for p in SOLUTIONS.glob("*/lesson.ipynb"))
@@ -75,7 +82,7 @@ def grade_submission(student, lesson, folder, public_dir, scratch, limits=None, 
 
     `private` lists folders (besides the course's own) to hide from the student's code.
     """
-    master = Master(lesson)
+    master = load_master(lesson)
     result = SubmissionResult(student, lesson)
     path, problem = find_notebook(folder)
     if problem:
@@ -157,7 +164,7 @@ def grade_class(submissions, workers=2, limits=None, keep_scratch=False, private
     checks.load_items()
     found, unknown = discover(submissions)
     for lesson in {lesson for _, lesson, _ in found}:  # reference results once, before the threads
-        for gid, _ in Master(lesson).items:
+        for gid, _ in load_master(lesson).items:
             judge.expected(gid)
     scratch = Path(tempfile.mkdtemp(prefix="course-grading-"))
     workdirs = [scratch / "work" / student / lesson for student, lesson, _ in found]

@@ -139,6 +139,7 @@ def _run_once(cells, jobs, public_dir, workdir, limits, cell_errors, records, is
             pass_fds=(write_fd,), preexec_fn=_limit(limits))
     os.close(write_fd)
     current, deadline, buffer = ("cell", "startup"), time.monotonic() + limits.cell_seconds, b""
+    wanted = {job["key"] for job in jobs}
     try:
         while True:
             wait = deadline - time.monotonic()
@@ -168,7 +169,7 @@ def _run_once(cells, jobs, public_dir, workdir, limits, cell_errors, records, is
                 elif kind == "case_start":
                     current, deadline = ("case", str(event.get("key"))), time.monotonic() + limits.case_seconds
                 elif kind == "case_end" and isinstance(event.get("record"), dict):
-                    if event.get("key") in {j["key"] for j in jobs}:
+                    if event.get("key") in wanted:
                         records[event["key"]] = event["record"]
                 elif kind == "done":
                     return None, None
