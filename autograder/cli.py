@@ -20,6 +20,7 @@ DB_URL = "sqlite:///build/gradebook.db"
 #: `grade` exit statuses: 0 every submission graded cleanly; 3 the class was graded but some
 #: submissions (named in the output and the summary) had problems; 2 nothing to grade.
 EXIT_PROBLEMS = 3
+EXIT_INTERRUPTED = 130
 
 
 def with_venv_on_path():
@@ -57,11 +58,17 @@ def release(lessons, into=None):
 def grade(submissions, out, workers, db_url, isolate=True):
     from autograder import gradebook, report
     from autograder.grade import grade_class
+    from autograder.scratch import Interrupted
     submissions = Path(submissions)
     if not submissions.is_dir():
         print(f"error: {submissions} is not a folder of submissions (<student>/<lesson>/lesson.ipynb)", file=sys.stderr)
         return 2
-    results, unknown = grade_class(submissions, workers=workers, private=[Path(out).resolve()], isolate=isolate)
+    try:
+        results, unknown = grade_class(submissions, workers=workers, isolate=isolate)
+    except (KeyboardInterrupt, Interrupted) as exc:
+        print(f"error: grading was interrupted ({exc or 'Ctrl-C'}); nothing was written. "
+              "Run the same command again to grade the class.", file=sys.stderr)
+        return EXIT_INTERRUPTED
     if not results:
         print(f"error: no submissions found in {submissions} (expected <student>/<lesson>/lesson.ipynb)", file=sys.stderr)
         return 2

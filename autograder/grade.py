@@ -9,14 +9,13 @@ with the student's functions on every case in a separate process (`runner`), and
 the plain-data results against the reference (`judge`). Students are graded in parallel.
 """
 import functools
-import shutil
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder import checks, judge, runner, wire
 from autograder.scan import scan
+from autograder.scratch import scratch_folder
 from autograder.notebook import SOLUTIONS, Master, find_notebook, plan, read_submission
 
 
@@ -77,10 +76,11 @@ def discover(submissions):
     return found, unknown
 
 
-def grade_submission(student, lesson, folder, public_dir, scratch, limits=None, private=()):
+def grade_submission(student, lesson, folder, public_dir, scratch, limits=None, isolate=True):
     """Grade one student's notebook for one lesson; never raises for a bad submission.
 
-    `private` lists folders (besides the course's own) to hide from the student's code.
+    `isolate=False` runs the student's code as a plain separate process (for measuring
+    what confinement costs), never for a real class.
     """
     master = load_master(lesson)
     result = SubmissionResult(student, lesson)
@@ -107,12 +107,10 @@ def grade_submission(student, lesson, folder, public_dir, scratch, limits=None, 
     to_run = [c for c in to_run if c["id"] not in flagged]
     jobs = [{"key": f"{gid}#{k}", "grade_id": gid, "inputs": {n: wire.encode(v) for n, v in inputs.items()}}
             for gid, _ in master.items for k, (_, inputs) in enumerate(judge.cases(gid))]
-    workdir = Path(scratch) / student / lesson
-    cell_errors, records, incidents, result.isolation = runner.run(to_run, jobs, public_dir, workdir, limits,
-                                                                   private=private)
-    cell_errors.update(flagged)
-    result.incidents = incidents
-    result.log = _tail(workdir / "output.log")
+    workdir = Path(scratch) / "work" / student / lesson
+    outcome = runner.run(to_run, jobs, public_dir, workdir, limits, jail=Path(scratch) / "jail" if isolate else None)
+    cell_errors, records = {**outcome.cell_errors, **flagged}, outcome.records
+    result.incidents, result.isolation, result.log = outcome.incidents, outcome.isolation, outcome.log
     for gid, pts in master.items:
         item_records = [records.get(f"{gid}#{k}", {"error": "no result"}) for k in range(len(judge.cases(gid)))]
         verdict = judge.judge(gid, item_records)
@@ -143,18 +141,10 @@ def _cause(master, grade_id, cell_errors):
     return "".join(f"\n  Note: {n}." for n in notes)
 
 
-def _tail(path, limit=4000):
-    try:
-        text = Path(path).read_text(errors="replace")
-    except OSError:
-        return ""
-    return text[-limit:]
+def grade_class(submissions, workers=2, limits=None, keep_scratch=False, isolate=True):
+    """Grade every submission in a folder, each in a confined worker (see isolation.py).
 
-
-def grade_class(submissions, workers=2, limits=None, keep_scratch=False, private=(), isolate=True):
-    """Grade every submission in a folder (hidden, with `private`, from the student's code).
-
-    `isolate=False` skips the namespaces (still a separate process): for measuring their cost.
+    `isolate=False` skips the confinement (still a separate process): for measuring its cost.
 
     Returns
     -------
@@ -166,18 +156,17 @@ def grade_class(submissions, workers=2, limits=None, keep_scratch=False, private
     for lesson in {lesson for _, lesson, _ in found}:  # reference results once, before the threads
         for gid, _ in load_master(lesson).items:
             judge.expected(gid)
-    scratch = Path(tempfile.mkdtemp(prefix="course-grading-"))
-    workdirs = [scratch / "work" / student / lesson for student, lesson, _ in found]
-    for workdir in workdirs:  # all exist before any worker starts, so each can hide the others
-        workdir.mkdir(parents=True)
-    private = [Path(submissions).resolve(), *private, *workdirs] if isolate else None
-    try:
+    with scratch_folder(keep_scratch) as scratch:
+        (scratch / "jail").mkdir()
         public_dir = runner.prepare_public(scratch / "public")
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(grade_submission, s, l, f, public_dir, scratch / "work", limits, private)
+        pool = ThreadPoolExecutor(max_workers=workers)
+        try:
+            futures = [pool.submit(grade_submission, s, l, f, public_dir, scratch, limits, isolate)
                        for s, l, f in found]
             results = [f.result() for f in futures]
-    finally:
-        if not keep_scratch:
-            shutil.rmtree(scratch, ignore_errors=True)
+        except BaseException:  # interrupted: no worker may outlive the scratch folder
+            runner.stop_all()
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
     return results, unknown

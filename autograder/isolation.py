@@ -1,24 +1,50 @@
-"""Hide the course's private files from the worker that runs student code (Linux).
+"""Confine the worker that runs student code (Linux), before any of that code runs.
 
-Before any student code runs, the worker moves itself into new user, mount and network
-namespaces, mounts an empty read-only tmpfs over every private folder (the masters, the
-grader, the tests, the gradebook, the submissions, the outputs, the other students' work
-folders), and then enters one more user namespace so that those mounts are locked: the
-student's code can neither unmount them nor reach the files through /proc, and has no
-network. Where the kernel does not allow unprivileged user namespaces, the worker runs as
-a plain separate process and says so (the grade report names the level reached).
+`confine` moves the worker into new user, mount, network, IPC and pid namespaces and
+forks. The parent stays outside the new pid namespace as the child's keeper: it runs no
+student code, waits, and passes the child's fate on (signals included). The child is
+process 1 of its own pid namespace, so everything it starts dies with it, and it sees
+no other process on the machine (a fresh /proc). It then builds a new root from an
+allowlist: the system's read-only folders, Python, the public grader code (read-only),
+its own working folder (the only writable place besides a small private /tmp) and a
+few devices, pivots into it and enters one more user namespace so those mounts are
+locked. The course tree, the submissions, the outputs, the other workers and the
+scratch folders of other runs are simply not there. A process-count limit is set where
+the kernel enforces it for this user (see `runner` for the cgroup used when grading as
+root).
+
+Where the kernel refuses a step, `confine` says which guarantee is missing; the grade
+report shows that level.
 """
 import ctypes
 import os
+import platform
+import resource
+import signal
 
 CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWNET = 0x00020000, 0x10000000, 0x40000000
-MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REC, MS_PRIVATE = 1, 2, 4, 16384, 1 << 18
-PR_SET_NO_NEW_PRIVS = 38
+CLONE_NEWPID, CLONE_NEWIPC = 0x20000000, 0x08000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT = 1, 2, 4, 8, 32
+MS_NOATIME, MS_NODIRATIME, MS_BIND, MS_REC, MS_PRIVATE, MS_RELATIME = 1024, 2048, 4096, 16384, 1 << 18, 1 << 21
+#: statvfs flag -> the mount flag a read-only remount must keep (the kernel locks them)
+KEPT_FLAGS = {os.ST_NOSUID: MS_NOSUID, os.ST_NODEV: MS_NODEV, os.ST_NOEXEC: MS_NOEXEC,
+              os.ST_NOATIME: MS_NOATIME, os.ST_NODIRATIME: MS_NODIRATIME, os.ST_RELATIME: MS_RELATIME}
+MNT_DETACH = 2
+PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
+SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}
+#: System folders every Python process needs, read-only (symbolic links are recreated).
+SYSTEM = ["/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32", "/etc"]
+DEVICES = ["/dev/null", "/dev/zero", "/dev/random", "/dev/urandom"]
+
+
+def _libc():
+    return ctypes.CDLL(None, use_errno=True)
 
 
 def _check(result, what):
     if result != 0:
-        raise OSError(ctypes.get_errno(), f"{what}: {os.strerror(ctypes.get_errno())}")
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"{what}: {os.strerror(errno)}")
 
 
 def _enter_user_namespace(libc, flags):
@@ -32,27 +58,119 @@ def _enter_user_namespace(libc, flags):
         f.write(f"{gid} {gid} 1")
 
 
-def isolate(hide):
-    """Replace each folder in `hide` by an empty one and cut the network, for good.
+def confine(jail, workdir, readable, process_limit=64):
+    """Confine this process; in the confined child, return the level reached.
 
     Parameters
     ----------
-    hide : list of str, absolute folders (none of them may hold what the worker needs)
+    jail : str, an empty folder to build the new root on (any one: the mount is private)
+    workdir : str, the worker's own folder, the only one left writable
+    readable : list of str, folders the code needs read-only (Python, the public code)
+    process_limit : int, the most processes the student's code may have at once
 
     Returns
     -------
-    level : str, "namespaces" or "process only (<reason>)"
+    level : str, "namespaces" when every guarantee holds, else "process only (<why>)"
+        or "namespaces (<what is missing>)". Only the confined child returns: the
+        parent waits for it and exits the same way.
     """
     try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        _enter_user_namespace(libc, CLONE_NEWNS | CLONE_NEWNET)
-        _check(libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "make mounts private")
-        for path in hide:
-            if os.path.isdir(path):
-                _check(libc.mount(b"tmpfs", path.encode(), b"tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, b"size=4k"),
-                       f"hide {path}")
-        _enter_user_namespace(libc, CLONE_NEWNS)  # locks the mounts above for what runs next
-        libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
-        return "namespaces"
+        libc = _libc()
+        _enter_user_namespace(libc, CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWPID)
     except (OSError, AttributeError) as exc:
         return f"process only ({exc})"
+    child = os.fork()
+    if child:
+        _keep(child)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    missing = []
+    try:
+        _build_root(libc, jail, workdir, readable, missing)
+        _enter_user_namespace(libc, CLONE_NEWNS)  # locks the mounts above for what runs next
+    except OSError as exc:
+        # Without the new root the course tree would be in reach: run nothing.
+        os.write(2, f"the sandbox could not be built: {exc}\n".encode())
+        os._exit(70)
+    libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+    resource.setrlimit(resource.RLIMIT_NPROC, (process_limit, process_limit))
+    return "namespaces" + (f" ({'; '.join(missing)})" if missing else "")
+
+
+def _keep(child):
+    """Outside the child's pid namespace: wait for it, then exit as it did. Never returns."""
+    def stop(signum, frame):
+        os.kill(child, signal.SIGKILL)
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(signum, stop)
+    while True:
+        try:
+            _, status = os.waitpid(child, 0)
+            break
+        except InterruptedError:
+            continue
+        except ChildProcessError:
+            os._exit(70)
+    if os.WIFSIGNALED(status):
+        signum = os.WTERMSIG(status)
+        signal.signal(signum, signal.SIG_DFL)
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        os.kill(os.getpid(), signum)
+    os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 70)
+
+
+def _build_root(libc, jail, workdir, readable, missing):
+    """Mount the allowlisted folders on a tmpfs at `jail` and pivot into it."""
+    _check(libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "make mounts private")
+    _check(libc.mount(b"tmpfs", jail.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, b"size=1m,mode=755"), "new root")
+    _tmpfs(libc, jail, "/tmp", "size=64m,mode=1777")
+    _tmpfs(libc, jail, "/dev/shm", "size=64m,mode=1777")
+    covered = []
+    for path in SYSTEM + sorted(set(readable), key=len):
+        if os.path.lexists(path) and not any(path == c or path.startswith(c.rstrip("/") + "/") for c in covered):
+            _expose(libc, jail, path, writable=False)
+            covered.append(path)
+    _expose(libc, jail, workdir, writable=True)
+    for device in DEVICES:
+        if os.path.exists(device):
+            _expose(libc, jail, device, writable=True)
+    proc = os.path.join(jail, "proc")
+    os.makedirs(proc, exist_ok=True)
+    if libc.mount(b"proc", proc.encode(), b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None) != 0:
+        missing.append("no /proc of its own: /proc is absent")
+    old = os.path.join(jail, ".old-root")
+    os.makedirs(old)
+    machine = platform.machine()
+    if machine not in SYS_PIVOT_ROOT:
+        raise OSError(0, f"pivot_root: unknown system call number on {machine}")
+    _check(libc.syscall(SYS_PIVOT_ROOT[machine], jail.encode(), old.encode()), "pivot_root")
+    os.chdir("/")
+    _check(libc.umount2(b"/.old-root", MNT_DETACH), "detach the old root")
+    os.rmdir("/.old-root")
+    _check(libc.mount(None, b"/", None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, None),
+           "read-only root")
+    os.chdir(workdir)
+
+
+def _tmpfs(libc, jail, path, options):
+    target = jail + path
+    os.makedirs(target, exist_ok=True)
+    _check(libc.mount(b"tmpfs", target.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, options.encode()),
+           f"tmpfs at {path}")
+
+
+def _expose(libc, jail, path, writable):
+    """Make `path` appear at the same place under `jail` (a link is recreated as a link)."""
+    target = jail + path
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    if os.path.islink(path):
+        os.symlink(os.readlink(path), target)
+        return
+    if os.path.isdir(path):
+        os.makedirs(target, exist_ok=True)
+    else:
+        open(target, "a").close()
+    _check(libc.mount(path.encode(), target.encode(), None, MS_BIND | MS_REC, None), f"bind {path}")
+    if not writable:
+        kept = sum(flag for st, flag in KEPT_FLAGS.items() if os.statvfs(path).f_flag & st)
+        _check(libc.mount(None, target.encode(), None, MS_REMOUNT | MS_BIND | MS_RDONLY | kept, None),
+               f"read-only {path}")

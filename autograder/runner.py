@@ -1,9 +1,13 @@
 """Supervise the worker that runs a submission's code (`sandbox.py`).
 
-The worker runs in its own process group, in a scratch folder with only the public
-code, with limits on memory, file size and (per cell, per case) wall time. When a cell
-or a case hangs or the process dies, the worker is killed and restarted without it, so
-a fault costs only what it touched. Only JSON lines cross back.
+The worker runs in its own session, from a read-only copy of the public code, with
+limits on memory, file size, processes and (per cell, per case) wall time. When a cell
+or a case hangs or the process dies, the worker and everything it started are killed
+and a new worker runs without that cell or case, so a fault costs only what it touched.
+
+Only pipes this module created cross between the worker and the grader: the plan goes
+in on standard input, events (JSON lines) and the worker's output come back. The grader
+never opens a path in the worker's folder.
 """
 import json
 import os
@@ -14,23 +18,48 @@ import signal
 import subprocess
 import sys
 import sysconfig
+import threading
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PUBLIC = ["lessonkit", "autograder/__init__.py", "autograder/wire.py", "autograder/sandbox.py",
           "autograder/isolation.py", "autograder/checks"]
-#: Folders of the course tree that student code must not see while it runs.
-PRIVATE = ["solutions", "autograder", "tests", "build", ".git"]
+#: Where the grader may put a worker in its own cgroup (process count, then killed as a whole).
+CGROUP_PIDS = Path("/sys/fs/cgroup/pids")
+_live, _stopping = set(), threading.Event()
 
 
+@dataclass(frozen=True)
 class Limits:
-    """Resource limits of one worker (seconds, bytes)."""
+    """Resource limits of one worker (seconds, bytes, processes)."""
+    cell_seconds: float = 30.0
+    case_seconds: float = 10.0
+    memory_bytes: int = 3 * 2**30
+    file_bytes: int = 64 * 2**20
+    max_line_bytes: int = 32 * 2**20
+    processes: int = 64
+    log_bytes: int = 4000
 
-    def __init__(self, cell_seconds=30.0, case_seconds=10.0, memory_bytes=3 * 2**30,
-                 file_bytes=64 * 2**20, max_line_bytes=32 * 2**20):
-        self.cell_seconds, self.case_seconds = cell_seconds, case_seconds
-        self.memory_bytes, self.file_bytes, self.max_line_bytes = memory_bytes, file_bytes, max_line_bytes
+
+@dataclass
+class Outcome:
+    """What running a submission's code produced.
+
+    Attributes
+    ----------
+    cell_errors : dict, cell id -> error text (only cells that failed)
+    records : dict, job key -> record (see `checks.collect`)
+    incidents : list of str, what the supervisor had to do (timeouts, crashes)
+    isolation : str or None, the level the worker reached (None when not asked)
+    log : str, the end of what the worker printed
+    """
+    cell_errors: dict = field(default_factory=dict)
+    records: dict = field(default_factory=dict)
+    incidents: list = field(default_factory=list)
+    isolation: str | None = None
+    log: str = ""
 
 
 def prepare_public(dest):
@@ -46,35 +75,15 @@ def prepare_public(dest):
     return dest
 
 
-def _limit(limits):
-    def apply():
-        os.setsid()
-        resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    return apply
+def isolation_plan(public_dir, workdir, jail, limits):
+    """What `isolation.confine` needs: the folders to expose and the process limit."""
+    readable = {sys.prefix, sys.base_prefix, sys.exec_prefix, str(Path(sys.executable).resolve().parent),
+                str(Path(public_dir).resolve())}
+    return {"jail": str(jail), "workdir": str(Path(workdir).resolve()), "readable": sorted(readable),
+            "process_limit": limits.processes}
 
 
-def _env(workdir):
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(workdir), "IPYTHONDIR": str(workdir / ".ipython"),
-           "MPLCONFIGDIR": str(workdir / ".mpl"), "MPLBACKEND": "Agg", "NBGRADER_EXECUTION": "autograde",
-           "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "LANG": "C.UTF-8"}
-    for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
-        if key in os.environ:
-            env[key] = os.environ[key]
-    return env
-
-
-def isolation_plan(public_dir, workdir, private=()):
-    """The folders the worker hides (see isolation.py): the course's private folders and
-    `private` (submissions, outputs, other students' work folders), except any folder that
-    holds the worker's own folder, the public code or Python itself."""
-    needed = [Path(p).resolve() for p in (sys.prefix, sys.base_prefix, public_dir, workdir)]
-    hide = {p.resolve() for p in [ROOT / q for q in PRIVATE] + [Path(q) for q in private]}
-    return {"hide": sorted(str(p) for p in hide if not any(n == p or p in n.parents for n in needed))}
-
-
-def run(cells, jobs, public_dir, workdir, limits=None, private=None):
+def run(cells, jobs, public_dir, workdir, limits=None, jail=None):
     """Execute `cells`, then collect every job, surviving hangs and crashes.
 
     Parameters
@@ -82,100 +91,219 @@ def run(cells, jobs, public_dir, workdir, limits=None, private=None):
     cells : list of {"id", "source"}
     jobs : list of {"key", "grade_id", "inputs"}
     public_dir, workdir : Path
-    private : list of Path, optional
-        Folders to hide from the student's code besides the course's own (see
-        `isolation_plan`); None hides nothing (a student's self-check of their own work).
+    jail : Path or None
+        An empty folder for the worker's new root: the worker is confined (namespaces,
+        see isolation.py). None runs it as a plain separate process (a student's
+        self-check of their own work, or measuring what confinement costs).
 
     Returns
     -------
-    cell_errors : dict, cell id -> error text (only cells that failed)
-    records : dict, job key -> record (see `checks.collect`)
-    incidents : list of str, what the supervisor had to do (timeouts, crashes)
-    isolation : str or None, the level the worker reached (None when not asked)
+    outcome : Outcome
     """
     limits = limits or Limits()
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
-    isolation = None if private is None else isolation_plan(public_dir, workdir, private)
-    state = {"isolation": None}
-    cell_errors, records, incidents, dropped = {}, {}, [], set()
+    isolation = None if jail is None else isolation_plan(public_dir, workdir, jail, limits)
+    outcome, dropped = Outcome(), set()
     for _attempt in range(len(cells) + len(jobs) + 2):
+        if _stopping.is_set():
+            outcome.incidents.append("grading was interrupted")
+            break
         todo_cells = [c for c in cells if c["id"] not in dropped]
-        todo_jobs = [j for j in jobs if j["key"] not in records]
-        if not todo_jobs:
+        todo_jobs = [j for j in jobs if j["key"] not in outcome.records]
+        if _attempt and not todo_jobs:
             break
-        current, reason = _run_once(todo_cells, todo_jobs, public_dir, workdir, limits, cell_errors, records,
-                                    isolation, state)
-        if current is None:
+        plan = {"sys_path": [str(public_dir)] + _site_packages(), "cells": todo_cells, "jobs": todo_jobs,
+                "isolation": isolation}
+        stopped = Worker(plan, public_dir, workdir, limits, outcome).supervise()
+        if stopped is None:
             break
-        kind, key = current
+        (kind, key), reason = stopped
         if key == "startup":
-            incidents.append(f"the grader could not start the process that runs the code: {reason}")
+            outcome.incidents.append(f"the grader could not start the process that runs the code: {reason}")
             break
-        incidents.append(f"{'cell' if kind == 'cell' else 'case'} {key}: {reason}")
+        outcome.incidents.append(f"{kind} {key}: {reason}")
         if kind == "cell":
             dropped.add(key)
-            cell_errors[key] = reason
+            outcome.cell_errors[key] = reason
         else:  # the item has failed: its remaining cases are not worth another timeout
             grade_id = next(j["grade_id"] for j in jobs if j["key"] == key)
-            records[key] = {"error": reason, "mutated": []}
+            outcome.records[key] = {"error": reason, "mutated": []}
             for job in jobs:
-                if job["grade_id"] == grade_id and job["key"] not in records:
-                    records[job["key"]] = {"error": f"not run: case {key} of this item {reason}", "mutated": []}
-    return cell_errors, records, incidents, state["isolation"]
+                if job["grade_id"] == grade_id and job["key"] not in outcome.records:
+                    outcome.records[job["key"]] = {"error": f"not run: case {key} of this item {reason}",
+                                                   "mutated": []}
+    return outcome
 
 
-def _run_once(cells, jobs, public_dir, workdir, limits, cell_errors, records, isolation, state):
-    """One worker process. Returns (None, None) when it finished, else what it was doing and why it stopped."""
-    plan_path = workdir / "plan.json"
-    site = [sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]]
-    plan_path.write_text(json.dumps({"sys_path": [str(public_dir)] + site, "cells": cells, "jobs": jobs,
-                                     "isolation": isolation}))
-    read_fd, write_fd = os.pipe()
-    with open(workdir / "output.log", "ab") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-I", "-S", str(Path(public_dir) / "autograder" / "sandbox.py"), str(plan_path), str(write_fd)],
-            cwd=workdir, env=_env(workdir), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-            pass_fds=(write_fd,), preexec_fn=_limit(limits))
-    os.close(write_fd)
-    current, deadline, buffer = ("cell", "startup"), time.monotonic() + limits.cell_seconds, b""
-    wanted = {job["key"] for job in jobs}
-    try:
-        while True:
+def _site_packages():
+    paths = sysconfig.get_paths()
+    return [paths["purelib"], paths["platlib"]]
+
+
+class Worker:
+    """One worker process: started, fed its plan, watched, and killed with all it started."""
+
+    def __init__(self, plan, public_dir, workdir, limits, outcome):
+        self.plan, self.limits, self.outcome = plan, limits, outcome
+        self.wanted = {job["key"] for job in plan["jobs"]}
+        self.events_r, events_w = os.pipe()
+        self.output_r, output_w = os.pipe()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-I", "-S", str(Path(public_dir) / "autograder" / "sandbox.py"), str(events_w)],
+            cwd=workdir, env=_env(workdir), stdin=subprocess.PIPE, stdout=output_w, stderr=output_w,
+            pass_fds=(events_w,), preexec_fn=_limit(limits))
+        os.close(events_w)
+        os.close(output_w)
+        self.cgroup = _cgroup(self.proc.pid, limits.processes)
+        _live.add(self.proc)
+
+    def supervise(self):
+        """Run to the end. Returns None when the worker finished, else ((kind, key), reason)."""
+        try:
+            if not self._send_plan():
+                self.proc.wait()
+                return ("cell", "startup"), _death(self.proc.returncode)
+            return self._watch()
+        finally:
+            self._stop()
+
+    def _send_plan(self):
+        try:
+            self.proc.stdin.write(json.dumps(self.plan).encode())
+            self.proc.stdin.close()
+            return True
+        except (BrokenPipeError, OSError):
+            return False
+
+    def _watch(self):
+        current, deadline, buffer = ("cell", "startup"), time.monotonic() + self.limits.cell_seconds, b""
+        open_fds = [self.events_r, self.output_r]
+        while self.events_r in open_fds:
             wait = deadline - time.monotonic()
             if wait <= 0:
-                seconds = limits.cell_seconds if current[0] == "cell" else limits.case_seconds
+                seconds = self.limits.cell_seconds if current[0] == "cell" else self.limits.case_seconds
                 return current, f"timed out after {seconds:g} s (stopped)"
-            ready, _, _ = select.select([read_fd], [], [], wait)
-            if not ready:
+            ready, _, _ = select.select(open_fds, [], [], wait)
+            if self.output_r in ready:
+                chunk = os.read(self.output_r, 1 << 16)
+                if chunk:
+                    self.outcome.log = (self.outcome.log + chunk.decode("utf-8", "replace"))[-self.limits.log_bytes:]
+                else:
+                    open_fds.remove(self.output_r)
+            if self.events_r not in ready:
                 continue
-            chunk = os.read(read_fd, 1 << 16)
+            chunk = os.read(self.events_r, 1 << 16)
             if not chunk:
-                proc.wait()
-                return current, _death(proc.returncode)
+                break
             buffer += chunk
-            if len(buffer) > limits.max_line_bytes:
+            if len(buffer) > self.limits.max_line_bytes:
                 return current, "produced an output too large to grade"
             *lines, buffer = buffer.split(b"\n")
             for line in lines:
                 event = _parse(line)
                 kind = event.get("event")
-                if kind == "isolation" and state["isolation"] is None:
-                    state["isolation"] = str(event.get("level"))[:200]
+                if kind == "isolation" and self.outcome.isolation is None:
+                    self.outcome.isolation = str(event.get("level"))[:200]
                 elif kind == "cell_start":
-                    current, deadline = ("cell", str(event.get("id"))), time.monotonic() + limits.cell_seconds
+                    current, deadline = ("cell", str(event.get("id"))), time.monotonic() + self.limits.cell_seconds
                 elif kind == "cell_end" and event.get("error"):
-                    cell_errors[str(event.get("id"))] = str(event["error"])[:400]
+                    self.outcome.cell_errors[str(event.get("id"))] = str(event["error"])[:400]
                 elif kind == "case_start":
-                    current, deadline = ("case", str(event.get("key"))), time.monotonic() + limits.case_seconds
-                elif kind == "case_end" and isinstance(event.get("record"), dict):
-                    if event.get("key") in wanted:
-                        records[event["key"]] = event["record"]
+                    current, deadline = ("case", str(event.get("key"))), time.monotonic() + self.limits.case_seconds
+                elif kind == "case_end" and isinstance(event.get("record"), dict) and event.get("key") in self.wanted:
+                    self.outcome.records[event["key"]] = event["record"]
                 elif kind == "done":
-                    return None, None
-    finally:
-        os.close(read_fd)
-        _kill(proc)
+                    return None
+        _kill(self.proc)
+        return current, _death(self.proc.returncode)
+
+    def _stop(self):
+        _kill(self.proc)
+        _live.discard(self.proc)
+        _empty_cgroup(self.cgroup)
+        for fd in (self.events_r, self.output_r):
+            os.close(fd)
+
+
+def stop_all():
+    """Stop every worker now and start no new one (the run is being interrupted)."""
+    _stopping.set()
+    for proc in list(_live):
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def _limit(limits):
+    def apply():
+        os.setsid()
+        resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        import ctypes
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG: dies with the grader
+    return apply
+
+
+def _env(workdir):
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(workdir), "IPYTHONDIR": str(workdir / ".ipython"),
+           "MPLCONFIGDIR": str(workdir / ".mpl"), "MPLBACKEND": "Agg", "NBGRADER_EXECUTION": "autograde",
+           "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "LANG": "C.UTF-8",
+           "TMPDIR": "/tmp"}
+    for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+        if key in os.environ:
+            env[key] = os.environ[key]
+    return env
+
+
+def _cgroup(pid, processes):
+    """Put a worker in a pids cgroup of its own (root only: RLIMIT_NPROC does not bind root).
+
+    Returns the cgroup folder, or None where none could be made.
+    """
+    if os.geteuid() != 0 or not (CGROUP_PIDS / "cgroup.procs").exists():
+        return None
+    folder = CGROUP_PIDS / f"course-grader-{os.getpid()}-{pid}"
+    try:
+        folder.mkdir()
+        (folder / "pids.max").write_text(str(processes))
+        (folder / "cgroup.procs").write_text(str(pid))
+        return folder
+    except OSError:
+        _empty_cgroup(folder)
+        return None
+
+
+def process_limit_level():
+    """How the process count of a worker is bounded here (for the grade report)."""
+    if os.geteuid() != 0:
+        return "RLIMIT_NPROC"
+    return "pids cgroup" if (CGROUP_PIDS / "cgroup.procs").exists() else None
+
+
+def _empty_cgroup(folder):
+    """Kill whatever is left in a worker's cgroup and remove it."""
+    if folder is None:
+        return
+    for _ in range(50):
+        try:
+            pids = [int(p) for p in (folder / "cgroup.procs").read_text().split()]
+        except OSError:
+            pids = []
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        try:
+            folder.rmdir()
+            return
+        except FileNotFoundError:
+            return
+        except OSError:
+            time.sleep(0.01)
 
 
 def _parse(line):
@@ -194,13 +322,21 @@ def _death(code):
             name = f"signal {-code}"
         return f"the process running the code was killed by {name}" + (
             " (out of memory?)" if name in ("SIGKILL", "SIGSEGV") else "")
+    if code == 70:
+        return "the grader could not confine the process that runs the code (see the log)"
     return f"the process running the code exited (exit status {code})"
 
 
 def _kill(proc):
+    """Stop the worker: its keeper kills the pid namespace, then the whole session goes."""
     if proc.poll() is None:
         try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            proc.kill()
+            proc.send_signal(signal.SIGTERM)  # the keeper (isolation._keep) kills its child at once
+            proc.wait(timeout=1)
+        except subprocess.TimeoutExpired:
+            pass
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
     proc.wait()

@@ -1,23 +1,26 @@
 """The worker: runs one submission's code and reports plain data. Never judges.
 
-Started by `runner` as ``python -I -S sandbox.py PLAN FD`` inside a scratch folder that
-holds only this file's package (the public part of the grader) and the lesson-shared
-code. It executes the planned cells in an IPython shell, then calls the student's
-functions on each case and writes one JSON line per event to file descriptor FD:
+Started by `runner` as ``python -I -S sandbox.py FD`` from the read-only public copy of
+the grader. It reads its plan (JSON) from standard input, confines itself
+(`isolation.confine`) when asked, executes the planned cells in an IPython shell, then
+calls the student's functions on each case and writes one JSON line per event to file
+descriptor FD, a pipe the grader created:
 
     {"event": "isolation", "level": ...}     (see isolation.py)
     {"event": "cell_start", "id": ...}       {"event": "cell_end", "id": ..., "error": ...}
     {"event": "case_start", "key": ...}      {"event": "case_end", "key": ..., "record": ...}
     {"event": "done"}
+
+Standard output and error go to another pipe of the grader's. The worker opens no file
+of the grader's and writes none but in its own working folder.
 """
 import json
 import os
 import sys
 
 
-def main(plan_path, fd):
-    with open(plan_path) as f:
-        plan = json.load(f)
+def main(fd):
+    plan = json.load(sys.stdin)
     sys.path[:0] = plan["sys_path"]
     channel = os.fdopen(int(fd), "w", buffering=1)
 
@@ -26,8 +29,8 @@ def main(plan_path, fd):
         channel.flush()
 
     if plan.get("isolation"):
-        from autograder.isolation import isolate
-        emit(event="isolation", level=isolate(**plan["isolation"]))
+        from autograder.isolation import confine
+        emit(event="isolation", level=confine(**plan["isolation"]))
 
     from IPython.core.interactiveshell import InteractiveShell
 
@@ -59,4 +62,4 @@ def main(plan_path, fd):
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:3])
+    main(sys.argv[1])

@@ -24,7 +24,8 @@ def selfcheck(path):
             for gid, _ in items for k, (_, inputs) in enumerate(checks.REGISTRY[gid].visible_cases())]
     with tempfile.TemporaryDirectory() as scratch:
         public = runner.prepare_public(Path(scratch) / "public")
-        cell_errors, records, incidents, _ = runner.run(to_run, jobs, public, Path(scratch) / "work")
+        outcome = runner.run(to_run, jobs, public, Path(scratch) / "work")
+    cell_errors, records, incidents = outcome.cell_errors, outcome.records, outcome.incidents
     total = earned = 0.0
     for gid, pts in items:
         item = checks.REGISTRY[gid]

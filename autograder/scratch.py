@@ -1,0 +1,100 @@
+"""The scratch folder of a grading run: private to the run, removed on every exit path.
+
+A run holds an exclusive lock on its folder for as long as it lives, so the next run can
+tell a folder left by a run that was killed (lock free) from one still in use, and
+removes it. SIGTERM and SIGHUP end a run the way Ctrl-C does, through the clean-up.
+"""
+import contextlib
+import fcntl
+import os
+import shutil
+import signal
+import stat
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+PREFIX = "course-grading-"
+#: A folder of this prefix with no lock file is only taken for stale after this long.
+UNLOCKED_GRACE_SECONDS = 600
+
+
+class Interrupted(Exception):
+    """The run was asked to stop (SIGTERM or SIGHUP)."""
+
+
+@contextlib.contextmanager
+def scratch_folder(keep=False):
+    """A fresh scratch folder; stale ones of dead runs are removed first.
+
+    Yields
+    ------
+    folder : Path
+    """
+    remove_stale()
+    folder = Path(tempfile.mkdtemp(prefix=PREFIX))
+    lock = os.open(folder / ".lock", os.O_CREAT | os.O_RDWR | os.O_NOFOLLOW, 0o600)
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    previous = _stop_on_termination()
+    try:
+        yield folder
+    finally:
+        _restore(previous)
+        if not keep:
+            remove(folder)
+        os.close(lock)
+
+
+def remove_stale(parent=None):
+    """Remove the scratch folders of runs that no longer hold their lock."""
+    parent = Path(parent or tempfile.gettempdir())
+    for folder in parent.glob(PREFIX + "*"):
+        try:
+            info = folder.lstat()
+        except OSError:
+            continue
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid():
+            continue
+        try:
+            lock = os.open(folder / ".lock", os.O_RDWR | os.O_NOFOLLOW)
+        except FileNotFoundError:
+            if time.time() - info.st_mtime > UNLOCKED_GRACE_SECONDS:
+                remove(folder)
+            continue
+        except OSError:
+            continue
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            continue  # a live run
+        finally:
+            os.close(lock)
+        remove(folder)
+
+
+def remove(folder):
+    """Remove a folder whatever a worker did to it (links are removed, never followed)."""
+    shutil.rmtree(folder, ignore_errors=True)
+    if os.path.lexists(folder):  # a worker may have taken the write bit off its own folders
+        for dirpath, dirnames, _ in os.walk(folder):
+            for name in dirnames:
+                path = os.path.join(dirpath, name)
+                if not os.path.islink(path):
+                    os.chmod(path, 0o700)
+        os.chmod(folder, 0o700)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _stop_on_termination():
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def stop(signum, frame):
+        raise Interrupted(signal.Signals(signum).name)
+    return {signum: signal.signal(signum, stop) for signum in (signal.SIGTERM, signal.SIGHUP)}
+
+
+def _restore(previous):
+    for signum, handler in (previous or {}).items():
+        signal.signal(signum, handler)
