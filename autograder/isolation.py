@@ -35,6 +35,9 @@ SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}
 #: System folders every Python process needs, read-only (symbolic links are recreated).
 SYSTEM = ["/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32", "/etc"]
 DEVICES = ["/dev/null", "/dev/zero", "/dev/random", "/dev/urandom"]
+#: What is missing when the kernel refuses the namespaces.
+NOT_CONFINED = ("no pid namespace (its processes can outlive grading and signal the grader), no private root "
+                "(the course tree and the other submissions are readable and writable), network reachable")
 
 
 def _libc():
@@ -78,7 +81,7 @@ def confine(jail, workdir, readable, process_limit=64):
         libc = _libc()
         _enter_user_namespace(libc, CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWPID)
     except (OSError, AttributeError) as exc:
-        return f"process only ({exc})"
+        return f"process only ({exc}): {NOT_CONFINED}"
     child = os.fork()
     if child:
         _keep(child)
