@@ -46,6 +46,11 @@ def release(lessons, into=None):
     notebooks/ (the sync test compares the two).
     """
     from autograder.grade import lessons as all_lessons
+    from autograder.lint import master_problems
+    problems = [p for lesson in lessons or all_lessons() for p in master_problems(lesson)]
+    if problems:
+        sys.exit("release refused: test cells must hold only check(...) and hidden_check(...)\n  "
+                 + "\n  ".join(problems))
     with tempfile.TemporaryDirectory() as scratch:
         for lesson in lessons or all_lessons():
             status, output = generate(lesson, into or "notebooks", f"sqlite:///{scratch}/gradebook.db")
