@@ -70,9 +70,10 @@ def jobs(grade_id):
     -------
     jobs : list of {"key": "<grade_id>#<k>", "grade_id": str, "inputs": encoded inputs}
     """
+    all_cases = cases(grade_id)
     item = checks.REGISTRY[grade_id]
     return [{"key": f"{grade_id}#{k}", "grade_id": grade_id, "inputs": checks.worker_inputs(item, inputs)}
-            for k, (_, inputs) in enumerate(cases(grade_id))]
+            for k, (_, inputs) in enumerate(all_cases)]
 
 
 def compare(result, expected, path="output"):
