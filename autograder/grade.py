@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder import checks, judge, runner, wire
+from autograder import checks, judge, runner
 from autograder.scan import scan
 from autograder.scratch import scratch_folder
 from autograder.notebook import SOLUTIONS, Master, find_notebook, plan, read_submission
@@ -105,8 +105,7 @@ def grade_submission(student, lesson, folder, public_dir, scratch, limits=None, 
             flagged[cell["id"]] = "not run by the grader: it " + "; it ".join(reasons)
             result.problems.append(f"cell {cell['id']} {flagged[cell['id']]}")
     to_run = [c for c in to_run if c["id"] not in flagged]
-    jobs = [{"key": f"{gid}#{k}", "grade_id": gid, "inputs": {n: wire.encode(v) for n, v in inputs.items()}}
-            for gid, _ in master.items for k, (_, inputs) in enumerate(judge.cases(gid))]
+    jobs = [job for gid, _ in master.items for job in judge.jobs(gid)]
     workdir = Path(scratch) / "work" / student / lesson
     outcome = runner.run(to_run, jobs, public_dir, workdir, limits, jail=Path(scratch) / "jail" if isolate else None)
     cell_errors, records = {**outcome.cell_errors, **flagged}, outcome.records

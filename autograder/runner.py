@@ -128,11 +128,10 @@ def run(cells, jobs, public_dir, workdir, limits=None, jail=None):
             outcome.cell_errors[key] = reason
         else:  # the item has failed: its remaining cases are not worth another timeout
             grade_id = next(j["grade_id"] for j in jobs if j["key"] == key)
-            outcome.records[key] = {"error": reason, "mutated": []}
+            outcome.records[key] = {"error": reason}
             for job in jobs:
                 if job["grade_id"] == grade_id and job["key"] not in outcome.records:
-                    outcome.records[job["key"]] = {"error": f"not run: case {key} of this item {reason}",
-                                                   "mutated": []}
+                    outcome.records[job["key"]] = {"error": f"not run: case {key} of this item {reason}"}
     return outcome
 
 

@@ -51,7 +51,7 @@ def main(fd):
         functions = [shell.user_ns.get(name) for name in item.functions]
         missing = [name for name, fn in zip(item.functions, functions) if not callable(fn)]
         if missing:
-            record = {"error": f"NameError: {', '.join(missing)} is not defined", "mutated": []}
+            record = {"error": f"NameError: {', '.join(missing)} is not defined"}
         else:
             inputs = {k: wire.decode(v) for k, v in job["inputs"].items()}
             record = checks.collect(item, functions, inputs)

@@ -8,7 +8,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from autograder import checks, notebook, runner, wire
+from autograder import checks, notebook, runner
 
 
 def selfcheck(path):
@@ -20,7 +20,7 @@ def selfcheck(path):
     to_run, items = notebook.plan_self(cells)
     checks.load_items()
     items = [(gid, pts) for gid, pts in items if gid in checks.REGISTRY]
-    jobs = [{"key": f"{gid}#{k}", "grade_id": gid, "inputs": {n: wire.encode(v) for n, v in inputs.items()}}
+    jobs = [{"key": f"{gid}#{k}", "grade_id": gid, "inputs": checks.worker_inputs(checks.REGISTRY[gid], inputs)}
             for gid, _ in items for k, (_, inputs) in enumerate(checks.REGISTRY[gid].visible_cases())]
     with tempfile.TemporaryDirectory() as scratch:
         public = runner.prepare_public(Path(scratch) / "public")

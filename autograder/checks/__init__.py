@@ -7,14 +7,32 @@ for hidden ones). Messages name the property that failed and, where a known mist
 produces exactly the student's output, the misconception.
 
 Students call `check(grade_id, *functions)` from visible test cells.
+
+Nothing the student's process reports is taken on trust: `collect` reports what the call
+returned and what the inputs look like after it, and `evaluate` (in the judge for hidden
+cases) decides from its own copy of the inputs whether they were changed.
 """
+import builtins
 import importlib
+import re
 
 import numpy as np
 
 from autograder import wire
 
 REGISTRY = {}
+
+IN_PLACE_HINT = ("in-place update of an argument (e.g. `+=`, slice assignment, or a mask assignment such as "
+                 "`dZ[A <= 0] = 0` on an array you were given)")
+
+#: Filenames IPython gives the code of a notebook cell (a plain shell; ipykernel).
+CELL_FILENAME = re.compile(r"<ipython-input-\d+-[0-9a-f]+>|.*[/\\]ipykernel_\d+[/\\]\d+\.py")
+NAME = re.compile(r"[A-Za-z_]\w{0,59}")
+#: Exception types a hidden case's feedback may name (a class the student defines could
+#: carry hidden data in its name).
+KNOWN_EXCEPTIONS = frozenset(
+    [name for name, value in vars(builtins).items() if isinstance(value, type) and issubclass(value, BaseException)]
+    + ["LinAlgError", "AxisError"])
 
 
 class CheckFailed(AssertionError):
@@ -60,13 +78,17 @@ class Item:
     depends_on : tuple of str
         Items whose functions this one calls through (e.g. backward through forward): when
         one of them fails too, the feedback says to fix that one first.
+    answers : tuple of str
+        Entries of a case that hold its expected answer: the properties read them, the
+        student's functions never receive them and they are never sent to the worker.
     """
 
     def __init__(self, grade_id, functions, run, properties, visible_cases, mistakes=(),
-                 project=lambda result: result, compare=True, depends_on=()):
+                 project=lambda result: result, compare=True, depends_on=(), answers=()):
         self.grade_id, self.functions, self.run = grade_id, tuple(functions), run
         self.properties, self.visible_cases, self.mistakes = properties, visible_cases, list(mistakes)
         self.project, self.compare, self.depends_on = project, compare, tuple(depends_on)
+        self.answers = tuple(answers)
         REGISTRY[grade_id] = self
 
 
@@ -83,49 +105,160 @@ def copy_inputs(inputs):
     return {k: _copy(v) for k, v in inputs.items()}
 
 
+def call_inputs(item, inputs):
+    """The entries of a case the student's functions receive: all but the item's `answers`."""
+    return {k: v for k, v in inputs.items() if k not in item.answers}
+
+
+def worker_inputs(item, inputs):
+    """A case as a job sends it to the worker: `call_inputs`, wire-encoded."""
+    return {k: wire.encode(v) for k, v in call_inputs(item, inputs).items()}
+
+
 def collect(item, functions, inputs):
     """Run one case where the student's code lives; return plain data.
 
     Returns
     -------
     record : dict
-        ``{"result": encoded return value}`` or ``{"error": "TypeError: ..."}``, plus
-        ``"mutated"``: names of array inputs the call changed.
+        ``{"result": encoded return value}`` or ``{"error": error_record(exc)}``, plus
+        ``"inputs_after"``: ``{name: encoded value}`` of the inputs as the call left them
+        (the judge compares them with its own copy).
     """
-    given = copy_inputs(inputs)
+    given = copy_inputs(call_inputs(item, inputs))
     try:
         record = {"result": wire.encode(item.run(*functions, **given))}
     except Exception as exc:  # the student's exception is the finding, not a crash
-        record = {"error": f"{type(exc).__name__}: {str(exc)[:300]}"}
-    record["mutated"] = [k for k, v in inputs.items() if not _same(given[k], v)]
+        record = {"error": error_record(exc)}
+    record["inputs_after"] = {k: wire.encode(v) for k, v in given.items()}
     return record
 
 
-def _same(after, before):
-    """True when an input came back unchanged (arrays compared exactly, lists item by item)."""
+def error_record(exc):
+    """An exception as plain data: its type, its message and, when it was raised in a
+    notebook cell, the innermost such function and its line (counted within the cell).
+
+    Returns
+    -------
+    error : dict
+        ``{"type": str, "message": str}`` and, if found, ``"function": str, "line": int``.
+    """
+    try:
+        message = str(exc)[:300]
+    except Exception:  # a student's exception class may not even print
+        message = "(the exception could not be printed)"
+    error = {"type": type(exc).__name__[:60], "message": message}
+    tb, where = exc.__traceback__, None
+    while tb is not None:
+        if CELL_FILENAME.fullmatch(tb.tb_frame.f_code.co_filename):
+            where = tb
+        tb = tb.tb_next
+    if where is not None:
+        error["function"], error["line"] = where.tb_frame.f_code.co_name, where.tb_lineno
+    return error
+
+
+def describe_error(error, hidden):
+    """What a student reads about an error on a case, e.g. ``"raised IndexError in deep_forward,
+    line 7 of your cell: ..."``. For a hidden case the message is left out, and so is any
+    text that could carry the case's inputs (the type when it is not a known one)."""
+    if isinstance(error, dict):
+        kind = str(error.get("type"))
+        if hidden and kind not in KNOWN_EXCEPTIONS:
+            kind = "an exception of a class your code defines"
+        elif not NAME.fullmatch(kind):
+            kind = "an exception"
+        function, line = error.get("function"), error.get("line")
+        if isinstance(function, str) and NAME.fullmatch(function) and type(line) is int and line > 0:
+            kind += f" in {function}, line {line} of your cell"
+        message = error.get("message")
+        return f"raised {kind}" + (f": {str(message)[:300]}" if message and not hidden else "")
+    # A string comes from the supervisor (a timeout, a crash) or names a missing function.
+    error = str(error)
+    if not hidden:
+        return f"raised {error[:400]}"
+    head = error.split(":", 1)[0]
+    if head in KNOWN_EXCEPTIONS:
+        return f"raised {head}"
+    return "did not return a result on this case (see the notes about your submission)"
+
+
+def _is_not_implemented(error):
+    kind = error.get("type") if isinstance(error, dict) else str(error).split(":", 1)[0]
+    return kind == "NotImplementedError"
+
+
+def modified(name, before, after):
+    """Where an input came back changed, or None: arrays compared exactly (type, shape,
+    dtype, values; NaN equals NaN), lists and tuples entry by entry (named ``name[k]``);
+    other values are not compared.
+
+    Parameters
+    ----------
+    name : str
+    before, after : object
+        The input as given and as the call left it.
+
+    Returns
+    -------
+    where : str or None, e.g. ``"weights[1]"`` or ``"weights (the list itself)"``
+    """
     if isinstance(before, np.ndarray):
-        return (type(after) is np.ndarray and after.shape == before.shape
-                and after.dtype == before.dtype and np.array_equal(after, before, equal_nan=True))
+        same = (type(after) is np.ndarray and after.shape == before.shape and after.dtype == before.dtype
+                and np.array_equal(after, before, equal_nan=True))
+        return None if same else name
     if type(before) in (list, tuple):
-        return type(after) is type(before) and len(after) == len(before) and all(map(_same, after, before))
-    return True
+        if type(after) is not type(before) or len(after) != len(before):
+            return f"{name} (the list itself)"
+        for k, (b, a) in enumerate(zip(before, after)):
+            where = modified(f"{name}[{k}]", b, a)
+            if where:
+                return where
+    return None
 
 
-def evaluate(item, inputs, record, expected=None, compare=None):
+def in_place(where):
+    """The failure of a call that changed its argument(s) `where` (see `modified`)."""
+    return Failure(f"modified its input {where} in place; graded functions must return new arrays and leave "
+                   "their arguments untouched", hint=IN_PLACE_HINT)
+
+
+def changed_inputs(item, inputs, after):
+    """The inputs a call changed, judged against `inputs` (the judge's own copy of the case).
+
+    Parameters
+    ----------
+    after : object
+        A record's ``"inputs_after"``: ``{name: encoded value}``.
+
+    Returns
+    -------
+    names : list of str, or None when `after` does not describe every input
+    """
+    sent = call_inputs(item, inputs)
+    if type(after) is not dict or set(after) != set(sent):
+        return None
+    names = (modified(k, wire.roundtrip(v), wire.decode(after[k])) for k, v in sent.items())
+    return [n for n in names if n]
+
+
+def evaluate(item, inputs, record, expected=None, compare=None, hidden=False):
     """Check one collected case; return a list of `Failure` (empty when all hold).
 
-    `expected` and `compare(result, expected)` are given by the judge for hidden cases.
+    `inputs` is the caller's own copy of the case (the judge's, for graded cases);
+    `expected` and `compare(result, expected)` are given by the judge for hidden cases, and
+    `hidden` keeps the text of the student's exceptions out of the message.
     """
     if "error" in record:
-        error = str(record["error"])
-        if error.startswith("NotImplementedError"):
+        if _is_not_implemented(record["error"]):
             return [Failure("not implemented yet: the function still raises NotImplementedError")]
-        return [Failure(f"raised {error}")]
-    if record.get("mutated"):
-        names = ", ".join(record["mutated"])
-        return [Failure(f"modified its input {names} in place; graded functions must return "
-                        "new arrays and leave their arguments untouched",
-                        hint="in-place update (e.g. `+=` or slice assignment on an argument)")]
+        return [Failure(describe_error(record["error"], hidden))]
+    changed = changed_inputs(item, inputs, record.get("inputs_after"))
+    if changed is None:
+        return [Failure("the grader did not receive the inputs as the call left them, so it cannot tell "
+                        "whether the function changed them")]
+    if changed:
+        return [in_place(", ".join(changed))]
     result = wire.decode(record.get("result"))
     try:
         item.properties(inputs, result)

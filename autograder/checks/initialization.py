@@ -274,6 +274,7 @@ def as_int(value):
 
 
 def count_value(inputs, value):
+    """`inputs["distinct"]` is the case's answer, held by the caller (see `Item.answers`)."""
     W = inputs["W"]
     if isinstance(value, wire.Opaque) or isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         got = value.type_name if isinstance(value, wire.Opaque) else type(value).__name__
@@ -320,6 +321,5 @@ def count_cases():
              units(2, [0, 0, 0, 0, 0], 12, jitter=1e-12))]
 
 
-Item("symmetry_distinct_units", ["count_distinct_units"],
-     lambda count_distinct_units, W, distinct, tol=None: run_count(count_distinct_units, W, tol),
-     count_value, count_cases, count_mistakes(), project=as_int)
+Item("symmetry_distinct_units", ["count_distinct_units"], run_count, count_value, count_cases, count_mistakes(),
+     project=as_int, answers=["distinct"])

@@ -8,11 +8,13 @@ theta = (w, b), the bias last. Tolerances: relative 1e-6, absolute 1e-8.
 Contract items (types, shapes, dtype, inputs untouched) are separate from value items,
 and value items call the student's functions on copies of the inputs, so one mistake
 costs one item: a wrong shape costs the contract, a wrong value the values.
+`normalize_splits` runs through the student's two helpers, so it is judged on the raw sets
+against the training statistics: a helper mistake that changes its numbers costs it too.
 """
 import numpy as np
 
 from autograder import wire
-from autograder.checks import Failure, Item, expect_array, expect_close, expect_tuple, same_structure
+from autograder.checks import Failure, Item, expect_array, expect_close, expect_tuple
 
 EPS = 1e-8
 SETS = ("train", "dev", "test")
@@ -232,50 +234,21 @@ Item("normalize_inputs_values", ["normalize_inputs"], run_normalize_on_copy, nor
 # ---- normalize_splits ------------------------------------------------------------------
 
 def run_splits(compute_mean_variance, normalize_inputs, normalize_splits, X_train, X_dev, X_test, eps):
-    """The student's splits, and what their own two functions give with the training statistics."""
-    sets = (X_train, X_dev, X_test)
-    try:
-        splits = normalize_splits(*(A.copy() for A in sets), eps=eps)
-    except Exception as exc:
-        note = statistics_note(compute_mean_variance, X_train)
-        if note:
-            raise RuntimeError(f"{type(exc).__name__}: {str(exc)[:150]}; {note}") from None
-        raise
-    try:
-        mu, var = compute_mean_variance(X_train.copy())
-        own = tuple(normalize_inputs(A.copy(), mu, var, eps=eps) for A in sets)
-    except Exception:  # their helpers are judged by their own items
-        own = None
-    return {"splits": splits, "own": own}
+    """normalize_splits on copies of the raw sets.
+
+    The two helpers are not called here: normalize_splits calls them by name, and they are
+    judged by their own items on inputs the checks provide. Its output is judged against
+    the statistics of the raw training set, so a helper whose mistake changes its numbers
+    costs this item too (the feedback then says to fix that helper first).
+    """
+    return normalize_splits(X_train.copy(), X_dev.copy(), X_test.copy(), eps=eps)
 
 
-def statistics_note(compute_mean_variance, X_train):
-    """Why normalize_splits may have crashed: statistics that are not (n_x, 1) columns."""
-    try:
-        shapes = [getattr(s, "shape", None) for s in compute_mean_variance(X_train.copy())]
-    except Exception:
-        return None
-    wanted = (X_train.shape[0], 1)
-    if any(shape != wanted for shape in shapes):
-        return (f"note: your compute_mean_variance returns statistics of shapes {', '.join(map(str, shapes))} "
-                f"for X_train of shape {X_train.shape}, not {wanted}, so they cannot broadcast over other sets")
-    return None
-
-
-def project_splits(result):
-    return result.get("splits") if type(result) is dict else result
-
-
-def splits_values(inputs, result):
-    if type(result) is not dict or "splits" not in result:
-        raise Failure("the grader could not read what normalize_splits returned")
+def splits_values(inputs, out):
     sets = [inputs[f"X_{s}"] for s in SETS]
-    out = expect_tuple(result["splits"], "normalize_splits", 3)
+    out = expect_tuple(out, "normalize_splits", 3)
     for s, A, A_norm in zip(SETS, sets, out):
         expect_form(A_norm, f"X_{s}_n", A.shape)
-    own = result.get("own")
-    if type(own) is tuple and len(own) == 3 and all(same_structure(a, b) for a, b in zip(out, own)):
-        return  # consistent with the student's own functions used with the training statistics
     mean, variance = column_stats(inputs["X_train"])
     for s, A, A_norm in zip(SETS, sets, out):
         expect_finite(A_norm, f"X_{s}_n")
@@ -323,7 +296,9 @@ def splits_cases():
 
 
 Item("normalize_splits_train_stats", ["compute_mean_variance", "normalize_inputs", "normalize_splits"],
-     run_splits, splits_values, splits_cases, splits_mistakes(), project=project_splits, compare=False)
+     run_splits, splits_values, splits_cases, splits_mistakes(),
+     depends_on=["mean_variance_contract", "mean_variance_values", "normalize_inputs_contract",
+                 "normalize_inputs_values"])
 
 
 # ---- least_squares_hessian -------------------------------------------------------------

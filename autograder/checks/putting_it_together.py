@@ -27,21 +27,34 @@ def run_usable(largest_usable_lr, rates, histories, target):
 
 
 def answer_value(inputs, answer):
+    """Messages name the student's answer and why it is wrong, never the case's rates or
+    target (a hidden case's inputs stay hidden)."""
     rates, histories, target = inputs["rates"], inputs["histories"], inputs["target"]
     ok = [r for r, h in zip(rates, histories) if usable(h, target)]
     wanted = max(ok) if ok else None
     if wanted is None:
         if answer is not None:
-            got = answer.type_name if isinstance(answer, wire.Opaque) else repr(answer)
-            raise Failure(f"no run is usable (none both stays finite and ends at dev accuracy >= {target}); "
+            got = repr(answer) if isinstance(answer, float) else _type_name(answer)
+            raise Failure("no run is usable (none both stays finite and ends at dev accuracy >= target); "
                           f"the answer should be None, got {got}")
         return
     if isinstance(answer, wire.Opaque) or isinstance(answer, bool) or not isinstance(answer, float):
-        got = answer.type_name if isinstance(answer, wire.Opaque) else type(answer).__name__
-        raise Failure(f"largest_usable_lr should return one of the rates (a float) or None, got {got}")
+        raise Failure(f"largest_usable_lr should return one of the rates (a float) or None, got {_type_name(answer)}")
     if answer != wanted:
-        raise Failure(f"the usable rates (finite loss throughout, last dev accuracy >= {target}) are "
-                      f"{sorted(ok)}; the largest is {wanted}, got {answer}")
+        if answer not in rates:
+            why = "which is not one of the rates"
+        elif answer in ok:
+            why = "but a larger rate is usable too"
+        elif not all(math.isfinite(x) for x in histories[rates.index(answer)]["loss"]):
+            why = "whose run diverged (a loss became NaN or inf)"
+        else:
+            why = "whose run does not end at the target"
+        raise Failure("the answer should be the largest usable rate (finite loss throughout, last dev accuracy "
+                      f">= target); got {answer}, {why}")
+
+
+def _type_name(value):
+    return value.type_name if isinstance(value, wire.Opaque) else type(value).__name__
 
 
 def mistakes():

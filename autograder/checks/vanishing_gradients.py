@@ -16,11 +16,9 @@ bundle; the visible checks diagnose what they can from the numbers alone.
 import numpy as np
 
 from autograder import wire
-from autograder.checks import Failure, Item, expect_close
+from autograder.checks import Failure, Item, expect_close, in_place, modified
 
 RTOL, ATOL = 1e-6, 1e-8
-IN_PLACE_HINT = ("in-place update of an argument (e.g. `*=`, or a mask assignment such as "
-                 "`dZ[A <= 0] = 0` on an array you were given)")
 TRANSPOSED_W_HINT = "W[l] used transposed: Z[l] = W[l] A[l-1], with W[l] of shape (n[l], n[l-1])"
 TRANSPOSED_DW_HINT = ("dW[l] transposed, the outer product in the wrong order: dW[l] = dZ[l] A[l-1]^T "
                       "has the shape of W[l], A[l-1] dZ[l]^T is its transpose")
@@ -76,22 +74,8 @@ def _copies(arrays):
     return [A.copy() if type(A) is np.ndarray else A for A in arrays]
 
 
-def _modified(name, originals, given):
-    """Name of the first entry of a list argument the call changed, or None."""
-    if type(given) is not list or len(given) != len(originals):
-        return f"{name} (the list itself)"
-    for k, (before, after) in enumerate(zip(originals, given)):
-        if type(before) is np.ndarray and not (type(after) is np.ndarray and after.shape == before.shape
-                                               and np.array_equal(after, before, equal_nan=True)):
-            return f"{name}[{k}]"
-    return None
-
-
 def run_forward(deep_forward, X, weights, activation=None):
-    given = _copies(weights)
-    result = deep_forward(X, given, **_kwargs(activation))
-    changed = _modified("weights", weights, given)
-    return {"modified": changed} if changed else result
+    return deep_forward(X, weights, **_kwargs(activation))  # `collect` reports what it did to the inputs
 
 
 def numerical_gradients(deep_forward, X, weights, dAL, activation=None, h=1e-6):
@@ -114,34 +98,26 @@ def numerical_gradients(deep_forward, X, weights, dAL, activation=None, h=1e-6):
 
 def run_backward(deep_forward, deep_backward, X, weights, dAL, activation=None):
     """The student's backward pass on the activations of the student's forward pass, and the
-    centered differences of that forward pass."""
-    try:
-        acts = list(deep_forward(X.copy(), _copies(weights), **_kwargs(activation)))
-    except Exception as exc:
-        return {"forward_error": f"{type(exc).__name__}: {str(exc)[:200]}"}
-    given_weights, given_acts = _copies(weights), _copies(acts)
-    grads = deep_backward(dAL, given_weights, given_acts, **_kwargs(activation))
-    changed = _modified("weights", weights, given_weights) or _modified("activations", acts, given_acts)
-    if changed:
-        return {"modified": changed}
+    centered differences of that forward pass.
+
+    The activations are not inputs of the case, so what the backward pass left of them is
+    returned too (``"activations_after"``) for the properties to compare.
+    """
+    acts = list(deep_forward(X.copy(), _copies(weights), **_kwargs(activation)))
+    given_acts = _copies(acts)
+    grads = deep_backward(dAL, weights, given_acts, **_kwargs(activation))
     try:
         with np.errstate(all="ignore"):
             numerical = numerical_gradients(deep_forward, X, weights, dAL, activation)
     except Exception:
         numerical = None
-    return {"grads": grads, "activations": acts, "numerical": numerical}
+    return {"grads": grads, "activations": acts, "activations_after": given_acts, "numerical": numerical}
 
 
 # ---- shared property helpers -------------------------------------------------------------
 
 def _type_name(value):
     return value.type_name if isinstance(value, wire.Opaque) else type(value).__name__
-
-
-def _not_modified(result):
-    if type(result) is dict and "modified" in result:
-        raise Failure(f"modified its input {result['modified']} in place; graded functions must return "
-                      "new arrays and leave their arguments untouched", hint=IN_PLACE_HINT)
 
 
 def expect_sequence(value, name, what, strict):
@@ -175,7 +151,6 @@ def _close(a, b):
 # ---- deep_forward ----------------------------------------------------------------------
 
 def _forward_layers(inputs, result, strict):
-    _not_modified(result)
     widths, m = widths_of(inputs), inputs["X"].shape[1]
     L = len(widths) - 1
     acts = expect_sequence(result, "deep_forward", "[A0 = X, A1, ..., AL]", strict)
@@ -240,11 +215,11 @@ FORWARD_VALUES = Item("deep_forward_values", ["deep_forward"], run_forward, forw
 # ---- deep_backward ---------------------------------------------------------------------
 
 def _ran(result):
-    _not_modified(result)
-    if type(result) is dict and "forward_error" in result:
-        raise Failure(f"deep_backward could not be checked: your deep_forward raised {result['forward_error']}")
-    if type(result) is not dict or "grads" not in result:
+    if type(result) is not dict or "grads" not in result or "activations_after" not in result:
         raise Failure("the grader could not collect the gradients")
+    where = modified("activations", result["activations"], result["activations_after"])
+    if where:
+        raise in_place(where)
 
 
 def _grads(inputs, result, strict):

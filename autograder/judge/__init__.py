@@ -1,9 +1,11 @@
 """The judge: decides each graded item from plain data, against the reference.
 
-It never runs student code. Given the records that `checks.collect` produced where the
-student's code ran (on the visible cases and on this module's hidden cases), it checks
-the item's properties on every case and compares each hidden case with the reference's
-output on the same inputs.
+It never runs student code and trusts nothing the worker decided. Given the records that
+`checks.collect` produced where the student's code ran (on the visible cases and on this
+module's hidden cases), it checks against its own copy of each case that the inputs came
+back unchanged, checks the item's properties and compares each hidden case with the
+reference's output on the same inputs. Expected answers stay here (see `Item.answers`),
+and feedback on a hidden case never quotes text the student's code produced on it.
 """
 import functools
 import importlib
@@ -13,6 +15,7 @@ import numpy as np
 from autograder import checks, reference, wire
 from autograder.checks import Failure, expect_array, expect_close
 
+HIDDEN_LABEL = "hidden case "
 
 
 @functools.lru_cache(maxsize=None)
@@ -51,8 +54,26 @@ def cases(grade_id):
     checks.load_items()
     item = checks.REGISTRY[grade_id]
     hidden = hidden_modules()[lesson_of(grade_id)].HIDDEN_CASES[grade_id]()
-    return item.visible_cases() + [(f"hidden case {k + 1} ({label})", inputs)
+    return item.visible_cases() + [(f"{HIDDEN_LABEL}{k + 1} ({label})", inputs)
                                    for k, (label, inputs) in enumerate(hidden)]
+
+
+def is_hidden(label):
+    """Whether a label of `cases` names a hidden case."""
+    return label.startswith(HIDDEN_LABEL)
+
+
+def jobs(grade_id):
+    """What the worker receives of an item's cases, in `cases` order: inputs, never answers.
+
+    Returns
+    -------
+    jobs : list of {"key": "<grade_id>#<k>", "grade_id": str, "inputs": encoded inputs}
+    """
+    all_cases = cases(grade_id)
+    item = checks.REGISTRY[grade_id]
+    return [{"key": f"{grade_id}#{k}", "grade_id": grade_id, "inputs": checks.worker_inputs(item, inputs)}
+            for k, (_, inputs) in enumerate(all_cases)]
 
 
 def compare(result, expected, path="output"):
@@ -81,7 +102,7 @@ def expected(grade_id):
     ref = reference.load(lesson_of(grade_id))
     ref_functions = [ref[name] for name in item.functions]
     return [wire.decode(checks.collect(item, ref_functions, inputs)["result"])
-            if item.compare and label.startswith("hidden") else None
+            if item.compare and is_hidden(label) else None
             for label, inputs in cases(grade_id)]
 
 
@@ -106,7 +127,7 @@ def _judge(grade_id, records):
         return Verdict(grade_id, False, "the grader did not receive a result for every case")
     for (label, inputs), record, wanted in zip(all_cases, records, expected(grade_id)):
         failures = checks.evaluate(item, inputs, record, wanted,
-                                   lambda r, e: compare(item.project(r), item.project(e)))
+                                   lambda r, e: compare(item.project(r), item.project(e)), hidden=is_hidden(label))
         if failures:
             f = failures[0]
             return Verdict(grade_id, False, f"{label}: {f.message}", f.hint)

@@ -1,9 +1,10 @@
 """Lesson 01 submissions with known verdicts.
 
 Each mistake costs the items it breaks and no others: a wrong shape costs the contract
-item, a wrong value the value item, and `normalize_splits` is judged on using the training
-statistics, consistently with the student's own two functions (so a mistake in those is
-not charged twice), unless the student's functions crash on its inputs.
+item, a wrong value the value item. `normalize_splits` calls the student's two helpers and
+is judged on its own numbers (the raw sets normalized with the training statistics), so a
+helper mistake that changes those numbers costs it too; its feedback then says to fix the
+helper first. A helper mistake that leaves them right (normalizing in place) does not.
 """
 from tests.catalogue import Variant
 
@@ -84,10 +85,10 @@ VARIANTS = [
                                           "conditioning": CONDITIONING_SVD}),
     Variant("sample-variance",
             answers={"compute_mean_variance": mean_variance_with("var = X.var(axis=1, ddof=1, keepdims=True)")},
-            lose={"mean_variance_values": "sample variance"}),
+            lose={"mean_variance_values": "sample variance", "normalize_splits_train_stats": None}),
     Variant("uncentered-variance",
             answers={"compute_mean_variance": mean_variance_with("var = np.mean(X ** 2, axis=1, keepdims=True)")},
-            lose={"mean_variance_values": "without subtracting the mean"}),
+            lose={"mean_variance_values": "without subtracting the mean", "normalize_splits_train_stats": None}),
     Variant("stats-over-examples",
             answers={"compute_mean_variance": mean_variance_with("var = X.var(axis=0, keepdims=True)", "axis=0")},
             lose={"mean_variance_contract": "wrong axis", "mean_variance_values": "wrong axis",
@@ -99,12 +100,13 @@ VARIANTS = [
     return mu, var
 '''}, lose={"mean_variance_contract": "keepdims", "normalize_splits_train_stats": None}),
     Variant("scales-by-variance", answers={"normalize_inputs": normalize_with("return (X - mu) / (var + eps)")},
-            lose={"normalize_inputs_values": "dividing by the variance"}),
+            lose={"normalize_inputs_values": "dividing by the variance", "normalize_splits_train_stats": None}),
     Variant("no-eps", answers={"normalize_inputs": normalize_with("return (X - mu) / np.sqrt(var)")},
-            lose={"normalize_inputs_values": "eps left out"}),
+            lose={"normalize_inputs_values": "eps left out", "normalize_splits_train_stats": None}),
     Variant("ignores-given-stats", answers={"normalize_inputs": normalize_with(
         "return (X - X.mean(axis=1, keepdims=True)) / np.sqrt(X.var(axis=1, keepdims=True) + eps)")},
-            lose={"normalize_inputs_values": "instead of the mu and var passed in"}),
+            lose={"normalize_inputs_values": "instead of the mu and var passed in",
+                  "normalize_splits_train_stats": None}),
     Variant("normalizes-in-place", answers={"normalize_inputs": normalize_with(
         "X -= mu\n    X /= np.sqrt(var + eps)\n    return X")},
             lose={"normalize_inputs_contract": "in-place"}),
