@@ -36,7 +36,9 @@ def main(fd):
 
     from autograder import checks, wire
 
-    shell = InteractiveShell.instance(colors="nocolor", xmode="Minimal")
+    # automagic off: scan.py checks the cell as IPython's input transformation leaves it; with
+    # automagic a one-line cell such as `sx(id)` would run as the shell magic %sx instead
+    shell = InteractiveShell.instance(colors="nocolor", xmode="Minimal", automagic=False)
     shell.enable_gui = lambda gui=None: None  # `%matplotlib inline` needs no GUI here
     for cell in plan["cells"]:
         emit(event="cell_start", id=cell["id"])

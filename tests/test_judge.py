@@ -140,7 +140,7 @@ def test_no_job_sent_to_the_worker_holds_an_expected_answer(tmp_path, monkeypatc
 
     def run(cells, jobs, *args, **kwargs):
         sent.extend(jobs)
-        return {}, {}, [], None
+        return runner.Outcome()
     monkeypatch.setattr(runner, "run", run)
     grade.grade_submission("student", lesson, folder, tmp_path / "public", tmp_path / "work")
     counted = [job for job in sent if job["grade_id"] == "symmetry_distinct_units"]

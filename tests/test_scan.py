@@ -1,0 +1,78 @@
+"""The static scan: what it flags (and says), what honest code it lets through."""
+import pytest
+
+from autograder import judge, runner, wire
+from autograder.grade import lessons, load_master
+from autograder.scan import scan
+from tests.catalogue import reference_answers
+
+FLAGGED = [  # (id, cell source, fragment of a reason)
+    ("shell-escape-assigned", "files = !ls /\n", "shell command"),
+    ("shell-escape", "!cat /etc/passwd\nx = 1\n", "shell command"),
+    ("time-hides-code", "%time __import__('os').system('id')\n", "calls __import__()"),
+    ("timeit-hides-code", "%timeit -n 1 open('/etc/passwd')\n", "calls open()"),
+    ("cell-timeit-body", "%%timeit\nimport os\n", "imports os"),
+    ("cell-time-body", "%%time\nx = 1\neval('x')\n", "calls eval()"),
+    ("getattr-dunder-string", "getattr(object, '__subclasses__')()\n", "getattr()"),
+    ("getattr-computed", "name = '_' + '_subclasses__'\ngetattr(object, name)\n", "getattr()"),
+    ("getattr-as-value", "import functools\nfunctools.reduce(getattr, ['a', 'b'], object)\n", "getattr()"),
+    ("attrgetter-dunder", "import operator\noperator.attrgetter('__class__.__base__')(1)\n", "attrgetter()"),
+    ("methodcaller-computed", "from operator import methodcaller\nmethodcaller(name)(x)\n", "methodcaller()"),
+    ("type-three-args", "T = type('T', (), {'f': 1})\n", "type() with three arguments"),
+    ("other-magic", "%load_ext foo\n", "magic %load_ext"),
+    ("other-cell-magic", "%%bash\nls\n", "magic %%bash"),
+    ("matplotlib-module", "%matplotlib module://evil\n", "%matplotlib"),
+    ("get-ipython-by-hand", "get_ipython().showtraceback = None\n", "uses get_ipython"),
+    ("eval-alias", "run = eval\n", "uses eval"),
+    ("module-through-attribute", "import warnings\nwarnings.sys.modules\n", "module sys"),
+    ("string-annotation", "def f(x: \"__import__('os')\"):\n    pass\n", "calls __import__()"),
+    ("unparsable", "def f(x):\n    return (x +\n\n", "does not parse (line 2:"),
+    ("unparsable-time-code", "%time x = = 1\n", "%time code that does not parse (line 1:"),
+    ("deep-nesting", "(" * 100000 + ")" * 100000, "nested too deeply"),
+    ("deep-attribute-chain", "np" + ".a" * 1000 + " = 1\n", "nested too deeply"),
+    ("too-long", "x = 1\n" * 40000, "too long"),
+    ("magic-nested-too-deep", "%time " * 10 + "x\n", "more than"),
+    ("module-attribute", "import numpy as q\n%time q.allclose = None\n", "changes the module attribute q.allclose"),
+]
+
+ALLOWED = [  # (id, cell source)
+    ("matplotlib-inline", "%matplotlib inline\nimport matplotlib.pyplot as plt\n"),
+    ("time-honest", "%time y = np.tanh(np.arange(3.0))\n"),
+    ("timeit-options", "%timeit -n 3 -r 1 np.dot(a, b)\n"),
+    ("cell-timeit", "%%timeit -n 2\nz = np.ones(3)\nz.sum()\n"),
+    ("percent-continuation", "msg = (\"epoch %d\"\n       % n)\n"),
+    ("percent-continuation-indented", "def f(n):\n    return (\"a %d, b %s\"\n            % (n, n))\n"),
+    ("getattr-public", "act = getattr(np, \"tanh\")\nhasattr(np, 'relu')\n"),
+    ("main-guard", "if __name__ == \"__main__\":\n    pass\n"),
+    ("input-as-name", "def forward(input):\n    return input * 2\n"),
+]
+
+
+@pytest.mark.parametrize("source, fragment", [c[1:] for c in FLAGGED], ids=[c[0] for c in FLAGGED])
+def test_flags_with_a_reason(source, fragment):
+    reasons = scan(source)
+    assert any(fragment in r for r in reasons), reasons
+
+
+@pytest.mark.parametrize("source", [c[1] for c in ALLOWED], ids=[c[0] for c in ALLOWED])
+def test_lets_honest_code_through(source):
+    assert scan(source) == []
+
+
+@pytest.mark.parametrize("master", lessons())
+def test_master_answers_pass(master):
+    answers = reference_answers(master)
+    assert answers
+    assert {gid: scan(src) for gid, src in answers.items() if scan(src)} == {}
+
+
+def test_worker_runs_what_the_scan_read(tmp_path):
+    """The scan reads IPython's transformation; with automagic, the worker would run the
+    one-line cell `sx(id)` as the shell magic %sx although the scan saw a plain call."""
+    gid = load_master("02_batch_norm").items[0][0]
+    _, inputs = judge.cases(gid)[0]
+    job = {"key": "k", "grade_id": gid, "inputs": {n: wire.encode(v) for n, v in inputs.items()}}
+    assert scan("sx(id)") == []
+    errors, *_ = runner.run([{"id": "a", "source": "sx(id)"}], [job], runner.prepare_public(tmp_path / "public"),
+                            tmp_path / "work")
+    assert "NameError" in errors.get("a", "")
