@@ -196,8 +196,8 @@ def test_malformed_cells_are_ignored_not_fatal(master, nb):
     assert by_id["update_running_stats"] == ""
     assert by_id["batchnorm_forward"] == cell_source(forward) and by_id["batchnorm_backward"] == cell_source(backward)
     assert "batchnorm_inference" not in by_id
-    assert [p.split(" was ")[0] for p in problems] == [f"answer cell {g!r}" for g in
-                                                       ("batchnorm_forward", "batchnorm_backward", "batchnorm_inference")]
+    answers = ("batchnorm_forward", "batchnorm_backward", "batchnorm_inference")
+    assert [p.split(" was ")[0] for p in problems] == [f"answer cell {g!r}" for g in answers]
 
 
 # --- plan --------------------------------------------------------------------------
@@ -288,7 +288,8 @@ def test_class_with_hostile_submissions_grades_the_others(tmp_path, nb):
     assert [u.split(":")[0] for u in unknown] == ["trudy"]
     carol = by_student["carol"]
     assert carol.problems == [] and carol.score == carol.max_score > 0
-    assert by_student["dave"].problems and next(i for i in by_student["dave"].items if i.grade_id == "bn_inference").points == 0
+    dave = by_student["dave"]  # scored 0 on what the hostile cell defines, however the scan copes with it
+    assert dave.problems and next(i for i in dave.items if i.grade_id == "bn_inference").points == 0
     for student, fragment in [("erin", "nested more than"), ("mallory", "symbolic link")]:
         result = by_student[student]
         assert result.score == 0 and fragment in result.problems[-1], (student, result.problems)
