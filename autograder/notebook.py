@@ -152,12 +152,13 @@ def read_regular_file(path, limit=MAX_NOTEBOOK_BYTES):
         if exc.errno == errno.ELOOP:
             return None, not_a_regular_file(name, stat.S_IFLNK)
         return None, f"{name} could not be opened ({exc.strerror})"
-    too_big = (f"{name} is larger than {MAX_NOTEBOOK_BYTES // 2**20} MiB; clear its outputs "
+    bound = f"{limit // 2**20} MiB" if limit % 2**20 == 0 else f"{limit} bytes"
+    too_big = (f"{name} is larger than {bound}; clear its outputs "
                "(Edit > Clear Outputs of All Cells), save and submit again")
     try:
         info = os.fstat(fd)
-        if not_a_regular_file(name, info.st_mode):
-            return None, not_a_regular_file(name, info.st_mode)
+        if problem := not_a_regular_file(name, info.st_mode):
+            return None, problem
         if info.st_size > limit:
             return None, too_big
         chunks, size = [], 0

@@ -128,7 +128,7 @@ def test_size_bound_is_exact(tmp_path):
     path.write_bytes(b"x" * 100)
     assert read_regular_file(path, limit=100) == (b"x" * 100, None)
     data, problem = read_regular_file(path, limit=99)
-    assert data is None and "larger than" in problem
+    assert data is None and "larger than 99 bytes" in problem
 
 
 def test_oversized_notebook_is_refused(tmp_path):
