@@ -110,6 +110,7 @@ def grade_submission(student, lesson, folder, public_dir, scratch, limits=None, 
         reason = result.problems[-1]
         result.items = [ItemResult(gid, 0.0, pts, f"not graded: {reason}") for gid, pts in master.items]
         return result
+    to_run = [c for c in to_run if c["id"] not in flagged]
     jobs = [{"key": f"{gid}#{k}", "grade_id": gid, "inputs": {n: wire.encode(v) for n, v in inputs.items()}}
             for gid, _ in master.items for k, (_, inputs) in enumerate(judge.cases(gid))]
     workdir = Path(scratch) / "work" / student / lesson
@@ -137,8 +138,7 @@ def _read_and_plan(master, folder, result):
 
     Returns
     -------
-    to_run : list of dict (see `notebook.plan`) without the flagged cells, or None when
-        there is no usable notebook
+    to_run : list of dict (see `notebook.plan`), or None when there is no usable notebook
     flagged : dict, cell id -> why it is not run
     """
     path, problem = find_notebook(folder)
@@ -159,7 +159,7 @@ def _read_and_plan(master, folder, result):
         if reasons:
             flagged[cell["id"]] = "not run by the grader: it " + "; it ".join(reasons)
             result.problems.append(f"cell {cell['id']} {flagged[cell['id']]}")
-    return [c for c in to_run if c["id"] not in flagged], flagged
+    return to_run, flagged
 
 
 def _cause(master, grade_id, cell_errors):
