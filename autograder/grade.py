@@ -9,6 +9,8 @@ with the student's functions on every case in a separate process (`runner`), and
 the plain-data results against the reference (`judge`). Students are graded in parallel.
 """
 import functools
+import logging
+import traceback
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +19,8 @@ from autograder import checks, judge, runner
 from autograder.scan import scan
 from autograder.scratch import scratch_folder
 from autograder.notebook import SOLUTIONS, Master, find_notebook, plan, read_submission
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -61,14 +65,24 @@ def lessons():
 def discover(submissions):
     """(student, lesson, folder) for every submission folder; unknown folders are reported.
 
+    Symbolic links are never followed: a linked student folder is reported with the
+    unknown ones; a linked lesson folder is found, and `find_notebook` refuses it.
+
     Returns
     -------
     found : list of (str, str, Path)
     unknown : list of str
     """
     known, found, unknown = set(lessons()), [], []
-    for student_dir in sorted(p for p in Path(submissions).iterdir() if p.is_dir() and not p.name.startswith(".")):
-        for lesson_dir in sorted(p for p in student_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
+    entries = sorted(p for p in Path(submissions).iterdir() if not p.name.startswith("."))
+    for student_dir in entries:
+        if student_dir.is_symlink():
+            unknown.append(f"{student_dir.name}: a symbolic link, not a student's folder; not graded")
+            continue
+        if not student_dir.is_dir():
+            continue
+        for lesson_dir in sorted(p for p in student_dir.iterdir() if (p.is_symlink() or p.is_dir())
+                                 and not p.name.startswith(".")):
             if lesson_dir.name in known:
                 found.append((student_dir.name, lesson_dir.name, lesson_dir))
             else:
@@ -84,26 +98,18 @@ def grade_submission(student, lesson, folder, public_dir, scratch, limits=None, 
     """
     master = load_master(lesson)
     result = SubmissionResult(student, lesson)
-    path, problem = find_notebook(folder)
-    if problem:
-        result.problems.append(problem)
-    cells = None
-    if path is not None:
-        cells, problem = read_submission(path)
-        if problem:
-            result.problems.append(problem)
-    if cells is None:
+    try:
+        to_run, flagged = _read_and_plan(master, folder, result)
+    except Exception as exc:  # noqa: BLE001 - one hostile notebook must not stop the class
+        log.warning("%s/%s: reading the notebook failed", student, lesson, exc_info=True)
+        result.log = traceback.format_exc(limit=-10)
+        result.problems.append(f"the grader could not read this notebook ({type(exc).__name__}); "
+                               "your instructor has the details")
+        to_run = None
+    if to_run is None:
         reason = result.problems[-1]
         result.items = [ItemResult(gid, 0.0, pts, f"not graded: {reason}") for gid, pts in master.items]
         return result
-    to_run, problems = plan(master, cells)
-    result.problems += problems
-    flagged = {}
-    for cell in to_run:
-        reasons = scan(cell["source"]) if cell["origin"] == "student" else []
-        if reasons:
-            flagged[cell["id"]] = "not run by the grader: it " + "; it ".join(reasons)
-            result.problems.append(f"cell {cell['id']} {flagged[cell['id']]}")
     to_run = [c for c in to_run if c["id"] not in flagged]
     jobs = [job for gid, _ in master.items for job in judge.jobs(gid)]
     workdir = Path(scratch) / "work" / student / lesson
@@ -124,6 +130,35 @@ def grade_submission(student, lesson, folder, public_dir, scratch, limits=None, 
             item.message += (f"\n  Note: this item runs through functions that {', '.join(first)} found wrong; "
                              "fix that first, this one may then pass as it is.")
     return result
+
+
+def _read_and_plan(master, folder, result):
+    """Read, plan and scan one submission, adding what is wrong to `result.problems`.
+
+    Returns
+    -------
+    to_run : list of dict (see `notebook.plan`), or None when there is no usable notebook
+    flagged : dict, cell id -> why it is not run
+    """
+    path, problem = find_notebook(folder)
+    if problem:
+        result.problems.append(problem)
+    if path is None:
+        return None, {}
+    cells, problem = read_submission(path)
+    if problem:
+        result.problems.append(problem)
+    if cells is None:
+        return None, {}
+    to_run, problems = plan(master, cells)
+    result.problems += problems
+    flagged = {}
+    for cell in to_run:
+        reasons = scan(cell["source"]) if cell["origin"] == "student" else []
+        if reasons:
+            flagged[cell["id"]] = "not run by the grader: it " + "; it ".join(reasons)
+            result.problems.append(f"cell {cell['id']} {flagged[cell['id']]}")
+    return to_run, flagged
 
 
 def _cause(master, grade_id, cell_errors):

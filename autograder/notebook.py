@@ -5,13 +5,28 @@ cells (instructions, setup, experiments, tests) always come from the master; ans
 cells come from the student. Test cells are never executed in the student's process:
 the judge decides them. Every deviation (corrupt file, deleted or retyped cells,
 duplicate ids) is recorded as a plain-language problem, never a crash.
+
+Submissions are untrusted files: they are read as regular files only (never through a
+symbolic link, never from a pipe or device), up to a size bound, and parsed only when
+their nesting is shallow enough for the JSON decoder's recursion.
 """
 import ast
+import errno
+import itertools
 import json
+import os
+import re
+import stat
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "solutions"
+
+#: Largest notebook read, in bytes; a released notebook is ~50 kB, outputs included.
+MAX_NOTEBOOK_BYTES = 20 * 2**20
+#: Deepest nesting of JSON arrays and objects parsed; a notebook needs about 8.
+MAX_JSON_DEPTH = 64
 
 
 def master_path(lesson):
@@ -68,7 +83,7 @@ def defined_functions(source):
     """Names of the top-level functions a cell defines (empty if it does not parse)."""
     try:
         tree = ast.parse(_strip_magics(source))
-    except SyntaxError:
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # MemoryError: the parser's own stack
         return []
     return [node.name for node in tree.body if isinstance(node, ast.FunctionDef)]
 
@@ -80,20 +95,101 @@ def _strip_magics(source):
 def find_notebook(folder, name="lesson.ipynb"):
     """The submitted notebook in `folder`; a single renamed notebook is accepted.
 
+    Symbolic links are never followed, neither the folder nor the notebook.
+
     Returns
     -------
     path : Path or None
     problem : str or None
     """
     folder = Path(folder)
-    if (folder / name).is_file():
-        return folder / name, None
+    if folder.is_symlink():
+        return None, f"the lesson folder {folder.name} is a symbolic link; submit the folder itself"
+    path = folder / name
+    if os.path.lexists(path):
+        problem = not_a_regular_file(name, path.lstat().st_mode)
+        return (None, problem) if problem else (path, None)
     candidates = sorted(p for p in folder.glob("*.ipynb") if not p.name.startswith("."))
     if len(candidates) == 1:
+        problem = not_a_regular_file(candidates[0].name, candidates[0].lstat().st_mode)
+        if problem:
+            return None, problem
         return candidates[0], f"notebook was renamed to {candidates[0].name}; graded it as {name}"
     if not candidates:
         return None, f"no notebook found (expected {name})"
-    return None, f"{len(candidates)} notebooks and none called {name}: " + ", ".join(p.name for p in candidates)
+    listed = ", ".join(p.name for p in candidates[:5]) + (", ..." if len(candidates) > 5 else "")
+    return None, f"{len(candidates)} notebooks and none called {name}: {listed}"
+
+
+def not_a_regular_file(name, mode):
+    """Why a file of this `st_mode` is not accepted as a notebook (None when it is a regular file)."""
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISLNK(mode):
+        return f"{name} is a symbolic link; submit the notebook file itself"
+    if stat.S_ISDIR(mode):
+        return f"{name} is a folder; submit the notebook file itself"
+    return f"{name} is not a regular file (a pipe or a device); submit the notebook file itself"
+
+
+def read_regular_file(path, limit=MAX_NOTEBOOK_BYTES):
+    """The bytes of `path` if it is a regular file of at most `limit` bytes.
+
+    Opened without following a symbolic link and without blocking (a FIFO opens at once
+    and is then refused); the type and size are those of the open descriptor, and at most
+    `limit` + 1 bytes are read, whatever the file claims.
+
+    Returns
+    -------
+    data : bytes or None
+    problem : str or None
+    """
+    name = Path(path).name
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return None, not_a_regular_file(name, stat.S_IFLNK)
+        return None, f"{name} could not be opened ({exc.strerror})"
+    bound = f"{limit // 2**20} MiB" if limit % 2**20 == 0 else f"{limit} bytes"
+    too_big = (f"{name} is larger than {bound}; clear its outputs "
+               "(Edit > Clear Outputs of All Cells), save and submit again")
+    try:
+        info = os.fstat(fd)
+        if problem := not_a_regular_file(name, info.st_mode):
+            return None, problem
+        if info.st_size > limit:
+            return None, too_big
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = os.read(fd, min(limit + 1 - size, 2**20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        return None, f"{name} could not be read ({exc.strerror})"
+    finally:
+        os.close(fd)
+    return (None, too_big) if size > limit else (b"".join(chunks), None)
+
+
+# A JSON string, or an unterminated one up to the end: every match attempt succeeds, so
+# stripping strings is linear whatever the text.
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?', re.S)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_DEPTH_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+
+
+def json_depth(text):
+    """Deepest nesting of arrays and objects in JSON `text` (str), found in linear time.
+
+    Exact for valid JSON; for invalid JSON it is never below the depth the decoder
+    reaches before it stops at the error.
+    """
+    brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text))
+    return max(itertools.accumulate(map(_DEPTH_STEP.__getitem__, brackets)), default=0)
 
 
 def read_submission(path):
@@ -104,9 +200,18 @@ def read_submission(path):
     cells : list of dict or None (None when the file is unusable)
     problem : str or None
     """
+    data, problem = read_regular_file(path)
+    if problem:
+        return None, problem
+    too_deep = f"notebook is nested more than {MAX_JSON_DEPTH} levels deep; it was not written by Jupyter"
     try:
-        nb = json.loads(Path(path).read_bytes().decode("utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        text = data.decode("utf-8")
+        if json_depth(text) > MAX_JSON_DEPTH:
+            return None, too_deep
+        nb = json.loads(text)
+    except RecursionError:  # the pre-check should make this unreachable
+        return None, too_deep
+    except (UnicodeDecodeError, ValueError) as exc:
         return None, f"notebook is not valid JSON ({type(exc).__name__}: {str(exc)[:120]})"
     cells = nb.get("cells") if isinstance(nb, dict) else None
     if not isinstance(cells, list) or not all(isinstance(c, dict) for c in cells):
@@ -123,19 +228,23 @@ def plan(master, cells):
     problems : list of str
     """
     problems, by_id = [], {}
-    ids = [c.get("id") for c in cells if isinstance(c.get("id"), str)]
-    repeated = sorted({i for i in ids if ids.count(i) > 1})
+    counts = Counter(c.get("id") for c in cells if isinstance(c.get("id"), str))
+    repeated = sorted(i for i, n in counts.items() if n > 1)
     if repeated:
-        problems.append("duplicate cell ids (the notebook was edited outside Jupyter?): " + ", ".join(repeated[:5]))
+        problems.append("duplicate cell ids (the notebook was edited outside Jupyter?): "
+                        + ", ".join(_shown(i) for i in repeated[:5]) + (", ..." if len(repeated) > 5 else ""))
+    known = {nbgrader_meta(c).get("grade_id") for c in master.cells}
     for cell in cells:
         gid = nbgrader_meta(cell).get("grade_id")
         if not isinstance(gid, str):
             continue
         if gid in by_id:
-            problems.append(f"cell id {gid!r} appears more than once; graded the first")
+            if gid in known:  # a repeated tag the master lacks changes nothing graded
+                problems.append(f"cell id {gid!r} appears more than once; graded the first")
             continue
         by_id[gid] = cell
     free = _free_cells_before(cells, master)
+    untagged = None  # (source, defined function names) of each untagged code cell, when first needed
     to_run, missing_tests = [], []
     for cell in master.cells:
         meta = nbgrader_meta(cell)
@@ -153,7 +262,9 @@ def plan(master, cells):
         if student is not None and student.get("cell_type") == "code":
             to_run.append({"id": gid, "source": cell_source(student), "origin": "student"})
             continue
-        recovered = _recover(cells, master.defines[gid])
+        if untagged is None:
+            untagged = [(s, set(defined_functions(s))) for s in map(cell_source, _untagged(cells))]
+        recovered = next((s for s, names in untagged if set(master.defines[gid]) <= names), None)
         what = "deleted" if student is None else f"changed to a {student.get('cell_type')} cell"
         if recovered is not None:
             problems.append(f"answer cell {gid!r} was {what}; graded the untagged cell that defines "
@@ -165,6 +276,11 @@ def plan(master, cells):
     if missing_tests:
         problems.append("test cells deleted or retagged (restored from the master): " + ", ".join(missing_tests))
     return to_run, problems
+
+
+def _shown(text, width=40):
+    """`text` quoted on one line, cut to about `width` characters."""
+    return repr(text if len(text) <= width else text[:width] + "...")
 
 
 def plan_self(cells):
@@ -181,10 +297,16 @@ def plan_self(cells):
         if cell.get("cell_type") != "code":
             continue
         if meta.get("grade"):
-            items.append((str(meta.get("grade_id")), float(meta.get("points", 0))))
+            items.append((str(meta.get("grade_id")), _points(meta)))
         else:
             to_run.append({"id": str(meta.get("grade_id", f"cell{k + 1}")), "source": cell_source(cell)})
     return to_run, items
+
+
+def _points(meta):
+    """A test cell's points as a float (0 when they are not a number)."""
+    points = meta.get("points", 0)
+    return float(points) if isinstance(points, (int, float)) and not isinstance(points, bool) else 0.0
 
 
 def _free_cells_before(cells, master):
@@ -196,15 +318,11 @@ def _free_cells_before(cells, master):
             continue
         if not meta:
             pending.append(cell_source(cell))
-        elif meta.get("solution") and meta.get("grade_id") in master.defines:
+        elif meta.get("solution") and isinstance(meta.get("grade_id"), str) and meta["grade_id"] in master.defines:
             free[meta["grade_id"]], pending = pending, []
     return free
 
 
-def _recover(cells, names):
-    for cell in cells:
-        if cell.get("cell_type") == "code" and not nbgrader_meta(cell):
-            source = cell_source(cell)
-            if set(names) <= set(defined_functions(source)):
-                return source
-    return None
+def _untagged(cells):
+    """The code cells without nbgrader metadata (the student's own), in order."""
+    return [c for c in cells if c.get("cell_type") == "code" and not nbgrader_meta(c)]
