@@ -155,7 +155,9 @@ def _read_and_plan(master, folder, result):
     flagged = {}
     for cell in to_run:
         reasons = scan(cell["source"]) if cell["origin"] == "student" else []
-        if reasons:
+        if reasons and all(r.startswith("does not parse") for r in reasons):
+            flagged[cell["id"]] = "SyntaxError: it " + "; ".join(reasons)  # the student's own finding
+        elif reasons:
             flagged[cell["id"]] = "not run by the grader: it " + "; it ".join(reasons)
             result.problems.append(f"cell {cell['id']} {flagged[cell['id']]}")
     return to_run, flagged

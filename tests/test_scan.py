@@ -73,6 +73,6 @@ def test_worker_runs_what_the_scan_read(tmp_path):
     _, inputs = judge.cases(gid)[0]
     job = {"key": "k", "grade_id": gid, "inputs": {n: wire.encode(v) for n, v in inputs.items()}}
     assert scan("sx(id)") == []
-    errors, *_ = runner.run([{"id": "a", "source": "sx(id)"}], [job], runner.prepare_public(tmp_path / "public"),
-                            tmp_path / "work")
-    assert "NameError" in errors.get("a", "")
+    outcome = runner.run([{"id": "a", "source": "sx(id)"}], [job], runner.prepare_public(tmp_path / "public"),
+                         tmp_path / "work")
+    assert "NameError" in outcome.cell_errors.get("a", "")
