@@ -54,14 +54,15 @@ def release(lessons, into=None):
     return 0
 
 
-def grade(submissions, out, workers, db_url, isolate=True):
+def grade(submissions, out, workers, db_url, isolate=True, scan=True):
     from autograder import gradebook, report
     from autograder.grade import grade_class
     submissions = Path(submissions)
     if not submissions.is_dir():
         print(f"error: {submissions} is not a folder of submissions (<student>/<lesson>/lesson.ipynb)", file=sys.stderr)
         return 2
-    results, unknown = grade_class(submissions, workers=workers, private=[Path(out).resolve()], isolate=isolate)
+    results, unknown = grade_class(submissions, workers=workers, private=[Path(out).resolve()], isolate=isolate,
+                                  scan=scan)
     if not results:
         print(f"error: no submissions found in {submissions} (expected <student>/<lesson>/lesson.ipynb)", file=sys.stderr)
         return 2
@@ -127,6 +128,8 @@ def main(argv=None):
     p.add_argument("--db", default=DB_URL, help="nbgrader gradebook URL ('' to skip)")
     p.add_argument("--no-isolation", action="store_true",
                    help="run student code without the namespaces (a separate process still); for benchmarks")
+    # Test-only: the adversarial tests grade hostile code unscanned, to prove the sandbox alone.
+    p.add_argument("--no-scan", action="store_true", help=argparse.SUPPRESS)
     p = sub.add_parser("selfcheck")
     p.add_argument("notebook")
     p = sub.add_parser("bundle")
@@ -136,7 +139,7 @@ def main(argv=None):
     if args.command == "release":
         return release(args.lessons, args.into)
     if args.command == "grade":
-        return grade(args.submissions, args.out, args.workers, args.db, not args.no_isolation)
+        return grade(args.submissions, args.out, args.workers, args.db, not args.no_isolation, not args.no_scan)
     if args.command == "selfcheck":
         from autograder.selfcheck import selfcheck
         return selfcheck(args.notebook)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder import checks, judge, runner, wire
-from autograder.scan import scan
+from autograder.scan import scan as scan_cell
 from autograder.notebook import SOLUTIONS, Master, find_notebook, plan, read_submission
 
 
@@ -77,10 +77,12 @@ def discover(submissions):
     return found, unknown
 
 
-def grade_submission(student, lesson, folder, public_dir, scratch, limits=None, private=()):
+def grade_submission(student, lesson, folder, public_dir, scratch, limits=None, private=(), scan=True):
     """Grade one student's notebook for one lesson; never raises for a bad submission.
 
     `private` lists folders (besides the course's own) to hide from the student's code.
+    `scan=False` skips the static scan: a test-only switch, so the adversarial tests prove
+    the sandbox itself rather than the scan in front of it.
     """
     master = load_master(lesson)
     result = SubmissionResult(student, lesson)
@@ -100,7 +102,7 @@ def grade_submission(student, lesson, folder, public_dir, scratch, limits=None, 
     result.problems += problems
     flagged = {}
     for cell in to_run:
-        reasons = scan(cell["source"]) if cell["origin"] == "student" else []
+        reasons = scan_cell(cell["source"]) if scan and cell["origin"] == "student" else []
         if reasons:
             flagged[cell["id"]] = "not run by the grader: it " + "; it ".join(reasons)
             result.problems.append(f"cell {cell['id']} {flagged[cell['id']]}")
@@ -151,10 +153,11 @@ def _tail(path, limit=4000):
     return text[-limit:]
 
 
-def grade_class(submissions, workers=2, limits=None, keep_scratch=False, private=(), isolate=True):
+def grade_class(submissions, workers=2, limits=None, keep_scratch=False, private=(), isolate=True, scan=True):
     """Grade every submission in a folder (hidden, with `private`, from the student's code).
 
     `isolate=False` skips the namespaces (still a separate process): for measuring their cost.
+    `scan=False` skips the static scan: for testing the sandbox alone, never for grading.
 
     Returns
     -------
@@ -174,7 +177,7 @@ def grade_class(submissions, workers=2, limits=None, keep_scratch=False, private
     try:
         public_dir = runner.prepare_public(scratch / "public")
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(grade_submission, s, l, f, public_dir, scratch / "work", limits, private)
+            futures = [pool.submit(grade_submission, s, l, f, public_dir, scratch / "work", limits, private, scan)
                        for s, l, f in found]
             results = [f.result() for f in futures]
     finally:
