@@ -232,7 +232,7 @@ def parent(pid):
     with open(f"/proc/{pid}/stat") as f:
         return int(f.read().rsplit(")", 1)[1].split()[1])
 
-me, grader, stop = os.getpid(), os.getppid(), time.time() + 5
+me, grader, stop = os.getpid(), os.getppid(), time.time() + 8
 while time.time() < stop:
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
@@ -262,9 +262,10 @@ os.kill(grader, signal.SIGKILL)"""
 
 
 def sibling_class():
-    """A worker that kills the other workers of its grader for 5 s, next to the bystander."""
-    return [Entry(Variant("bystander")),
-            Entry(Variant("kills-sibling-workers", answers=before_answer(LESSON, "batchnorm_forward", KILLS_SIBLINGS)))]
+    """A worker that kills the other workers of its grader for 8 s. With two workers it starts
+    beside `another-student`, so the bystander starts (after that one) while the killing goes on."""
+    return [Entry(Variant("aborts-sibling-workers", answers=before_answer(LESSON, "batchnorm_forward", KILLS_SIBLINGS))),
+            Entry(Variant("another-student")), Entry(Variant("bystander"))]
 
 
 def grader_kill_class():

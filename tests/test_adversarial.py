@@ -233,20 +233,21 @@ def test_sandbox_attacks_never_change_the_course_tree(graded_sandbox):
 @pytest.mark.parametrize("name", hostile.VICTIMS)
 def test_grader_never_writes_where_a_worker_links(graded_sandbox, name):
     before, after = graded_sandbox["submitted"]
-    folder = graded_sandbox["folder"]
-    changed = sorted(str(p.relative_to(folder)) for p in before.keys() | after.keys() if before.get(p) != after.get(p))
-    assert f".victims/{name}.ipynb" not in changed
-    assert changed == []
+    victim = graded_sandbox["folder"] / ".victims" / f"{name}.ipynb"
+    assert after[victim] == before[victim]
+
+
+def test_sandbox_attacks_never_change_submissions(graded_sandbox):
+    before, after = graded_sandbox["submitted"]
+    assert sorted(str(p) for p in before.keys() | after.keys() if before.get(p) != after.get(p)) == []
 
 
 def test_grader_never_reads_what_a_worker_links_to(graded_sandbox):
     results = graded_sandbox["results"]
     assert results is not None, graded_sandbox["unknown"]
     result = results["links-log-to-the-master"]
-    master = json.loads(hostile.MASTER.read_text())
     texts = [result.log, *result.problems, *result.incidents, *(i.message for i in result.items)]
-    assert not any('"nbformat_minor"' in t or "### BEGIN SOLUTION" in t for t in texts)
-    assert master["nbformat"] == 4
+    assert [t[-200:] for t in texts if '"nbformat_minor"' in t or "### BEGIN SOLUTION" in t] == []
 
 
 # ---- 4: submissions that are not plain files ------------------------------------------
@@ -273,7 +274,7 @@ def test_hostile_file_scores_zero_and_is_reported(graded_files, entry):
     results, unknown = graded_files
     assert results is not None, unknown
     if entry.name not in results:  # skipped as a folder that is not a submission: must be said
-        assert any(u.startswith(entry.name + "/") for u in unknown), unknown
+        assert any(entry.name in u for u in unknown), unknown
     else:
         assert lenient(results[entry.name], entry) == []
 
