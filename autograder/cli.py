@@ -60,7 +60,7 @@ def release(lessons, into=None):
     return 0
 
 
-def grade(submissions, out, workers, db_url, isolate=True):
+def grade(submissions, out, workers, db_url, isolate=True, scan=True):
     from autograder import gradebook, report
     from autograder.grade import grade_class
     from autograder.scratch import Interrupted
@@ -69,7 +69,7 @@ def grade(submissions, out, workers, db_url, isolate=True):
         print(f"error: {submissions} is not a folder of submissions (<student>/<lesson>/lesson.ipynb)", file=sys.stderr)
         return 2
     try:
-        results, unknown = grade_class(submissions, workers=workers, isolate=isolate)
+        results, unknown = grade_class(submissions, workers=workers, isolate=isolate, scan=scan)
     except (KeyboardInterrupt, Interrupted) as exc:
         print(f"error: grading was interrupted ({exc or 'Ctrl-C'}); nothing was written. "
               "Run the same command again to grade the class.", file=sys.stderr)
@@ -139,6 +139,7 @@ def main(argv=None):
     p.add_argument("--db", default=DB_URL, help="nbgrader gradebook URL ('' to skip)")
     p.add_argument("--no-isolation", action="store_true",
                    help="run student code without the namespaces (a separate process still); for benchmarks")
+    p.add_argument("--no-scan", action="store_true", help=argparse.SUPPRESS)  # tests of the sandbox alone
     p = sub.add_parser("selfcheck")
     p.add_argument("notebook")
     p = sub.add_parser("bundle")
@@ -148,7 +149,7 @@ def main(argv=None):
     if args.command == "release":
         return release(args.lessons, args.into)
     if args.command == "grade":
-        return grade(args.submissions, args.out, args.workers, args.db, not args.no_isolation)
+        return grade(args.submissions, args.out, args.workers, args.db, not args.no_isolation, not args.no_scan)
     if args.command == "selfcheck":
         from autograder.selfcheck import selfcheck
         return selfcheck(args.notebook)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder import checks, judge, runner
-from autograder.scan import scan
+from autograder.scan import scan as scan_cell
 from autograder.scratch import scratch_folder
 from autograder.notebook import SOLUTIONS, Master, find_notebook, plan, read_submission
 
@@ -90,16 +90,17 @@ def discover(submissions):
     return found, unknown
 
 
-def grade_submission(student, lesson, folder, public_dir, scratch, limits=None, isolate=True):
+def grade_submission(student, lesson, folder, public_dir, scratch, limits=None, isolate=True, scan=True):
     """Grade one student's notebook for one lesson; never raises for a bad submission.
 
     `isolate=False` runs the student's code as a plain separate process (for measuring
-    what confinement costs), never for a real class.
+    what confinement costs); `scan=False` skips the static scan (for proving the sandbox
+    alone in the adversarial tests). Neither is for a real class.
     """
     master = load_master(lesson)
     result = SubmissionResult(student, lesson)
     try:
-        to_run, flagged = _read_and_plan(master, folder, result)
+        to_run, flagged = _read_and_plan(master, folder, result, scan)
     except Exception as exc:  # noqa: BLE001 - one hostile notebook must not stop the class
         log.warning("%s/%s: reading the notebook failed", student, lesson, exc_info=True)
         result.log = traceback.format_exc(limit=-10)
@@ -132,7 +133,7 @@ def grade_submission(student, lesson, folder, public_dir, scratch, limits=None, 
     return result
 
 
-def _read_and_plan(master, folder, result):
+def _read_and_plan(master, folder, result, scan=True):
     """Read, plan and scan one submission, adding what is wrong to `result.problems`.
 
     Returns
@@ -154,7 +155,7 @@ def _read_and_plan(master, folder, result):
     result.problems += problems
     flagged = {}
     for cell in to_run:
-        reasons = scan(cell["source"]) if cell["origin"] == "student" else []
+        reasons = scan_cell(cell["source"]) if scan and cell["origin"] == "student" else []
         if reasons and all(r.startswith("does not parse") for r in reasons):
             flagged[cell["id"]] = "SyntaxError: it " + "; ".join(reasons)  # the student's own finding
         elif reasons:
@@ -177,10 +178,11 @@ def _cause(master, grade_id, cell_errors):
     return "".join(f"\n  Note: {n}." for n in notes)
 
 
-def grade_class(submissions, workers=2, limits=None, keep_scratch=False, isolate=True):
+def grade_class(submissions, workers=2, limits=None, keep_scratch=False, isolate=True, scan=True):
     """Grade every submission in a folder, each in a confined worker (see isolation.py).
 
     `isolate=False` skips the confinement (still a separate process): for measuring its cost.
+    `scan=False` skips the static scan: for testing the sandbox alone, never for grading.
 
     Returns
     -------
@@ -197,7 +199,7 @@ def grade_class(submissions, workers=2, limits=None, keep_scratch=False, isolate
         public_dir = runner.prepare_public(scratch / "public")
         pool = ThreadPoolExecutor(max_workers=workers)
         try:
-            futures = [pool.submit(grade_submission, s, l, f, public_dir, scratch, limits, isolate)
+            futures = [pool.submit(grade_submission, s, l, f, public_dir, scratch, limits, isolate, scan)
                        for s, l, f in found]
             results = [f.result() for f in futures]
         except BaseException:  # interrupted: no worker may outlive the scratch folder
