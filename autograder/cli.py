@@ -89,7 +89,7 @@ def grade(submissions, out, workers, db_url, isolate=True, scan=True):
     print(f"\nGraded {len(results)} submissions of {len({r.student for r in results})} students"
           f" ({len(troubled)} with problems, each named above and in the summary).")
     for note in notes + unknown:
-        print(f"note: {note}")
+        print(f"note: {report.terminal_text(note)}")
     print(f"grades:   {out / 'grades.csv'}\nfeedback: {out / 'feedback'}/<student>/<lesson>.html\n"
           f"summary:  {out / 'summary.md'} and {out / 'summary.png'}" + (f"\ngradebook: {db_url}" if db_url else ""))
     return EXIT_PROBLEMS if troubled or notes or unknown else 0

@@ -34,15 +34,16 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def html_text(text):
-    """str -> str safe as HTML element content or a quoted attribute value."""
-    return html.escape(str(text))
+    """str -> str safe as HTML element content or a quoted attribute value (line breaks kept,
+    other control characters shown as their escapes, as in `terminal_text`)."""
+    return html.escape(terminal_text(text, keep="\n"))
 
 
-def terminal_text(text):
-    """str -> str with every control or invisible character shown as its escape (``\\x1b``),
-    so a name cannot move the cursor, recolour the terminal or break a line."""
-    return "".join(c.encode("unicode_escape").decode("ascii") if unicodedata.category(c) in _INVISIBLE else c
-                   for c in str(text))
+def terminal_text(text, keep=""):
+    """str -> str with every control or invisible character (but those in `keep`) shown as its
+    escape (``\\x1b``), so a name cannot move the cursor, recolour the terminal or break a line."""
+    return "".join(c.encode("unicode_escape").decode("ascii")
+                   if unicodedata.category(c) in _INVISIBLE and c not in keep else c for c in str(text))
 
 
 def md_text(text):
@@ -55,7 +56,7 @@ def md_text(text):
 def csv_text(text):
     """str -> str that a spreadsheet shows as text rather than evaluating as a formula
     (OWASP CSV injection advice). Only for text fields: numbers we write stay numbers."""
-    text = str(text)
+    text = terminal_text(text)
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 

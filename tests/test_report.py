@@ -89,10 +89,13 @@ def test_feedback_html_escapes_every_field(tmp_path):
         parsed = Tags(page.read_bytes().decode())  # read_text() would turn a \r into \n
         assert_inert(parsed, {"html", "head", "meta", "title", "style", "body", "h1", "h2", "p", "ul", "li",
                               "table", "tr", "th", "td", "code", "pre"})
-        # escaped exactly once: the reader sees the original text
-        assert parsed.title == f"{result.lesson}: feedback for {result.student}"
+        # escaped exactly once: the reader sees the original text, control characters as escapes
+        def shown(text, keep="\n"):
+            return report.terminal_text(text, keep)
+        assert parsed.title == f"{shown(result.lesson)}: feedback for {shown(result.student)}"
         text = "".join(parsed.text)
-        assert result.student in text and all(i.grade_id in text for i in result.items)
+        assert "\x1b" not in text
+        assert shown(result.student) in text and all(shown(i.grade_id) in text for i in result.items)
 
 
 def test_summary_markdown_is_inert_and_keeps_its_structure(tmp_path):
@@ -135,7 +138,8 @@ def test_grades_csv_defuses_formulas_in_text_fields(tmp_path):
         header, *rows = list(csv.reader(f))
     for field in header + [row[0] for row in rows]:
         assert not field.startswith(FORMULA_START), f"formula cell {field!r}"
-    assert sorted(row[0] for row in rows) == sorted(("'" + s if s.startswith(FORMULA_START) else s) for s in HOSTILE)
+    shown = [report.terminal_text(s) for s in HOSTILE]
+    assert sorted(row[0] for row in rows) == sorted(("'" + s if s.startswith(FORMULA_START) else s) for s in shown)
     assert f"'{HOSTILE_LESSON}/penalty" in header
     for row in rows:
         assert [x for x in row[1:] if not is_number(x)] == [], "a number was turned into text"
