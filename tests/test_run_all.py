@@ -62,3 +62,21 @@ def test_run_all_reaches_the_end():
     assert "aborted" not in status.values(), f"Run All stopped part-way: {status}"
     others = {c["id"]: status[c["id"]] for c in code if c["id"] not in tests}
     assert set(others.values()) == {"ok"}, f"answer cells and experiments must not fail the cell: {others}"
+
+
+def test_a_failing_experiment_shows_its_error_once_and_no_figure(tmp_path, monkeypatch):
+    import nbformat
+    from nbclient import NotebookClient
+
+    import lessonkit
+    monkeypatch.delenv("LESSONKIT_STRICT", raising=False)
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("%matplotlib inline\nimport matplotlib.pyplot as plt\n%load_ext lessonkit"),
+                nbformat.v4.new_code_cell("%%experiment\nfig, ax = plt.subplots()\nax.plot([1, 2])\n1 / 0"),
+                nbformat.v4.new_code_cell("%%experiment\nfig, ax = plt.subplots()\nax.plot([1, 2])\nplt.show()")]
+    NotebookClient(nb, resources={"metadata": {"path": str(tmp_path)}}).execute()  # raises if a cell fails
+    failed, fine = nb.cells[1].outputs, nb.cells[2].outputs
+    assert [o["ename"] for o in failed if o["output_type"] == "error"] == ["ZeroDivisionError"]
+    assert not any("image/png" in o.get("data", {}) for o in failed), "the failed experiment drew its empty figure"
+    assert any(lessonkit.NOTE in o.get("text", "") for o in failed)
+    assert sum("image/png" in o.get("data", {}) for o in fine) == 1, "a working experiment draws its figure once"
