@@ -1,9 +1,10 @@
 """Command-line entry: ``python -m autograder COMMAND``.
 
-  release [LESSON ...]          solutions/ -> notebooks/ (nbgrader generate_assignment)
+  release [LESSON ...]          solutions/ -> notebooks/ (nbgrader generate_assignment; never over a student's work)
   grade SUBMISSIONS [--out D]   grade a class; write grades.csv, feedback/, summary.md/.png; print the table
   selfcheck NOTEBOOK            a student's check of a whole notebook before submitting (visible tests)
   bundle [--out D]              what students receive: lessons, figures, shared code, visible checks
+  workspace                     work/: the student's copies of notebooks/ (made once, never overwritten)
 """
 import argparse
 import os
@@ -14,6 +15,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from autograder import workspace
 from autograder.notebook import ROOT
 
 DB_URL = "sqlite:///build/gradebook.db"
@@ -38,25 +40,41 @@ def generate(lesson, into, db_url):
     return done.returncode, done.stdout + done.stderr
 
 
-def release(lessons, into=None):
+def release(lessons, into=None, force=False):
     """Regenerate the student copies of the given lessons (all by default) from solutions/.
 
     The copies depend on the masters alone: nbgrader runs against a throw-away gradebook
     (the grading gradebook is filled by `grade`). `into` writes them somewhere else than
-    notebooks/ (the sync test compares the two).
+    notebooks/ (the sync test compares the two). A copy that holds a student's work is not
+    replaced unless `force`; nothing is written then.
     """
     from autograder.grade import lessons as all_lessons
     from autograder.lint import master_problems
-    problems = [p for lesson in lessons or all_lessons() for p in master_problems(lesson)]
+    into = Path(into) if into else ROOT / workspace.RELEASE
+    lessons = lessons or all_lessons()
+    problems = [p for lesson in lessons for p in master_problems(lesson)]
     if problems:
         sys.exit("release refused: test cells must hold only check(...) and hidden_check(...)\n  "
                  + "\n  ".join(problems))
+    if not force:  # before generating: a refusal is quick and writes nothing
+        sources = ROOT / "solutions"
+        workspace.refuse_to_replace(
+            [into / p.relative_to(sources) for lesson in lessons for p in (sources / lesson).rglob("*.ipynb")],
+            f"{os.path.relpath(into)}/ is regenerated from solutions/ by `make release`. To keep the work, move "
+            f"each file out of it first, e.g. to {workspace.WORK}/<lesson>/lesson.ipynb, where students work "
+            "(`make lab` opens it and never overwrites it); to discard the work, run `make release FORCE=1`.")
     with tempfile.TemporaryDirectory() as scratch:
-        for lesson in lessons or all_lessons():
-            status, output = generate(lesson, into or "notebooks", f"sqlite:///{scratch}/gradebook.db")
+        fresh = Path(scratch) / "release"
+        for lesson in lessons:
+            status, output = generate(lesson, fresh, f"sqlite:///{scratch}/gradebook.db")
             if status:
                 sys.exit(f"{output}\nrelease of {lesson} failed (nbgrader exit status {status})")
-            print(f"released {into or 'notebooks'}/{lesson}/lesson.ipynb")
+        made = sorted(p.relative_to(fresh) for p in fresh.rglob("*") if p.is_file())
+        for rel in made:
+            (into / rel).parent.mkdir(parents=True, exist_ok=True)
+            (into / rel).write_bytes((fresh / rel).read_bytes())
+        for lesson in lessons:
+            print(f"released {os.path.relpath(into / lesson / 'lesson.ipynb')}")
     return 0
 
 
@@ -102,9 +120,15 @@ STUDENT_FILES = ["notebooks", "figures", "lessonkit", "autograder/__init__.py", 
                  "autograder/isolation.py", "autograder/selfcheck.py", "nbgrader_config.py"]
 
 
-def bundle(out):
-    """Copy what students receive into `out` and zip it; nothing private goes in."""
+def bundle(out, force=False):
+    """Copy what students receive into `out` and zip it; nothing private goes in.
+
+    `out` is replaced as a whole, so a notebook in it that holds work stops the bundle
+    (unless `force`): the bundle's notebooks/ is where its student works.
+    """
     out = Path(out)
+    if not force:
+        guard(out, "make bundle")
     shutil.rmtree(out, ignore_errors=True)
     for rel in STUDENT_FILES:
         src, dst = ROOT / rel, out / rel
@@ -125,6 +149,16 @@ def bundle(out):
     return 0
 
 
+def guard(folder, target):
+    """Stop when a notebook anywhere in `folder`, which `target` deletes, holds a student's work."""
+    folder = os.path.relpath(folder)
+    workspace.refuse_to_replace(
+        [p for p in Path(folder).rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts],
+        f"`{target}` replaces {folder}/ as a whole. To keep the work, move it out of {folder}/ first; "
+        f"to discard it, run `{target} FORCE=1`.")
+    return 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -132,6 +166,7 @@ def main(argv=None):
     p = sub.add_parser("release")
     p.add_argument("lessons", nargs="*")
     p.add_argument("--into", help="write the student copies here instead of notebooks/")
+    p.add_argument("--force", action="store_true", help="replace copies that hold a student's work")
     p = sub.add_parser("grade")
     p.add_argument("submissions")
     p.add_argument("--out", default="build/grades")
@@ -144,13 +179,24 @@ def main(argv=None):
     p.add_argument("notebook")
     p = sub.add_parser("bundle")
     p.add_argument("--out", default="build/student-bundle")
+    p.add_argument("--force", action="store_true", help="replace the bundle even if a notebook in it holds work")
+    p = sub.add_parser("guard", help="exit 1 if a notebook in FOLDER holds a student's work")
+    p.add_argument("folder")
+    p.add_argument("--target", default="make clean", help="the command about to delete FOLDER, for the message")
+    sub.add_parser("workspace", help=f"copy notebooks/ into {workspace.WORK}/ where missing or untouched")
     args = parser.parse_args(argv)
     os.environ.update(PATH=with_venv_on_path()["PATH"])
     if args.command == "release":
-        return release(args.lessons, args.into)
+        return release(args.lessons, args.into, args.force)
     if args.command == "grade":
         return grade(args.submissions, args.out, args.workers, args.db, not args.no_isolation, not args.no_scan)
     if args.command == "selfcheck":
         from autograder.selfcheck import selfcheck
         return selfcheck(args.notebook)
-    return bundle(args.out)
+    if args.command == "guard":
+        return guard(args.folder, args.target)
+    if args.command == "workspace":
+        done = workspace.make_workspace(ROOT / workspace.RELEASE, ROOT / workspace.WORK)
+        print("\n".join(done) or f"{workspace.WORK}/ is up to date")
+        return 0
+    return bundle(args.out, args.force)
