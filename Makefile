@@ -11,7 +11,7 @@ SUBMISSIONS ?= build/sample_class
 OUT ?= build/grades
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo release sample-class grade figures lab bundle selfcheck test bench lock clean distclean
+.PHONY: help venv demo release sample-class grade figures lab bundle gradescope selfcheck test bench lock clean distclean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -51,6 +51,9 @@ selfcheck: $(VENV)/.installed ## check a notebook before submitting: make selfch
 
 bundle: $(VENV)/.installed ## what students receive (lessons, figures, shared code, visible checks) in build/student-bundle
 	$(PY) -m autograder bundle
+
+gradescope: $(VENV)/.installed ## Gradescope's autograder zip in build/gradescope/autograder.zip [LESSON=02_batch_norm: one lesson per assignment]
+	$(PY) -m autograder gradescope $(if $(LESSON),--lesson $(LESSON),)
 
 test: $(VENV)/.installed ## everything CI proves
 	$(PY) -m pytest -q
