@@ -46,8 +46,8 @@ def read_grades(path):
     lessons : list of str
     """
     with open(path, newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-        header = rows and list(rows[0]) or []
+        reader = csv.DictReader(f)
+        rows, header = list(reader), reader.fieldnames or []
     lessons = [c[: -len("/total")] for c in header if c.endswith("/total")]
     if not rows or "student" not in header:
         raise SystemExit(f"error: {path} is not a grades.csv written by `python -m autograder grade` "

@@ -173,7 +173,8 @@ def grade_submission(submission, config):
             shutil.copyfile(path, folder / name)
         copied = sorted(p.name for p in folder.iterdir())
         if NOTEBOOK in copied and len(copied) > 1:
-            notes.append(f"graded {NOTEBOOK}; ignored the other notebooks: " + ", ".join(c for c in copied if c != NOTEBOOK))
+            others = ", ".join(c for c in copied if c != NOTEBOOK)
+            notes.append(f"graded {NOTEBOOK}; ignored the other notebooks: {others}")
         results, _unknown = grade_class(Path(tmp), workers=1)
     return results[0], lesson, notes
 

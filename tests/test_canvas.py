@@ -79,3 +79,12 @@ def test_assignment_ids_name_the_columns(exported, capsys):
     lesson = sorted({lesson for _, lesson in results})[0]
     _, _, rows, _ = run_export(folder, capsys, "--assignment", f"{lesson}=4321")
     assert f"{lesson} (4321)" in rows[0] and lesson not in rows[0]
+
+
+def test_a_canvas_export_can_be_the_roster(exported, capsys):
+    """Matching on SIS Login ID (the roster's `student` column ignored) gives the same rows."""
+    folder, *_ = exported
+    by_student = run_export(folder, capsys)[2]
+    status, err, by_login, _ = run_export(folder, capsys, "--key", "SIS Login ID")
+    assert sorted(by_login) == sorted(by_student)
+    assert "graded but not in the roster" in err and status == cli.EXIT_PROBLEMS

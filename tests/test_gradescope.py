@@ -166,7 +166,9 @@ def test_hostile_submission_scores_nothing_for_reading_the_master(zips, tmp_path
     ({"answers.py": b"def batchnorm_forward(): pass\n"}, "no notebook found", False),
     ({"a.ipynb": notebook("correct"), "b.ipynb": notebook("correct")}, "2 notebooks and none called lesson.ipynb",
      False),
-], ids=["renamed", "corrupt", "no-notebook", "two-notebooks"])
+    ({"lesson.ipynb": notebook("correct"), "old/scratch.ipynb": notebook("corrupt-notebook")},
+     "ignored the other notebooks: scratch.ipynb", True),
+], ids=["renamed", "corrupt", "no-notebook", "two-notebooks", "lesson-and-another"])
 def test_broken_submission_says_so(zips, tmp_path, files, says, graded):
     results, _ = run_autograder(zips[LESSON], tmp_path, files)
     assert says in results["output"]
