@@ -52,7 +52,12 @@ def read_grades(path):
     if not rows or "student" not in header:
         raise SystemExit(f"error: {path} is not a grades.csv written by `python -m autograder grade` "
                          "(no student column or no rows)")
-    return {row["student"]: {lesson: row[f"{lesson}/total"] for lesson in lessons} for row in rows}, lessons
+    return {unescape(row["student"]): {lesson: row[f"{lesson}/total"] for lesson in lessons} for row in rows}, lessons
+
+
+def unescape(text):
+    """The text `escape` was given (grades.csv writes formula-leading student ids escaped)."""
+    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_START) else text
 
 
 def read_roster(path, key):

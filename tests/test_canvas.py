@@ -5,7 +5,7 @@ import csv
 import pytest
 
 from autograder import cli, report
-from autograder.canvas import CANVAS_COLUMNS, escape
+from autograder.canvas import CANVAS_COLUMNS, escape, unescape
 
 
 @pytest.fixture(scope="module")
@@ -72,6 +72,7 @@ def test_formula_text_is_escaped(exported, capsys):
     stranger = next(row for row in rows[2:] if row[1] == "999")
     assert stranger[:len(CANVAS_COLUMNS)] == ["'=HYPERLINK(\"http://x\")", "999", "'-1", "'@x", "'+B"]
     assert escape("Ada") == "Ada" and escape("\tx") == "'\tx"
+    assert [unescape(escape(t)) for t in ("-x", "'a", "@", "Ada")] == ["-x", "'a", "@", "Ada"]
 
 
 def test_assignment_ids_name_the_columns(exported, capsys):
