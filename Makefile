@@ -13,7 +13,7 @@ OUT ?= build/grades
 FORCE_FLAG := $(if $(filter 1,$(FORCE)),--force,)
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo release sample-class grade figures work lab bundle selfcheck test bench lock clean distclean
+.PHONY: help venv demo release sample-class grade figures work lab bundle gradescope selfcheck test bench lock clean distclean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -56,6 +56,9 @@ selfcheck: $(VENV)/.installed ## check a notebook before submitting: make selfch
 
 bundle: $(VENV)/.installed ## what students receive (lessons, figures, shared code, visible checks) in build/student-bundle; refuses to replace one a student worked in
 	$(PY) -m autograder bundle $(FORCE_FLAG)
+
+gradescope: $(VENV)/.installed ## Gradescope's autograder zip in build/gradescope/autograder.zip [LESSON=02_batch_norm: one lesson per assignment]
+	$(PY) -m autograder gradescope $(if $(LESSON),--lesson $(LESSON),)
 
 test: $(VENV)/.installed ## everything CI proves
 	$(PY) -m pytest -q

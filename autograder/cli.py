@@ -5,6 +5,8 @@
   selfcheck NOTEBOOK            a student's check of a whole notebook before submitting (visible tests)
   bundle [--out D]              what students receive: lessons, figures, shared code, visible checks
   workspace                     work/: the student's copies of notebooks/ (made once, never overwritten)
+  gradescope [--lesson L]       Gradescope's autograder.zip (see autograder/gradescope.py)
+  canvas-export --grades CSV --roster CSV --out CSV   grades.csv -> Canvas's grade import CSV
 """
 import argparse
 import os
@@ -159,6 +161,48 @@ def guard(folder, target):
     return 0
 
 
+def add_lms_commands(sub):
+    """The subcommands that carry grades to where a course runs (Gradescope, Canvas)."""
+    from autograder import canvas
+    from autograder.gradescope import VISIBILITIES
+    p = sub.add_parser("gradescope", help="write Gradescope's autograder.zip")
+    p.add_argument("--lesson", help="grade every submission as this lesson (default: told from the notebook)")
+    p.add_argument("--out", default="build/gradescope")
+    p.add_argument("--visible-cases", default="visible", choices=VISIBILITIES,
+                   help="visibility of items passed or failed on a visible case")
+    p.add_argument("--hidden-cases", default="after_due_date", choices=VISIBILITIES,
+                   help="visibility of items failed on a hidden case")
+    p = sub.add_parser("canvas-export", help="grades.csv -> Canvas's grade import CSV",
+                       description=canvas.__doc__,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--grades", default="build/grades/grades.csv")
+    p.add_argument("--roster", required=True)
+    p.add_argument("--out", default="build/grades/canvas.csv")
+    p.add_argument("--key", default="student", help="the roster's column of the course's student ids")
+    p.add_argument("--assignment", action="append", default=[], metavar="LESSON=ID",
+                   help="the Canvas assignment id of a lesson (repeatable)")
+
+
+def _gradescope(args):
+    from autograder.gradescope import build
+    archive = build(args.out, args.lesson, args.visible_cases, args.hidden_cases)
+    print(f"Gradescope autograder: {archive} (lesson: {args.lesson or 'told from each notebook'})")
+    return 0
+
+
+def _canvas_export(args):
+    from autograder.canvas import export
+    pairs = [a.split("=", 1) for a in args.assignment]
+    if any(len(p) != 2 or not all(p) for p in pairs):
+        print("error: --assignment takes LESSON=ID, e.g. 02_batch_norm=12345", file=sys.stderr)
+        return 2
+    unmatched = export(args.grades, args.roster, args.out, args.key, dict(pairs))
+    return EXIT_PROBLEMS if unmatched else 0
+
+
+LMS_COMMANDS = {"gradescope": _gradescope, "canvas-export": _canvas_export}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -184,12 +228,15 @@ def main(argv=None):
     p.add_argument("folder")
     p.add_argument("--target", default="make clean", help="the command about to delete FOLDER, for the message")
     sub.add_parser("workspace", help=f"copy notebooks/ into {workspace.WORK}/ where missing or untouched")
+    add_lms_commands(sub)
     args = parser.parse_args(argv)
     os.environ.update(PATH=with_venv_on_path()["PATH"])
     if args.command == "release":
         return release(args.lessons, args.into, args.force)
     if args.command == "grade":
         return grade(args.submissions, args.out, args.workers, args.db, not args.no_isolation, not args.no_scan)
+    if args.command in LMS_COMMANDS:
+        return LMS_COMMANDS[args.command](args)
     if args.command == "selfcheck":
         from autograder.selfcheck import selfcheck
         return selfcheck(args.notebook)

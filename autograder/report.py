@@ -30,7 +30,7 @@ _INVISIBLE = {"Cc", "Cf", "Cs", "Zl", "Zp"}
 # an underscore between two letters or digits (bn_forward) cannot start emphasis: left as is
 _MD_SPECIAL = re.compile(r"([\\`*\[\]#|~]|(?<![^\W_])_|_(?![^\W_]))")
 _MD_LIST_MARKER = re.compile(r"^(\d*)([-+.)])")  # "- x", "+ x", "1. x", "1) x" would start a list
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def html_text(text):
@@ -57,7 +57,7 @@ def csv_text(text):
     """str -> str that a spreadsheet shows as text rather than evaluating as a formula
     (OWASP CSV injection advice). Only for text fields: numbers we write stay numbers."""
     text = terminal_text(text)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    return "'" + text if text.startswith(FORMULA_START) else text
 
 
 def plot_text(text):
