@@ -8,12 +8,12 @@
 import argparse
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import zipfile
 from pathlib import Path
 
+from autograder.nbgrader_cmd import generate, with_venv_on_path
 from autograder.notebook import ROOT
 
 DB_URL = "sqlite:///build/gradebook.db"
@@ -21,21 +21,6 @@ DB_URL = "sqlite:///build/gradebook.db"
 #: submissions (named in the output and the summary) had problems; 2 nothing to grade.
 EXIT_PROBLEMS = 3
 EXIT_INTERRUPTED = 130
-
-
-def with_venv_on_path():
-    """nbgrader runs the `alembic` command of this environment to create gradebooks."""
-    return dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
-
-
-def generate(lesson, into, db_url):
-    """nbgrader generate_assignment of one lesson; returns (exit status, nbgrader's output)."""
-    env = with_venv_on_path()
-    done = subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", lesson, "--force",
-                           "--log-level=WARN", f"--CourseDirectory.db_url={db_url}",
-                           f"--CourseDirectory.release_directory={into}"], cwd=ROOT, env=env,
-                          capture_output=True, text=True)
-    return done.returncode, done.stdout + done.stderr
 
 
 def release(lessons, into=None):
@@ -53,7 +38,7 @@ def release(lessons, into=None):
                  + "\n  ".join(problems))
     with tempfile.TemporaryDirectory() as scratch:
         for lesson in lessons or all_lessons():
-            status, output = generate(lesson, into or "notebooks", f"sqlite:///{scratch}/gradebook.db")
+            status, output = generate(lesson, into or "notebooks", Path(scratch) / "gradebook.db")
             if status:
                 sys.exit(f"{output}\nrelease of {lesson} failed (nbgrader exit status {status})")
             print(f"released {into or 'notebooks'}/{lesson}/lesson.ipynb")

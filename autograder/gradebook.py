@@ -5,7 +5,7 @@ import warnings
 from nbgrader.api import Gradebook, MissingEntry
 from sqlalchemy.exc import SAWarning
 
-from autograder.cli import generate
+from autograder.nbgrader_cmd import generate
 
 
 def record(results, db_url, notebook="lesson"):
