@@ -11,9 +11,11 @@ the plain-data results against the reference (`judge`). Students are graded in p
 import functools
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from autograder import checks, judge, runner
+from autograder.nbgrader_files import submission_time
 from autograder.scan import scan
 from autograder.scratch import scratch_folder
 from autograder.notebook import SOLUTIONS, Master, find_notebook, plan, read_submission
@@ -37,6 +39,7 @@ class SubmissionResult:
     incidents: list = field(default_factory=list)
     log: str = ""
     isolation: str | None = None
+    timestamp: datetime | None = None  # when it was handed in (naive UTC, as nbgrader stores it)
 
     @property
     def score(self):
@@ -85,8 +88,8 @@ def grade_submission(student, lesson, folder, public_dir, scratch, limits=None, 
     master = load_master(lesson)
     result = SubmissionResult(student, lesson)
     path, problem = find_notebook(folder)
-    if problem:
-        result.problems.append(problem)
+    result.timestamp, when_problem = submission_time(folder, path)
+    result.problems += [p for p in (when_problem, problem) if p]
     cells = None
     if path is not None:
         cells, problem = read_submission(path)
