@@ -43,9 +43,10 @@ def read_small(path):
         return None, None
     except OSError as exc:
         return None, f"{path.name} could not be opened ({exc.strerror})"
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        return None, f"{path.name} is not a regular file"
     with os.fdopen(fd, "rb") as f:
-        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
-            return None, f"{path.name} is not a regular file"
         data = f.read(MAX_BYTES + 1)
     if len(data) > MAX_BYTES:
         return None, f"{path.name} is larger than {MAX_BYTES} bytes"
