@@ -81,7 +81,8 @@ def grade(submissions, out, workers, db_url=None, isolate=True):
     for note in notes + unknown:
         print(f"note: {note}")
     print(f"grades:   {out / 'grades.csv'}\nfeedback: {out / 'feedback'}/<student>/<lesson>.html\n"
-          f"summary:  {out / 'summary.md'} and {out / 'summary.png'}" + (f"\ngradebook: {gradebook.shown(db_url)}" if db_url else ""))
+          f"summary:  {out / 'summary.md'} and {out / 'summary.png'}"
+          + (f"\ngradebook: {gradebook.shown(db_url)}" if db_url else ""))
     return EXIT_PROBLEMS if troubled or notes or unknown else 0
 
 

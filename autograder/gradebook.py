@@ -149,7 +149,8 @@ def _sync_points(gb, lesson, notebook, items):
     gb.db.flush()
     if not changes:
         return []
-    return [f"gradebook: the master of {lesson} changed since the gradebook last saw it; updated: " + "; ".join(changes)]
+    return [f"gradebook: the master of {lesson} changed since the gradebook last saw it; updated: "
+            + "; ".join(changes)]
 
 
 def _record_submission(gb, result, notebook):

@@ -159,7 +159,8 @@ def autograded_notebook(result, folder, master):
             cell.setdefault("execution_count", None)
         if meta.get("grade") and gid in items:
             item = items[gid]
-            verdict = item.message + (f"\nLikely mistake: {item.hint}." if item.hint and item.points < item.max_points else "")
+            lost = item.hint and item.points < item.max_points
+            verdict = item.message + (f"\nLikely mistake: {item.hint}." if lost else "")
             cell["outputs"] = [{"output_type": "stream", "name": "stdout", "text": verdict + "\n"}]
             meta["points"] = item.max_points
         out.append(cell)
