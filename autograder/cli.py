@@ -11,35 +11,19 @@
 import argparse
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import zipfile
 from pathlib import Path
 
 from autograder import workspace
+from autograder.nbgrader_cmd import course_directories, generate, with_venv_on_path
 from autograder.notebook import ROOT
 
-DB_URL = "sqlite:///build/gradebook.db"
 #: `grade` exit statuses: 0 every submission graded cleanly; 3 the class was graded but some
 #: submissions (named in the output and the summary) had problems; 2 nothing to grade.
 EXIT_PROBLEMS = 3
 EXIT_INTERRUPTED = 130
-
-
-def with_venv_on_path():
-    """nbgrader runs the `alembic` command of this environment to create gradebooks."""
-    return dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
-
-
-def generate(lesson, into, db_url):
-    """nbgrader generate_assignment of one lesson; returns (exit status, nbgrader's output)."""
-    env = with_venv_on_path()
-    done = subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", lesson, "--force",
-                           "--log-level=WARN", f"--CourseDirectory.db_url={db_url}",
-                           f"--CourseDirectory.release_directory={into}"], cwd=ROOT, env=env,
-                          capture_output=True, text=True)
-    return done.returncode, done.stdout + done.stderr
 
 
 def release(lessons, into=None, force=False):
@@ -68,7 +52,7 @@ def release(lessons, into=None, force=False):
     with tempfile.TemporaryDirectory() as scratch:
         fresh = Path(scratch) / "release"
         for lesson in lessons:
-            status, output = generate(lesson, fresh, f"sqlite:///{scratch}/gradebook.db")
+            status, output = generate(lesson, fresh, Path(scratch) / "gradebook.db")
             if status:
                 sys.exit(f"{output}\nrelease of {lesson} failed (nbgrader exit status {status})")
         made = sorted(p.relative_to(fresh) for p in fresh.rglob("*") if p.is_file())
@@ -80,8 +64,9 @@ def release(lessons, into=None, force=False):
     return 0
 
 
-def grade(submissions, out, workers, db_url, isolate=True, scan=True):
-    from autograder import gradebook, report
+def grade(submissions, out, workers, db_url=None, isolate=True, scan=True):
+    """`db_url` None: the course's gradebook (nbgrader_config.py, resolved against the course root); "": none."""
+    from autograder import gradebook, nbgrader_files, report
     from autograder.grade import grade_class
     from autograder.scratch import Interrupted
     submissions = Path(submissions)
@@ -99,9 +84,14 @@ def grade(submissions, out, workers, db_url, isolate=True, scan=True):
         return 2
     out = Path(out)
     report.write_all(results, unknown, out)
-    if db_url.startswith("sqlite:///"):
-        Path(db_url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
-    notes = gradebook.record(results, db_url) if db_url else []
+    course_db, autograded, feedback = course_directories()
+    db_url = course_db if db_url is None else db_url
+    notes = []
+    if db_url:
+        if db_url.startswith("sqlite:///"):
+            Path(db_url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+        recorded, notes = gradebook.record(results, db_url)
+        notes += nbgrader_files.write(recorded, submissions, autograded, feedback)
     print(report.table(results))
     troubled = [r for r in results if r.problems or r.incidents]
     levels = sorted({r.isolation for r in results if r.isolation})
@@ -111,7 +101,8 @@ def grade(submissions, out, workers, db_url, isolate=True, scan=True):
     for note in notes + unknown:
         print(f"note: {report.terminal_text(note)}")
     print(f"grades:   {out / 'grades.csv'}\nfeedback: {out / 'feedback'}/<student>/<lesson>.html\n"
-          f"summary:  {out / 'summary.md'} and {out / 'summary.png'}" + (f"\ngradebook: {db_url}" if db_url else ""))
+          f"summary:  {out / 'summary.md'} and {out / 'summary.png'}"
+          + (f"\ngradebook: {gradebook.shown(db_url)}" if db_url else ""))
     return EXIT_PROBLEMS if troubled or notes or unknown else 0
 
 
@@ -215,7 +206,7 @@ def main(argv=None):
     p.add_argument("submissions")
     p.add_argument("--out", default="build/grades")
     p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--db", default=DB_URL, help="nbgrader gradebook URL ('' to skip)")
+    p.add_argument("--db", help="nbgrader gradebook URL (default: the course's, in nbgrader_config.py; '' to skip)")
     p.add_argument("--no-isolation", action="store_true",
                    help="run student code without the namespaces (a separate process still); for benchmarks")
     p.add_argument("--no-scan", action="store_true", help=argparse.SUPPRESS)  # tests of the sandbox alone
