@@ -11,7 +11,7 @@ SUBMISSIONS ?= build/sample_class
 OUT ?= build/grades
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo release sample-class grade figures lab bundle selfcheck test bench lock clean distclean
+.PHONY: help venv demo release sample-class grade figures lab lab-instructor bundle selfcheck browser test bench lock clean distclean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -52,7 +52,17 @@ selfcheck: $(VENV)/.installed ## check a notebook before submitting: make selfch
 bundle: $(VENV)/.installed ## what students receive (lessons, figures, shared code, visible checks) in build/student-bundle
 	$(PY) -m autograder bundle
 
-test: $(VENV)/.installed ## everything CI proves
+CHROMIUM := /usr/bin/chromium
+browser: ## Debian's chromium for the browser tests (apt-get as root; otherwise says how and the tests skip)
+	@if [ -x $(CHROMIUM) ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing Debian's chromium for the browser tests (tests/test_browser.py)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+	else \
+	  echo "note: $(CHROMIUM) is missing, so the browser tests will be skipped; install it with: sudo apt-get install chromium"; \
+	fi
+
+test: $(VENV)/.installed browser ## everything CI proves (installs chromium for the browser tests first)
 	$(PY) -m pytest -q
 
 bench: $(VENV)/.installed ## time the master notebooks and grading (ours vs plain nbgrader autograde)
