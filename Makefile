@@ -43,8 +43,11 @@ grade: $(VENV)/.installed ## grade a class: make grade SUBMISSIONS=dir/<student>
 figures: $(VENV)/.installed ## redraw every figure the lessons show into figures/
 	$(PY) -m lessonkit.figures
 
-lab: $(VENV)/.installed ## JupyterLab on the student notebooks (nbgrader's Validate button included)
-	$(VENV)/bin/jupyter lab --no-browser --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)
+lab: $(VENV)/.installed ## JupyterLab as a student sees it: the lessons and nbgrader's Validate button, no instructor tools or folders
+	$(PY) -m autograder.lab $(if $(wildcard work),work,notebooks)
+
+lab-instructor: $(VENV)/.installed ## JupyterLab with every nbgrader tool (Formgrader, Create Assignment) on the whole course
+	$(PY) -m autograder.lab --instructor
 
 selfcheck: $(VENV)/.installed ## check a notebook before submitting: make selfcheck NB=notebooks/02_batch_norm/lesson.ipynb
 	$(PY) -m autograder.selfcheck $(NB)

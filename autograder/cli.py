@@ -94,7 +94,8 @@ def grade(submissions, out, workers, db_url, isolate=True):
 #: pipeline stay out; `tests/test_release.py` checks that nothing of them leaks.
 STUDENT_FILES = ["notebooks", "figures", "lessonkit", "autograder/__init__.py", "autograder/wire.py",
                  "autograder/checks", "autograder/notebook.py", "autograder/runner.py", "autograder/sandbox.py",
-                 "autograder/isolation.py", "autograder/selfcheck.py", "nbgrader_config.py"]
+                 "autograder/isolation.py", "autograder/selfcheck.py", "autograder/lab.py", "autograder/lab_student",
+                 "nbgrader_config.py"]
 
 
 def bundle(out):
