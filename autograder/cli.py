@@ -14,6 +14,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from autograder.labform import as_jupyterlab_saves
 from autograder.notebook import ROOT
 
 DB_URL = "sqlite:///build/gradebook.db"
@@ -51,6 +52,7 @@ def release(lessons, into=None):
             status, output = generate(lesson, into or "notebooks", f"sqlite:///{scratch}/gradebook.db")
             if status:
                 sys.exit(f"{output}\nrelease of {lesson} failed (nbgrader exit status {status})")
+            as_jupyterlab_saves(ROOT / (into or "notebooks") / lesson / "lesson.ipynb")
             print(f"released {into or 'notebooks'}/{lesson}/lesson.ipynb")
     return 0
 

@@ -5,7 +5,8 @@
 Student mode takes nbgrader's instructor tools away and keeps its Validate button, by
 JupyterLab's own mechanisms: ``lab_student/`` (beside this file) is put first on
 ``JUPYTER_CONFIG_PATH``; its ``labconfig/page_config.json`` disables the Formgrader,
-Create Assignment, Assignment List, Course List and Nbgrader menu lab plugins, and its
+Create Assignment, Assignment List, Course List and Nbgrader menu lab plugins (and the
+"Jupyter news" prompt, which is not for a classroom), and its
 ``jupyter_server_config.d/`` turns off their server extensions (no exchange is configured,
 so the Assignment List could only say "Error fetching courses!"). The file browser lists only
 what a student works with (``STUDENT_VIEW``): ``solutions/``, ``tests/``, ``build/`` and
