@@ -13,7 +13,7 @@ OUT ?= build/grades
 FORCE_FLAG := $(if $(filter 1,$(FORCE)),--force,)
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo release sample-class grade figures work lab bundle gradescope selfcheck test bench lock clean distclean
+.PHONY: help venv demo release sample-class grade figures work lab lab-instructor bundle gradescope selfcheck browser test bench lock clean distclean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -48,8 +48,11 @@ figures: $(VENV)/.installed ## redraw every figure the lessons show into figures
 work: $(VENV)/.installed ## work/: your copies of notebooks/, made once (a copy holding answers is never replaced)
 	$(PY) -m autograder workspace
 
-lab: work ## JupyterLab on your notebooks in work/ (nbgrader's Validate button included)
-	$(VENV)/bin/jupyter lab --no-browser --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/work $(if $(filter 0,$(shell id -u)),--allow-root,)
+lab: work ## JupyterLab as a student sees it: the lessons and nbgrader's Validate button, no instructor tools or folders
+	$(PY) -m autograder.lab work
+
+lab-instructor: $(VENV)/.installed ## JupyterLab with every nbgrader tool (Formgrader, Create Assignment) on the whole course
+	$(PY) -m autograder.lab --instructor
 
 selfcheck: $(VENV)/.installed ## check a notebook before submitting: make selfcheck NB=work/02_batch_norm/lesson.ipynb
 	$(PY) -m autograder.selfcheck $(NB)
@@ -60,7 +63,17 @@ bundle: $(VENV)/.installed ## what students receive (lessons, figures, shared co
 gradescope: $(VENV)/.installed ## Gradescope's autograder zip in build/gradescope/autograder.zip [LESSON=02_batch_norm: one lesson per assignment]
 	$(PY) -m autograder gradescope $(if $(LESSON),--lesson $(LESSON),)
 
-test: $(VENV)/.installed ## everything CI proves
+CHROMIUM := /usr/bin/chromium
+browser: ## Debian's chromium for the browser tests (apt-get as root; otherwise says how and the tests skip)
+	@if [ -x $(CHROMIUM) ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing Debian's chromium for the browser tests (tests/test_browser.py)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+	else \
+	  echo "note: $(CHROMIUM) is missing, so the browser tests will be skipped; install it with: sudo apt-get install chromium"; \
+	fi
+
+test: $(VENV)/.installed browser ## everything CI proves (installs chromium for the browser tests first)
 	$(PY) -m pytest -q
 
 bench: $(VENV)/.installed ## time the master notebooks and grading (ours vs plain nbgrader autograde)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from autograder import workspace
 from autograder.nbgrader_cmd import course_directories, generate, with_venv_on_path
+from autograder.labform import as_jupyterlab_saves
 from autograder.notebook import ROOT
 
 #: `grade` exit statuses: 0 every submission graded cleanly; 3 the class was graded but some
@@ -55,6 +56,7 @@ def release(lessons, into=None, force=False):
             status, output = generate(lesson, fresh, Path(scratch) / "gradebook.db")
             if status:
                 sys.exit(f"{output}\nrelease of {lesson} failed (nbgrader exit status {status})")
+            as_jupyterlab_saves(fresh / lesson / "lesson.ipynb")
         made = sorted(p.relative_to(fresh) for p in fresh.rglob("*") if p.is_file())
         for rel in made:
             (into / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -110,7 +112,8 @@ def grade(submissions, out, workers, db_url=None, isolate=True, scan=True):
 #: pipeline stay out; `tests/test_release.py` checks that nothing of them leaks.
 STUDENT_FILES = ["notebooks", "figures", "lessonkit", "autograder/__init__.py", "autograder/wire.py",
                  "autograder/checks", "autograder/notebook.py", "autograder/runner.py", "autograder/sandbox.py",
-                 "autograder/isolation.py", "autograder/selfcheck.py", "nbgrader_config.py"]
+                 "autograder/isolation.py", "autograder/selfcheck.py", "autograder/lab.py", "autograder/lab_student",
+                 "nbgrader_config.py"]
 
 
 def bundle(out, force=False):

@@ -38,3 +38,21 @@ def test_jupyterlab_has_nbgraders_validate_button():
     listing = server.stdout + server.stderr
     assert re.search(r"nbgrader\.server_extensions\.validate_assignment\S*\s+\S*enabled", listing)
     assert "@jupyter/nbgrader" in lab.stdout + lab.stderr
+
+
+def test_student_mode_names_plugins_and_extensions_that_exist():
+    """An upgrade that renames a plugin would silently bring an instructor tool back."""
+    import json
+    import sys
+    student = ROOT / "autograder" / "lab_student"
+    plugins = json.loads((student / "labconfig" / "page_config.json").read_text())["disabledExtensions"]
+    share = Path(sys.prefix) / "share" / "jupyter"
+    bundles = "".join(p.read_text(errors="replace") for folder in (share / "labextensions", share / "lab" / "static")
+                      for p in folder.rglob("*.js"))
+    for plugin in plugins:
+        assert f'"{plugin}"' in bundles, f"no JupyterLab plugin {plugin} is installed"
+    extensions = json.loads((student / "jupyter_server_config.d" / "student_mode.json").read_text())
+    installed = json.loads((Path(sys.prefix) / "etc" / "jupyter" / "jupyter_server_config.d" / "nbgrader.json").read_text())
+    off = extensions["ServerApp"]["jpserver_extensions"]
+    assert off and set(off) <= set(installed["ServerApp"]["jpserver_extensions"]) and not any(off.values())
+    assert "nbgrader.server_extensions.validate_assignment" not in off and "@jupyter/nbgrader:validate-assignment" not in plugins
