@@ -39,11 +39,13 @@ def generate(lesson, into, db_url):
 
 
 def release(lessons, into=None):
-    """Regenerate the student copies of the given lessons (all by default) from solutions/.
+    """Regenerate the student copies of the given lessons (all by default) from solutions/,
+    and the reference's and private mistakes' outputs on the visible cases
+    (`autograder/checks/known_outputs.json`, which the student's checks read).
 
     The copies depend on the masters alone: nbgrader runs against a throw-away gradebook
     (the grading gradebook is filled by `grade`). `into` writes them somewhere else than
-    notebooks/ (the sync test compares the two).
+    notebooks/ (the sync test compares the two) and leaves the stored outputs alone.
     """
     from autograder.grade import lessons as all_lessons
     from autograder.lint import master_problems
@@ -51,6 +53,10 @@ def release(lessons, into=None):
     if problems:
         sys.exit("release refused: test cells must hold only check(...) and hidden_check(...)\n  "
                  + "\n  ".join(problems))
+    if into is None:
+        from autograder.judge import write_known_outputs
+        write_known_outputs()
+        print("wrote autograder/checks/known_outputs.json")
     with tempfile.TemporaryDirectory() as scratch:
         for lesson in lessons or all_lessons():
             status, output = generate(lesson, into or "notebooks", f"sqlite:///{scratch}/gradebook.db")
