@@ -30,7 +30,25 @@ def _biased_running(running_mean, running_var, Z, momentum):
     return mean, var
 
 
+def _backward_parts(Z, gamma, beta, dZ_tilde):
+    """The reference's cache and gradients on a case."""
+    _, cache = _ref("batchnorm_forward")(Z, gamma, beta)
+    return cache, _ref("batchnorm_backward")(dZ_tilde, cache)
+
+
+def _ignores_batch_stats(Z, gamma, beta, dZ_tilde):
+    (_, _, inv_std), (_, dgamma, dbeta) = _backward_parts(Z, gamma, beta, dZ_tilde)
+    return gamma * inv_std * dZ_tilde, dgamma, dbeta
+
+
+def _forgets_gamma(Z, gamma, beta, dZ_tilde):
+    (Z_norm, _, inv_std), (_, dgamma, dbeta) = _backward_parts(Z, gamma, beta, dZ_tilde)
+    dZ, _, _ = _ref("batchnorm_backward")(dZ_tilde, (Z_norm, np.ones_like(gamma), inv_std))
+    return dZ, dgamma, dbeta
+
+
 MISTAKES = {
+    "bn_backward_gradient": {"ignores batch statistics": _ignores_batch_stats, "forgets gamma": _forgets_gamma},
     "bn_inference": {
         "batch statistics at test time": lambda Z, gamma, beta, running_mean, running_var:
             _inference(Z, gamma, beta, *batch_stats(Z)),
