@@ -260,7 +260,9 @@ def params_case(method, layer_dims, seed, scale=0.01):
 Item("init_params_shapes", ["initialize_parameters"], run_initialize, shapes,
      lambda: [params_case("he", [5, 4, 3, 1], 0), params_case("glorot", [3, 2], 1)], compare=False)
 Item("init_params_statistics", ["initialize_parameters"], run_initialize, statistics,
-     lambda: [params_case("he", [500, 300, 200], 2), params_case("random", [400, 300], 3, scale=0.05)],
+     lambda: [params_case("he", [500, 300, 200], 2), params_case("random", [400, 300], 3, scale=0.05),
+              params_case("glorot", [200, 500], 4), params_case("lecun", [300, 200], 6),
+              params_case("zeros", [20, 10], 7)],
      compare=False)
 
 
