@@ -37,6 +37,7 @@ def release(lessons, into=None, force=False):
     """
     from autograder.grade import lessons as all_lessons
     from autograder.lint import master_problems
+    writes_release = into is None  # the real release also refreshes the visible checks' stored outputs
     into = Path(into) if into else ROOT / workspace.RELEASE
     lessons = lessons or all_lessons()
     problems = [p for lesson in lessons for p in master_problems(lesson)]
@@ -50,6 +51,10 @@ def release(lessons, into=None, force=False):
             f"{os.path.relpath(into)}/ is regenerated from solutions/ by `make release`. To keep the work, move "
             f"each file out of it first, e.g. to {workspace.WORK}/<lesson>/lesson.ipynb, where students work "
             "(`make lab` opens it and never overwrites it); to discard the work, run `make release FORCE=1`.")
+    if writes_release:
+        from autograder.judge import write_known_outputs
+        write_known_outputs()
+        print("wrote autograder/checks/known_outputs.json")
     with tempfile.TemporaryDirectory() as scratch:
         fresh = Path(scratch) / "release"
         for lesson in lessons:

@@ -33,7 +33,7 @@ def oracle(rates, histories, target):
 def all_cases():
     cases = []
     for gid in ("usable_lr_largest", "usable_lr_diverged"):
-        cases += REGISTRY[gid].visible_cases() + hidden.HIDDEN_CASES[gid]()
+        cases += REGISTRY[gid].raw_visible_cases() + hidden.HIDDEN_CASES[gid]()
     return cases
 
 

@@ -8,7 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from autograder import checks, judge
 from autograder.grade import lessons
+from autograder.notebook import cell_source, master_path, nbgrader_meta
+from tests.answer_scan import code_of, fingerprints, shapes_in
 
 ROOT = Path(__file__).resolve().parent.parent
 MARKERS = ["BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "hidden_check", "autograder.hidden",
@@ -89,3 +92,62 @@ def test_feedback_shows_no_hidden_tests_or_reference(graded_class, tmp_path):
         text = page.read_text()
         assert leaks(text, every_solution_line) == [], page
         assert "[[" not in text and "array(" not in text, f"{page}: looks like an array dump"
+
+
+# ---- no copy of the reference in what students receive ------------------------------------
+
+#: Solution statements that only restate the contract every lesson states in its instructions
+#: (the layer sizes of W[l], zero biases): shared code and shape checks may say the same.
+CONTRACT = ["fan_in, units = layer_dims[l - 1], layer_dims[l]", 'params[f"b{l}"] = np.zeros((units, 1))']
+
+#: Two public checks as they were before the answers moved out: a scan that passes them is broken.
+OLD_INFERENCE_VALUES = '''def inference_values(inputs, Z_tilde):
+    Z = inputs["Z"]
+    wanted = inputs["gamma"] * (Z - inputs["running_mean"]) / np.sqrt(inputs["running_var"] + EPS) + inputs["beta"]
+'''
+OLD_ROWS = '''def rows(W, tol):
+    kept = []
+    for row in W:
+        if all(np.abs(row - k).max() > tol for k in kept):
+            kept.append(row)
+    return len(kept)
+'''
+
+
+def reference_fingerprints():
+    """{normalized statement: (lesson, source)} of every master's solution cells, contract excepted."""
+    allowed = {d for line in CONTRACT for d in fingerprints(line)}
+    found = {}
+    for lesson in lessons():
+        for cell in json.loads(master_path(lesson).read_text())["cells"]:
+            if nbgrader_meta(cell).get("solution"):
+                found.update({d: (lesson, src) for d, src in fingerprints(cell_source(cell)).items()
+                              if d not in allowed})
+    return found
+
+
+def copies_of_the_reference(code, known=None):
+    known = reference_fingerprints() if known is None else known
+    return sorted(known[d] for d in shapes_in(code) & known.keys())
+
+
+def test_the_scan_finds_the_answers_the_checks_used_to_compute():
+    assert {lesson for lesson, _ in copies_of_the_reference(OLD_INFERENCE_VALUES)} == {"02_batch_norm"}
+    assert {lesson for lesson, _ in copies_of_the_reference(OLD_ROWS)} == {"04_initialization"}
+
+
+def test_student_bundle_holds_no_copy_of_the_reference(tmp_path):
+    out = tmp_path / "bundle"
+    subprocess.run([sys.executable, "-m", "autograder", "bundle", "--out", str(out)], cwd=ROOT, check=True,
+                   capture_output=True)
+    known = reference_fingerprints()
+    found = {str(path.relative_to(out)): copies
+             for path in sorted(out.rglob("*")) if path.suffix in {".py", ".ipynb"}
+             for copies in [[c for code in code_of(path) for c in copies_of_the_reference(code, known)]] if copies}
+    assert found == {}
+
+
+def test_known_outputs_are_in_sync_with_the_reference():
+    assert checks.KNOWN_OUTPUTS.read_text() == judge.known_outputs_text(), (
+        "autograder/checks/known_outputs.json differs from what the reference and the private mistakes "
+        "give on the visible cases: run `make release`")

@@ -11,16 +11,29 @@ Students call `check(grade_id, *functions)` from visible test cells.
 Nothing the student's process reports is taken on trust: `collect` reports what the call
 returned and what the inputs look like after it, and `evaluate` (in the judge for hidden
 cases) decides from its own copy of the inputs whether they were changed.
+
+No answer ships in code. Where a property can only be stated as "equals the formula", the
+item reads the reference's output on the case (`ANSWER`); a known mistake that is a near
+copy of the answer has no code here (its callable is None) and is recognized by its output
+on the case (`KNOWN`). For visible cases both come from `known_outputs.json`, generated
+from the reference by the judge at release; for hidden cases the judge computes them.
 """
 import builtins
+import functools
 import importlib
+import json
 import re
+from pathlib import Path
 
 import numpy as np
 
 from autograder import wire
 
 REGISTRY = {}
+#: Entries of a case that only the properties read (never the student's functions, never
+#: the worker): the reference's output on the case, and the private mistakes' outputs.
+ANSWER, KNOWN = "answer", "known_outputs"
+KNOWN_OUTPUTS = Path(__file__).with_name("known_outputs.json")
 
 IN_PLACE_HINT = ("in-place update of an argument (e.g. `+=`, slice assignment, or a mask assignment such as "
                  "`dZ[A <= 0] = 0` on an array you were given)")
@@ -66,9 +79,11 @@ class Item:
         ``properties(inputs, result) -> None``; raises `Failure`.
     visible_cases : callable
         ``visible_cases() -> list of (label, inputs)``.
-    mistakes : list of (name, hint, callable)
+    mistakes : list of (name, hint, callable or None)
         Known-wrong implementations taking the case's inputs; used only to name a
-        misconception once a property has failed.
+        misconception once a property has failed. None: the implementation is private (a
+        near copy of the answer, kept by the judge); its output on each case is the
+        case's ``KNOWN[name]``.
     project : callable, optional
         The part of a result that `mistakes` reproduce and the judge compares with the
         reference (default: all of it).
@@ -81,15 +96,59 @@ class Item:
     answers : tuple of str
         Entries of a case that hold its expected answer: the properties read them, the
         student's functions never receive them and they are never sent to the worker.
+        `ANSWER` and `KNOWN` always are.
+    reference_answer : bool
+        Whether the properties read ``inputs[ANSWER]``, the reference's projected output.
     """
 
     def __init__(self, grade_id, functions, run, properties, visible_cases, mistakes=(),
-                 project=lambda result: result, compare=True, depends_on=(), answers=()):
+                 project=lambda result: result, compare=True, depends_on=(), answers=(),
+                 reference_answer=False):
         self.grade_id, self.functions, self.run = grade_id, tuple(functions), run
-        self.properties, self.visible_cases, self.mistakes = properties, visible_cases, list(mistakes)
+        self.properties, self.raw_visible_cases, self.mistakes = properties, visible_cases, list(mistakes)
         self.project, self.compare, self.depends_on = project, compare, tuple(depends_on)
-        self.answers = tuple(answers)
+        self.answers = tuple(answers) + (ANSWER, KNOWN)
+        self.reference_answer = reference_answer
         REGISTRY[grade_id] = self
+
+    @property
+    def private_mistakes(self):
+        """Names of the mistakes recognized by their outputs alone."""
+        return [name for name, _, wrong in self.mistakes if wrong is None]
+
+    @property
+    def needs_known_outputs(self):
+        return self.reference_answer or bool(self.private_mistakes)
+
+    def visible_cases(self):
+        """The visible cases, with their `ANSWER` and `KNOWN` entries from `known_outputs.json`.
+
+        Returns
+        -------
+        cases : list of (label, inputs)
+        """
+        cases = self.raw_visible_cases()
+        if not self.needs_known_outputs:
+            return cases
+        stored = known_outputs().get(self.grade_id)
+        if stored is None or len(stored) != len(cases) or [c["label"] for c in stored] != [l for l, _ in cases]:
+            raise RuntimeError(f"{KNOWN_OUTPUTS.name} does not match the visible cases of {self.grade_id}: "
+                               "run `make release`")
+        return [(label, {**inputs, **decode_known(entry)}) for (label, inputs), entry in zip(cases, stored)]
+
+
+@functools.lru_cache(maxsize=None)
+def known_outputs():
+    """grade_id -> [{"label", "answer"?, "known"?: {name: encoded}}, ...] for the visible cases."""
+    return json.loads(KNOWN_OUTPUTS.read_text()) if KNOWN_OUTPUTS.exists() else {}
+
+
+def decode_known(entry):
+    """The `ANSWER` and `KNOWN` entries of one stored visible case."""
+    extra = {KNOWN: {name: wire.decode(v) for name, v in entry.get("known", {}).items()}}
+    if "answer" in entry:
+        extra[ANSWER] = wire.decode(entry["answer"])
+    return extra
 
 
 def _copy(value):
@@ -272,10 +331,18 @@ def evaluate(item, inputs, record, expected=None, compare=None, hidden=False):
 
 
 def match_mistake(item, inputs, result):
-    """Name the known mistake whose output equals `result`, if any."""
+    """Name the known mistake whose output equals `result`, if any (a private mistake by its
+    output on the case, `inputs[KNOWN][name]`)."""
+    known = inputs.get(KNOWN, {})
     for name, hint, wrong in item.mistakes:
         try:
-            if same_structure(item.project(result), wire.roundtrip(wrong(**copy_inputs(inputs)))):
+            if wrong is None:
+                if name not in known:
+                    continue
+                theirs = known[name]
+            else:
+                theirs = wire.roundtrip(wrong(**copy_inputs(call_inputs(item, inputs))))
+            if same_structure(item.project(result), theirs):
                 return hint
         except Exception:
             continue

@@ -4,10 +4,15 @@ Conventions checked (see the lesson): examples are columns, Z is (n, m); gamma, 
 the running statistics are (n, 1); training mode uses the biased (1/m) batch variance;
 running averages keep `momentum` of the old value and store the unbiased batch variance.
 Tolerances: relative 1e-6, absolute 1e-8 (1e-5 against numerical gradients).
+
+Where a value can only be stated as the formula itself (the forward output, the running
+averages, the test-time output), the properties compare with the reference's output on the
+case (`ANSWER`), and the mistakes that are near copies of the answer are private (their
+outputs are data: see `autograder.checks`).
 """
 import numpy as np
 
-from autograder.checks import Failure, Item, expect_array, expect_close, expect_tuple
+from autograder.checks import ANSWER, Failure, Item, expect_array, expect_close, expect_tuple
 
 EPS = 1e-5
 
@@ -50,8 +55,8 @@ def forward_values(inputs, Z_tilde):
     expect_close(Z_tilde.std(axis=1, keepdims=True), np.abs(gamma) * np.sqrt(var / (var + EPS)),
                  "the standard deviation of each unit of Z_tilde should equal "
                  "|gamma| * sqrt(var / (var + eps)), var being the biased (1/m) batch variance", row_name="unit")
-    expect_close(Z_tilde, gamma * (Z - mu) / np.sqrt(var + EPS) + beta,
-                 "Z_tilde should be gamma * (Z - mean) / sqrt(var + eps) + beta", row_name="unit")
+    expect_close(Z_tilde, inputs[ANSWER], "Z_tilde should be gamma * (Z - mean) / sqrt(var + eps) + beta",
+                 row_name="unit")
 
 
 def forward_mistakes():
@@ -79,7 +84,7 @@ def forward_cases():
 Item("bn_forward_contract", ["batchnorm_forward"], run_forward, forward_contract, forward_cases, compare=False)
 Item("bn_forward_normalizes", ["batchnorm_forward"],
      lambda batchnorm_forward, **inputs: first(batchnorm_forward(**inputs)),
-     forward_values, forward_cases, forward_mistakes())
+     forward_values, forward_cases, forward_mistakes(), reference_answer=True)
 
 
 # ---- batchnorm_backward --------------------------------------------------------------
@@ -140,23 +145,11 @@ def run_backward_with_gradcheck(batchnorm_forward, batchnorm_backward, Z, gamma,
 
 
 def backward_mistakes():
-    def parts(Z, gamma, dZ_tilde):
-        mu, var = batch_stats(Z)
-        return (Z - mu) / np.sqrt(var + EPS), 1 / np.sqrt(var + EPS)
-    def ignores_batch_stats(Z, gamma, beta, dZ_tilde):
-        Zn, inv = parts(Z, gamma, dZ_tilde)
-        return (gamma * inv * dZ_tilde, (dZ_tilde * Zn).sum(1, keepdims=True),
-                dZ_tilde.sum(1, keepdims=True))
-    def forgets_gamma(Z, gamma, beta, dZ_tilde):
-        Zn, inv = parts(Z, gamma, dZ_tilde)
-        m = Z.shape[1]
-        dZ = inv / m * (m * dZ_tilde - dZ_tilde.sum(1, keepdims=True) - Zn * (dZ_tilde * Zn).sum(1, keepdims=True))
-        return dZ, (dZ_tilde * Zn).sum(1, keepdims=True), dZ_tilde.sum(1, keepdims=True)
     return [("ignores batch statistics",
              "the backward pass treats the batch mean and variance as constants; they depend on Z too, "
-             "so dZ needs the terms through mean and variance", ignores_batch_stats),
+             "so dZ needs the terms through mean and variance", None),
             ("forgets gamma", "dZ is missing the factor gamma: the gradient reaching Z_norm is gamma * dZ_tilde",
-             forgets_gamma)]
+             None)]
 
 
 def with_dZ(seed, n, m, **kw):
@@ -191,29 +184,19 @@ def running_values(inputs, result):
     new_mean, new_var = expect_tuple(result, "update_running_stats", 2)
     expect_array(new_mean, "running_mean", (n, 1))
     expect_array(new_var, "running_var", (n, 1))
-    mom, Z = inputs["momentum"], inputs["Z"]
-    m = Z.shape[1]
-    expect_close(new_mean, mom * inputs["running_mean"] + (1 - mom) * Z.mean(axis=1, keepdims=True),
-                 f"running_mean should keep momentum = {mom} of the old value and add "
+    mom, m = inputs["momentum"], inputs["Z"].shape[1]
+    wanted_mean, wanted_var = inputs[ANSWER]
+    expect_close(new_mean, wanted_mean, f"running_mean should keep momentum = {mom} of the old value and add "
                  f"(1 - momentum) of the batch mean", row_name="unit")
-    expect_close(new_var, mom * inputs["running_var"] + (1 - mom) * Z.var(axis=1, ddof=1, keepdims=True),
-                 f"running_var should keep momentum = {mom} of the old value and add (1 - momentum) of "
-                 f"the unbiased batch variance m/(m-1) * var (m = {m})", row_name="unit")
+    expect_close(new_var, wanted_var, f"running_var should keep momentum = {mom} of the old value and add "
+                 f"(1 - momentum) of the unbiased batch variance m/(m-1) * var (m = {m})", row_name="unit")
 
 
 def running_mistakes():
-    def stats(Z, ddof):
-        return Z.mean(axis=1, keepdims=True), Z.var(axis=1, ddof=ddof, keepdims=True)
-    def biased(running_mean, running_var, Z, momentum):
-        mu, var = stats(Z, 0)
-        return momentum * running_mean + (1 - momentum) * mu, momentum * running_var + (1 - momentum) * var
-    def reversed_momentum(running_mean, running_var, Z, momentum):
-        mu, var = stats(Z, 1)
-        return (1 - momentum) * running_mean + momentum * mu, (1 - momentum) * running_var + momentum * var
     return [("biased running variance", "storing the biased (1/m) batch variance; the running variance "
-             "estimates the population variance, so it stores the unbiased m/(m-1) * var", biased),
+             "estimates the population variance, so it stores the unbiased m/(m-1) * var", None),
             ("momentum reversed", "momentum weighted on the new batch; here momentum is the weight of "
-             "the old value (PyTorch's momentum is 1 - ours)", reversed_momentum)]
+             "the old value (PyTorch's momentum is 1 - ours)", None)]
 
 
 def running_cases():
@@ -226,7 +209,7 @@ def running_cases():
 
 
 Item("bn_running_stats", ["update_running_stats"], run_running, running_values, running_cases,
-     running_mistakes())
+     running_mistakes(), reference_answer=True)
 
 
 # ---- batchnorm_inference -------------------------------------------------------------
@@ -236,27 +219,16 @@ def run_inference(batchnorm_inference, Z, gamma, beta, running_mean, running_var
 
 
 def inference_values(inputs, Z_tilde):
-    Z = inputs["Z"]
-    expect_array(Z_tilde, "Z_tilde", Z.shape)
-    wanted = inputs["gamma"] * (Z - inputs["running_mean"]) / np.sqrt(inputs["running_var"] + EPS) + inputs["beta"]
-    expect_close(Z_tilde, wanted, "at test time Z_tilde should be "
+    expect_array(Z_tilde, "Z_tilde", inputs["Z"].shape)
+    expect_close(Z_tilde, inputs[ANSWER], "at test time Z_tilde should be "
                  "gamma * (Z - running_mean) / sqrt(running_var + eps) + beta", row_name="unit")
 
 
 def inference_mistakes():
-    def batch(Z, gamma, beta, running_mean, running_var):
-        mu, var = batch_stats(Z)
-        return gamma * (Z - mu) / np.sqrt(var + EPS) + beta
-    def by_variance(Z, gamma, beta, running_mean, running_var):
-        return gamma * (Z - running_mean) / (running_var + EPS) + beta
-
-    def no_eps(Z, gamma, beta, running_mean, running_var):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return gamma * (Z - running_mean) / np.sqrt(running_var) + beta
     return [("batch statistics at test time", "normalizing with the statistics of the test batch; at test "
-             "time use the running averages (a single example has no meaningful batch variance)", batch),
-            ("divide by variance", "dividing by running_var + eps instead of its square root", by_variance),
-            ("no eps", "eps left out of the square root (a unit with zero running variance divides by zero)", no_eps)]
+             "time use the running averages (a single example has no meaningful batch variance)", None),
+            ("divide by variance", "dividing by running_var + eps instead of its square root", None),
+            ("no eps", "eps left out of the square root (a unit with zero running variance divides by zero)", None)]
 
 
 def inference_cases():
@@ -270,4 +242,4 @@ def inference_cases():
 
 
 Item("bn_inference", ["batchnorm_inference"], run_inference, inference_values, inference_cases,
-     inference_mistakes())
+     inference_mistakes(), reference_answer=True)

@@ -222,7 +222,8 @@ def normalize_case(seed, n, m_train, m, eps=EPS, shift=0.5, constant_row=None, v
 def normalize_cases():
     return [("X of shape (3, 6), normalized with the statistics of a training set", normalize_case(3, 3, 20, 6)),
             ("X of shape (4, 5) whose feature 1 was constant in training (var = 0)",
-             normalize_case(4, 4, 10, 5, constant_row=1))]
+             normalize_case(4, 4, 10, 5, constant_row=1)),
+            ("X of shape (3, 4), eps = 0.25 (large enough to matter)", normalize_case(11, 3, 15, 4, eps=0.25))]
 
 
 Item("normalize_inputs_contract", ["normalize_inputs"], run_normalize, normalize_contract, normalize_cases,
@@ -292,7 +293,9 @@ def splits_case(seed, n, sizes, eps=EPS, loc=0.0, scale=1.0, constant_row=None):
 def splits_cases():
     return [("train (3, 12), dev (3, 4), test (3, 5)", splits_case(5, 3, (12, 4, 5))),
             ("train (2, 9), dev (2, 3), test (2, 1), features of scales 100 and 0.1",
-             splits_case(6, 2, (9, 3, 1), loc=[50.0, 0.0], scale=[100.0, 0.1]))]
+             splits_case(6, 2, (9, 3, 1), loc=[50.0, 0.0], scale=[100.0, 0.1])),
+            ("train (3, 8), dev (3, 3), test (3, 2), eps = 0.5 (large enough to matter)",
+             splits_case(12, 3, (8, 3, 2), eps=0.5))]
 
 
 Item("normalize_splits_train_stats", ["compute_mean_variance", "normalize_inputs", "normalize_splits"],

@@ -4,11 +4,15 @@
 when it did not diverge (every recorded loss is finite) and its last dev accuracy reaches
 `target`; the answer is the largest usable rate, or None when no rate is usable. The rates
 are not necessarily sorted.
+
+The properties compare with the reference's answer on the case (`ANSWER`) and explain a
+wrong answer from the run of the rate returned; the known mistakes are all near copies of
+the answer, so they are private (their outputs are data: see `autograder.checks`).
 """
 import math
 
 from autograder import wire
-from autograder.checks import Failure, Item
+from autograder.checks import ANSWER, Failure, Item
 
 NONE = "None"  # what the judge compares for a None answer (decoded None has no comparable type)
 
@@ -17,9 +21,12 @@ def project(answer):
     return NONE if answer is None else answer
 
 
-def usable(history, target):
-    losses, accuracies = history["loss"], history["dev_acc"]
-    return all(math.isfinite(x) for x in losses) and len(accuracies) > 0 and accuracies[-1] >= target
+def diverged_run(history):
+    return not all(math.isfinite(x) for x in history["loss"])
+
+
+def reaches(history, target):
+    return len(history["dev_acc"]) > 0 and history["dev_acc"][-1] >= target
 
 
 def run_usable(largest_usable_lr, rates, histories, target):
@@ -30,8 +37,7 @@ def answer_value(inputs, answer):
     """Messages name the student's answer and why it is wrong, never the case's rates or
     target (a hidden case's inputs stay hidden)."""
     rates, histories, target = inputs["rates"], inputs["histories"], inputs["target"]
-    ok = [r for r, h in zip(rates, histories) if usable(h, target)]
-    wanted = max(ok) if ok else None
+    wanted = None if inputs[ANSWER] == NONE else inputs[ANSWER]
     if wanted is None:
         if answer is not None:
             got = repr(answer) if isinstance(answer, float) else _type_name(answer)
@@ -41,14 +47,15 @@ def answer_value(inputs, answer):
     if isinstance(answer, wire.Opaque) or isinstance(answer, bool) or not isinstance(answer, float):
         raise Failure(f"largest_usable_lr should return one of the rates (a float) or None, got {_type_name(answer)}")
     if answer != wanted:
-        if answer not in rates:
+        run = histories[rates.index(answer)] if answer in rates else None
+        if run is None:
             why = "which is not one of the rates"
-        elif answer in ok:
-            why = "but a larger rate is usable too"
-        elif not all(math.isfinite(x) for x in histories[rates.index(answer)]["loss"]):
+        elif diverged_run(run):
             why = "whose run diverged (a loss became NaN or inf)"
-        else:
+        elif not reaches(run, target):
             why = "whose run does not end at the target"
+        else:
+            why = "but a larger rate is usable too"
         raise Failure("the answer should be the largest usable rate (finite loss throughout, last dev accuracy "
                       f">= target); got {answer}, {why}")
 
@@ -58,35 +65,17 @@ def _type_name(value):
 
 
 def mistakes():
-    def finals(histories):
-        return [h["dev_acc"][-1] if h["dev_acc"] else 0.0 for h in histories]
-
-    def ignores_divergence(rates, histories, target):
-        ok = [r for r, a in zip(rates, finals(histories)) if a >= target]
-        return project(max(ok) if ok else None)
-
-    def best_accuracy(rates, histories, target):
-        accs = finals(histories)
-        ok = [(a, r) for r, a, h in zip(rates, accs, histories) if usable(h, target)]
-        return project(max(ok)[1] if ok else None)
-
-    def best_epoch(rates, histories, target):
-        ok = [r for r, h in zip(rates, histories)
-              if all(math.isfinite(x) for x in h["loss"]) and h["dev_acc"] and max(h["dev_acc"]) >= target]
-        return project(max(ok) if ok else None)
-
-    def last_in_list(rates, histories, target):
-        ok = [r for r, h in zip(rates, histories) if usable(h, target)]
-        return project(ok[-1] if ok else None)
     return [
         ("ignores divergence", "a run whose loss became NaN or inf diverged: it is not usable, even if the "
-                               "epochs before looked good", ignores_divergence),
+                               "epochs before looked good", None),
+        ("strict comparison", "compared the last dev accuracy with `>`; a run that ends exactly at the target "
+                              "reaches it: use `>=`", None),
         ("best accuracy", "returned the rate with the best accuracy; the question is the largest rate that "
-                          "still works", best_accuracy),
+                          "still works", None),
         ("best epoch", "judged a run by its best epoch; a usable run must end at the target (its last dev "
-                       "accuracy)", best_epoch),
+                       "accuracy)", None),
         ("assumes sorted", "took the last usable rate in the list; the rates are not necessarily sorted, take "
-                           "the largest", last_in_list),
+                           "the largest", None),
     ]
 
 
@@ -115,7 +104,7 @@ def largest_cases():
             sweep("rates in no particular order",
                   [0.3, 0.03, 1.0, 0.1], [fine(0.9, 0.97), fine(0.7, 0.88), fine(0.2, 0.4), fine(0.85, 0.9)]),
             sweep("the largest rate ends exactly at the target (that counts: >=)",
-                  [0.1, 0.3], [fine(0.8, 0.9), fine(0.7, 0.85)])]
+                  [0.01, 0.1, 0.3], [fine(0.9, 0.95), fine(0.8, 0.9), fine(0.7, 0.85)])]
 
 
 def diverged_cases():
@@ -128,6 +117,6 @@ def diverged_cases():
 
 
 Item("usable_lr_largest", ["largest_usable_lr"], run_usable, answer_value, largest_cases, mistakes(),
-     project=project)
+     project=project, reference_answer=True)
 Item("usable_lr_diverged", ["largest_usable_lr"], run_usable, answer_value, diverged_cases, mistakes(),
-     project=project)
+     project=project, reference_answer=True)

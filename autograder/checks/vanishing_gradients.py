@@ -9,14 +9,15 @@ gradient with respect to AL is dAL. Layers are named 1..L in messages, as in the
 Tolerances: relative 1e-6, absolute 1e-8 against closed forms; against centered
 differences, a relative error of 1e-5 per layer plus a floor set by the size of the loss.
 
-The known-wrong backward passes that name misconceptions are derived from the reference
-and live with the hidden cases (the judge's module for this lesson), out of the student
-bundle; the visible checks diagnose what they can from the numbers alone.
+The known-wrong backward passes, identity outputs and gains that name misconceptions are
+near copies of the answers: their hints are declared here, with the items, and their
+implementations (derived from the reference) stay with the judge; the visible checks know
+them by their outputs on the visible cases (`checks.KNOWN_OUTPUTS`).
 """
 import numpy as np
 
 from autograder import wire
-from autograder.checks import Failure, Item, expect_close, in_place, modified
+from autograder.checks import ANSWER, Failure, Item, expect_close, in_place, modified
 
 RTOL, ATOL = 1e-6, 1e-8
 TRANSPOSED_W_HINT = "W[l] used transposed: Z[l] = W[l] A[l-1], with W[l] of shape (n[l], n[l-1])"
@@ -26,6 +27,16 @@ REVERSED_HINT = ("gradients listed from the last layer to the first: you compute
                  "grads[0] must be dW[1] (fill the list by index, or reverse it)")
 DIVIDED_BY_M_HINT = ("dW[l] divided by m: dAL already is the gradient of the loss (any 1/m of the "
                      "loss is inside it), so dW[l] = dZ[l] A[l-1]^T with no extra 1/m")
+UNTRANSPOSED_W_HINT = "W[l] not transposed when propagating the error: dA[l-1] = W[l]^T dZ[l]"
+NO_DERIVATIVE_HINT = ("the activation derivative is missing: dZ[l] = dA[l] * g'(Z[l]), with g' from A[l] "
+                      "(1 - A**2 for tanh, A > 0 for relu; note that A >= 0 holds everywhere for relu)")
+NO_LAST_DERIVATIVE_HINT = ("the activation derivative is missing at the last layer: the activation is applied "
+                           "at every layer, the last one included, so dZ[L] = dAL * g'(Z[L])")
+#: Known-wrong backward passes (private: see the module docstring), most specific first.
+STRUCTURE_MISTAKES = [("W not transposed", UNTRANSPOSED_W_HINT, None), ("dW transposed", TRANSPOSED_DW_HINT, None),
+                      ("reversed", REVERSED_HINT, None), ("divided by m", DIVIDED_BY_M_HINT, None)]
+DERIVATIVE_MISTAKES = [("no derivative", NO_DERIVATIVE_HINT, None),
+                       ("no derivative at the last layer", NO_LAST_DERIVATIVE_HINT, None)]
 
 
 def g(activation, Z):
@@ -308,9 +319,10 @@ def backward_activation_cases():
 BACKWARD_CONTRACT = Item("deep_backward_contract", ["deep_forward", "deep_backward"], run_backward,
                          backward_contract, backward_contract_cases, compare=False, project=_project_grads)
 BACKWARD_LINEAR = Item("deep_backward_linear", ["deep_forward", "deep_backward"], run_backward,
-                       backward_values, backward_linear_cases, project=_project_grads)
+                       backward_values, backward_linear_cases, STRUCTURE_MISTAKES, project=_project_grads)
 BACKWARD_ACTIVATIONS = Item("deep_backward_activations", ["deep_forward", "deep_backward"], run_backward,
-                            backward_values, backward_activation_cases, project=_project_grads)
+                            backward_values, backward_activation_cases, DERIVATIVE_MISTAKES + STRUCTURE_MISTAKES,
+                            project=_project_grads)
 
 
 # ---- identity_net_output ---------------------------------------------------------------
@@ -322,22 +334,16 @@ def run_identity(identity_net_output, X, a, W_out, L):
 def identity_values(inputs, Y):
     X, a, W_out, L = inputs["X"], inputs["a"], inputs["W_out"], inputs["L"]
     expect_matrix(Y, "Y", (W_out.shape[0], X.shape[1]), "Y transposed: examples are columns, Y is (n_out, m)")
-    layer_by_layer = X.copy()
-    for _ in range(L - 1):
-        layer_by_layer = a * layer_by_layer
-    expect_close(Y, W_out @ layer_by_layer,
+    expect_close(Y, inputs[ANSWER],
                  f"Y should be W_out (a I)^(L-1) X = a^(L-1) W_out X (here a = {a}, L = {L})",
                  RTOL, ATOL, row_name="output unit")
 
 
 def identity_mistakes():
     return [("the notes' a^L", "the notes' a^L: only the L - 1 hidden layers are a I, the last layer is "
-             "W_out, so Y = a^(L-1) W_out X",
-             lambda X, a, W_out, L: a ** L * (W_out @ X)),
-            ("a^(L-2)", "one factor a too few: there are L - 1 layers a I before W_out",
-             lambda X, a, W_out, L: a ** (L - 2) * (W_out @ X)),
-            ("a (L-1)", "a (L - 1): depth multiplies the per-layer factors, it does not add them",
-             lambda X, a, W_out, L: a * (L - 1) * (W_out @ X))]
+             "W_out, so Y = a^(L-1) W_out X", None),
+            ("a^(L-2)", "one factor a too few: there are L - 1 layers a I before W_out", None),
+            ("a (L-1)", "a (L - 1): depth multiplies the per-layer factors, it does not add them", None)]
 
 
 def identity_cases():
@@ -349,7 +355,7 @@ def identity_cases():
 
 
 IDENTITY = Item("identity_net_output_test", ["identity_net_output"], run_identity, identity_values,
-                identity_cases, identity_mistakes())
+                identity_cases, identity_mistakes(), reference_answer=True)
 
 
 # ---- layer_gain ------------------------------------------------------------------------
@@ -369,26 +375,23 @@ def gain_values(inputs, gain):
         raise Failure(f"{call} should return a float, got {_type_name(gain)}")
     if not np.isfinite(gain):
         raise Failure(f"{call} returned {gain}")
-    wanted = n_in * std ** 2 / (2 if activation == "relu" else 1)
+    wanted = inputs[ANSWER]
     formula = "n_in * std**2 / 2" if activation == "relu" else "n_in * std**2"
     if not np.isclose(float(gain), wanted, rtol=RTOL, atol=0):
         raise Failure(f"{call} should be {formula} = {wanted:.6g}, got {float(gain):.6g}")
 
 
 def gain_mistakes():
-    def half_if(names):
-        return lambda activation, n_in, std: n_in * std ** 2 / (2 if activation in names else 1)
     return [("std not squared", "the gain multiplies mean squares, so it involves the variance std**2 "
-             "of a weight, not std", lambda activation, n_in, std: n_in * std / (2 if activation == "relu" else 1)),
+             "of a weight, not std", None),
             ("gain of the rms", "that is the factor of the root mean square, sqrt(n_in) * std; the gain of the "
-             "mean square is its square", lambda activation, n_in, std:
-             float(np.sqrt(n_in * std ** 2 / (2 if activation == "relu" else 1)))),
+             "mean square is its square", None),
             ("no ReLU half", "ReLU zeroes the negative half of its symmetric input, which halves the mean "
-             "square: divide by 2 for relu", half_if(())),
+             "square: divide by 2 for relu", None),
             ("ReLU doubled", "ReLU halves the mean square (it is He's initialization that doubles the variance "
-             "to compensate)", lambda activation, n_in, std: n_in * std ** 2 * (2 if activation == "relu" else 1)),
+             "to compensate)", None),
             ("tanh halved", "only ReLU halves the mean square; tanh(z) is about z for small z, so its "
-             "small-activation gain is the linear one", half_if(("relu", "tanh")))]
+             "small-activation gain is the linear one", None)]
 
 
 def gain_cases():
@@ -402,4 +405,4 @@ def _as_float(result):
 
 
 GAIN = Item("layer_gain_test", ["layer_gain"], run_gain, gain_values, gain_cases, gain_mistakes(),
-            project=_as_float)
+            project=_as_float, reference_answer=True)

@@ -6,9 +6,15 @@ module's hidden cases), it checks against its own copy of each case that the inp
 back unchanged, checks the item's properties and compares each hidden case with the
 reference's output on the same inputs. Expected answers stay here (see `Item.answers`),
 and feedback on a hidden case never quotes text the student's code produced on it.
+
+The known mistakes that are near copies of the answer live here too (each lesson module's
+`MISTAKES`, read explicitly, never patched into an item): the judge runs them on its
+hidden cases, and `write_known_outputs` stores their outputs, and the reference's, on the
+visible cases for the student's checks (`checks.KNOWN_OUTPUTS`, regenerated at release).
 """
 import functools
 import importlib
+import json
 
 import numpy as np
 
@@ -45,7 +51,8 @@ def lesson_of(grade_id):
 
 @functools.lru_cache(maxsize=None)
 def cases(grade_id):
-    """All cases of an item: the visible ones, then the hidden ones.
+    """All cases of an item: the visible ones, then the hidden ones (both with their
+    `checks.ANSWER` and `checks.KNOWN` entries where the item reads them).
 
     Returns
     -------
@@ -54,8 +61,77 @@ def cases(grade_id):
     checks.load_items()
     item = checks.REGISTRY[grade_id]
     hidden = hidden_modules()[lesson_of(grade_id)].HIDDEN_CASES[grade_id]()
-    return item.visible_cases() + [(f"{HIDDEN_LABEL}{k + 1} ({label})", inputs)
+    return item.visible_cases() + [(f"{HIDDEN_LABEL}{k + 1} ({label})", {**inputs, **known(grade_id, inputs)})
                                    for k, (label, inputs) in enumerate(hidden)]
+
+
+def private_mistakes(grade_id):
+    """name -> implementation of each private mistake of an item (see `checks.Item.mistakes`)."""
+    item = checks.REGISTRY[grade_id]
+    implementations = getattr(hidden_modules()[lesson_of(grade_id)], "MISTAKES", {}).get(grade_id, {})
+    missing = set(item.private_mistakes) - set(implementations)
+    if missing:
+        raise KeyError(f"{grade_id}: no implementation of the private mistake(s) {sorted(missing)}")
+    return {name: implementations[name] for name in item.private_mistakes}
+
+
+def known(grade_id, inputs):
+    """The `checks.ANSWER` and `checks.KNOWN` entries of one case, computed here.
+
+    Returns
+    -------
+    extra : dict, decoded values (what the judge would see of them)
+    """
+    item = checks.REGISTRY[grade_id]
+    if not item.needs_known_outputs:
+        return {}
+    call = checks.call_inputs(item, inputs)
+    outputs = {}
+    for name, wrong in private_mistakes(grade_id).items():
+        try:
+            with np.errstate(all="ignore"):
+                outputs[name] = wire.roundtrip(wrong(**checks.copy_inputs(call)))
+        except Exception:  # this mistake cannot happen on this case (e.g. shapes that do not fit)
+            continue
+    extra = {checks.KNOWN: outputs}
+    if item.reference_answer:
+        ref = reference.load(lesson_of(grade_id))
+        record = checks.collect(item, [ref[name] for name in item.functions], call)
+        if "result" not in record:
+            raise RuntimeError(f"{grade_id}: the reference failed on a case: {record['error']}")
+        extra[checks.ANSWER] = item.project(wire.decode(record["result"]))
+    return extra
+
+
+def known_outputs_data():
+    """What `checks.KNOWN_OUTPUTS` holds: for every item that needs it, per visible case, its
+    label, the reference's projected output and the private mistakes' outputs (encoded)."""
+    checks.load_items()
+    data = {}
+    for grade_id, item in sorted(checks.REGISTRY.items()):
+        if not item.needs_known_outputs:
+            continue
+        entries = []
+        for label, inputs in item.raw_visible_cases():
+            extra = known(grade_id, inputs)
+            entry = {"label": label, "known": {k: wire.encode(v) for k, v in extra[checks.KNOWN].items()}}
+            if checks.ANSWER in extra:
+                entry["answer"] = wire.encode(extra[checks.ANSWER])
+            entries.append(entry)
+        data[grade_id] = entries
+    return data
+
+
+def known_outputs_text():
+    return json.dumps(known_outputs_data(), indent=1, sort_keys=True) + "\n"
+
+
+def write_known_outputs():
+    """Regenerate `checks.KNOWN_OUTPUTS` from the reference and the private mistakes."""
+    checks.KNOWN_OUTPUTS.write_text(known_outputs_text())
+    checks.known_outputs.cache_clear()
+    cases.cache_clear()
+    expected.cache_clear()
 
 
 def is_hidden(label):

@@ -1,9 +1,66 @@
-"""Hidden cases of lesson 02: more shapes, one example, a constant feature, large values."""
+"""Hidden cases of lesson 02: more shapes, one example, a constant feature, large values;
+and the implementations of the items' private mistakes (`MISTAKES`), derived from the
+reference by changing its inputs."""
 import numpy as np
 
-from autograder.checks.batch_norm import case, with_dZ
+from autograder import reference
+from autograder.checks.batch_norm import EPS, batch_stats, case, with_dZ
 
 LESSON = "02_batch_norm"
+
+
+def _ref(name):
+    return reference.load(LESSON)[name]
+
+
+def _inference(Z, gamma, beta, running_mean, running_var, eps=EPS):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return _ref("batchnorm_inference")(Z, gamma, beta, running_mean, running_var, eps=eps)
+
+
+def _running(running_mean, running_var, Z, momentum):
+    return _ref("update_running_stats")(running_mean, running_var, Z, momentum=momentum)
+
+
+def _biased_running(running_mean, running_var, Z, momentum):
+    # the unbiased variance of Z * sqrt((m-1)/m) is the biased variance of Z
+    m = Z.shape[1]
+    mean, _ = _running(running_mean, running_var, Z, momentum)
+    _, var = _running(running_mean, running_var, Z * np.sqrt((m - 1) / m), momentum)
+    return mean, var
+
+
+def _backward_parts(Z, gamma, beta, dZ_tilde):
+    """The reference's cache and gradients on a case."""
+    _, cache = _ref("batchnorm_forward")(Z, gamma, beta)
+    return cache, _ref("batchnorm_backward")(dZ_tilde, cache)
+
+
+def _ignores_batch_stats(Z, gamma, beta, dZ_tilde):
+    (_, _, inv_std), (_, dgamma, dbeta) = _backward_parts(Z, gamma, beta, dZ_tilde)
+    return gamma * inv_std * dZ_tilde, dgamma, dbeta
+
+
+def _forgets_gamma(Z, gamma, beta, dZ_tilde):
+    (Z_norm, _, inv_std), (_, dgamma, dbeta) = _backward_parts(Z, gamma, beta, dZ_tilde)
+    dZ, _, _ = _ref("batchnorm_backward")(dZ_tilde, (Z_norm, np.ones_like(gamma), inv_std))
+    return dZ, dgamma, dbeta
+
+
+MISTAKES = {
+    "bn_backward_gradient": {"ignores batch statistics": _ignores_batch_stats, "forgets gamma": _forgets_gamma},
+    "bn_inference": {
+        "batch statistics at test time": lambda Z, gamma, beta, running_mean, running_var:
+            _inference(Z, gamma, beta, *batch_stats(Z)),
+        "divide by variance": lambda Z, gamma, beta, running_mean, running_var:
+            _inference(Z, gamma, beta, running_mean, (running_var + EPS) ** 2, eps=0.0),
+        "no eps": lambda Z, gamma, beta, running_mean, running_var:
+            _inference(Z, gamma, beta, running_mean, running_var, eps=0.0)},
+    "bn_running_stats": {
+        "biased running variance": _biased_running,
+        "momentum reversed": lambda running_mean, running_var, Z, momentum:
+            _running(running_mean, running_var, Z, 1 - momentum)},
+}
 
 
 def constant_feature(inputs, row=0, value=3.0):

@@ -1,13 +1,27 @@
 """Hidden cases of lesson 04: every method, square and very unequal layers, one-unit layers,
 deep stacks, a non-default scale; for count_distinct_units a tolerance given, near-misses
-just above it, a single unit and wide layers."""
+just above it, a single unit and wide layers; and the implementations of the items'
+private mistakes (`MISTAKES`), the reference applied to something else."""
+from autograder import reference
 from autograder.checks.initialization import params_case, std_case, units
 
 LESSON = "04_initialization"
 
+
+def _count(W, tol=1e-8):
+    return reference.load(LESSON)["count_distinct_units"](W, tol=tol)
+
+
+MISTAKES = {
+    "symmetry_distinct_units": {
+        "columns": lambda W, tol=1e-8: _count(W.T, tol),
+        "copies": lambda W, tol=1e-8: W.shape[0] - _count(W, tol)},
+}
+
 HIDDEN_CASES = {
     "init_std_simple": lambda: [std_case("zeros", 1, 1), std_case("random", 784, 10, scale=1.0),
-                                std_case("random", 3, 5, scale=0.01), std_case("random", 50, 50, scale=0.3)],
+                                std_case("random", 3, 5, scale=0.01), std_case("random", 50, 50, scale=0.3),
+                                std_case("uniform", 10, 10), std_case("", 3, 3)],
     "init_std_fan_in": lambda: [std_case("lecun", 1, 5), std_case("he", 784, 128), std_case("he", 3, 1000),
                                 std_case("lecun", 1000, 2), std_case("he", 64, 64), std_case("lecun", 7, 7)],
     "init_std_glorot": lambda: [std_case("glorot", 784, 10), std_case("glorot", 1, 1),

@@ -1,8 +1,50 @@
 """Hidden cases of lesson 05: a single rate, every run usable, NaN as well as inf, a run that
-diverged in its first epoch, accuracies exactly at the target, unsorted rates."""
-from autograder.checks.putting_it_together import diverged, fine, sweep
+diverged in its first epoch, accuracies exactly at the target, unsorted rates; and the
+implementations of the items' private mistakes (`MISTAKES`), each the reference asked a
+slightly different question."""
+import math
+
+from autograder import reference
+from autograder.checks.putting_it_together import diverged, fine, project, sweep
 
 LESSON = "05_putting_it_together"
+
+
+def _largest(rates, histories, target):
+    return reference.load(LESSON)["largest_usable_lr"](rates, histories, target=target)
+
+
+def _usable_alone(rates, histories, target):
+    """The rates whose run is usable, in list order (the reference asked about each run alone)."""
+    return [(r, h) for r, h in zip(rates, histories) if _largest([r], [h], target) is not None]
+
+
+def _with(histories, **field):
+    return [{**h, **{k: f(h) for k, f in field.items()}} for h in histories]
+
+
+def _best_accuracy(rates, histories, target):
+    ok = _usable_alone(rates, histories, target)
+    return max(ok, key=lambda pair: (pair[1]["dev_acc"][-1], pair[0]))[0] if ok else None
+
+
+def _last_in_list(rates, histories, target):
+    ok = _usable_alone(rates, histories, target)
+    return ok[-1][0] if ok else None
+
+
+MISTAKE_ANSWERS = {
+    "ignores divergence": lambda rates, histories, target:
+        _largest(rates, _with(histories, loss=lambda h: [0.0]), target),
+    "strict comparison": lambda rates, histories, target: _largest(rates, histories, math.nextafter(target, 2.0)),
+    "best accuracy": _best_accuracy,
+    "best epoch": lambda rates, histories, target:
+        _largest(rates, _with(histories, dev_acc=lambda h: [max(h["dev_acc"])] if h["dev_acc"] else []), target),
+    "assumes sorted": _last_in_list,
+}
+MISTAKES = {grade_id: {name: (lambda wrong: lambda **inputs: project(wrong(**inputs)))(wrong)
+                       for name, wrong in MISTAKE_ANSWERS.items()}
+            for grade_id in ("usable_lr_largest", "usable_lr_diverged")}
 
 NAN_RUN = ([2.3, 1.1, float("nan")], [0.95])
 

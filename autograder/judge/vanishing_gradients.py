@@ -1,15 +1,14 @@
 """Hidden cases of lesson 03: deeper and wider networks, non-square layers (a transposed
 weight fails), width-1 layers, one layer, one example, saturating and large values.
 
-This module also gives the backward items their known-wrong implementations. They are
-derived from the reference by changing its inputs or outputs (never a second copy of it),
-and they stay here, out of the student bundle, because each of them is one small change
-away from the answer.
+This module also holds the implementations of the items' private mistakes (`MISTAKES`;
+their hints are declared with the items). They are derived from the reference by changing
+its inputs or outputs (never a second copy of it), and they stay here, out of the student
+bundle, because each of them is one small change away from the answer.
 """
 import numpy as np
 
 from autograder import reference
-from autograder.checks import vanishing_gradients as items
 from autograder.checks.vanishing_gradients import network, with_dAL
 
 LESSON = "03_vanishing_gradients"
@@ -59,21 +58,31 @@ def _divided_by_m(**inputs):
     return [G / inputs["X"].shape[1] for G in _reference_grads(**inputs)]
 
 
-STRUCTURE_MISTAKES = [
-    ("W not transposed", "W[l] not transposed when propagating the error: dA[l-1] = W[l]^T dZ[l]", _untransposed_W),
-    ("dW transposed", items.TRANSPOSED_DW_HINT, _transposed_dW),
-    ("reversed", items.REVERSED_HINT, _reversed),
-    ("divided by m", items.DIVIDED_BY_M_HINT, _divided_by_m),
-]
-DERIVATIVE_MISTAKES = [
-    ("no derivative", "the activation derivative is missing: dZ[l] = dA[l] * g'(Z[l]), with g' from A[l] "
-     "(1 - A**2 for tanh, A > 0 for relu; note that A >= 0 holds everywhere for relu)", _no_derivative),
-    ("no derivative at the last layer", "the activation derivative is missing at the last layer: the "
-     "activation is applied at every layer, the last one included, so dZ[L] = dAL * g'(Z[L])", _no_last_derivative),
-]
+def _identity(X, a, W_out, L):
+    return _ref("identity_net_output")(X, a, W_out, L)
 
-items.BACKWARD_LINEAR.mistakes.extend(STRUCTURE_MISTAKES)
-items.BACKWARD_ACTIVATIONS.mistakes.extend(DERIVATIVE_MISTAKES + STRUCTURE_MISTAKES)
+
+def _gain(activation, n_in, std):
+    return float(_ref("layer_gain")(activation, n_in, std))
+
+
+STRUCTURE_MISTAKES = {"W not transposed": _untransposed_W, "dW transposed": _transposed_dW,
+                      "reversed": _reversed, "divided by m": _divided_by_m}
+MISTAKES = {
+    "deep_backward_linear": STRUCTURE_MISTAKES,
+    "deep_backward_activations": {"no derivative": _no_derivative,
+                                  "no derivative at the last layer": _no_last_derivative, **STRUCTURE_MISTAKES},
+    "identity_net_output_test": {
+        "the notes' a^L": lambda X, a, W_out, L: _identity(X, a, W_out, L + 1),
+        "a^(L-2)": lambda X, a, W_out, L: _identity(X, a, W_out, L - 1),
+        "a (L-1)": lambda X, a, W_out, L: (L - 1) * _identity(X, a, W_out, 2)},
+    "layer_gain_test": {
+        "std not squared": lambda activation, n_in, std: _gain(activation, n_in, float(np.sqrt(std))),
+        "gain of the rms": lambda activation, n_in, std: float(np.sqrt(_gain(activation, n_in, std))),
+        "no ReLU half": lambda activation, n_in, std: _gain("linear", n_in, std),
+        "ReLU doubled": lambda activation, n_in, std: _gain(activation, n_in, std) * (4 if activation == "relu" else 1),
+        "tanh halved": lambda activation, n_in, std: _gain("relu" if activation == "tanh" else activation, n_in, std)},
+}
 
 
 def forward_cases():

@@ -7,6 +7,11 @@ then replaces some answer cells (`answers`, by grade_id) and optionally transfor
 notebook (`transform`). `lose` maps each item it must lose to a fragment of the hint the
 feedback must give (None: the item must score 0, whatever the hint). Every other item must
 keep full marks.
+
+A mistake shows in the notebook's visible checks with the same message as in the feedback
+(tests/test_visible.py), except for a variant marked `hidden_only`: its mistake cannot show
+on the visible cases (answers hard-coded for them), so it passes every visible check and
+loses its items only when graded.
 """
 import json
 import re
@@ -26,6 +31,7 @@ class Variant:
     lose_all: bool = False
     problem: str | None = None  # fragment of the problem the report must name
     untouched: bool = False  # the student copy exactly as released
+    hidden_only: bool = False  # the mistake cannot show on the visible cases
 
 
 def reference_answers(lesson):

@@ -56,6 +56,8 @@ def std_with(lecun, he, glorot):
         return 0.0
     if method == "random":
         return float(scale)
+    if method not in ("lecun", "he", "glorot"):
+        raise ValueError(method)
     formulas = {{"lecun": {lecun}, "he": {he}, "glorot": {glorot}}}
     return float(formulas[method])
 '''
@@ -102,5 +104,23 @@ VARIANTS = [
     Variant("exact-comparison", answers={"count_distinct_units": count_with(
         "return len(np.unique(W, axis=0))")},
             lose={"symmetry_distinct_units": "compared exactly"}),
+    Variant("unknown-method-keyerror", answers={"init_std": std_with("np.sqrt(1 / n_in)", "np.sqrt(2 / n_in)",
+                                                                      "np.sqrt(2 / (n_in + n_out))").replace(
+        '    if method not in ("lecun", "he", "glorot"):\n        raise ValueError(method)\n', "")},
+            lose={"init_std_simple": "raise ValueError(...) yourself"}),
+    Variant("unknown-method-falls-through", answers={"init_std": '''def init_std(method, n_in, n_out, scale=0.01):
+    if method == "zeros":
+        return 0.0
+    if method == "random":
+        return float(scale)
+    if method == "he":
+        return float(np.sqrt(2 / n_in))
+    if method == "glorot":
+        return float(np.sqrt(2 / (n_in + n_out)))
+    return float(np.sqrt(1 / n_in))
+'''}, lose={"init_std_simple": "must not fall through"}),
+    Variant("counts-hard-coded", hidden_only=True, answers={"count_distinct_units": count_with(
+        "return {6: 3, 5: 1}[W.shape[0]]  # the answers of the visible cases")},
+            lose={"symmetry_distinct_units": None}),
     Variant("untouched", untouched=True, lose_all=True),
 ]

@@ -103,6 +103,8 @@ VARIANTS = [
             lose={"normalize_inputs_values": "dividing by the variance", "normalize_splits_train_stats": None}),
     Variant("no-eps", answers={"normalize_inputs": normalize_with("return (X - mu) / np.sqrt(var)")},
             lose={"normalize_inputs_values": "eps left out", "normalize_splits_train_stats": None}),
+    Variant("eps-outside-sqrt", answers={"normalize_inputs": normalize_with("return (X - mu) / (np.sqrt(var) + eps)")},
+            lose={"normalize_inputs_values": "eps added outside", "normalize_splits_train_stats": None}),
     Variant("ignores-given-stats", answers={"normalize_inputs": normalize_with(
         "return (X - X.mean(axis=1, keepdims=True)) / np.sqrt(X.var(axis=1, keepdims=True) + eps)")},
             lose={"normalize_inputs_values": "instead of the mu and var passed in",
@@ -117,6 +119,10 @@ VARIANTS = [
         "mu, var = compute_mean_variance(np.hstack([X_train, X_dev, X_test]))\n"
         "    return tuple(normalize_inputs(A, mu, var, eps) for A in (X_train, X_dev, X_test))")},
             lose={"normalize_splits_train_stats": "pooled"}),
+    Variant("splits-drop-eps", answers={"normalize_splits": splits_with(
+        "mu, var = compute_mean_variance(X_train)\n"
+        "    return tuple(normalize_inputs(A, mu, var) for A in (X_train, X_dev, X_test))")},
+            lose={"normalize_splits_train_stats": "not passed on"}),
     Variant("hessian-without-bias", answers={"least_squares_hessian": '''def least_squares_hessian(X):
     return X @ X.T / X.shape[1]
 '''}, lose={"hessian_values": "row of ones"}),

@@ -34,6 +34,9 @@ VARIANTS = [
     Variant("assumes-sorted", answers={"largest_usable_lr": usable_with(
         f'{FINITE} and h["dev_acc"] and h["dev_acc"][-1] >= target', pick="ok[-1] if ok else None")},
             lose={"usable_lr_largest": "not necessarily sorted"}),
+    Variant("strict-target", answers={"largest_usable_lr": usable_with(
+        f'{FINITE} and h["dev_acc"] and h["dev_acc"][-1] > target')},
+            lose={"usable_lr_largest": "use `>=`"}),
     Variant("zero-instead-of-none", answers={"largest_usable_lr": usable_with(
         f'{FINITE} and h["dev_acc"] and h["dev_acc"][-1] >= target', pick="max(ok) if ok else 0.0")},
             lose={"usable_lr_diverged": None}),
