@@ -220,7 +220,8 @@ def test_a_wrong_answer_gets_the_checks_whole_message(page):
     out = cell(page, "mean_variance_values").locator(".jp-OutputArea-output").last
     out.scroll_into_view_if_needed()
     shot(page, "04_wrong_answer")
-    assert "feature 0 is off by" in text and "Likely mistake: the sample variance 1/(m-1)" in text, text
+    words = " ".join(text.split())  # messages wrap at 90 columns
+    assert "feature 0 is off by" in words and "Likely mistake: the sample variance 1/(m-1)" in words, text
     clipped = out.evaluate("e => [...e.querySelectorAll('*')].some(c => c.scrollWidth > c.clientWidth + 1)")
     assert not clipped, "part of the message is hidden off the right edge"
     tab = page.locator("#jp-main-dock-panel .lm-TabBar-tab", has_text="lesson.ipynb")
@@ -246,7 +247,9 @@ def test_validate_names_the_remaining_mistake(page, course):
     sync_api.expect(dialog).to_be_visible(timeout=120_000)
     shot(page, "06_validate")
     text = dialog.inner_text()
-    assert "Likely mistake: dividing by the variance" in text, text
+    assert "Likely mistake: dividing by the variance" in " ".join(text.split()), text
+    wide = max(len(line) for line in text.splitlines() if not line.startswith(('"""', "check(")))  # not the cell's source
+    assert wide <= 100, f"a message line of {wide} characters: the dialog cuts it off"
     assert "compute_mean_variance" not in text and "NotImplementedError" not in text, text
     saved = json.loads((course / NOTEBOOK).read_text())["cells"]  # Validate saved the notebook first
     for grade_id, source in answers.items():

@@ -23,6 +23,7 @@ import functools
 import importlib
 import json
 import re
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -366,15 +367,25 @@ def same_structure(a, b, rtol=1e-6, atol=1e-9):
     return a == b if isinstance(a, (int, str, bool)) else False
 
 
+#: Messages are wrapped to fit nbgrader's Validate dialog and a notebook's output area.
+MESSAGE_COLUMNS = 90
+
+
 def report(failures_by_case):
-    """Format failures as the message a student reads."""
+    """Format failures as the message a student reads, wrapped at `MESSAGE_COLUMNS`."""
     lines = []
     for label, failures in failures_by_case:
         for f in failures:
-            lines.append(f"{label}: {f.message}")
+            lines += _wrap(f"{label}: {f.message}", "")
             if f.hint:
-                lines.append(f"  Likely mistake: {f.hint}.")
+                lines += _wrap(f"  Likely mistake: {f.hint}.", "    ")
     return "\n".join(lines)
+
+
+def _wrap(text, indent):
+    return [wrapped for line in text.split("\n")
+            for wrapped in textwrap.wrap(line, MESSAGE_COLUMNS, subsequent_indent=indent or "  ",
+                                         break_long_words=False, break_on_hyphens=False) or [""]]
 
 
 def check(grade_id, *functions):
