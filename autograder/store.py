@@ -3,9 +3,10 @@
 Each graded submission is saved as it finishes, by the thread that graded it, to
 ``OUT/.results/<student>/<lesson>.json``: the `SubmissionResult` and the fingerprint it
 was graded under. A later run reuses it only when the fingerprint is the same, byte for
-byte: the submission's files, the lesson's master, the code that decides verdicts
-(`VERDICT_CODE`), `requirements.lock`, and the grading options. A run killed midway
-keeps what it finished; ``--force`` ignores every kept result.
+byte: the submission's files; the lesson's master and its own check and judge modules
+(`lesson_digest`: fixing one hidden case regrades that lesson only); the rest of the code
+that decides verdicts (`VERDICT_CODE`) with `requirements.lock`; the grading options. A
+run killed midway keeps what it finished; ``--force`` ignores every kept result.
 """
 import dataclasses
 import functools
@@ -15,7 +16,7 @@ import os
 import stat
 from pathlib import Path
 
-from autograder import atomic, runner
+from autograder import atomic, judge, runner
 from autograder.grade import ItemResult, SubmissionResult
 from autograder.notebook import ROOT, SOLUTIONS
 
@@ -26,10 +27,11 @@ VERDICT_CODE = sorted({*runner.PUBLIC, "autograder/judge", "autograder/grade.py"
 FORMAT = 1  # of the saved files; a change makes every kept result stale
 
 
-def digest_files(paths, root=ROOT):
+def digest_files(paths, root=ROOT, leave_out=()):
     """sha256 over the relative names and bytes of `paths` (files or folders, under `root`).
 
-    Caches (``__pycache__``) are left out; a missing path counts as missing.
+    Caches (``__pycache__``) and the files named in `leave_out` are left out; a missing
+    path counts as missing.
     """
     h = hashlib.sha256()
     for rel in sorted(paths):
@@ -37,16 +39,31 @@ def digest_files(paths, root=ROOT):
         files = sorted(p for p in top.rglob("*") if p.is_file() and "__pycache__" not in p.parts) \
             if top.is_dir() else [top]
         for path in files:
+            if str(path.relative_to(root)) in leave_out:
+                continue
             h.update(str(path.relative_to(root)).encode() + b"\0")
             h.update(path.read_bytes() if path.is_file() else b"<missing>")
             h.update(b"\0")
     return h.hexdigest()
 
 
+def lesson_modules():
+    """Lesson -> its own modules, e.g. ``["autograder/checks/batch_norm.py", "autograder/judge/batch_norm.py"]``
+    (a lesson's judge module and its check module share a name)."""
+    return {lesson: [f"autograder/{package}/{module.__name__.rsplit('.', 1)[1]}.py" for package in ("checks", "judge")]
+            for lesson, module in judge.hidden_modules().items()}
+
+
+def code_digest(root=ROOT):
+    """sha256 of the verdict code shared by every lesson, and of the lock file."""
+    return digest_files(VERDICT_CODE, root, leave_out={f for files in lesson_modules().values() for f in files})
+
+
 @functools.lru_cache(maxsize=None)
-def master_digest(lesson):
-    """sha256 of a lesson's master notebook, computed once per run."""
-    return hashlib.sha256((SOLUTIONS / lesson / "lesson.ipynb").read_bytes()).hexdigest()
+def lesson_digest(lesson, root=ROOT):
+    """sha256 of a lesson's master and its own check and judge modules, computed once per run."""
+    return digest_files([str(SOLUTIONS.relative_to(ROOT) / lesson / "lesson.ipynb")] + lesson_modules().get(lesson, []),
+                        root)
 
 
 def submission_digest(folder):
@@ -90,7 +107,7 @@ class ResultStore:
     def __init__(self, out, force=False, options=None):
         self.folder = Path(out) / ".results"
         self.force = force
-        self.common = {"format": FORMAT, "code": digest_files(VERDICT_CODE), "options": options or {}}
+        self.common = {"format": FORMAT, "code": code_digest(), "options": options or {}}
         self.fingerprints = {}
         self.reused = self.saved = 0
 
@@ -98,7 +115,7 @@ class ResultStore:
         return self.folder / student / f"{lesson}.json"
 
     def fingerprint(self, lesson, folder):
-        return {**self.common, "master": master_digest(lesson), "submission": submission_digest(folder)}
+        return {**self.common, "lesson": lesson_digest(lesson), "submission": submission_digest(folder)}
 
     def load(self, student, lesson, folder):
         """The kept result of this submission if its fingerprint is unchanged, else None."""

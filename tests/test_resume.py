@@ -67,8 +67,8 @@ def test_rerun_grades_only_what_changed(tmp_path, fake_grading, monkeypatch):
     assert fake_grading == [("ann", BN)]
 
     fake_grading.clear()
-    original = store.master_digest
-    monkeypatch.setattr(store, "master_digest", lambda lesson: "changed" if lesson == BN else original(lesson))
+    original = store.lesson_digest
+    monkeypatch.setattr(store, "lesson_digest", lambda lesson: "changed" if lesson == BN else original(lesson))
     run(tmp_path)
     assert sorted(fake_grading) == [("ann", BN), ("ben", BN)]  # that lesson's submissions only
 
@@ -86,20 +86,30 @@ def test_rerun_grades_only_what_changed(tmp_path, fake_grading, monkeypatch):
     assert sorted(fake_grading) == sorted(CLASS)  # other grading options, other results
 
 
-def test_verdict_code_and_lock_are_fingerprinted(tmp_path):
-    for rel in ["autograder", "lessonkit", "requirements.lock"]:
+def fingerprints(root):
+    """(shared code digest, {lesson: lesson digest}) of the course tree at `root`."""
+    return store.code_digest(root), {lesson: store.lesson_digest.__wrapped__(lesson, root) for lesson in (BN, INIT)}
+
+
+def test_verdict_code_lock_master_and_lesson_modules_are_fingerprinted(tmp_path):
+    for rel in ["autograder", "lessonkit", "requirements.lock", f"solutions/{BN}", f"solutions/{INIT}"]:
         (shutil.copytree if (ROOT / rel).is_dir() else shutil.copy)(ROOT / rel, tmp_path / rel)
-    before = store.digest_files(store.VERDICT_CODE, tmp_path)
+    code, lessons = before = fingerprints(tmp_path)
     (tmp_path / "autograder" / "report.py").write_text("# how results are shown, not what they are\n")
-    assert store.digest_files(store.VERDICT_CODE, tmp_path) == before
-    for rel in ["autograder/judge/batch_norm.py", "autograder/grade.py", "autograder/checks/__init__.py",
-                "lessonkit/mlp.py", "requirements.lock"]:
+    assert fingerprints(tmp_path) == before
+    changes = {"autograder/grade.py": "all", "autograder/checks/__init__.py": "all", "lessonkit/mlp.py": "all",
+               "requirements.lock": "all", "autograder/judge/batch_norm.py": BN, "autograder/checks/batch_norm.py": BN,
+               f"solutions/{BN}/lesson.ipynb": BN, "autograder/judge/initialization.py": INIT}
+    for rel, changed in changes.items():
         path = tmp_path / rel
         saved = path.read_bytes()
         path.write_bytes(saved.replace(b"a", b"b", 1))
-        assert store.digest_files(store.VERDICT_CODE, tmp_path) != before, rel
+        now_code, now_lessons = fingerprints(tmp_path)
+        assert (now_code != code) == (changed == "all"), rel
+        assert {lesson for lesson in lessons if now_lessons[lesson] != lessons[lesson]} == \
+            (set() if changed == "all" else {changed}), rel
         path.write_bytes(saved)
-    assert store.digest_files(store.VERDICT_CODE, tmp_path) == before
+    assert fingerprints(tmp_path) == before
 
 
 def test_kept_result_is_the_graded_one(tmp_path):
@@ -196,7 +206,7 @@ def test_full_disk_through_the_command_then_a_rerun_finishes(tmp_path, monkeypat
     before = digest(tmp_path / "out")
     fake_grading.clear()
     monkeypatch.setattr(grade, "grade_submission", lambda s, l, *a: fake_grading.append(s) or result(s, l, 2.0))
-    monkeypatch.setattr(store, "master_digest", lambda lesson: "new master")
+    monkeypatch.setattr(store, "lesson_digest", lambda lesson: "new master")
     capsys.readouterr()
     monkeypatch.setattr(runner, "stop_all", lambda: None)  # no real worker to stop; keep the runner usable
     with monkeypatch.context() as m:
