@@ -110,6 +110,10 @@ def grade(submissions, out, workers, db_url, isolate=True, scan=True, force=Fals
     except DatabaseError as exc:
         print(f"error: {gradebook_failure(exc, db_url, out)}.", file=sys.stderr)
         return EXIT_FAILED
+    except KeyboardInterrupt:
+        print(f"error: interrupted while updating the gradebook; the grades are in {out / 'grades.csv'}. "
+              "Run the same command again to update it (nothing is graded twice).", file=sys.stderr)
+        return EXIT_INTERRUPTED
     print(report.table(results))
     troubled = [r for r in results if r.problems or r.incidents]
     levels = sorted({r.isolation for r in results if r.isolation})
