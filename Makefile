@@ -9,9 +9,11 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 PY := $(VENV)/bin/python
 SUBMISSIONS ?= build/sample_class
 OUT ?= build/grades
+# FORCE=1 lets release and bundle replace notebooks that hold a student's work
+FORCE_FLAG := $(if $(filter 1,$(FORCE)),--force,)
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo release sample-class grade figures lab bundle selfcheck test bench lock clean distclean
+.PHONY: help venv demo release sample-class grade figures work lab bundle gradescope selfcheck test bench lock clean distclean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -31,8 +33,8 @@ demo: $(VENV)/.installed release sample-class ## set up, release the notebooks, 
 	@# exit status 3 = graded, and some submissions had problems (the sample class has broken ones on purpose)
 	$(PY) -m autograder grade $(SUBMISSIONS) --out $(OUT) || [ $$? -eq 3 ]
 
-release: $(VENV)/.installed ## solutions/ -> notebooks/ (nbgrader generate_assignment; the student copies depend on the masters alone)
-	$(PY) -m autograder release
+release: $(VENV)/.installed ## solutions/ -> notebooks/ (nbgrader generate_assignment); refuses to replace a notebook holding answers (FORCE=1 discards them)
+	$(PY) -m autograder release $(FORCE_FLAG)
 
 sample-class: $(VENV)/.installed ## build the sample class (correct, mistaken, broken submissions) in build/sample_class
 	$(PY) -m tests.sample_class $(SUBMISSIONS)
@@ -43,14 +45,20 @@ grade: $(VENV)/.installed ## grade a class: make grade SUBMISSIONS=dir/<student>
 figures: $(VENV)/.installed ## redraw every figure the lessons show into figures/
 	$(PY) -m lessonkit.figures
 
-lab: $(VENV)/.installed ## JupyterLab on the student notebooks (nbgrader's Validate button included)
-	$(VENV)/bin/jupyter lab --no-browser --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)
+work: $(VENV)/.installed ## work/: your copies of notebooks/, made once (a copy holding answers is never replaced)
+	$(PY) -m autograder workspace
 
-selfcheck: $(VENV)/.installed ## check a notebook before submitting: make selfcheck NB=notebooks/02_batch_norm/lesson.ipynb
+lab: work ## JupyterLab on your notebooks in work/ (nbgrader's Validate button included)
+	$(VENV)/bin/jupyter lab --no-browser --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/work $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+selfcheck: $(VENV)/.installed ## check a notebook before submitting: make selfcheck NB=work/02_batch_norm/lesson.ipynb
 	$(PY) -m autograder.selfcheck $(NB)
 
-bundle: $(VENV)/.installed ## what students receive (lessons, figures, shared code, visible checks) in build/student-bundle
-	$(PY) -m autograder bundle
+bundle: $(VENV)/.installed ## what students receive (lessons, figures, shared code, visible checks) in build/student-bundle; refuses to replace one a student worked in
+	$(PY) -m autograder bundle $(FORCE_FLAG)
+
+gradescope: $(VENV)/.installed ## Gradescope's autograder zip in build/gradescope/autograder.zip [LESSON=02_batch_norm: one lesson per assignment]
+	$(PY) -m autograder gradescope $(if $(LESSON),--lesson $(LESSON),)
 
 test: $(VENV)/.installed ## everything CI proves
 	$(PY) -m pytest -q
@@ -63,7 +71,8 @@ lock: ## re-resolve requirements.lock from pyproject.toml in a fresh environment
 	build/lockenv/bin/pip install --quiet -e . && build/lockenv/bin/pip uninstall --quiet -y rfc3987-syntax
 	build/lockenv/bin/pip freeze --exclude-editable | grep -v '^-e' > requirements.lock
 
-clean: ## remove build/ (grades, sample class, gradebook, bundle)
+clean: ## remove build/ (grades, sample class, gradebook, bundle; not a bundle a student worked in, unless FORCE=1)
+	@if [ -x $(PY) ] && [ -d build/student-bundle ] && [ -z "$(FORCE_FLAG)" ]; then $(PY) -m autograder guard build/student-bundle --target 'make clean'; fi
 	rm -rf build
 
 distclean: clean ## also remove .venv

@@ -1,4 +1,6 @@
 """nbgrader configuration of the course: solutions/ is the source, notebooks/ the release."""
+from pathlib import Path
+
 c = get_config()  # noqa: F821  (provided by nbgrader)
 
 c.CourseDirectory.course_id = "training-deep-networks"
@@ -7,7 +9,8 @@ c.CourseDirectory.release_directory = "notebooks"
 c.CourseDirectory.submitted_directory = "build/submitted"
 c.CourseDirectory.autograded_directory = "build/autograded"
 c.CourseDirectory.feedback_directory = "build/feedback"
-c.CourseDirectory.db_url = "sqlite:///build/gradebook.db"
+# Resolved against this file, so nbgrader run from another folder does not start an empty gradebook there.
+c.CourseDirectory.db_url = "sqlite:///" + str(Path(__file__).resolve().parent / "build" / "gradebook.db")
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__"]
 
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}

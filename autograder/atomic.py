@@ -37,13 +37,16 @@ class WriteError(OSError):
 def write(path, data):
     """Write `data` (bytes, or str as UTF-8) to `path` atomically, creating its folders.
 
+    A character UTF-8 cannot hold (a lone surrogate from a folder name that is not UTF-8)
+    is written as its backslash escape.
+
     Raises
     ------
     WriteError
         naming `path` (never the temporary name) when anything fails; nothing is left behind.
     """
     path = Path(path)
-    data = data.encode() if isinstance(data, str) else data
+    data = data.encode("utf-8", "backslashreplace") if isinstance(data, str) else data
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, temp = tempfile.mkstemp(prefix=TEMP_PREFIX + path.name + ".", dir=path.parent)

@@ -1,22 +1,25 @@
 """Command-line entry: ``python -m autograder COMMAND``.
 
-  release [LESSON ...]          solutions/ -> notebooks/ (nbgrader generate_assignment)
+  release [LESSON ...]          solutions/ -> notebooks/ (nbgrader generate_assignment; never over a student's work)
   grade SUBMISSIONS [--out D]   grade a class; write grades.csv, feedback/, summary.md/.png; print the table
   selfcheck NOTEBOOK            a student's check of a whole notebook before submitting (visible tests)
   bundle [--out D]              what students receive: lessons, figures, shared code, visible checks
+  workspace                     work/: the student's copies of notebooks/ (made once, never overwritten)
+  gradescope [--lesson L]       Gradescope's autograder.zip (see autograder/gradescope.py)
+  canvas-export --grades CSV --roster CSV --out CSV   grades.csv -> Canvas's grade import CSV
 """
 import argparse
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import zipfile
 from pathlib import Path
 
+from autograder import workspace
+from autograder.nbgrader_cmd import course_directories, generate, with_venv_on_path
 from autograder.notebook import ROOT
 
-DB_URL = "sqlite:///build/gradebook.db"
 #: `grade` exit statuses: 0 every submission graded cleanly; 3 the class was graded but some
 #: submissions (named in the output and the summary) had problems; 2 nothing to grade;
 #: 1 an output or the gradebook could not be written (the one-line error says what to do).
@@ -25,47 +28,50 @@ EXIT_PROBLEMS = 3
 EXIT_INTERRUPTED = 130
 
 
-def with_venv_on_path():
-    """nbgrader runs the `alembic` command of this environment to create gradebooks."""
-    return dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
-
-
-def generate(lesson, into, db_url):
-    """nbgrader generate_assignment of one lesson; returns (exit status, nbgrader's output)."""
-    env = with_venv_on_path()
-    done = subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", lesson, "--force",
-                           "--log-level=WARN", f"--CourseDirectory.db_url={db_url}",
-                           f"--CourseDirectory.release_directory={into}"], cwd=ROOT, env=env,
-                          capture_output=True, text=True)
-    return done.returncode, done.stdout + done.stderr
-
-
-def release(lessons, into=None):
+def release(lessons, into=None, force=False):
     """Regenerate the student copies of the given lessons (all by default) from solutions/.
 
     The copies depend on the masters alone: nbgrader runs against a throw-away gradebook
     (the grading gradebook is filled by `grade`). `into` writes them somewhere else than
-    notebooks/ (the sync test compares the two).
+    notebooks/ (the sync test compares the two). A copy that holds a student's work is not
+    replaced unless `force`; nothing is written then.
     """
     from autograder.grade import lessons as all_lessons
     from autograder.lint import master_problems
-    problems = [p for lesson in lessons or all_lessons() for p in master_problems(lesson)]
+    into = Path(into) if into else ROOT / workspace.RELEASE
+    lessons = lessons or all_lessons()
+    problems = [p for lesson in lessons for p in master_problems(lesson)]
     if problems:
         sys.exit("release refused: test cells must hold only check(...) and hidden_check(...)\n  "
                  + "\n  ".join(problems))
+    if not force:  # before generating: a refusal is quick and writes nothing
+        sources = ROOT / "solutions"
+        workspace.refuse_to_replace(
+            [into / p.relative_to(sources) for lesson in lessons for p in (sources / lesson).rglob("*.ipynb")],
+            f"{os.path.relpath(into)}/ is regenerated from solutions/ by `make release`. To keep the work, move "
+            f"each file out of it first, e.g. to {workspace.WORK}/<lesson>/lesson.ipynb, where students work "
+            "(`make lab` opens it and never overwrites it); to discard the work, run `make release FORCE=1`.")
     with tempfile.TemporaryDirectory() as scratch:
-        for lesson in lessons or all_lessons():
-            status, output = generate(lesson, into or "notebooks", f"sqlite:///{scratch}/gradebook.db")
+        fresh = Path(scratch) / "release"
+        for lesson in lessons:
+            status, output = generate(lesson, fresh, Path(scratch) / "gradebook.db")
             if status:
                 sys.exit(f"{output}\nrelease of {lesson} failed (nbgrader exit status {status})")
-            print(f"released {into or 'notebooks'}/{lesson}/lesson.ipynb")
+        made = sorted(p.relative_to(fresh) for p in fresh.rglob("*") if p.is_file())
+        for rel in made:
+            (into / rel).parent.mkdir(parents=True, exist_ok=True)
+            (into / rel).write_bytes((fresh / rel).read_bytes())
+        for lesson in lessons:
+            print(f"released {os.path.relpath(into / lesson / 'lesson.ipynb')}")
     return 0
 
 
-def grade(submissions, out, workers, db_url, isolate=True, scan=True, force=False, quiet=False):
+def grade(submissions, out, workers, db_url=None, isolate=True, scan=True, force=False, quiet=False):
+    """`db_url` None: the course's gradebook (nbgrader_config.py, resolved against the course root); "": none.
+    `force`: grade every submission again, even one unchanged since a run into `out`; `quiet`: no progress line."""
     from sqlalchemy.exc import DatabaseError
 
-    from autograder import gradebook, report
+    from autograder import gradebook, nbgrader_files, report
     from autograder.atomic import WriteError
     from autograder.grade import grade_class, lessons
     from autograder.progress import Progress
@@ -103,17 +109,25 @@ def grade(submissions, out, workers, db_url, isolate=True, scan=True, force=Fals
     if not results:
         print(f"error: no submissions found in {submissions} (expected <student>/<lesson>/lesson.ipynb)", file=sys.stderr)
         return 2
-    if db_url.startswith("sqlite:///"):
-        Path(db_url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
-    try:
-        notes = gradebook.record(results, db_url) if db_url else []
-    except DatabaseError as exc:
-        print(f"error: {gradebook_failure(exc, db_url, out)}.", file=sys.stderr)
-        return EXIT_FAILED
-    except KeyboardInterrupt:
-        print(f"error: interrupted while updating the gradebook; the grades are in {out / 'grades.csv'}. "
-              "Run the same command again to update it (nothing is graded twice).", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    course_db, autograded, feedback = course_directories()
+    db_url = course_db if db_url is None else db_url
+    notes = []
+    if db_url:
+        if db_url.startswith("sqlite:///"):
+            Path(db_url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            recorded, notes = gradebook.record(results, db_url)
+            notes += nbgrader_files.write(recorded, submissions, autograded, feedback)
+        except DatabaseError as exc:
+            print(f"error: {gradebook_failure(exc, db_url, out)}.", file=sys.stderr)
+            return EXIT_FAILED
+        except OSError as exc:  # nbgrader's files: each replaced whole, as ours are
+            print(f"error: {WriteError(exc.errno, exc.strerror, exc.filename)}.", file=sys.stderr)
+            return EXIT_FAILED
+        except KeyboardInterrupt:
+            print(f"error: interrupted while updating the gradebook; the grades are in {out / 'grades.csv'}. "
+                  "Run the same command again to update it (nothing is graded twice).", file=sys.stderr)
+            return EXIT_INTERRUPTED
     print(report.table(results))
     troubled = [r for r in results if r.problems or r.incidents]
     levels = sorted({r.isolation for r in results if r.isolation})
@@ -124,9 +138,10 @@ def grade(submissions, out, workers, db_url, isolate=True, scan=True, force=Fals
         print(f"{store.reused} of them were unchanged since an earlier run and kept from {store.folder} "
               "(--force grades everything again).")
     for note in notes + unknown:
-        print(f"note: {note}")
+        print(f"note: {report.terminal_text(note)}")
     print(f"grades:   {out / 'grades.csv'}\nfeedback: {out / 'feedback'}/<student>/<lesson>.html\n"
-          f"summary:  {out / 'summary.md'} and {out / 'summary.png'}" + (f"\ngradebook: {db_url}" if db_url else ""))
+          f"summary:  {out / 'summary.md'} and {out / 'summary.png'}"
+          + (f"\ngradebook: {gradebook.shown(db_url)}" if db_url else ""))
     return EXIT_PROBLEMS if troubled or notes or unknown else 0
 
 
@@ -137,8 +152,8 @@ def gradebook_failure(exc, db_url, out):
     if db_url.startswith("sqlite:///") and ("not a database" in reason or "malformed" in reason):
         return (f"the gradebook {db_url[len('sqlite:///'):]} is not a readable SQLite database: "
                 f"move it aside and run again; {grades}")
-    where = db_url.split("://")[0] + "://..." if "@" in db_url else db_url  # never print credentials
-    return f"the gradebook {where} could not be written ({reason}): fix that and run again; {grades}"
+    from autograder.gradebook import shown
+    return f"the gradebook {shown(db_url)} could not be written ({reason}): fix that and run again; {grades}"
 
 
 #: What students receive. The reference, the judge, its hidden cases and the grading
@@ -148,9 +163,15 @@ STUDENT_FILES = ["notebooks", "figures", "lessonkit", "autograder/__init__.py", 
                  "autograder/isolation.py", "autograder/selfcheck.py", "nbgrader_config.py"]
 
 
-def bundle(out):
-    """Copy what students receive into `out` and zip it; nothing private goes in."""
+def bundle(out, force=False):
+    """Copy what students receive into `out` and zip it; nothing private goes in.
+
+    `out` is replaced as a whole, so a notebook in it that holds work stops the bundle
+    (unless `force`): the bundle's notebooks/ is where its student works.
+    """
     out = Path(out)
+    if not force:
+        guard(out, "make bundle")
     shutil.rmtree(out, ignore_errors=True)
     for rel in STUDENT_FILES:
         src, dst = ROOT / rel, out / rel
@@ -171,6 +192,58 @@ def bundle(out):
     return 0
 
 
+def guard(folder, target):
+    """Stop when a notebook anywhere in `folder`, which `target` deletes, holds a student's work."""
+    folder = os.path.relpath(folder)
+    workspace.refuse_to_replace(
+        [p for p in Path(folder).rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts],
+        f"`{target}` replaces {folder}/ as a whole. To keep the work, move it out of {folder}/ first; "
+        f"to discard it, run `{target} FORCE=1`.")
+    return 0
+
+
+def add_lms_commands(sub):
+    """The subcommands that carry grades to where a course runs (Gradescope, Canvas)."""
+    from autograder import canvas
+    from autograder.gradescope import VISIBILITIES
+    p = sub.add_parser("gradescope", help="write Gradescope's autograder.zip")
+    p.add_argument("--lesson", help="grade every submission as this lesson (default: told from the notebook)")
+    p.add_argument("--out", default="build/gradescope")
+    p.add_argument("--visible-cases", default="visible", choices=VISIBILITIES,
+                   help="visibility of items passed or failed on a visible case")
+    p.add_argument("--hidden-cases", default="after_due_date", choices=VISIBILITIES,
+                   help="visibility of items failed on a hidden case")
+    p = sub.add_parser("canvas-export", help="grades.csv -> Canvas's grade import CSV",
+                       description=canvas.__doc__,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--grades", default="build/grades/grades.csv")
+    p.add_argument("--roster", required=True)
+    p.add_argument("--out", default="build/grades/canvas.csv")
+    p.add_argument("--key", default="student", help="the roster's column of the course's student ids")
+    p.add_argument("--assignment", action="append", default=[], metavar="LESSON=ID",
+                   help="the Canvas assignment id of a lesson (repeatable)")
+
+
+def _gradescope(args):
+    from autograder.gradescope import build
+    archive = build(args.out, args.lesson, args.visible_cases, args.hidden_cases)
+    print(f"Gradescope autograder: {archive} (lesson: {args.lesson or 'told from each notebook'})")
+    return 0
+
+
+def _canvas_export(args):
+    from autograder.canvas import export
+    pairs = [a.split("=", 1) for a in args.assignment]
+    if any(len(p) != 2 or not all(p) for p in pairs):
+        print("error: --assignment takes LESSON=ID, e.g. 02_batch_norm=12345", file=sys.stderr)
+        return 2
+    unmatched = export(args.grades, args.roster, args.out, args.key, dict(pairs))
+    return EXIT_PROBLEMS if unmatched else 0
+
+
+LMS_COMMANDS = {"gradescope": _gradescope, "canvas-export": _canvas_export}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -178,11 +251,12 @@ def main(argv=None):
     p = sub.add_parser("release")
     p.add_argument("lessons", nargs="*")
     p.add_argument("--into", help="write the student copies here instead of notebooks/")
+    p.add_argument("--force", action="store_true", help="replace copies that hold a student's work")
     p = sub.add_parser("grade")
     p.add_argument("submissions")
     p.add_argument("--out", default="build/grades")
     p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--db", default=DB_URL, help="nbgrader gradebook URL ('' to skip)")
+    p.add_argument("--db", help="nbgrader gradebook URL (default: the course's, in nbgrader_config.py; '' to skip)")
     p.add_argument("--no-isolation", action="store_true",
                    help="run student code without the namespaces (a separate process still); for benchmarks")
     p.add_argument("--no-scan", action="store_true", help=argparse.SUPPRESS)  # tests of the sandbox alone
@@ -193,14 +267,28 @@ def main(argv=None):
     p.add_argument("notebook")
     p = sub.add_parser("bundle")
     p.add_argument("--out", default="build/student-bundle")
+    p.add_argument("--force", action="store_true", help="replace the bundle even if a notebook in it holds work")
+    p = sub.add_parser("guard", help="exit 1 if a notebook in FOLDER holds a student's work")
+    p.add_argument("folder")
+    p.add_argument("--target", default="make clean", help="the command about to delete FOLDER, for the message")
+    sub.add_parser("workspace", help=f"copy notebooks/ into {workspace.WORK}/ where missing or untouched")
+    add_lms_commands(sub)
     args = parser.parse_args(argv)
     os.environ.update(PATH=with_venv_on_path()["PATH"])
     if args.command == "release":
-        return release(args.lessons, args.into)
+        return release(args.lessons, args.into, args.force)
     if args.command == "grade":
         return grade(args.submissions, args.out, args.workers, args.db, not args.no_isolation, not args.no_scan,
                      args.force, args.quiet)
+    if args.command in LMS_COMMANDS:
+        return LMS_COMMANDS[args.command](args)
     if args.command == "selfcheck":
         from autograder.selfcheck import selfcheck
         return selfcheck(args.notebook)
-    return bundle(args.out)
+    if args.command == "guard":
+        return guard(args.folder, args.target)
+    if args.command == "workspace":
+        done = workspace.make_workspace(ROOT / workspace.RELEASE, ROOT / workspace.WORK)
+        print("\n".join(done) or f"{workspace.WORK}/ is up to date")
+        return 0
+    return bundle(args.out, args.force)

@@ -14,9 +14,11 @@ import threading
 import traceback
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from autograder import checks, judge, runner
+from autograder.nbgrader_files import submission_time
 from autograder.scan import scan as scan_cell
 from autograder.scratch import scratch_folder
 from autograder.notebook import SOLUTIONS, Master, find_notebook, plan, read_submission
@@ -42,6 +44,7 @@ class SubmissionResult:
     incidents: list = field(default_factory=list)
     log: str = ""
     isolation: str | None = None
+    timestamp: datetime | None = None  # when it was handed in (naive UTC, as nbgrader stores it)
 
     @property
     def score(self):
@@ -143,6 +146,9 @@ def _read_and_plan(master, folder, result, scan=True):
     flagged : dict, cell id -> why it is not run
     """
     path, problem = find_notebook(folder)
+    result.timestamp, when_problem = submission_time(folder, path)
+    if when_problem:
+        result.problems.append(when_problem)
     if problem:
         result.problems.append(problem)
     if path is None:

@@ -1,46 +1,173 @@
-"""Store grades in nbgrader's gradebook (SQLite), so nbgrader's own tools see them."""
+"""Store grades in nbgrader's gradebook, so nbgrader's own tools see them.
+
+Updates in place, never deletes a submission: what an instructor set in nbgrader (manual
+scores, comments, extensions) survives every regrade. One run is one transaction: a run
+killed or failing midway leaves the gradebook as it was.
+"""
 import tempfile
 import warnings
+from contextlib import contextmanager
+from pathlib import Path
 
-from nbgrader.api import Gradebook, MissingEntry
-from sqlalchemy.exc import SAWarning
+from nbgrader.api import Grade, Gradebook, InvalidEntry, MissingEntry
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError, SAWarning
 
-from autograder.cli import generate
+from autograder.nbgrader_cmd import generate
+
+#: Attempts when another run registers the same lesson or student at the same time.
+ATTEMPTS = 3
+
+
+def shown(db_url):
+    """The gradebook URL as it may be printed: any password masked."""
+    return make_url(db_url).render_as_string(hide_password=True)
 
 
 def record(results, db_url, notebook="lesson"):
-    """Write every item's score as the auto score of its grade cell.
+    """Write every item's score as the auto score of its grade cell, in one transaction.
+
+    A lesson the gradebook has not seen is registered as ``nbgrader generate_assignment``
+    would (its cells, sources and points); a lesson whose master changed since gets its
+    grade cells' points (and cells) updated, with one note per lesson.
+
+    Parameters
+    ----------
+    results : list of grade.SubmissionResult
+    db_url : str, SQLAlchemy URL of the gradebook
+    notebook : str, nbgrader's notebook name within each lesson
 
     Returns
     -------
-    notes : list of str, lessons that could not be recorded and why
+    recorded : list of SubmissionResult, those now in the gradebook
+    notes : list of str, what could not be recorded or changed in the gradebook, and why
     """
-    notes = []
+    by_lesson = {}
+    for r in results:
+        by_lesson.setdefault(r.lesson, []).append(r)
     with Gradebook(db_url) as gb:
         known = {a.name for a in gb.assignments}
-    for lesson in sorted({r.lesson for r in results} - known):
-        with tempfile.TemporaryDirectory() as scratch:  # nbgrader learns the lesson's cells by releasing it
-            status, output = generate(lesson, scratch, db_url)
-        if status:
-            notes.append(f"gradebook: could not add lesson {lesson}: {output.strip()[-300:]}")
-    with warnings.catch_warnings(), Gradebook(db_url) as gb:
-        # nbgrader's add_submission trips a harmless autoflush warning in SQLAlchemy 2
-        warnings.simplefilter("ignore", SAWarning)
-        known = {a.name for a in gb.assignments}
-        for r in results:
-            if r.lesson not in known:
-                continue
-            gb.update_or_create_student(r.student)
+    registrations, notes = {}, []
+    for lesson in sorted(set(by_lesson) - known):
+        registrations[lesson], note = _registration(lesson, notebook)
+        notes += [note] if note else []
+    for attempt in range(ATTEMPTS):
+        with warnings.catch_warnings(), Gradebook(db_url) as gb, _deferred_commits(gb) as commit:
+            # nbgrader's add_submission trips a harmless autoflush warning in SQLAlchemy 2
+            warnings.simplefilter("ignore", SAWarning)
             try:
-                gb.remove_submission(r.lesson, r.student)
-            except MissingEntry:
-                pass
-            gb.add_submission(r.lesson, r.student)
-            for item in r.items:
-                try:
-                    gb.find_grade(item.grade_id, notebook, r.lesson, r.student).auto_score = item.points
-                except MissingEntry:
-                    notes.append(f"gradebook: {r.lesson} has no grade cell {item.grade_id} (the master changed "
-                                 "after this gradebook first saw it; start a new gradebook for the new version)")
-            gb.db.commit()
-    return notes
+                recorded, changes = [], []
+                for lesson, group in sorted(by_lesson.items()):
+                    if not _ensure_lesson(gb, lesson, notebook, registrations.get(lesson)):
+                        continue
+                    changes += _sync_points(gb, lesson, notebook, group[0].items)
+                    for r in group:
+                        _record_submission(gb, r, notebook)
+                        recorded.append(r)
+                commit()
+                return recorded, notes + changes
+            except (IntegrityError, InvalidEntry):
+                # another run added the same lesson or student first: start over, finding theirs
+                gb.db.rollback()
+                if attempt == ATTEMPTS - 1:
+                    raise
+
+
+@contextmanager
+def _deferred_commits(gb):
+    """Within the block nbgrader's Gradebook methods only flush; yields the one real commit."""
+    commit = gb.db.commit
+    gb.db.commit = gb.db.flush
+    try:
+        yield commit
+    finally:
+        del gb.db.commit
+
+
+def _registration(lesson, notebook):
+    """A lesson's cells as nbgrader generate_assignment records them (run on a scratch gradebook).
+
+    Returns
+    -------
+    cells : dict or None, ``{"kernelspec", "grade", "solution", "task", "source"}``
+    note : str or None
+    """
+    with tempfile.TemporaryDirectory() as scratch:
+        db = Path(scratch) / "gradebook.db"
+        status, output = generate(lesson, Path(scratch) / "release", db)
+        if status:
+            return None, f"gradebook: could not add lesson {lesson}: {output.strip()[-300:]}"
+        with Gradebook(f"sqlite:///{db}") as gb:
+            nb = gb.find_notebook(notebook, lesson)
+            return {"kernelspec": nb.kernelspec,
+                    "grade": [dict(name=c.name, max_score=c.max_score, cell_type=c.cell_type) for c in nb.grade_cells],
+                    "solution": [dict(name=c.name) for c in nb.solution_cells],
+                    "task": [dict(name=c.name, max_score=c.max_score, cell_type=c.cell_type) for c in nb.task_cells],
+                    "source": [dict(name=c.name, cell_type=c.cell_type, locked=c.locked, source=c.source,
+                                    checksum=c.checksum) for c in nb.source_cells]}, None
+
+
+def _ensure_lesson(gb, lesson, notebook, cells):
+    """True when the lesson is in the gradebook, registering it from `cells` if needed."""
+    try:
+        gb.find_assignment(lesson)
+        return True
+    except MissingEntry:
+        if cells is None:
+            return False
+    gb.add_assignment(lesson)
+    gb.add_notebook(notebook, lesson, kernelspec=cells["kernelspec"])
+    for kind, add in [("grade", gb.add_grade_cell), ("solution", gb.add_solution_cell),
+                      ("task", gb.add_task_cell), ("source", gb.add_source_cell)]:
+        for info in cells[kind]:
+            add(info["name"], notebook, lesson, **{k: v for k, v in info.items() if k != "name"})
+    return True
+
+
+def _sync_points(gb, lesson, notebook, items):
+    """Make the lesson's grade cells those of the master the results were graded against.
+
+    Returns
+    -------
+    notes : list of str, one describing the changes, if any
+    """
+    cells = {c.name: c for c in gb.find_notebook(notebook, lesson).grade_cells}
+    changes = []
+    for item in items:
+        cell = cells.get(item.grade_id)
+        if cell is None:
+            gb.add_grade_cell(item.grade_id, notebook, lesson, max_score=item.max_points, cell_type="code")
+            changes.append(f"{item.grade_id} added ({item.max_points:g} points)")
+        elif cell.max_score != item.max_points:
+            changes.append(f"{item.grade_id} {cell.max_score:g} -> {item.max_points:g} points")
+            cell.max_score = item.max_points
+    for name in sorted(set(cells) - {i.grade_id for i in items}):
+        for grade in list(cells[name].grades):
+            gb.db.delete(grade)
+        gb.db.delete(cells[name])
+        changes.append(f"{name} removed (with its grades)")
+    gb.db.flush()
+    if not changes:
+        return []
+    return [f"gradebook: the master of {lesson} changed since the gradebook last saw it; updated: "
+            + "; ".join(changes)]
+
+
+def _record_submission(gb, result, notebook):
+    """One submission's auto scores and timestamp; everything set by hand is left as it is."""
+    gb.update_or_create_student(result.student)
+    try:
+        submission = gb.find_submission(result.lesson, result.student)
+    except MissingEntry:
+        submission = gb.add_submission(result.lesson, result.student)
+    if result.timestamp is not None:
+        submission.timestamp = result.timestamp
+    submitted = gb.find_submission_notebook(notebook, result.lesson, result.student)
+    for item in result.items:
+        try:
+            grade = gb.find_grade(item.grade_id, notebook, result.lesson, result.student)
+        except MissingEntry:  # a grade cell added to the master after this submission was first recorded
+            grade = Grade(cell=gb.find_grade_cell(item.grade_id, notebook, result.lesson), notebook=submitted)
+            gb.db.add(grade)
+        grade.auto_score = item.points
+        grade.needs_manual_grade = False

@@ -3,10 +3,16 @@ and the grade table printed in the terminal.
 
 Feedback contains only the judge's messages (property, case label, hint): never the
 reference code, hidden inputs or expected arrays.
+
+Student and lesson folder names, cell ids and the problems quoting them come from the
+submission, so every piece of text the report did not write itself goes through the escaping
+helper of its output format: `html_text`, `md_text`, `csv_text`, `terminal_text`, `plot_text`.
 """
 import csv
 import html
 import io
+import re
+import unicodedata
 from collections import Counter
 from pathlib import Path
 
@@ -17,6 +23,74 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from autograder import atomic  # noqa: E402
+
+
+NAME_WIDTH = 24  # terminal columns given to a student's name in the grade table
+NOTES_WIDTH = 90
+# C0/C1 controls and DEL (Cc), invisible format characters such as bidi overrides (Cf), lone
+# surrogates from folder names that are not UTF-8 (Cs), and Unicode line/paragraph separators
+_INVISIBLE = {"Cc", "Cf", "Cs", "Zl", "Zp"}
+# an underscore between two letters or digits (bn_forward) cannot start emphasis: left as is
+_MD_SPECIAL = re.compile(r"([\\`*\[\]#|~]|(?<![^\W_])_|_(?![^\W_]))")
+_MD_LIST_MARKER = re.compile(r"^(\d*)([-+.)])")  # "- x", "+ x", "1. x", "1) x" would start a list
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def html_text(text):
+    """str -> str safe as HTML element content or a quoted attribute value (line breaks kept,
+    other control characters shown as their escapes, as in `terminal_text`)."""
+    return html.escape(terminal_text(text, keep="\n"))
+
+
+def terminal_text(text, keep=""):
+    """str -> str with every control or invisible character (but those in `keep`) shown as its
+    escape (``\\x1b``), so a name cannot move the cursor, recolour the terminal or break a line."""
+    return "".join(c.encode("unicode_escape").decode("ascii")
+                   if unicodedata.category(c) in _INVISIBLE and c not in keep else c for c in str(text))
+
+
+def md_text(text):
+    """str -> str that Markdown renders as this literal text on one line, even inside a table
+    cell: no HTML, no code span, link, emphasis, heading or cell break."""
+    text = _MD_SPECIAL.sub(r"\\\1", html.escape(terminal_text(text), quote=False))
+    return _MD_LIST_MARKER.sub(r"\1\\\2", text)
+
+
+def csv_text(text):
+    """str -> str that a spreadsheet shows as text rather than evaluating as a formula
+    (OWASP CSV injection advice). Only for text fields: numbers we write stay numbers."""
+    text = terminal_text(text)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def plot_text(text):
+    """str -> str that matplotlib draws literally, never parsing it as ``$...$`` mathtext."""
+    return terminal_text(text).replace("$", r"\$")
+
+
+def display_width(text):
+    """Terminal columns of ``text``: east-asian wide characters take two, combining marks none."""
+    return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1
+               for c in text)
+
+
+def fit(text, width):
+    """``text`` cut to at most ``width`` terminal columns, ending in an ellipsis if cut."""
+    if display_width(text) <= width:
+        return text
+    out, used = "", 0
+    for c in text:
+        used += display_width(c)
+        if used > width - 1:
+            break
+        out += c
+    return out + "\u2026"
+
+
+def pad(text, width):
+    """``text`` fitted to exactly ``width`` terminal columns."""
+    text = fit(text, width)
+    return text + " " * (width - display_width(text))
 
 
 def item_columns(results):
@@ -37,13 +111,13 @@ def write_csv(results, path):
         by_student.setdefault(r.student, {})[r.lesson] = r
     with io.StringIO(newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(["student"] + [f"{lesson}/{gid}" for lesson, gid, _ in columns]
-                        + [f"{lesson}/total" for lesson in lessons] + ["total", "max_total", "problems"])
+        writer.writerow(["student"] + [csv_text(f"{lesson}/{gid}") for lesson, gid, _ in columns]
+                        + [csv_text(f"{lesson}/total") for lesson in lessons] + ["total", "max_total", "problems"])
         max_total = sum(pts for _, _, pts in columns)
         for student in sorted(by_student):
             subs = by_student[student]
             points = {(r.lesson, i.grade_id): i.points for r in subs.values() for i in r.items}
-            row = [student] + [_num(points.get((lesson, gid), 0.0)) for lesson, gid, _ in columns]
+            row = [csv_text(student)] + [_num(points.get((lesson, gid), 0.0)) for lesson, gid, _ in columns]
             row += [_num(subs[lesson].score if lesson in subs else 0.0) for lesson in lessons]
             problems = sum(len(r.problems) + len(r.incidents) for r in subs.values())
             writer.writerow(row + [_num(sum(r.score for r in subs.values())), _num(max_total), problems])
@@ -60,16 +134,18 @@ def table(results):
     for lesson in sorted({r.lesson for r in results}):
         rows = sorted((r for r in results if r.lesson == lesson), key=lambda r: r.student)
         items = [(i.grade_id, i.max_points) for i in rows[0].items]
-        width = max(len(r.student) for r in rows + [type("x", (), {"student": "student"})])
-        out.append(f"\n{lesson}  (items: " + ", ".join(f"{k + 1}={gid}" for k, (gid, _) in enumerate(items)) + ")")
-        header = f"{'student':<{width}} " + " ".join(f"{k + 1:>4}" for k in range(len(items))) + "   total  notes"
+        names = [terminal_text(r.student) for r in rows]
+        width = min(max(display_width(n) for n in names + ["student"]), NAME_WIDTH)
+        out.append(f"\n{terminal_text(lesson)}  (items: "
+                   + ", ".join(f"{k + 1}={fit(terminal_text(gid), 30)}" for k, (gid, _) in enumerate(items)) + ")")
+        header = f"{pad('student', width)} " + " ".join(f"{k + 1:>4}" for k in range(len(items))) + "   total  notes"
         out.append(header)
         out.append("-" * len(header))
-        for r in rows:
+        for r, name in zip(rows, names):
             cells = " ".join(f"{_num(i.points):>4}" for i in r.items)
-            notes = "; ".join(r.problems + r.incidents)
-            out.append(f"{r.student:<{width}} {cells}   {_num(r.score):>2}/{_num(r.max_score):<3} {notes[:90]}")
-        out.append(f"{'max':<{width}} " + " ".join(f"{_num(p):>4}" for _, p in items))
+            notes = fit(terminal_text("; ".join(r.problems + r.incidents)), NOTES_WIDTH)
+            out.append(f"{pad(name, width)} {cells}   {_num(r.score):>2}/{_num(r.max_score):<3} {notes}")
+        out.append(f"{pad('max', width)} " + " ".join(f"{_num(p):>4}" for _, p in items))
     return "\n".join(out)
 
 
@@ -78,19 +154,19 @@ def write_feedback(result, path):
     rows = []
     for i in result.items:
         ok = i.points == i.max_points
-        hint = f"<p class='hint'>Likely mistake: {html.escape(i.hint)}.</p>" if i.hint and not ok else ""
-        rows.append(f"<tr class='{'ok' if ok else 'bad'}'><td><code>{html.escape(i.grade_id)}</code></td>"
+        hint = f"<p class='hint'>Likely mistake: {html_text(i.hint)}.</p>" if i.hint and not ok else ""
+        rows.append(f"<tr class='{'ok' if ok else 'bad'}'><td><code>{html_text(i.grade_id)}</code></td>"
                     f"<td>{_num(i.points)} / {_num(i.max_points)}</td>"
-                    f"<td><pre>{html.escape(i.message)}</pre>{hint}</td></tr>")
-    notes = "".join(f"<li>{html.escape(p)}</li>" for p in result.problems + result.incidents)
+                    f"<td><pre>{html_text(i.message)}</pre>{hint}</td></tr>")
+    notes = "".join(f"<li>{html_text(p)}</li>" for p in result.problems + result.incidents)
     notes = f"<h2>About your submission</h2><ul>{notes}</ul>" if notes else ""
     atomic.write(path, f"""<!doctype html><html><head><meta charset="utf-8">
-<title>{html.escape(result.lesson)}: feedback for {html.escape(result.student)}</title>
+<title>{html_text(result.lesson)}: feedback for {html_text(result.student)}</title>
 <style>body{{font-family:sans-serif;max-width:60em;margin:2em auto}}td{{vertical-align:top;padding:.4em;border-bottom:1px solid #ddd}}
 tr.ok td:first-child{{border-left:4px solid #2a2}}tr.bad td:first-child{{border-left:4px solid #c33}}
 pre{{white-space:pre-wrap;margin:0}}.hint{{color:#a50;margin:.3em 0 0}}</style></head><body>
-<h1>{html.escape(result.lesson)}: {_num(result.score)} / {_num(result.max_score)} points</h1>
-<p>Student: {html.escape(result.student)}. Each item is one test cell of the notebook; it is checked on the
+<h1>{html_text(result.lesson)}: {_num(result.score)} / {_num(result.max_score)} points</h1>
+<p>Student: {html_text(result.student)}. Each item is one test cell of the notebook; it is checked on the
 visible cases of the notebook and on hidden cases (other shapes and edge cases).</p>
 {notes}<table><tr><th>item</th><th>points</th><th>what the grader found</th></tr>{''.join(rows)}</table>
 </body></html>
@@ -111,14 +187,17 @@ def summary(results, unknown, out_dir):
         got = [i for r in results if r.lesson == lesson for i in r.items if i.grade_id == gid]
         full = sum(i.points == i.max_points for i in got)
         shares.append((f"{lesson[:2]} {gid}", full / max(len(got), 1)))
-        lines.append(f"| {lesson} | `{gid}` | {_num(pts)} | {full} / {len(got)} | {100 * full / max(len(got), 1):.0f}% |")
+        lines.append(f"| {md_text(lesson)} | {md_text(gid)} | {_num(pts)} | {full} / {len(got)} "
+                     f"| {100 * full / max(len(got), 1):.0f}% |")
     hints = Counter((r.lesson, i.grade_id, i.hint) for r in results for i in r.items if i.hint and i.points < i.max_points)
     lines += ["", "## Most common misconceptions", ""]
-    lines += [f"- {n} x `{gid}` ({lesson}): {hint}" for (lesson, gid, hint), n in hints.most_common(10)] or ["- none matched"]
+    lines += [f"- {n} x {md_text(gid)} ({md_text(lesson)}): {md_text(hint)}"
+              for (lesson, gid, hint), n in hints.most_common(10)] or ["- none matched"]
     troubled = [r for r in results if r.problems or r.incidents]
     lines += ["", "## Submissions with problems", ""]
-    lines += [f"- {r.student}/{r.lesson}: " + "; ".join(r.problems + r.incidents) for r in troubled] or ["- none"]
-    lines += [f"- {u}" for u in unknown]
+    lines += [f"- {md_text(r.student)}/{md_text(r.lesson)}: " + md_text("; ".join(r.problems + r.incidents))
+              for r in troubled] or ["- none"]
+    lines += [f"- {md_text(u)}" for u in unknown]
     text = "\n".join(lines) + "\n"
     atomic.write(out_dir / "summary.md", text)
     _plot(shares, hints, out_dir / "summary.png")
@@ -128,14 +207,14 @@ def summary(results, unknown, out_dir):
 def _plot(shares, hints, path):
     fig, axes = plt.subplots(1, 2, figsize=(15, max(3, 0.35 * len(shares) + 1.5)),
                              gridspec_kw={"width_ratios": [1, 1]})
-    labels, values = zip(*shares) if shares else ((), ())
+    labels, values = zip(*[(plot_text(label), v) for label, v in shares]) if shares else ((), ())
     axes[0].barh(range(len(values)), values, color="tab:green")
     axes[0].set(yticks=range(len(labels)), yticklabels=labels, xlim=(0, 1), xlabel="share of students with full marks",
                 title="items")
     axes[0].invert_yaxis()
     common = hints.most_common(8)
     axes[1].barh(range(len(common)), [n for _, n in common], color="tab:orange")
-    axes[1].set(yticks=range(len(common)), yticklabels=[_short(f"{lesson[:2]} {gid}: {h}", 60)
+    axes[1].set(yticks=range(len(common)), yticklabels=[plot_text(_short(f"{lesson[:2]} {gid}: {h}", 60))
                                                         for (lesson, gid, h), _ in common],
                 xlabel="students", title="most common misconceptions")
     axes[1].xaxis.set_major_locator(MaxNLocator(integer=True))

@@ -3,7 +3,7 @@
 Each graded submission is saved as it finishes, by the thread that graded it, to
 ``OUT/.results/<student>/<lesson>.json``: the `SubmissionResult` and the fingerprint it
 was graded under. A later run reuses it only when the fingerprint is the same, byte for
-byte: the submission's files; the lesson's master and its own check and judge modules
+byte: the submission's files (and their times); the lesson's master and its own check and judge modules
 (`lesson_digest`: fixing one hidden case regrades that lesson only); the rest of the code
 that decides verdicts (`VERDICT_CODE`) with `requirements.lock`; the grading options. A
 run killed midway keeps what it finished; ``--force`` ignores every kept result.
@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import stat
+from datetime import datetime
 from pathlib import Path
 
 from autograder import atomic, judge, runner
@@ -23,7 +24,8 @@ from autograder.notebook import ROOT, SOLUTIONS
 #: What decides a verdict besides the submission and the master: the code that runs beside
 #: the student's (runner.PUBLIC) and the code that reads, runs and judges it.
 VERDICT_CODE = sorted({*runner.PUBLIC, "autograder/judge", "autograder/grade.py", "autograder/notebook.py",
-                       "autograder/scan.py", "autograder/runner.py", "autograder/reference.py", "requirements.lock"})
+                       "autograder/scan.py", "autograder/runner.py", "autograder/reference.py",
+                       "autograder/nbgrader_files.py", "requirements.lock"})
 FORMAT = 1  # of the saved files; a change makes every kept result stale
 
 
@@ -67,31 +69,37 @@ def lesson_digest(lesson, root=ROOT):
 
 
 def submission_digest(folder):
-    """sha256 of what `find_notebook` may look at in a lesson folder: every entry's name and
-    kind, the bytes of regular files; links and pipes are named, never followed or opened."""
+    """sha256 of what grading may look at in a lesson folder: every entry's name and kind, the
+    bytes and modification time of regular files (the submission time is the notebook's file
+    time when nbgrader's timestamp.txt is absent); links and pipes are named, never opened."""
     h = hashlib.sha256()
     folder = Path(folder)
     if folder.is_symlink():
-        return hashlib.sha256(b"link:" + os.readlink(folder).encode()).hexdigest()
+        return hashlib.sha256(b"link:" + os.fsencode(os.readlink(folder))).hexdigest()
     for entry in sorted(folder.iterdir()):
-        mode = entry.lstat().st_mode
-        h.update(entry.name.encode() + b"\0" + oct(stat.S_IFMT(mode)).encode() + b"\0")
-        if stat.S_ISREG(mode):
-            with open(entry, "rb") as f:
+        info = entry.lstat()
+        h.update(os.fsencode(entry.name) + b"\0" + oct(stat.S_IFMT(info.st_mode)).encode() + b"\0")
+        if stat.S_ISREG(info.st_mode):
+            h.update(str(info.st_mtime_ns).encode() + b"\0")
+            fd = os.open(entry, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)  # swapped for a pipe: no hang
+            with open(fd, "rb") as f:
                 for block in iter(lambda: f.read(1 << 20), b""):
                     h.update(block)
-        elif stat.S_ISLNK(mode):
-            h.update(os.readlink(entry).encode())
+        elif stat.S_ISLNK(info.st_mode):
+            h.update(os.fsencode(os.readlink(entry)))
         h.update(b"\0")
     return h.hexdigest()
 
 
 def to_json(result):
-    return dataclasses.asdict(result)
+    data = dataclasses.asdict(result)
+    return {**data, "timestamp": result.timestamp and result.timestamp.isoformat()}
 
 
 def from_json(data):
-    return SubmissionResult(**{**data, "items": [ItemResult(**i) for i in data["items"]]})
+    when = data.get("timestamp")
+    return SubmissionResult(**{**data, "items": [ItemResult(**i) for i in data["items"]],
+                               "timestamp": when and datetime.fromisoformat(when)})
 
 
 class ResultStore:

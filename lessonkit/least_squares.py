@@ -111,7 +111,7 @@ def largest_converging(rates, final):
     return max(ok) if ok else None
 
 
-# ---- the seed's figure: cost contours before and after normalization ----------------
+# ---- the lecture notes' figure: cost contours before and after normalization ----------------
 
 #: the two breast-cancer features of the contour figure: similar meaning, different scales
 CONTOUR_FEATURES = ("mean texture", "mean perimeter")
@@ -164,7 +164,7 @@ def contour_panel(ax, X, y, steps=40, rate_fraction=0.9, title="", names=("$x_1$
 
 
 def normalization_figure(normalize, steps=40, rate_fraction=0.5):
-    """The seed's figure: elongated cost before normalization, round after.
+    """The lecture notes' figure: elongated cost before normalization, round after.
 
     Parameters
     ----------

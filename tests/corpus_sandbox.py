@@ -322,7 +322,8 @@ def file_class():
         Entry(Variant("links-the-lesson-folder", lose_all=True), place=link_lesson_folder, reported=True),
         Entry(Variant("links-to-dev-zero", lose_all=True), place=symlink_to("/dev/zero"), reported=True),
         Entry(Variant("nests-the-json", lose_all=True), place=raw(deep_json), reported=True),
-        Entry(Variant("has-150000-cells", lose_all=True), place=raw(many_cells), reported=True),
+        # planning is linear: the answers are right, so the notebook is graded in full, quickly
+        Entry(Variant("has-150000-cells"), place=raw(many_cells)),
         Entry(Variant("unhashable-grade-id", transform=list_grade_id, lose={"bn_inference": None}), reported=True),
         Entry(Variant("nests-an-expression", answers={"batchnorm_inference": "x = " + "-" * 100_000 + "1\n"
                                                       + inference(f"return {RIGHT_INFERENCE}")},

@@ -13,9 +13,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_masters_run_top_to_bottom_under_nbval():
+    """Experiments must not fail (LESSONKIT_STRICT); test cells, tagged raises-exception so that a
+    student's Run All goes past them, are held to passing by the Validator test below."""
     masters = [f"solutions/{lesson}/lesson.ipynb" for lesson in lessons()]
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax",
-                           "--nbval-cell-timeout=300", *masters], cwd=ROOT, capture_output=True, text=True)
+                           "--nbval-cell-timeout=300", *masters], cwd=ROOT, capture_output=True, text=True,
+                          env=dict(os.environ, LESSONKIT_STRICT="1"))
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
 
 

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import datetime
 
 import pytest
 
@@ -67,6 +68,11 @@ def test_rerun_grades_only_what_changed(tmp_path, fake_grading, monkeypatch):
     assert fake_grading == [("ann", BN)]
 
     fake_grading.clear()
+    os.utime(tmp_path / "class" / "cat" / INIT / "lesson.ipynb", (1_700_000_000, 1_700_000_000))
+    run(tmp_path)
+    assert fake_grading == [("cat", INIT)]  # same bytes, another submission time
+
+    fake_grading.clear()
     original = store.lesson_digest
     monkeypatch.setattr(store, "lesson_digest", lambda lesson: "changed" if lesson == BN else original(lesson))
     run(tmp_path)
@@ -115,7 +121,7 @@ def test_verdict_code_lock_master_and_lesson_modules_are_fingerprinted(tmp_path)
 def test_kept_result_is_the_graded_one(tmp_path):
     kept = store.ResultStore(tmp_path)
     original = SubmissionResult("ann", BN, [ItemResult("a", 1.0, 2.0, "msg", None), ItemResult("b", 0.0, 1.0, "m", "h")],
-                                ["a problem"], ["an incident"], "the log", "namespaces")
+                                ["a problem"], ["an incident"], "the log", "namespaces", datetime(2024, 3, 1, 9, 30, 5))
     folder = write_class(tmp_path / "class", [("ann", BN)]) / "ann" / BN
     assert kept.load("ann", BN, folder) is None
     kept.save(original)

@@ -46,12 +46,12 @@ def forward_values(inputs, Z_tilde):
     expect_array(Z_tilde, "Z_tilde", Z.shape)
     mu, var = batch_stats(Z)
     expect_close(Z_tilde.mean(axis=1, keepdims=True), beta,
-                 "the mean of each feature (row) of Z_tilde should equal beta")
+                 "the mean of each unit (row) of Z_tilde should equal beta", row_name="unit")
     expect_close(Z_tilde.std(axis=1, keepdims=True), np.abs(gamma) * np.sqrt(var / (var + EPS)),
-                 "the standard deviation of each feature of Z_tilde should equal "
-                 "|gamma| * sqrt(var / (var + eps)), var being the biased (1/m) batch variance")
+                 "the standard deviation of each unit of Z_tilde should equal "
+                 "|gamma| * sqrt(var / (var + eps)), var being the biased (1/m) batch variance", row_name="unit")
     expect_close(Z_tilde, gamma * (Z - mu) / np.sqrt(var + EPS) + beta,
-                 "Z_tilde should be gamma * (Z - mean) / sqrt(var + eps) + beta")
+                 "Z_tilde should be gamma * (Z - mean) / sqrt(var + eps) + beta", row_name="unit")
 
 
 def forward_mistakes():
@@ -62,11 +62,11 @@ def forward_mistakes():
          lambda Z, gamma, beta: gamma * normalized(Z, Z.var(axis=1, keepdims=True) + EPS) + beta),
         ("unbiased variance", "using the unbiased 1/(m-1) variance; training mode uses the biased 1/m batch variance",
          lambda Z, gamma, beta: gamma * normalized(Z, np.sqrt(Z.var(axis=1, ddof=1, keepdims=True) + EPS)) + beta),
-        ("wrong axis", "statistics over the wrong axis: average over the examples (axis=1), one mean per feature",
+        ("wrong axis", "statistics over the wrong axis: average over the examples (axis=1), one mean per unit",
          lambda Z, gamma, beta: gamma * (Z - Z.mean(axis=0)) / np.sqrt(Z.var(axis=0) + EPS) + beta),
         ("gamma and beta swapped", "gamma and beta swapped: gamma scales, beta shifts",
          lambda Z, gamma, beta: beta * normalized(Z, np.sqrt(Z.var(axis=1, keepdims=True) + EPS)) + gamma),
-        ("no eps", "eps left out of the square root (a constant feature then divides by zero)",
+        ("no eps", "eps left out of the square root (a constant unit then divides by zero)",
          lambda Z, gamma, beta: gamma * normalized(Z, np.sqrt(Z.var(axis=1, keepdims=True))) + beta),
     ]
 
@@ -123,13 +123,15 @@ def backward_values(inputs, result):
     num_dZ = expect_array(result["numerical"][0], "numerical gradient", Z.shape)
     num_dgamma = expect_array(result["numerical"][1], "numerical gradient", (n, 1))
     num_dbeta = expect_array(result["numerical"][2], "numerical gradient", (n, 1))
-    expect_close(dbeta, num_dbeta, "dbeta should be the sum of dZ_tilde over the examples", rtol=1e-5, atol=1e-6)
+    expect_close(dbeta, num_dbeta, "dbeta should be the sum of dZ_tilde over the examples", rtol=1e-5, atol=1e-6,
+                 row_name="unit")
     expect_close(dgamma, num_dgamma, "dgamma should be the sum over the examples of dZ_tilde * Z_norm "
-                 "(Z_norm as your batchnorm_forward computes it)", rtol=1e-5, atol=1e-6)
+                 "(Z_norm as your batchnorm_forward computes it)", rtol=1e-5, atol=1e-6, row_name="unit")
     expect_close(dZ.sum(axis=1, keepdims=True), np.zeros_like(dbeta),
-                 "each feature of dZ should sum to zero over the batch (the mean was subtracted)", atol=1e-7)
+                 "each unit of dZ should sum to zero over the batch (the mean was subtracted)", atol=1e-7,
+                 row_name="unit")
     expect_close(dZ, num_dZ, "dZ disagrees with a centered-difference gradient of your batchnorm_forward",
-                 rtol=1e-5, atol=1e-6)
+                 rtol=1e-5, atol=1e-6, row_name="unit")
 
 
 def run_backward_with_gradcheck(batchnorm_forward, batchnorm_backward, Z, gamma, beta, dZ_tilde):
@@ -193,10 +195,10 @@ def running_values(inputs, result):
     m = Z.shape[1]
     expect_close(new_mean, mom * inputs["running_mean"] + (1 - mom) * Z.mean(axis=1, keepdims=True),
                  f"running_mean should keep momentum = {mom} of the old value and add "
-                 f"(1 - momentum) of the batch mean")
+                 f"(1 - momentum) of the batch mean", row_name="unit")
     expect_close(new_var, mom * inputs["running_var"] + (1 - mom) * Z.var(axis=1, ddof=1, keepdims=True),
                  f"running_var should keep momentum = {mom} of the old value and add (1 - momentum) of "
-                 f"the unbiased batch variance m/(m-1) * var (m = {m})")
+                 f"the unbiased batch variance m/(m-1) * var (m = {m})", row_name="unit")
 
 
 def running_mistakes():
@@ -238,7 +240,7 @@ def inference_values(inputs, Z_tilde):
     expect_array(Z_tilde, "Z_tilde", Z.shape)
     wanted = inputs["gamma"] * (Z - inputs["running_mean"]) / np.sqrt(inputs["running_var"] + EPS) + inputs["beta"]
     expect_close(Z_tilde, wanted, "at test time Z_tilde should be "
-                 "gamma * (Z - running_mean) / sqrt(running_var + eps) + beta")
+                 "gamma * (Z - running_mean) / sqrt(running_var + eps) + beta", row_name="unit")
 
 
 def inference_mistakes():

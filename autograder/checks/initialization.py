@@ -186,7 +186,7 @@ def layer_statistics(W, name, method, n_in, n_out, scale):
     if abs(mean) > SIGMAS * wanted / np.sqrt(N):
         hint = None
         if W.min() >= 0:
-            hint = ("uniform draws on [0, 1) (rng.random, np.random.rand, as in the seed's notes): every weight "
+            hint = ("uniform draws on [0, 1) (rng.random, np.random.rand, as in common notes): every weight "
                     "is positive and the mean is half the scale; draw from the standard normal (rng.standard_normal)")
         raise Failure(f"the mean of {name} should be 0 (within {SIGMAS * wanted / np.sqrt(N):.2g} for {N} "
                       f"draws of standard deviation {wanted:.4g}); got {mean:.4g}", hint)

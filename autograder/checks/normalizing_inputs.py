@@ -193,7 +193,7 @@ def normalize_mistakes():
     # "eps ignored" before "no eps": with eps = 1e-8 and var > 0 the two are indistinguishable
     return [
         ("divide by variance", "dividing by the variance instead of the standard deviation sqrt(var + eps) "
-         "(the seed's `X /= variance`)", quietly(by_variance)),
+         "(as in common notes: `X /= variance`)", quietly(by_variance)),
         ("eps ignored", "the eps argument is ignored: use the eps passed in, not a constant", quietly(default_eps)),
         ("no eps", "eps left out of the square root: a feature with zero variance divides by zero",
          quietly(no_eps)),

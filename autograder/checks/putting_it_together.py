@@ -123,7 +123,8 @@ def diverged_cases():
                   [0.01, 0.1, 1.0], [fine(0.6, 0.86), fine(0.9, 0.92), diverged(0.9)]),
             sweep("the largest rate peaked at 0.9, then ended at 0.6",
                   [0.03, 0.3], [fine(0.8, 0.88), fine(0.9, 0.6)]),
-            sweep("no run is usable", [0.01, 3.0], [fine(0.2, 0.3), diverged()], target=0.5)]
+            sweep("every run diverged or ended below the target", [0.01, 3.0], [fine(0.2, 0.3), diverged()],
+                  target=0.5)]
 
 
 Item("usable_lr_largest", ["largest_usable_lr"], run_usable, answer_value, largest_cases, mistakes(),

@@ -1,0 +1,55 @@
+"""Running nbgrader's own commands for the course, and where its course directory puts things.
+
+Only a scratch SQLite path ever reaches an nbgrader command line: the real gradebook's URL
+(which may hold a PostgreSQL password) stays in this process.
+"""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from traitlets.config.loader import PyFileConfigLoader
+
+from autograder.notebook import ROOT
+
+
+def with_venv_on_path():
+    """nbgrader runs the `alembic` command of this environment to create gradebooks."""
+    return dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+
+
+def generate(lesson, into, scratch_db):
+    """nbgrader generate_assignment of one lesson against a throw-away SQLite gradebook.
+
+    Parameters
+    ----------
+    lesson : str, e.g. ``"02_batch_norm"``
+    into : str or Path, the release folder to write ``<lesson>/lesson.ipynb`` into
+    scratch_db : Path, a SQLite file nbgrader creates and registers the lesson's cells in
+
+    Returns
+    -------
+    status : int, nbgrader's exit status
+    output : str, nbgrader's output
+    """
+    done = subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", lesson, "--force",
+                           "--log-level=WARN", f"--CourseDirectory.db_url=sqlite:///{Path(scratch_db).resolve()}",
+                           f"--CourseDirectory.release_directory={into}"], cwd=ROOT, env=with_venv_on_path(),
+                          capture_output=True, text=True)
+    return done.returncode, done.stdout + done.stderr
+
+
+def course_directories(root=None):
+    """Where nbgrader's tools look, as the course's ``nbgrader_config.py`` sets it.
+
+    Relative folders are resolved against the course root, never the current folder.
+
+    Returns
+    -------
+    db_url : str, the default gradebook
+    autograded : Path, ``<autograded>/<student>/<lesson>/lesson.ipynb``
+    feedback : Path, ``<feedback>/<student>/<lesson>/lesson.html``
+    """
+    root = Path(root or ROOT)
+    course = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config().CourseDirectory
+    return course.db_url, root / course.autograded_directory, root / course.feedback_directory

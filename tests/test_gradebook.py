@@ -1,0 +1,310 @@
+"""nbgrader's gradebook and files after `grade`: nothing an instructor set is lost, nothing
+leaks, and nbgrader's own tools (export, generate_feedback, release_feedback) work."""
+import csv
+import hashlib
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+from contextlib import redirect_stdout
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbgrader.api import Comment, Gradebook, MissingEntry
+
+from autograder import cli, gradebook, nbgrader_cmd, nbgrader_files
+from autograder.grade import ItemResult, SubmissionResult, load_master
+from autograder.notebook import ROOT
+from tests.catalogue import build, normalizing_inputs
+
+LESSON = "02_batch_norm"
+STAMP = "2024-03-01 09:30:00.123456 UTC"  # as nbgrader submit writes it
+
+
+@pytest.fixture(autouse=True)
+def venv_on_path(monkeypatch):
+    """nbgrader creates gradebooks with this environment's `alembic`."""
+    monkeypatch.setenv("PATH", nbgrader_cmd.with_venv_on_path()["PATH"])
+
+
+def result(student, points=None, timestamp=None, lesson=LESSON, items=None):
+    """A hand-built result: every item of the master at `points` (default: full marks)."""
+    items = items or load_master(lesson).items
+    return SubmissionResult(student, lesson, [ItemResult(g, p if points is None else points, p) for g, p in items],
+                            timestamp=timestamp)
+
+
+@pytest.fixture(scope="module")
+def registered(tmp_path_factory):
+    """A gradebook that knows LESSON (registering runs nbgrader generate_assignment once)."""
+    path = tmp_path_factory.mktemp("template") / "gradebook.db"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PATH", nbgrader_cmd.with_venv_on_path()["PATH"])
+        recorded, notes = gradebook.record([result("template")], f"sqlite:///{path}")
+    assert notes == [] and len(recorded) == 1
+    return path
+
+
+@pytest.fixture
+def db(registered, tmp_path):
+    shutil.copy(registered, tmp_path / "gradebook.db")
+    return f"sqlite:///{tmp_path / 'gradebook.db'}"
+
+
+def snapshot(db_url):
+    """Everything grading may touch, as plain data."""
+    with Gradebook(db_url) as gb:
+        return sorted((g.notebook.assignment.student.id, g.cell.name, g.auto_score, g.manual_score,
+                       g.needs_manual_grade, g.max_score, str(g.notebook.assignment.timestamp))
+                      for a in gb.assignments for s in a.submissions for n in s.notebooks for g in n.grades)
+
+
+def test_a_regrade_keeps_manual_grades_comments_and_extensions(db):
+    gradebook.record([result("ann", points=0)], db)
+    with Gradebook(db) as gb:
+        gb.find_grade("bn_inference", "lesson", LESSON, "ann").manual_score = 1.5
+        gb.find_comment("batchnorm_forward", "lesson", LESSON, "ann").manual_comment = "see me"
+        gb.db.commit()
+        gb.grant_extension(LESSON, "ann", days=2)
+        submission_id = gb.find_submission(LESSON, "ann").id
+    gradebook.record([result("ann")], db)  # the regrade: full auto marks now
+    with Gradebook(db) as gb:
+        grade = gb.find_grade("bn_inference", "lesson", LESSON, "ann")
+        assert (grade.auto_score, grade.manual_score, grade.score) == (2.0, 1.5, 1.5)
+        assert gb.find_comment("batchnorm_forward", "lesson", LESSON, "ann").manual_comment == "see me"
+        submission = gb.find_submission(LESSON, "ann")
+        assert submission.extension == timedelta(days=2)
+        assert submission.id == submission_id
+
+
+def test_what_the_grader_decided_needs_no_manual_grade(db):
+    gradebook.record([result("ann", points=0), result("bob")], db)
+    with Gradebook(db) as gb:
+        grades = [g for s in gb.find_assignment(LESSON).submissions for n in s.notebooks for g in n.grades]
+    assert len(grades) == 3 * len(load_master(LESSON).items)
+    assert not any(g.needs_manual_grade for g in grades)
+
+
+def test_changed_points_update_the_gradebook_with_one_note(db):
+    items = dict(load_master(LESSON).items)
+    items["bn_inference"] += 1  # the master's points changed from 2 to 3
+    del items["bn_running_stats"]  # an item removed from the master
+    items["bn_new_item"] = 1.0  # and one added
+    changed = list(items.items())
+    recorded, notes = gradebook.record([result("ann", items=changed), result("bob", items=changed)], db)
+    assert len(recorded) == 2
+    assert len(notes) == 1 and "bn_inference 2 -> 3" in notes[0] and "bn_running_stats removed" in notes[0] \
+        and "bn_new_item added" in notes[0], notes
+    with Gradebook(db) as gb:
+        cells = {c.name: c.max_score for c in gb.find_notebook("lesson", LESSON).grade_cells}
+        assert cells == items
+        bob = gb.find_submission(LESSON, "bob")
+        assert bob.score == bob.max_score == sum(items.values())
+        # a submission recorded before the change has the new cell too, ungraded
+        with pytest.raises(MissingEntry):
+            gb.find_grade("bn_new_item", "lesson", LESSON, "template")
+        assert gb.find_submission(LESSON, "template").max_score == sum(items.values())
+    assert gradebook.record([result("ann", items=changed)], db)[1] == []  # said once, not on every run
+
+
+def test_a_failure_midway_leaves_the_gradebook_as_it_was(db, monkeypatch):
+    gradebook.record([result(s, points=0) for s in ("ann", "bob", "cid")], db)
+    before = snapshot(db)
+    calls, original = [], gradebook._record_submission
+
+    def third_fails(gb, r, notebook):
+        calls.append(r.student)
+        if len(calls) == 3:
+            raise KeyboardInterrupt("killed")
+        original(gb, r, notebook)
+
+    monkeypatch.setattr(gradebook, "_record_submission", third_fails)
+    with pytest.raises(KeyboardInterrupt):
+        gradebook.record([result(s, timestamp=datetime(2024, 1, 1)) for s in ("ann", "bob", "cid", "dan")], db)
+    assert len(calls) == 3
+    assert snapshot(db) == before
+    with Gradebook(db) as gb:
+        assert "dan" not in {s.id for s in gb.students}
+
+
+def test_a_lesson_registered_by_another_run_meanwhile_is_reloaded(db, tmp_path, monkeypatch):
+    """Two runs register the same lesson: the one that loses the race finds the winner's."""
+    other = f"sqlite:///{tmp_path / 'other.db'}"
+    Gradebook(other).close()  # an empty gradebook: the lesson is new to it
+    original, raced = gradebook._ensure_lesson, []
+
+    def stale_lookup(name):  # what our run saw before the other run committed
+        raise MissingEntry(name)
+
+    def race(gb, lesson, notebook, cells):
+        if not raced:  # the other run commits the same lesson between our look-up and our insert
+            raced.append(lesson)
+            with Gradebook(other) as winner, gradebook._deferred_commits(winner) as commit:
+                original(winner, lesson, notebook, cells)
+                commit()
+            monkeypatch.setattr(gb, "find_assignment", stale_lookup)
+        return original(gb, lesson, notebook, cells)
+
+    monkeypatch.setattr(gradebook, "_ensure_lesson", race)
+    recorded, notes = gradebook.record([result("ann")], other)
+    assert raced == [LESSON] and len(recorded) == 1 and notes == []
+    with Gradebook(other) as gb:
+        assert [a.name for a in gb.assignments] == [LESSON]
+        assert gb.find_submission(LESSON, "ann").score == sum(p for _, p in load_master(LESSON).items)
+
+
+def test_the_gradebook_url_never_reaches_a_command_line(tmp_path, monkeypatch):
+    seen, run = [], subprocess.run
+
+    def spy(argv, **kwargs):
+        seen.append(" ".join(map(str, argv)))
+        return run(argv, **kwargs)
+
+    monkeypatch.setattr(nbgrader_cmd.subprocess, "run", spy)
+    secret_place = tmp_path / "s3cret-gradebook.db"
+    recorded, _ = gradebook.record([result("ann")], f"sqlite:///{secret_place}")
+    assert len(recorded) == 1 and any("generate_assignment" in argv for argv in seen)
+    assert not [argv for argv in seen if "s3cret" in argv]
+
+
+def test_the_printed_gradebook_url_hides_the_password(tmp_path, monkeypatch):
+    import autograder.grade
+    monkeypatch.setattr(autograder.grade, "grade_class", lambda *a, **k: ([result("ann")], []))
+    monkeypatch.setattr(gradebook, "record", lambda results, url: (list(results), []))
+    monkeypatch.setattr(nbgrader_files, "write", lambda *a: [])
+    (tmp_path / "class").mkdir()
+    out = io.StringIO()
+    with redirect_stdout(out):
+        cli.grade(tmp_path / "class", tmp_path / "out", 1, "postgresql://grader:hunter2@db.example/course")
+    assert "hunter2" not in out.getvalue()
+    assert "gradebook: postgresql://grader:***@db.example/course" in out.getvalue()
+
+
+@pytest.mark.parametrize("content, problem", [
+    (STAMP, None),
+    ("2024-03-01 10:30:00.123456 Europe/Paris", None),  # the same moment written in another zone
+    ("not a time", "holds no time"),
+    ("", "holds no time"),
+    ("9" * 2000, "larger than"),
+    (b"\xff\xfe", "not UTF-8"),
+    ("symlink", "could not be opened"),
+    ("folder", "not a regular file"),
+])
+def test_a_submission_time_comes_from_timestamp_txt_else_the_file_time(tmp_path, content, problem):
+    notebook = tmp_path / "lesson.ipynb"
+    notebook.write_text("{}")
+    os.utime(notebook, (1_700_000_000, 1_700_000_000))
+    stamp = tmp_path / "timestamp.txt"
+    if content == "symlink":
+        (tmp_path / "elsewhere.txt").write_text(STAMP)
+        stamp.symlink_to(tmp_path / "elsewhere.txt")
+    elif content == "folder":
+        stamp.mkdir()
+    else:
+        stamp.write_bytes(content if isinstance(content, bytes) else content.encode())
+    when, found = nbgrader_files.submission_time(tmp_path, notebook)
+    if problem is None:
+        assert (when, found) == (datetime(2024, 3, 1, 9, 30, 0, 123456), None)
+    else:
+        assert problem in found
+        assert when == datetime.utcfromtimestamp(1_700_000_000)
+
+
+# ---------------------------------------------------------------------------------------
+# A real class graded with `python -m autograder grade` from another folder, on a copy of
+# the course's nbgrader configuration; nbgrader's own commands then run on what it wrote.
+
+def nbgrader(*args, cwd):
+    done = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=cwd, env=nbgrader_cmd.with_venv_on_path(),
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done
+
+
+@pytest.fixture(scope="module")
+def graded_course(tmp_path_factory):
+    base = tmp_path_factory.mktemp("course")
+    course, elsewhere, submitted = base / "course", base / "elsewhere", base / "course" / "build" / "submitted"
+    course.mkdir()
+    elsewhere.mkdir()
+    shutil.copy(ROOT / "nbgrader_config.py", course)
+    (course / "solutions").symlink_to(ROOT / "solutions")  # nbgrader registers lessons from the masters
+    variants = {v.name: v for v in normalizing_inputs.VARIANTS}
+    lesson = normalizing_inputs.LESSON
+    for student, variant in [("ann", "correct-different"), ("bob", "scales-by-variance")]:
+        (submitted / student / lesson).mkdir(parents=True)
+        (submitted / student / lesson / "lesson.ipynb").write_bytes(build(lesson, variants[variant]))
+    (submitted / "ann" / lesson / "timestamp.txt").write_text(STAMP)  # as nbgrader collect leaves them
+    (submitted / "ann" / lesson / "submission_secret.txt").write_text("ab" * 64)
+    os.utime(submitted / "bob" / lesson / "lesson.ipynb", (1_700_000_000, 1_700_000_000))
+    out = io.StringIO()
+    with pytest.MonkeyPatch.context() as mp, redirect_stdout(out):
+        mp.setattr(nbgrader_cmd, "ROOT", course)  # the course root, for everything nbgrader-shaped
+        mp.chdir(elsewhere)
+        status = cli.main(["grade", str(submitted), "--out", str(base / "grades"), "--workers", "2"])
+    return dict(course=course, elsewhere=elsewhere, lesson=lesson, status=status, printed=out.getvalue(),
+                db=f"sqlite:///{course / 'build' / 'gradebook.db'}")
+
+
+def test_grading_from_another_folder_fills_the_course_gradebook(graded_course):
+    g = graded_course
+    assert g["status"] == 0, g["printed"]
+    assert not (g["elsewhere"] / "build").exists() and not list(g["elsewhere"].glob("*.db"))
+    assert f"gradebook: {g['db']}" in g["printed"]
+    with Gradebook(g["db"]) as gb:
+        scores = {s.student.id: (s.score, s.max_score) for s in gb.find_assignment(g["lesson"]).submissions}
+    grades = {row["student"]: row for row in csv.DictReader((g["course"].parent / "grades" / "grades.csv").open())}
+    assert set(scores) == {"ann", "bob"}
+    assert scores["ann"][0] == scores["ann"][1] > scores["bob"][0]
+    for student, (score, _) in scores.items():
+        assert f"{score:g}" in grades[student].values(), grades[student]
+
+
+def test_nbgrader_export_shows_the_submission_times(graded_course):
+    g = graded_course
+    # from another folder: the course's nbgrader_config.py names its gradebook by an absolute path
+    nbgrader("export", "--to=export.csv", f"--CourseDirectory.root={g['course']}", cwd=g["elsewhere"])
+    rows = {r["student_id"]: r for r in csv.DictReader((g["elsewhere"] / "export.csv").open())}
+    assert rows["ann"]["timestamp"] == "2024-03-01 09:30:00.123456"
+    assert rows["bob"]["timestamp"] == str(datetime.utcfromtimestamp(1_700_000_000))
+
+
+def test_the_autograded_notebooks_are_the_graded_submissions_without_hidden_tests(graded_course):
+    g = graded_course
+    path = g["course"] / "build" / "autograded" / "ann" / g["lesson"] / "lesson.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    text = path.read_text()
+    assert "sum((x - mu[j, 0]) ** 2 for x in X[j])" in text  # ann's own answer
+    assert "HIDDEN TESTS" not in text and "hidden_check" not in text
+    outputs = [c.outputs[0].text for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
+    assert outputs and all(o.startswith("correct") for o in outputs)
+
+
+def test_release_feedback_then_generate_feedback_work_as_in_nbgrader(graded_course, tmp_path):
+    g = graded_course
+    exchange = tmp_path / "exchange"
+    exchange.mkdir()
+    course_id = "training-deep-networks"
+    released = exchange / course_id / "feedback"
+    ann_page = hashlib.md5(("ab" * 64 + "lesson").encode()).hexdigest() + ".html"  # what fetch_feedback looks for
+
+    nbgrader("release_feedback", g["lesson"], f"--Exchange.root={exchange}", cwd=g["course"])
+    pages = {p.name: p.read_text() for p in released.glob("*.html")}
+    assert len(pages) == 2 and ann_page in pages
+    assert f"{g['lesson']}: feedback for ann" in pages[ann_page]  # the course's own page
+
+    nbgrader("generate_feedback", g["lesson"], "--force", cwd=g["course"])
+    html = (g["course"] / "build" / "feedback" / "ann" / g["lesson"] / "lesson.html").read_text()
+    assert "HIDDEN TESTS" not in html and "hidden_check" not in html
+    with Gradebook(g["db"]) as gb:
+        submission = gb.find_submission(g["lesson"], "ann")
+        score, max_score = submission.score, submission.max_score
+    assert f"Score: {score:.1f} / {max_score:.1f}" in html  # nbgrader read the grades from the gradebook
+    assert html.count("correct: ") == len(load_master(g["lesson"]).items)  # and the grader's verdicts
+    nbgrader("release_feedback", g["lesson"], f"--Exchange.root={exchange}", cwd=g["course"])
+    assert (released / ann_page).read_text() == html

@@ -1,0 +1,197 @@
+"""The Gradescope autograder, run as Gradescope runs it: the zip `make gradescope` builds is
+unpacked into a simulated root (source/, submission/, results/) and its own run_autograder
+grades a correct, a mistaken, a hostile and broken submissions. setup.sh's apt and pip steps
+are not run: the project's .venv stands in for the environment they install."""
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from autograder import gradescope
+from autograder.grade import load_master
+from tests.catalogue import build
+from tests.catalogue.batch_norm import LESSON, VARIANTS, forward_with
+
+TOP_LEVEL = {"score", "execution_time", "output", "output_format", "test_output_format", "test_name_format",
+             "visibility", "stdout_visibility", "extra_data", "tests", "leaderboard"}
+TEST_FIELDS = {"score", "max_score", "status", "name", "name_format", "number", "output", "output_format", "tags",
+               "visibility", "extra_data"}
+INSIDE = ["setup.sh", "run_autograder", "autograder/grade.py", "autograder/judge/__init__.py",
+          "autograder/judge/batch_norm.py", "autograder/reference.py", "autograder/checks/batch_norm.py",
+          f"solutions/{LESSON}/lesson.ipynb", "lessonkit/__init__.py", "nbgrader_config.py", "pyproject.toml",
+          "requirements.lock", "gradescope.json"]
+
+
+def variant(name):
+    return next(v for v in VARIANTS if v.name == name)
+
+
+def notebook(name, **changes):
+    return build(LESSON, replace(variant(name), **changes))
+
+
+@pytest.fixture(scope="module")
+def zips(tmp_path_factory):
+    """{lesson or None: path of the zip}: one built for the lesson, one for every lesson."""
+    out = tmp_path_factory.mktemp("gradescope")
+    return {LESSON: gradescope.build(out / "one", LESSON), None: gradescope.build(out / "all")}
+
+
+def unpack(archive, dest):
+    """Unzip as Gradescope does, execute bits included (zipfile alone drops them)."""
+    with zipfile.ZipFile(archive) as z:
+        for info in z.infolist():
+            z.extract(info, dest)
+            mode = info.external_attr >> 16
+            if mode:
+                os.chmod(dest / info.filename, mode & 0o777)
+
+
+def run_autograder(archive, tmp_path, files, python=sys.executable, damage=None):
+    """Lay out a Gradescope root, run the zip's run_autograder on `files`; returns (results, stdout)."""
+    root = tmp_path / "autograder"
+    for folder in ("source", "submission", "results"):
+        (root / folder).mkdir(parents=True)
+    unpack(archive, root / "source")
+    for name, data in files.items():
+        (root / "submission" / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / "submission" / name).write_bytes(data)
+    if damage:
+        damage(root / "source")
+    env = dict(os.environ, GRADESCOPE_ROOT=str(root), GRADESCOPE_PYTHON=python)
+    done = subprocess.run([str(root / "source" / "run_autograder")], cwd=root, env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    results = json.loads((root / "results" / "results.json").read_text())
+    check_schema(results)
+    return results, done.stdout
+
+
+def check_schema(results):
+    """The fields and types of Gradescope's results.json specification."""
+    assert set(results) <= TOP_LEVEL, set(results) - TOP_LEVEL
+    assert isinstance(results["score"], (int, float)) and isinstance(results["output"], str)
+    assert results["visibility"] in gradescope.VISIBILITIES
+    assert results["stdout_visibility"] in gradescope.VISIBILITIES
+    for test in results["tests"]:
+        assert set(test) <= TEST_FIELDS, set(test) - TEST_FIELDS
+        assert {"name", "score", "max_score", "output", "visibility"} <= set(test)
+        assert 0 <= test["score"] <= test["max_score"]
+        assert test["visibility"] in gradescope.VISIBILITIES
+        assert test["status"] == ("passed" if test["score"] == test["max_score"] else "failed")
+        assert isinstance(test["name"], str) and isinstance(test["output"], str)
+    assert results["score"] == pytest.approx(sum(t["score"] for t in results["tests"]))
+
+
+def by_item(results):
+    return {t["name"].split(":")[0]: t for t in results["tests"]}
+
+
+def items():
+    return dict(load_master(LESSON).items)
+
+
+def test_zip_layout(zips):
+    with zipfile.ZipFile(zips[LESSON]) as z:
+        names = set(z.namelist())
+        modes = {i.filename: i.external_attr >> 16 for i in z.infolist()}
+        settings = json.loads(z.read("gradescope.json"))
+        setup = z.read("setup.sh").decode()
+    assert set(INSIDE) <= names, set(INSIDE) - names
+    assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
+    assert modes["run_autograder"] & 0o111 and modes["setup.sh"] & 0o111
+    assert settings["lesson"] == LESSON and settings["hidden_cases"] == "after_due_date"
+    assert "requirements.lock" in setup and "-e" in setup and "rfc3987-syntax" in setup and "python3.11" in setup
+
+
+def test_scripts_are_valid_bash(zips, tmp_path):
+    unpack(zips[LESSON], tmp_path)
+    for script in ("setup.sh", "run_autograder"):
+        done = subprocess.run(["bash", "-n", str(tmp_path / script)], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+
+
+def test_correct_submission_gets_full_marks(zips, tmp_path):
+    results, stdout = run_autograder(zips[LESSON], tmp_path, {"lesson.ipynb": notebook("correct")})
+    assert f"course at {tmp_path / 'autograder' / 'source'}" in stdout  # the zip's grader, not the checkout's
+    tests = by_item(results)
+    assert {gid: t["max_score"] for gid, t in tests.items()} == items()
+    assert results["score"] == sum(items().values())
+    assert all(t["visibility"] == "visible" for t in tests.values())
+    titles = gradescope.item_titles(LESSON)
+    assert all(titles[gid] and t["name"] == f"{gid}: {titles[gid]}" for gid, t in tests.items())
+
+
+def test_mistaken_submission_loses_the_right_items(zips, tmp_path):
+    """A classic mistake caught on a visible case, and one only a hidden case reveals."""
+    mistaken = variant("biased-running-var")
+    hidden_only = forward_with("Z_tilde = np.abs(gamma) * Z_norm + beta")  # wrong for negative gamma only
+    results, _ = run_autograder(zips[LESSON], tmp_path, {"lesson.ipynb": notebook(
+        mistaken.name, answers={**mistaken.answers, "batchnorm_forward": hidden_only})})
+    tests = by_item(results)
+    lost = {gid for gid, t in tests.items() if t["score"] < t["max_score"]}
+    assert lost == set(mistaken.lose) | {"bn_forward_normalizes"}
+    for gid, fragment in mistaken.lose.items():
+        assert fragment in tests[gid]["output"] and tests[gid]["visibility"] == "visible"
+    assert tests["bn_forward_normalizes"]["output"].startswith("hidden case")
+    assert tests["bn_forward_normalizes"]["visibility"] == "after_due_date"
+    assert results["score"] == sum(items().values()) - sum(items()[gid] for gid in lost)
+    assert "hidden cases" in results["output"]
+
+
+def test_hostile_submission_scores_nothing_for_reading_the_master(zips, tmp_path):
+    master = tmp_path / "autograder" / "source" / "solutions" / LESSON / "lesson.ipynb"
+    reader = f'''def batchnorm_forward(Z, gamma, beta, eps=1e-5):
+    text = open({str(master)!r}).read()
+    return text, None
+'''
+    results, _ = run_autograder(zips[LESSON], tmp_path, {"lesson.ipynb": notebook(
+        "correct", answers={"batchnorm_forward": reader})})
+    tests = by_item(results)
+    needs_forward = {"bn_forward_contract", "bn_forward_normalizes", "bn_backward_contract", "bn_backward_gradient"}
+    assert {gid for gid, t in tests.items() if t["score"] == 0} == needs_forward
+    assert all(tests[gid]["score"] == tests[gid]["max_score"] for gid in set(tests) - needs_forward)
+    assert "not run by the grader" in results["output"] and "open" in results["output"]
+    assert "BEGIN SOLUTION" not in json.dumps(results)
+
+
+@pytest.mark.parametrize("files, says, graded", [
+    ({"lesson (1).ipynb": notebook("renamed-notebook")}, "renamed", True),
+    ({"lesson.ipynb": notebook("corrupt-notebook")}, "not valid JSON", False),
+    ({"answers.py": b"def batchnorm_forward(): pass\n"}, "no notebook found", False),
+    ({"a.ipynb": notebook("correct"), "b.ipynb": notebook("correct")}, "2 notebooks and none called lesson.ipynb",
+     False),
+    ({"lesson.ipynb": notebook("correct"), "old/scratch.ipynb": notebook("corrupt-notebook")},
+     "ignored the other notebooks: scratch.ipynb", True),
+], ids=["renamed", "corrupt", "no-notebook", "two-notebooks", "lesson-and-another"])
+def test_broken_submission_says_so(zips, tmp_path, files, says, graded):
+    results, _ = run_autograder(zips[LESSON], tmp_path, files)
+    assert says in results["output"]
+    assert {t["name"].split(":")[0] for t in results["tests"]} == set(items())  # every item listed
+    assert results["score"] == (sum(items().values()) if graded else 0)
+
+
+def test_zip_of_every_lesson_tells_the_lesson_from_the_notebook(zips, tmp_path):
+    results, _ = run_autograder(zips[None], tmp_path, {"my work/homework.ipynb": notebook("correct")})
+    assert results["output"].startswith(f"Lesson {LESSON}:")
+    assert results["score"] == sum(items().values())
+
+
+def test_grader_crash_still_writes_results(zips, tmp_path):
+    def remove_judge(source):
+        (source / "autograder" / "judge" / "batch_norm.py").unlink()
+    results, stdout = run_autograder(zips[LESSON], tmp_path, {"lesson.ipynb": notebook("correct")},
+                                     damage=remove_judge)
+    assert results["score"] == 0 and "contact your instructor" in results["output"]
+    assert "Traceback" in stdout  # for the instructor, in Gradescope's stdout
+
+
+def test_missing_python_still_writes_results(zips, tmp_path):
+    results, _ = run_autograder(zips[LESSON], tmp_path, {"lesson.ipynb": notebook("correct")},
+                                python=str(tmp_path / "no-such-python"))
+    assert results["score"] == 0 and results["tests"] == [] and "contact your instructor" in results["output"]
