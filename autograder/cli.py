@@ -99,9 +99,10 @@ def grade(submissions, out, workers, db_url=None, isolate=True, scan=True, force
             report.write_all(results, unknown, out, lessons())
             store.prune(results)
     except (KeyboardInterrupt, Interrupted) as exc:
-        print(f"error: grading was interrupted ({exc or 'Ctrl-C'}); the {store.reused + store.saved} submissions "
-              f"graded so far are kept in {store.folder}. Run the same command again to grade the rest.",
-              file=sys.stderr)
+        kept = store.reused + store.saved
+        print(f"error: grading was interrupted ({exc or 'Ctrl-C'}); the {kept} submission{'s' * (kept != 1)} "
+              f"graded so far {'is' if kept == 1 else 'are'} kept in {store.folder}. "
+              "Run the same command again to grade the rest.", file=sys.stderr)
         return EXIT_INTERRUPTED
     except WriteError as exc:
         print(f"error: {exc}.", file=sys.stderr)

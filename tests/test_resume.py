@@ -150,7 +150,7 @@ def test_stopped_workers_results_are_not_kept(tmp_path, monkeypatch, capsys):
     assert graded == ["ann", "ben"]
     assert [p.parent.name for p in (tmp_path / "out" / ".results").glob("*/*.json")] == ["ann"]
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "the 1 submissions graded so far are kept" in err, err
+    assert err.count("\n") == 1 and "the 1 submission graded so far is kept" in err, err
     assert not (tmp_path / "out" / "grades.csv").exists()
 
 
