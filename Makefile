@@ -9,7 +9,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 PY := $(VENV)/bin/python
 SUBMISSIONS ?= build/sample_class
 OUT ?= build/grades
-# FORCE=1 lets release and bundle replace notebooks that hold a student's work
+# FORCE=1 lets release and bundle replace notebooks that hold a student's work, and grade regrade unchanged submissions
 FORCE_FLAG := $(if $(filter 1,$(FORCE)),--force,)
 
 .DEFAULT_GOAL := help
@@ -39,8 +39,8 @@ release: $(VENV)/.installed ## solutions/ -> notebooks/ (nbgrader generate_assig
 sample-class: $(VENV)/.installed ## build the sample class (correct, mistaken, broken submissions) in build/sample_class
 	$(PY) -m tests.sample_class $(SUBMISSIONS)
 
-grade: $(VENV)/.installed ## grade a class: make grade SUBMISSIONS=dir/<student>/<lesson>/lesson.ipynb [OUT=build/grades]
-	$(PY) -m autograder grade $(SUBMISSIONS) --out $(OUT)
+grade: $(VENV)/.installed ## grade a class: make grade SUBMISSIONS=dir/<student>/<lesson>/lesson.ipynb [OUT=build/grades] [FORCE=1: regrade all]
+	$(PY) -m autograder grade $(SUBMISSIONS) --out $(OUT) $(FORCE_FLAG)
 
 figures: $(VENV)/.installed ## redraw every figure the lessons show into figures/
 	$(PY) -m lessonkit.figures

@@ -22,7 +22,9 @@ from autograder.labform import as_jupyterlab_saves
 from autograder.notebook import ROOT
 
 #: `grade` exit statuses: 0 every submission graded cleanly; 3 the class was graded but some
-#: submissions (named in the output and the summary) had problems; 2 nothing to grade.
+#: submissions (named in the output and the summary) had problems; 2 nothing to grade;
+#: 1 an output or the gradebook could not be written (the one-line error says what to do).
+EXIT_FAILED = 1
 EXIT_PROBLEMS = 3
 EXIT_INTERRUPTED = 130
 
@@ -71,46 +73,95 @@ def release(lessons, into=None, force=False):
     return 0
 
 
-def grade(submissions, out, workers, db_url=None, isolate=True, scan=True):
-    """`db_url` None: the course's gradebook (nbgrader_config.py, resolved against the course root); "": none."""
+def grade(submissions, out, workers, db_url=None, isolate=True, scan=True, force=False, quiet=False):
+    """`db_url` None: the course's gradebook (nbgrader_config.py, resolved against the course root); "": none.
+    `force`: grade every submission again, even one unchanged since a run into `out`; `quiet`: no progress line."""
+    from sqlalchemy.exc import DatabaseError
+
     from autograder import gradebook, nbgrader_files, report
-    from autograder.grade import grade_class
+    from autograder.atomic import WriteError
+    from autograder.grade import grade_class, lessons
+    from autograder.progress import Progress
     from autograder.scratch import Interrupted
-    submissions = Path(submissions)
+    from autograder.store import ResultStore
+    submissions, out = Path(submissions), Path(out)
     if not submissions.is_dir():
         print(f"error: {submissions} is not a folder of submissions (<student>/<lesson>/lesson.ipynb)", file=sys.stderr)
         return 2
+    store = ResultStore(out, force, options={"isolate": isolate, "scan": scan})
+    progress = Progress(sys.stderr) if not quiet else None
+
+    def finished(result, done, total):
+        store.save(result)  # kept at once: a run killed later still keeps it
+        if progress:
+            progress.update(result, done, total)
     try:
-        results, unknown = grade_class(submissions, workers=workers, isolate=isolate, scan=scan)
+        try:
+            results, unknown = grade_class(submissions, workers=workers, isolate=isolate, scan=scan,
+                                           reuse=store.load, on_result=finished)
+        finally:
+            if progress:
+                progress.close()
+        if results:
+            report.write_all(results, unknown, out, lessons())
+            store.prune(results)
     except (KeyboardInterrupt, Interrupted) as exc:
-        print(f"error: grading was interrupted ({exc or 'Ctrl-C'}); nothing was written. "
-              "Run the same command again to grade the class.", file=sys.stderr)
+        kept = store.reused + store.saved
+        print(f"error: grading was interrupted ({exc or 'Ctrl-C'}); the {kept} submission{'s' * (kept != 1)} "
+              f"graded so far {'is' if kept == 1 else 'are'} kept in {store.folder}. "
+              "Run the same command again to grade the rest.", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except WriteError as exc:
+        print(f"error: {exc}.", file=sys.stderr)
+        return EXIT_FAILED
     if not results:
         print(f"error: no submissions found in {submissions} (expected <student>/<lesson>/lesson.ipynb)", file=sys.stderr)
         return 2
-    out = Path(out)
-    report.write_all(results, unknown, out)
     course_db, autograded, feedback = course_directories()
     db_url = course_db if db_url is None else db_url
     notes = []
     if db_url:
         if db_url.startswith("sqlite:///"):
             Path(db_url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
-        recorded, notes = gradebook.record(results, db_url)
-        notes += nbgrader_files.write(recorded, submissions, autograded, feedback)
+        try:
+            recorded, notes = gradebook.record(results, db_url)
+            notes += nbgrader_files.write(recorded, submissions, autograded, feedback)
+        except DatabaseError as exc:
+            print(f"error: {gradebook_failure(exc, db_url, out)}.", file=sys.stderr)
+            return EXIT_FAILED
+        except OSError as exc:  # nbgrader's files: each replaced whole, as ours are
+            print(f"error: {WriteError(exc.errno, exc.strerror, exc.filename)}.", file=sys.stderr)
+            return EXIT_FAILED
+        except KeyboardInterrupt:
+            print(f"error: interrupted while updating the gradebook; the grades are in {out / 'grades.csv'}. "
+                  "Run the same command again to update it (nothing is graded twice).", file=sys.stderr)
+            return EXIT_INTERRUPTED
     print(report.table(results))
     troubled = [r for r in results if r.problems or r.incidents]
     levels = sorted({r.isolation for r in results if r.isolation})
     print("\nStudent code ran isolated by: " + ("; ".join(levels) or "a separate process only"))
     print(f"\nGraded {len(results)} submissions of {len({r.student for r in results})} students"
           f" ({len(troubled)} with problems, each named above and in the summary).")
+    if store.reused:
+        print(f"{store.reused} of them were unchanged since an earlier run and kept from {store.folder} "
+              "(--force grades everything again).")
     for note in notes + unknown:
         print(f"note: {report.terminal_text(note)}")
     print(f"grades:   {out / 'grades.csv'}\nfeedback: {out / 'feedback'}/<student>/<lesson>.html\n"
           f"summary:  {out / 'summary.md'} and {out / 'summary.png'}"
           + (f"\ngradebook: {gradebook.shown(db_url)}" if db_url else ""))
     return EXIT_PROBLEMS if troubled or notes or unknown else 0
+
+
+def gradebook_failure(exc, db_url, out):
+    """The one sentence for a gradebook that could not be written (a SQLAlchemy DatabaseError)."""
+    reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+    grades = f"the grades are in {Path(out) / 'grades.csv'}"
+    if db_url.startswith("sqlite:///") and ("not a database" in reason or "malformed" in reason):
+        return (f"the gradebook {db_url[len('sqlite:///'):]} is not a readable SQLite database: "
+                f"move it aside and run again; {grades}")
+    from autograder.gradebook import shown
+    return f"the gradebook {shown(db_url)} could not be written ({reason}): fix that and run again; {grades}"
 
 
 #: What students receive. The reference, the judge, its hidden cases and the grading
@@ -218,6 +269,9 @@ def main(argv=None):
     p.add_argument("--no-isolation", action="store_true",
                    help="run student code without the namespaces (a separate process still); for benchmarks")
     p.add_argument("--no-scan", action="store_true", help=argparse.SUPPRESS)  # tests of the sandbox alone
+    p.add_argument("--force", action="store_true",
+                   help="grade every submission again, even those unchanged since the last run into --out")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress line")
     p = sub.add_parser("selfcheck")
     p.add_argument("notebook")
     p = sub.add_parser("bundle")
@@ -233,7 +287,8 @@ def main(argv=None):
     if args.command == "release":
         return release(args.lessons, args.into, args.force)
     if args.command == "grade":
-        return grade(args.submissions, args.out, args.workers, args.db, not args.no_isolation, not args.no_scan)
+        return grade(args.submissions, args.out, args.workers, args.db, not args.no_isolation, not args.no_scan,
+                     args.force, args.quiet)
     if args.command in LMS_COMMANDS:
         return LMS_COMMANDS[args.command](args)
     if args.command == "selfcheck":

@@ -10,6 +10,7 @@ the plain-data results against the reference (`judge`). Students are graded in p
 """
 import functools
 import logging
+import threading
 import traceback
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -184,11 +185,16 @@ def _cause(master, grade_id, cell_errors):
     return "".join(f"\n  Note: {n}." for n in notes)
 
 
-def grade_class(submissions, workers=2, limits=None, keep_scratch=False, isolate=True, scan=True):
+def grade_class(submissions, workers=2, limits=None, keep_scratch=False, isolate=True, scan=True,
+                reuse=None, on_result=None):
     """Grade every submission in a folder, each in a confined worker (see isolation.py).
 
     `isolate=False` skips the confinement (still a separate process): for measuring its cost.
     `scan=False` skips the static scan: for testing the sandbox alone, never for grading.
+    `reuse(student, lesson, folder)` may return an earlier result to keep instead of grading
+    (see store.py). `on_result(result, done, total)` is called, one call at a time, by the
+    thread that graded a submission as soon as it is graded (`total` counts the submissions
+    graded in this run); never for a submission whose worker was stopped by an interruption.
 
     Returns
     -------
@@ -197,7 +203,19 @@ def grade_class(submissions, workers=2, limits=None, keep_scratch=False, isolate
     """
     checks.load_items()
     found, unknown = discover(submissions)
-    for lesson in {lesson for _, lesson, _ in found}:  # reference results once, before the threads
+    kept = {(s, l): reuse(s, l, f) for s, l, f in found} if reuse else {}
+    todo = [(s, l, f) for s, l, f in found if kept.get((s, l)) is None]
+    done, lock, stopping = [0], threading.Lock(), threading.Event()
+
+    def grade_one(student, lesson, folder):
+        result = grade_submission(student, lesson, folder, public_dir, scratch, limits, isolate, scan)
+        with lock:
+            if on_result and not stopping.is_set():  # stopping kills workers: their results are not kept
+                done[0] += 1
+                on_result(result, done[0], len(todo))
+        return result
+
+    for lesson in {lesson for _, lesson, _ in todo}:  # reference results once, before the threads
         for gid, _ in load_master(lesson).items:
             judge.expected(gid)
     with scratch_folder(keep_scratch) as scratch:
@@ -205,10 +223,10 @@ def grade_class(submissions, workers=2, limits=None, keep_scratch=False, isolate
         public_dir = runner.prepare_public(scratch / "public")
         pool = ThreadPoolExecutor(max_workers=workers)
         try:
-            futures = [pool.submit(grade_submission, s, l, f, public_dir, scratch, limits, isolate, scan)
-                       for s, l, f in found]
-            results = [f.result() for f in futures]
+            futures = {(s, l): pool.submit(grade_one, s, l, f) for s, l, f in todo}
+            results = [kept[s, l] if (s, l) not in futures else futures[s, l].result() for s, l, _ in found]
         except BaseException:  # interrupted: no worker may outlive the scratch folder
+            stopping.set()
             runner.stop_all()
             raise
         finally:

@@ -10,6 +10,7 @@ helper of its output format: `html_text`, `md_text`, `csv_text`, `terminal_text`
 """
 import csv
 import html
+import io
 import re
 import unicodedata
 from collections import Counter
@@ -20,6 +21,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
+
+from autograder import atomic  # noqa: E402
 
 
 NAME_WIDTH = 24  # terminal columns given to a student's name in the grade table
@@ -106,7 +109,7 @@ def write_csv(results, path):
     by_student = {}
     for r in results:
         by_student.setdefault(r.student, {})[r.lesson] = r
-    with open(path, "w", newline="", encoding="utf-8", errors="backslashreplace") as f:
+    with io.StringIO(newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["student"] + [csv_text(f"{lesson}/{gid}") for lesson, gid, _ in columns]
                         + [csv_text(f"{lesson}/total") for lesson in lessons] + ["total", "max_total", "problems"])
@@ -118,6 +121,7 @@ def write_csv(results, path):
             row += [_num(subs[lesson].score if lesson in subs else 0.0) for lesson in lessons]
             problems = sum(len(r.problems) + len(r.incidents) for r in subs.values())
             writer.writerow(row + [_num(sum(r.score for r in subs.values())), _num(max_total), problems])
+        atomic.write(path, f.getvalue())
 
 
 def _num(x):
@@ -156,7 +160,7 @@ def write_feedback(result, path):
                     f"<td><pre>{html_text(i.message)}</pre>{hint}</td></tr>")
     notes = "".join(f"<li>{html_text(p)}</li>" for p in result.problems + result.incidents)
     notes = f"<h2>About your submission</h2><ul>{notes}</ul>" if notes else ""
-    Path(path).write_text(f"""<!doctype html><html><head><meta charset="utf-8">
+    atomic.write(path, f"""<!doctype html><html><head><meta charset="utf-8">
 <title>{html_text(result.lesson)}: feedback for {html_text(result.student)}</title>
 <style>body{{font-family:sans-serif;max-width:60em;margin:2em auto}}td{{vertical-align:top;padding:.4em;border-bottom:1px solid #ddd}}
 tr.ok td:first-child{{border-left:4px solid #2a2}}tr.bad td:first-child{{border-left:4px solid #c33}}
@@ -166,7 +170,7 @@ pre{{white-space:pre-wrap;margin:0}}.hint{{color:#a50;margin:.3em 0 0}}</style><
 visible cases of the notebook and on hidden cases (other shapes and edge cases).</p>
 {notes}<table><tr><th>item</th><th>points</th><th>what the grader found</th></tr>{''.join(rows)}</table>
 </body></html>
-""", encoding="utf-8", errors="backslashreplace")
+""")
 
 
 def summary(results, unknown, out_dir):
@@ -195,7 +199,7 @@ def summary(results, unknown, out_dir):
               for r in troubled] or ["- none"]
     lines += [f"- {md_text(u)}" for u in unknown]
     text = "\n".join(lines) + "\n"
-    (out_dir / "summary.md").write_text(text, encoding="utf-8")
+    atomic.write(out_dir / "summary.md", text)
     _plot(shares, hints, out_dir / "summary.png")
     return text
 
@@ -216,21 +220,47 @@ def _plot(shares, hints, path):
     axes[1].xaxis.set_major_locator(MaxNLocator(integer=True))
     axes[1].invert_yaxis()
     fig.tight_layout()
-    fig.savefig(path, dpi=100, metadata={"Software": None})
+    png = io.BytesIO()
+    fig.savefig(png, format="png", dpi=100, metadata={"Software": None})
     plt.close(fig)
+    atomic.write(path, png.getvalue())
 
 
 def _short(text, width=45):
     return text if len(text) <= width else text[: width - 1] + "\u2026"
 
 
-def write_all(results, unknown, out_dir):
-    """Write grades.csv, feedback/<student>/<lesson>.html, summary.md and summary.png."""
+def write_all(results, unknown, out_dir, lessons=()):
+    """Write grades.csv, feedback/<student>/<lesson>.html, summary.md and summary.png.
+
+    The files land together (see `atomic.together`): when one cannot be written, all the
+    previous ones stay as they were. Then the feedback pages of `lessons` that belong to
+    no submission of `results` (students who left the class) are removed.
+    """
     out_dir = Path(out_dir)
-    (out_dir / "feedback").mkdir(parents=True, exist_ok=True)
-    write_csv(results, out_dir / "grades.csv")
-    for r in results:
-        folder = out_dir / "feedback" / r.student
-        folder.mkdir(exist_ok=True)
-        write_feedback(r, folder / f"{r.lesson}.html")
-    return summary(results, unknown, out_dir)
+    with atomic.together():
+        write_csv(results, out_dir / "grades.csv")
+        for r in results:
+            write_feedback(r, out_dir / "feedback" / r.student / f"{r.lesson}.html")
+        text = summary(results, unknown, out_dir)
+    remove_stale_feedback(results, out_dir, lessons)
+    return text
+
+
+def remove_stale_feedback(results, out_dir, lessons):
+    """Remove feedback/<student>/<lesson>.html of `lessons` with no result; nothing else.
+
+    A student folder left empty goes too; anything the instructor put there stays.
+    """
+    current = {(r.student, r.lesson) for r in results}
+    atomic.remove_leftovers(out_dir)
+    for folder in sorted(Path(out_dir, "feedback").glob("*")):
+        if folder.is_symlink() or not folder.is_dir():
+            continue
+        atomic.remove_leftovers(folder)
+        for lesson in lessons:
+            page = folder / f"{lesson}.html"
+            if (folder.name, lesson) not in current and page.is_file() and not page.is_symlink():
+                page.unlink()
+        if not any(folder.iterdir()):
+            folder.rmdir()

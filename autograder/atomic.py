@@ -1,0 +1,120 @@
+"""Atomic writes of the grader's outputs: a file is either its old self or its new self.
+
+`write` puts the bytes under a temporary name in the same folder, fsyncs them and renames
+the file into place (`os.replace`), so a run killed or failing midway never leaves a
+half-written file. Inside `together()` the renames wait until every file of the block has
+been written: a disk that fills up midway leaves all the previous outputs as they were.
+"""
+import contextlib
+import errno
+import os
+import tempfile
+import threading
+from pathlib import Path
+
+#: Temporary names start with this; a run killed between write and rename leaves such files,
+#: which `remove_leftovers` clears.
+TEMP_PREFIX = ".partial-"
+
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+_local = threading.local()  # the staged renames of a `together()` block, per thread
+
+_ACTIONS = {errno.ENOSPC: "Free some space", errno.EDQUOT: "Free some space (you are over quota)",
+            errno.EROFS: "Make it writable or choose another --out", errno.EACCES: "Make it writable or choose another --out",
+            errno.EPERM: "Make it writable or choose another --out"}
+
+
+class WriteError(OSError):
+    """An output could not be written; `str()` is the one sentence an instructor needs."""
+
+    def __str__(self):
+        action = _ACTIONS.get(self.errno, "Fix that")
+        return (f"could not write {self.filename}: {self.strerror}. {action} and run the same command again; "
+                "the previous results are intact")
+
+
+def write(path, data):
+    """Write `data` (bytes, or str as UTF-8) to `path` atomically, creating its folders.
+
+    A character UTF-8 cannot hold (a lone surrogate from a folder name that is not UTF-8)
+    is written as its backslash escape.
+
+    Raises
+    ------
+    WriteError
+        naming `path` (never the temporary name) when anything fails; nothing is left behind.
+    """
+    path = Path(path)
+    data = data.encode("utf-8", "backslashreplace") if isinstance(data, str) else data
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(prefix=TEMP_PREFIX + path.name + ".", dir=path.parent)
+    except OSError as exc:
+        raise WriteError(exc.errno, exc.strerror, str(path)) from exc
+    try:
+        with os.fdopen(fd, "wb") as f:
+            os.fchmod(f.fileno(), 0o666 & ~_UMASK)  # as an ordinary open() would have made it
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        staged = getattr(_local, "staged", None)
+        if staged is None:
+            _replace(temp, path)
+        else:
+            staged.append((temp, path))
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        if isinstance(exc, OSError) and not isinstance(exc, WriteError):
+            raise WriteError(exc.errno, exc.strerror, str(path)) from exc
+        raise
+
+
+@contextlib.contextmanager
+def together():
+    """Writes in this block (of this thread) land together: all renamed once all are written.
+
+    When the block fails, every file it wrote is dropped and the old ones stay.
+    """
+    if getattr(_local, "staged", None) is not None:  # nested: the outer block decides
+        yield
+        return
+    _local.staged = staged = []
+    try:
+        yield
+    except BaseException:
+        for temp, _ in staged:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+        raise
+    finally:
+        _local.staged = None
+    for k, (temp, path) in enumerate(staged):
+        try:
+            _replace(temp, path)
+        except BaseException:
+            for later, _ in staged[k:]:
+                with contextlib.suppress(OSError):
+                    os.unlink(later)
+            raise
+
+
+def _replace(temp, path):
+    try:
+        os.replace(temp, path)
+        folder = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(folder)  # the rename itself survives a crash
+        finally:
+            os.close(folder)
+    except OSError as exc:
+        raise WriteError(exc.errno, exc.strerror, str(path)) from exc
+
+
+def remove_leftovers(folder):
+    """Remove the temporary files a killed run left directly in `folder`."""
+    for temp in Path(folder).glob(TEMP_PREFIX + "*"):
+        if temp.is_file() and not temp.is_symlink():
+            with contextlib.suppress(OSError):
+                temp.unlink()
