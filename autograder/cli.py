@@ -2,6 +2,7 @@
 
   release [LESSON ...]          solutions/ -> notebooks/ (nbgrader generate_assignment)
   grade SUBMISSIONS [--out D]   grade a class; write grades.csv, feedback/, summary.md/.png; print the table
+        [--cluster ADDRESS]     ... each submission a task on a running Dask cluster (README: Grading on a cluster)
   selfcheck NOTEBOOK            a student's check of a whole notebook before submitting (visible tests)
   bundle [--out D]              what students receive: lessons, figures, shared code, visible checks
 """
@@ -18,8 +19,10 @@ from autograder.notebook import ROOT
 
 DB_URL = "sqlite:///build/gradebook.db"
 #: `grade` exit statuses: 0 every submission graded cleanly; 3 the class was graded but some
-#: submissions (named in the output and the summary) had problems; 2 nothing to grade.
+#: submissions (named in the output and the summary) had problems; 2 nothing to grade;
+#: 4 the Dask cluster could not be reached or was lost (nothing written).
 EXIT_PROBLEMS = 3
+EXIT_CLUSTER = 4
 EXIT_INTERRUPTED = 130
 
 
@@ -60,8 +63,9 @@ def release(lessons, into=None):
     return 0
 
 
-def grade(submissions, out, workers, db_url, isolate=True, scan=True):
+def grade(submissions, out, workers, db_url, isolate=True, scan=True, cluster=None):
     from autograder import gradebook, report
+    from autograder.cluster import ClusterError
     from autograder.grade import grade_class
     from autograder.scratch import Interrupted
     submissions = Path(submissions)
@@ -69,11 +73,14 @@ def grade(submissions, out, workers, db_url, isolate=True, scan=True):
         print(f"error: {submissions} is not a folder of submissions (<student>/<lesson>/lesson.ipynb)", file=sys.stderr)
         return 2
     try:
-        results, unknown = grade_class(submissions, workers=workers, isolate=isolate, scan=scan)
+        results, unknown = grade_class(submissions, workers=workers, isolate=isolate, scan=scan, cluster=cluster)
     except (KeyboardInterrupt, Interrupted) as exc:
         print(f"error: grading was interrupted ({exc or 'Ctrl-C'}); nothing was written. "
               "Run the same command again to grade the class.", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except ClusterError as exc:
+        print(f"error: {exc}; nothing was written.", file=sys.stderr)
+        return EXIT_CLUSTER
     if not results:
         print(f"error: no submissions found in {submissions} (expected <student>/<lesson>/lesson.ipynb)", file=sys.stderr)
         return 2
@@ -136,6 +143,8 @@ def main(argv=None):
     p.add_argument("submissions")
     p.add_argument("--out", default="build/grades")
     p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--cluster", metavar="ADDRESS",
+                   help="grade on the Dask cluster of this scheduler, e.g. tcp://127.0.0.1:8786 (--workers is then unused)")
     p.add_argument("--db", default=DB_URL, help="nbgrader gradebook URL ('' to skip)")
     p.add_argument("--no-isolation", action="store_true",
                    help="run student code without the namespaces (a separate process still); for benchmarks")
@@ -149,7 +158,8 @@ def main(argv=None):
     if args.command == "release":
         return release(args.lessons, args.into)
     if args.command == "grade":
-        return grade(args.submissions, args.out, args.workers, args.db, not args.no_isolation, not args.no_scan)
+        return grade(args.submissions, args.out, args.workers, args.db, not args.no_isolation, not args.no_scan,
+                     args.cluster)
     if args.command == "selfcheck":
         from autograder.selfcheck import selfcheck
         return selfcheck(args.notebook)

@@ -108,9 +108,7 @@ def grade_submission(student, lesson, folder, public_dir, scratch, limits=None, 
                                "your instructor has the details")
         to_run = None
     if to_run is None:
-        reason = result.problems[-1]
-        result.items = [ItemResult(gid, 0.0, pts, f"not graded: {reason}") for gid, pts in master.items]
-        return result
+        return not_graded(master, result)
     to_run = [c for c in to_run if c["id"] not in flagged]
     jobs = [job for gid, _ in master.items for job in judge.jobs(gid)]
     workdir = Path(scratch) / "work" / student / lesson
@@ -130,6 +128,13 @@ def grade_submission(student, lesson, folder, public_dir, scratch, limits=None, 
         if item.grade_id in failed and first:
             item.message += (f"\n  Note: this item runs through functions that {', '.join(first)} found wrong; "
                              "fix that first, this one may then pass as it is.")
+    return result
+
+
+def not_graded(master, result):
+    """`result` with every item of `master` at zero, for the last of its problems."""
+    reason = result.problems[-1]
+    result.items = [ItemResult(gid, 0.0, pts, f"not graded: {reason}") for gid, pts in master.items]
     return result
 
 
@@ -178,11 +183,12 @@ def _cause(master, grade_id, cell_errors):
     return "".join(f"\n  Note: {n}." for n in notes)
 
 
-def grade_class(submissions, workers=2, limits=None, keep_scratch=False, isolate=True, scan=True):
+def grade_class(submissions, workers=2, limits=None, keep_scratch=False, isolate=True, scan=True, cluster=None):
     """Grade every submission in a folder, each in a confined worker (see isolation.py).
 
     `isolate=False` skips the confinement (still a separate process): for measuring its cost.
     `scan=False` skips the static scan: for testing the sandbox alone, never for grading.
+    `cluster`, a Dask scheduler's address, grades each submission as a task there (cluster.py).
 
     Returns
     -------
@@ -191,6 +197,9 @@ def grade_class(submissions, workers=2, limits=None, keep_scratch=False, isolate
     """
     checks.load_items()
     found, unknown = discover(submissions)
+    if cluster:
+        from autograder.cluster import grade_on_cluster
+        return grade_on_cluster(found, cluster, limits, isolate, scan), unknown
     for lesson in {lesson for _, lesson, _ in found}:  # reference results once, before the threads
         for gid, _ in load_master(lesson).items:
             judge.expected(gid)
