@@ -14,7 +14,9 @@ one result per (student, lesson), in the order of a local run. A scheduler that 
 ends the run with `ClusterError` before anything is written.
 """
 import atexit
+import contextlib
 import dataclasses
+import logging
 import tempfile
 import threading
 import uuid
@@ -24,7 +26,7 @@ from pathlib import Path
 #: up to its `distributed.scheduler.allowed-failures`, without counting here).
 RETRIES = 2
 #: How long the client waits for the scheduler to answer at the start.
-CONNECT_SECONDS = 20
+CONNECT_SECONDS = 10
 
 _setup_lock, _setup = threading.Lock(), {}
 
@@ -60,7 +62,7 @@ def grade_on_cluster(found, address, limits=None, isolate=True, scan=True):
     except (OSError, TimeoutError) as exc:
         raise ClusterError(f"could not reach the Dask scheduler at {address} ({_first_line(exc)})") from None
     results, pending, run = {}, {}, uuid.uuid4().hex[:8]
-    with client:
+    with _closing(client) as lost:
         for student, lesson, folder in found:
             name, data, problems = notebook_payload(folder)
             if data is None:  # nothing to run: judged here, as a local run would
@@ -74,7 +76,9 @@ def grade_on_cluster(found, address, limits=None, isolate=True, scan=True):
             for future in as_completed(pending, loop=client.loop):
                 results.setdefault(pending[future], from_plain(future.result()))
         except FutureCancelledError:
-            raise ClusterError(f"lost the Dask scheduler at {address} with {len(pending) - len(results)} "
+            lost.set()
+            left = sum(key not in results for key in pending.values())
+            raise ClusterError(f"lost the Dask scheduler at {address} with {left} of {len(found)} "
                                "submissions left to grade") from None
         except KilledWorker as exc:
             raise ClusterError(f"the Dask workers running {exc.task} died again and again "
@@ -164,6 +168,25 @@ def from_plain(data):
     """The SubmissionResult of a task's plain dict (see `grade_task`)."""
     from autograder.grade import ItemResult, SubmissionResult
     return SubmissionResult(**{**data, "items": [ItemResult(**item) for item in data["items"]]})
+
+
+@contextlib.contextmanager
+def _closing(client):
+    """Close `client` at the end; once the yielded event is set (the scheduler was lost), with
+    its loggers silent: its attempts to reconnect, cut short by the close, each print a traceback."""
+    lost = threading.Event()
+    try:
+        yield lost
+    finally:
+        names = [n for n in logging.root.manager.loggerDict if n.split(".")[0] == "distributed"]
+        loggers = [logging.getLogger(n) for n in names] if lost.is_set() else []
+        for logger in loggers:
+            logger.disabled = True
+        try:
+            client.close()
+        finally:
+            for logger in loggers:
+                logger.disabled = False
 
 
 def _first_line(exc):
