@@ -65,7 +65,7 @@ def grade_on_cluster(found, address, limits=None, isolate=True, scan=True):
     with _closing(client) as lost:
         for student, lesson, folder in found:
             name, data, problems = notebook_payload(folder)
-            if data is None:  # nothing to run: judged here, as a local run would
+            if data is None:  # no notebook to run: reported here, as grade_submission would
                 result = SubmissionResult(student, lesson, problems=problems)
                 results[(student, lesson)] = not_graded(load_master(lesson), result)
                 continue
@@ -75,11 +75,12 @@ def grade_on_cluster(found, address, limits=None, isolate=True, scan=True):
         try:
             for future in as_completed(pending, loop=client.loop):
                 results.setdefault(pending[future], from_plain(future.result()))
-        except FutureCancelledError:
+        except FutureCancelledError as exc:
             lost.set()
             left = sum(key not in results for key in pending.values())
-            raise ClusterError(f"lost the Dask scheduler at {address} with {left} of {len(found)} "
-                               "submissions left to grade") from None
+            what = (f"lost the Dask scheduler at {address}" if exc.reason == "scheduler-connection-lost"
+                    else f"the Dask cluster at {address} cancelled {exc.key} ({exc.reason})")
+            raise ClusterError(f"{what} with {left} of {len(found)} submissions left to grade") from None
         except KilledWorker as exc:
             raise ClusterError(f"the Dask workers running {exc.task} died again and again "
                                "(see the workers' logs)") from None
