@@ -46,7 +46,7 @@ class Cluster:
     def _start(self, name, argv, **env):
         log = open(self.tmp / f"{name}.log", "wb")
         proc = subprocess.Popen([str(a) for a in argv], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                                env=dict(os.environ, **env))
+                                env=dict(os.environ, DASK_TEMPORARY_DIRECTORY=str(self.tmp), **env))
         log.close()
         self.procs.append(proc)
         return proc
