@@ -2,6 +2,7 @@
 
   release [LESSON ...]          solutions/ -> notebooks/ (nbgrader generate_assignment; never over a student's work)
   grade SUBMISSIONS [--out D]   grade a class; write grades.csv, feedback/, summary.md/.png; print the table
+        [--cluster ADDRESS]     ... each submission a task on a running Dask cluster (README: Grading on a cluster)
   selfcheck NOTEBOOK            a student's check of a whole notebook before submitting (visible tests)
   bundle [--out D]              what students receive: lessons, figures, shared code, visible checks
   workspace                     work/: the student's copies of notebooks/ (made once, never overwritten)
@@ -25,7 +26,9 @@ from autograder.notebook import ROOT
 #: submissions (named in the output and the summary) had problems; 2 nothing to grade;
 #: 1 an output or the gradebook could not be written (the one-line error says what to do).
 EXIT_FAILED = 1
+#: 4 the Dask cluster could not be reached or was lost (nothing written).
 EXIT_PROBLEMS = 3
+EXIT_CLUSTER = 4
 EXIT_INTERRUPTED = 130
 
 
@@ -73,15 +76,18 @@ def release(lessons, into=None, force=False):
     return 0
 
 
-def grade(submissions, out, workers, db_url=None, isolate=True, scan=True, force=False, quiet=False):
+def grade(submissions, out, workers, db_url=None, isolate=True, scan=True, force=False, quiet=False,
+          cluster=None):
     """`db_url` None: the course's gradebook (nbgrader_config.py, resolved against the course root); "": none.
-    `force`: grade every submission again, even one unchanged since a run into `out`; `quiet`: no progress line."""
+    `force`: grade every submission again, even one unchanged since a run into `out`; `quiet`: no progress line;
+    `cluster`: a Dask scheduler's address to grade on (cluster.py)."""
     from sqlalchemy.exc import DatabaseError
 
     from autograder import gradebook, nbgrader_files, report
     from autograder.atomic import WriteError
     from autograder.grade import grade_class, lessons
     from autograder.progress import Progress
+    from autograder.cluster import ClusterError
     from autograder.scratch import Interrupted
     from autograder.store import ResultStore
     submissions, out = Path(submissions), Path(out)
@@ -98,7 +104,7 @@ def grade(submissions, out, workers, db_url=None, isolate=True, scan=True, force
     try:
         try:
             results, unknown = grade_class(submissions, workers=workers, isolate=isolate, scan=scan,
-                                           reuse=store.load, on_result=finished)
+                                           reuse=store.load, on_result=finished, cluster=cluster)
         finally:
             if progress:
                 progress.close()
@@ -114,6 +120,9 @@ def grade(submissions, out, workers, db_url=None, isolate=True, scan=True, force
     except WriteError as exc:
         print(f"error: {exc}.", file=sys.stderr)
         return EXIT_FAILED
+    except ClusterError as exc:
+        print(f"error: {exc}; nothing was written.", file=sys.stderr)
+        return EXIT_CLUSTER
     if not results:
         print(f"error: no submissions found in {submissions} (expected <student>/<lesson>/lesson.ipynb)", file=sys.stderr)
         return 2
@@ -265,6 +274,8 @@ def main(argv=None):
     p.add_argument("submissions")
     p.add_argument("--out", default="build/grades")
     p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--cluster", metavar="ADDRESS",
+                   help="grade on the Dask cluster of this scheduler, e.g. tcp://127.0.0.1:8786 (--workers is then unused)")
     p.add_argument("--db", help="nbgrader gradebook URL (default: the course's, in nbgrader_config.py; '' to skip)")
     p.add_argument("--no-isolation", action="store_true",
                    help="run student code without the namespaces (a separate process still); for benchmarks")
@@ -288,7 +299,7 @@ def main(argv=None):
         return release(args.lessons, args.into, args.force)
     if args.command == "grade":
         return grade(args.submissions, args.out, args.workers, args.db, not args.no_isolation, not args.no_scan,
-                     args.force, args.quiet)
+                     args.force, args.quiet, args.cluster)
     if args.command in LMS_COMMANDS:
         return LMS_COMMANDS[args.command](args)
     if args.command == "selfcheck":

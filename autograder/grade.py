@@ -112,9 +112,7 @@ def grade_submission(student, lesson, folder, public_dir, scratch, limits=None, 
                                "your instructor has the details")
         to_run = None
     if to_run is None:
-        reason = result.problems[-1]
-        result.items = [ItemResult(gid, 0.0, pts, f"not graded: {reason}") for gid, pts in master.items]
-        return result
+        return not_graded(master, result)
     to_run = [c for c in to_run if c["id"] not in flagged]
     jobs = [job for gid, _ in master.items for job in judge.jobs(gid)]
     workdir = Path(scratch) / "work" / student / lesson
@@ -134,6 +132,13 @@ def grade_submission(student, lesson, folder, public_dir, scratch, limits=None, 
         if item.grade_id in failed and first:
             item.message += (f"\n  Note: this item runs through functions that {', '.join(first)} found wrong; "
                              "fix that first, this one may then pass as it is.")
+    return result
+
+
+def not_graded(master, result):
+    """`result` with every item of `master` at zero, for the last of its problems."""
+    reason = result.problems[-1]
+    result.items = [ItemResult(gid, 0.0, pts, f"not graded: {reason}") for gid, pts in master.items]
     return result
 
 
@@ -186,7 +191,7 @@ def _cause(master, grade_id, cell_errors):
 
 
 def grade_class(submissions, workers=2, limits=None, keep_scratch=False, isolate=True, scan=True,
-                reuse=None, on_result=None):
+                reuse=None, on_result=None, cluster=None):
     """Grade every submission in a folder, each in a confined worker (see isolation.py).
 
     `isolate=False` skips the confinement (still a separate process): for measuring its cost.
@@ -195,6 +200,7 @@ def grade_class(submissions, workers=2, limits=None, keep_scratch=False, isolate
     (see store.py). `on_result(result, done, total)` is called, one call at a time, by the
     thread that graded a submission as soon as it is graded (`total` counts the submissions
     graded in this run); never for a submission whose worker was stopped by an interruption.
+    `cluster`, a Dask scheduler's address, grades each submission as a task there (cluster.py).
 
     Returns
     -------
@@ -215,6 +221,13 @@ def grade_class(submissions, workers=2, limits=None, keep_scratch=False, isolate
                 on_result(result, done[0], len(todo))
         return result
 
+    if cluster:
+        from autograder.cluster import grade_on_cluster
+        graded = dict(zip([(s, l) for s, l, _ in todo], grade_on_cluster(todo, cluster, limits, isolate, scan)))
+        for k, result in enumerate(graded.values()):
+            if on_result:
+                on_result(result, k + 1, len(todo))
+        return [kept[s, l] if (s, l) not in graded else graded[s, l] for s, l, _ in found], unknown
     for lesson in {lesson for _, lesson, _ in todo}:  # reference results once, before the threads
         for gid, _ in load_master(lesson).items:
             judge.expected(gid)

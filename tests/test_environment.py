@@ -7,7 +7,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def pins(lines):
-    return {m.group(1).lower(): m.group(2) for m in (re.match(r"^\s*-?\s*\"?([A-Za-z0-9_.\-]+)==([^\s\",]+)", l)
+    return {m.group(1).lower(): m.group(2) for m in (re.match(r"^\s*-?\s*\"?([A-Za-z0-9_.\-]+)(?:\[[\w,]+\])?==([^\s\",]+)", l)
                                                      for l in lines) if m}
 
 

@@ -1,0 +1,194 @@
+"""Grade a class on a running Dask cluster: one task per submission, graded on a worker.
+
+The client (`grade --cluster ADDRESS`) reads each submission with the grader's own safe
+reader (`notebook.find_notebook`, `notebook.read_regular_file`) and sends the notebook's
+bytes with its task, so workers need no shared filesystem for submissions; they need the
+course itself (the same checkout, installed in the same environment). On the worker the
+task writes the bytes into a folder of its own and calls `grade.grade_submission` exactly
+as a local run does: the student's code runs confined there (isolation.py), the judge
+runs in the worker's grader process, and only the plain-data result comes back.
+
+A worker that dies mid-class costs nothing: the scheduler runs its tasks again elsewhere,
+an attempt never sees what an earlier one left (a fresh folder each), and the client keeps
+one result per (student, lesson), in the order of a local run. A scheduler that goes away
+ends the run with `ClusterError` before anything is written.
+"""
+import atexit
+import contextlib
+import dataclasses
+import logging
+import tempfile
+import threading
+import uuid
+from pathlib import Path
+
+#: Extra runs of a task that raised (a task whose worker died is re-run by the scheduler,
+#: up to its `distributed.scheduler.allowed-failures`, without counting here).
+RETRIES = 2
+#: How long the client waits for the scheduler to answer at the start.
+CONNECT_SECONDS = 10
+
+_setup_lock, _setup = threading.Lock(), {}
+
+
+class ClusterError(Exception):
+    """The cluster could not be reached, or was lost before every submission was graded."""
+
+
+def grade_on_cluster(found, address, limits=None, isolate=True, scan=True):
+    """Grade every submission of `found` as a task on the Dask cluster at `address`.
+
+    Parameters
+    ----------
+    found : list of (student, lesson, folder), as from `grade.discover`
+    address : str, the scheduler's address, e.g. ``"tcp://127.0.0.1:8786"``
+
+    Returns
+    -------
+    results : list of SubmissionResult, in the order of `found` (that of a local run)
+
+    Raises
+    ------
+    ClusterError
+        The scheduler could not be reached or went away; no result is returned.
+    """
+    from distributed import Client, as_completed
+    from distributed.client import FutureCancelledError
+    from distributed.scheduler import KilledWorker
+
+    from autograder.grade import SubmissionResult, load_master, not_graded
+    try:
+        client = Client(address, timeout=CONNECT_SECONDS, set_as_default=False)
+    except (OSError, TimeoutError) as exc:
+        raise ClusterError(f"could not reach the Dask scheduler at {address} ({_first_line(exc)})") from None
+    results, pending, run = {}, {}, uuid.uuid4().hex[:8]
+    with _closing(client) as lost:
+        for student, lesson, folder in found:
+            name, data, problems = notebook_payload(folder)
+            if data is None:  # no notebook to run: reported here, as grade_submission would
+                result = SubmissionResult(student, lesson, problems=problems)
+                results[(student, lesson)] = not_graded(load_master(lesson), result)
+                continue
+            future = client.submit(grade_task, student, lesson, name, data, limits, isolate, scan,
+                                   pure=False, retries=RETRIES, key=f"grade-{student}-{lesson}-{run}")
+            pending[future] = (student, lesson)
+        try:
+            for future in as_completed(pending, loop=client.loop):
+                results.setdefault(pending[future], from_plain(future.result()))
+        except FutureCancelledError as exc:
+            lost.set()
+            left = sum(key not in results for key in pending.values())
+            what = (f"lost the Dask scheduler at {address}" if exc.reason == "scheduler-connection-lost"
+                    else f"the Dask cluster at {address} cancelled {exc.key} ({exc.reason})")
+            raise ClusterError(f"{what} with {left} of {len(found)} submissions left to grade") from None
+        except KilledWorker as exc:
+            raise ClusterError(f"the Dask workers running {exc.task} died again and again "
+                               "(see the workers' logs)") from None
+    return [results[(student, lesson)] for student, lesson, _ in found]
+
+
+def notebook_payload(folder):
+    """What a task needs of one submission folder, read as the grader reads it.
+
+    Returns
+    -------
+    name : str or None, the notebook's file name (``lesson.ipynb``, or what it was renamed to)
+    data : bytes or None, its bytes (None: there is no notebook the grader may read)
+    problems : list of str, what `grade.grade_submission` would report while reading it
+    """
+    from autograder.notebook import find_notebook, read_regular_file
+    path, problem = find_notebook(folder)
+    problems = [problem] if problem else []
+    if path is None:
+        return None, None, problems
+    data, problem = read_regular_file(path)
+    if problem:
+        return None, None, problems + [problem]
+    return path.name, data, problems
+
+
+def grade_task(student, lesson, name, data, limits=None, isolate=True, scan=True):
+    """One submission, graded on the worker that runs this task.
+
+    The notebook is written as ``<student>/<lesson>/<name>`` in a folder of this attempt,
+    removed afterwards, so a task run twice (its first worker died) grades the same bytes
+    from scratch.
+
+    Returns
+    -------
+    result : dict of str, float, list and None (`dataclasses.asdict` of a SubmissionResult)
+    """
+    from autograder.grade import grade_submission
+    from autograder.scratch import remove
+    for part in (student, lesson, name):
+        if part in ("", ".", "..") or "/" in part or "\0" in part:
+            raise ValueError(f"not a single path component: {part!r}")
+    scratch, public_dir = worker_setup(lesson)
+    attempt = Path(tempfile.mkdtemp(dir=scratch / "tasks"))
+    try:
+        (attempt / "jail").mkdir()
+        folder = attempt / "submission" / student / lesson
+        folder.mkdir(parents=True)
+        (folder / name).write_bytes(data)
+        result = grade_submission(student, lesson, folder, public_dir, attempt, limits, isolate, scan)
+    finally:
+        remove(attempt)
+    return dataclasses.asdict(result)
+
+
+def worker_setup(lesson):
+    """This worker process's scratch folder and public-code copy, made once per process,
+    and the reference results of `lesson`, computed once before any of its tasks judges.
+
+    The scratch folder is removed when the process exits; one left by a killed process is
+    removed by the next grading run on the machine (`scratch.remove_stale`).
+
+    Returns
+    -------
+    scratch, public_dir : Path
+    """
+    from autograder import checks, judge, runner
+    from autograder.grade import load_master
+    from autograder.scratch import scratch_folder
+    with _setup_lock:
+        if not _setup:
+            checks.load_items()
+            context = scratch_folder()
+            scratch = context.__enter__()
+            atexit.register(context.__exit__, None, None, None)
+            (scratch / "tasks").mkdir()
+            _setup["folders"] = scratch, runner.prepare_public(scratch / "public")
+        if lesson not in _setup:
+            for gid, _ in load_master(lesson).items:
+                judge.expected(gid)
+            _setup[lesson] = True
+        return _setup["folders"]
+
+
+def from_plain(data):
+    """The SubmissionResult of a task's plain dict (see `grade_task`)."""
+    from autograder.grade import ItemResult, SubmissionResult
+    return SubmissionResult(**{**data, "items": [ItemResult(**item) for item in data["items"]]})
+
+
+@contextlib.contextmanager
+def _closing(client):
+    """Close `client` at the end; once the yielded event is set (the scheduler was lost), with
+    its loggers silent: its attempts to reconnect, cut short by the close, each print a traceback."""
+    lost = threading.Event()
+    try:
+        yield lost
+    finally:
+        names = [n for n in logging.root.manager.loggerDict if n.split(".")[0] == "distributed"]
+        loggers = [logging.getLogger(n) for n in names] if lost.is_set() else []
+        for logger in loggers:
+            logger.disabled = True
+        try:
+            client.close()
+        finally:
+            for logger in loggers:
+                logger.disabled = False
+
+
+def _first_line(exc):
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
