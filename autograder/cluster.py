@@ -20,6 +20,7 @@ import logging
 import tempfile
 import threading
 import uuid
+from datetime import datetime
 from pathlib import Path
 
 #: Extra runs of a task that raised (a task whose worker died is re-run by the scheduler,
@@ -133,7 +134,9 @@ def grade_task(student, lesson, name, data, limits=None, isolate=True, scan=True
         result = grade_submission(student, lesson, folder, public_dir, attempt, limits, isolate, scan)
     finally:
         remove(attempt)
-    return dataclasses.asdict(result)
+    data = dataclasses.asdict(result)
+    data["timestamp"] = result.timestamp.isoformat() if result.timestamp else None  # plain data only
+    return data
 
 
 def worker_setup(lesson):
@@ -168,7 +171,9 @@ def worker_setup(lesson):
 def from_plain(data):
     """The SubmissionResult of a task's plain dict (see `grade_task`)."""
     from autograder.grade import ItemResult, SubmissionResult
-    return SubmissionResult(**{**data, "items": [ItemResult(**item) for item in data["items"]]})
+    when = data.get("timestamp")
+    return SubmissionResult(**{**data, "items": [ItemResult(**item) for item in data["items"]],
+                               "timestamp": datetime.fromisoformat(when) if when else None})
 
 
 @contextlib.contextmanager
