@@ -136,6 +136,7 @@ def _build_root(libc, jail, workdir, readable, missing):
     for device in DEVICES:
         if os.path.exists(device):
             _expose(libc, jail, device, writable=True)
+    _freeze_skeletons(libc, jail, covered + [workdir])
     proc = os.path.join(jail, "proc")
     os.makedirs(proc, exist_ok=True)
     if libc.mount(b"proc", proc.encode(), b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None) != 0:
@@ -152,6 +153,23 @@ def _build_root(libc, jail, workdir, readable, missing):
     _check(libc.mount(None, b"/", None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, None),
            "read-only root")
     os.chdir(workdir)
+
+
+def _freeze_skeletons(libc, jail, exposed):
+    """Make read-only the folders made inside the private /tmp only to hold exposed paths.
+
+    The new root itself is made read-only at the end, but /tmp stays writable: without this,
+    a course cloned under /tmp would show an empty writable copy of its folder, where a
+    student could create a file at the path of, say, its nbgrader_config.py (harmless, as it
+    is private, but it would look like a way in).
+    """
+    for private in ("/tmp", "/dev/shm"):
+        tops = {private + "/" + p[len(private) + 1:].split("/")[0] for p in exposed if p.startswith(private + "/")}
+        for top in sorted(tops - set(exposed)):
+            target = (jail + top).encode()
+            _check(libc.mount(target, target, None, MS_BIND | MS_REC, None), f"bind {top}")
+            _check(libc.mount(None, target, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, None),
+                   f"read-only {top}")
 
 
 def _tmpfs(libc, jail, path, options):

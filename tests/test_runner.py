@@ -181,3 +181,21 @@ def test_scratch_of_a_killed_run_is_removed_by_the_next(tmp_path):
         scratch.remove_stale(tmp_path)
         assert not stale.exists()
         assert live_lock.exists()
+
+
+def test_folders_holding_exposed_paths_are_read_only_even_under_tmp(confined, tmp_path):
+    """The course and the worker's folders may live under /tmp (a clone there, pytest's tmp_path):
+    the folders around them in the worker's private /tmp are read-only skeletons."""
+    targets = [tmp_path / "nbgrader_config.py", tmp_path / "work" / "student" / "other.txt",
+               Path(sys.prefix).parent / "marker.txt"]
+    outcome, workdir = confined(f"""
+made = []
+for path in {[str(t) for t in targets]!r} + ["/tmp/mine.txt", "mine.txt"]:
+    try:
+        open(path, "a").close()
+        made.append(path)
+    except OSError:
+        pass
+print("made=" + ",".join(made))
+""")
+    assert printed(outcome, "made") == "/tmp/mine.txt,mine.txt"
