@@ -10,6 +10,7 @@
   canvas-export --grades CSV --roster CSV --out CSV   grades.csv -> Canvas's grade import CSV
 """
 import argparse
+import json
 import os
 import shutil
 import sys
@@ -178,7 +179,7 @@ def gradebook_failure(exc, db_url, out):
 STUDENT_FILES = ["notebooks", "figures", "lessonkit", "autograder/__init__.py", "autograder/wire.py",
                  "autograder/checks", "autograder/notebook.py", "autograder/runner.py", "autograder/sandbox.py",
                  "autograder/isolation.py", "autograder/selfcheck.py", "autograder/lab.py", "autograder/lab_student",
-                 "nbgrader_config.py"]
+                 "nbgrader_config.py", "requirements.lock"]
 
 
 def bundle(out, force=False):
@@ -199,8 +200,7 @@ def bundle(out, force=False):
         else:
             shutil.copy2(src, dst)
     (out / "README.md").write_text((ROOT / "autograder" / "STUDENT_README.md").read_text())
-    project = (ROOT / "pyproject.toml").read_text().replace(', "autograder.judge"', "")
-    (out / "pyproject.toml").write_text(project)
+    (out / "pyproject.toml").write_text(student_pyproject())
     archive = out.with_suffix(".zip")
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
         for path in sorted(out.rglob("*")):
@@ -208,6 +208,27 @@ def bundle(out, force=False):
                 z.write(path, path.relative_to(out.parent))
     print(f"student bundle: {out}/ and {archive}")
     return 0
+
+
+def student_pyproject():
+    """The bundle's pyproject.toml: the course's project and pins, with only the shipped packages."""
+    import tomllib
+    course = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    project = course["project"]
+    def ships(package):
+        folder = package.replace(".", "/")
+        return any(f == folder or f.startswith(folder + "/") for f in STUDENT_FILES)
+    packages = [p for p in course["tool"]["setuptools"]["packages"] if ships(p)]
+    data = course["tool"]["setuptools"].get("package-data", {})
+    return "\n".join([
+        "# What the student bundle installs: `pip install -c requirements.lock -e .` (the course's exact versions).",
+        '[build-system]', 'requires = ["setuptools>=64"]', 'build-backend = "setuptools.build_meta"', "",
+        "[project]", *(f"{key} = {json.dumps(project[key])}" for key in ("name", "version", "description",
+                                                                         "requires-python")),
+        "dependencies = [", *(f"    {json.dumps(d)}," for d in project["dependencies"]), "]", "",
+        "[tool.setuptools]", f"packages = {json.dumps(packages)}", "",
+        "[tool.setuptools.package-data]", *(f"{k} = {json.dumps(v)}" for k, v in data.items()
+                                            if k in packages), ""])
 
 
 def guard(folder, target):

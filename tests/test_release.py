@@ -83,6 +83,20 @@ def test_student_bundle_leaks_nothing(tmp_path):
             assert leaks(path.read_text(), every_solution_line) == [], f"{path.relative_to(out)} leaks"
 
 
+def test_student_bundle_installs_the_locked_environment(tmp_path):
+    import tomllib
+    out = tmp_path / "bundle"
+    subprocess.run([sys.executable, "-m", "autograder", "bundle", "--out", str(out)], cwd=ROOT, check=True,
+                   capture_output=True)
+    assert (out / "requirements.lock").read_bytes() == (ROOT / "requirements.lock").read_bytes()
+    assert "-c requirements.lock" in (out / "README.md").read_text()
+    student, course = (tomllib.loads(p.read_text()) for p in (out / "pyproject.toml", ROOT / "pyproject.toml"))
+    assert student["project"]["dependencies"] == course["project"]["dependencies"]
+    packages = student["tool"]["setuptools"]["packages"]
+    assert "autograder.judge" not in packages and {"lessonkit", "autograder", "autograder.checks"} <= set(packages)
+    assert all((out / p.replace(".", "/")).is_dir() for p in packages)
+
+
 def test_feedback_shows_no_hidden_tests_or_reference(graded_class, tmp_path):
     from autograder import report
     results, _, _ = graded_class
