@@ -3,6 +3,9 @@
 1. Executing each master notebook top to bottom (what CI's nbval run costs).
 2. Grading the sample class with this course's `grade` command, per submitted notebook.
 3. The same submissions with plain `nbgrader autograde`, per notebook, and the ratio.
+4. With 1 and 2 local workers, on a local 2-worker Dask cluster, and an unchanged-class regrade.
+5. Class size: wall and CPU per notebook for 30 and 300 students (flat = isolation does not
+   grow with the class).
 
 Both graders get the same submissions (the sample class without the two that stop
 plain nbgrader: the corrupt notebook makes it exit 1 and the infinite loop costs it the
@@ -87,6 +90,94 @@ def bench_nbgrader(folder, count, scratch):
     return statistics.median(runs) / count, runs
 
 
+def cpu_of(cmd, **kw):
+    """(wall seconds, CPU seconds of the command and everything it waited for)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wall = timed(cmd, **kw)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def one_lesson_class(folder, students, lesson="04_initialization"):
+    """`students` correct submissions of one lesson (the same notebook under other names)."""
+    from tests.catalogue import Variant, build
+    data = build(lesson, Variant("correct"))
+    for k in range(students):
+        target = folder / f"student{k:04d}" / lesson
+        target.mkdir(parents=True)
+        (target / "lesson.ipynb").write_bytes(data)
+    return folder
+
+
+def bench_scale(scratch):
+    """Wall and CPU per notebook for 30 and 300 students: isolation must not grow with the class."""
+    print("\nClass size (lesson 04, correct notebooks, 2 workers), per notebook:")
+    rows = {}
+    for students in (30, 300):
+        folder = one_lesson_class(scratch / f"scale{students}", students)
+        wall, cpu = cpu_of([sys.executable, "-m", "autograder", "grade", str(folder), "--out",
+                            str(scratch / f"scale{students}-out"), "--db", "", "-q"], ok=(0, 3), cwd=ROOT,
+                           env=env_with_venv())
+        rows[students] = (wall / students, cpu / students)
+        print(f"  {students:>4} students: wall {wall:6.1f} s, {wall / students:5.3f} s per notebook; "
+              f"CPU {cpu / students:5.3f} s per notebook")
+    print(f"  300 vs 30: wall per notebook x{rows[300][0] / rows[30][0]:.2f}, "
+          f"CPU per notebook x{rows[300][1] / rows[30][1]:.2f} (1.00 = linear)")
+
+
+def bench_regrade(folder, count, scratch):
+    """A regrade of an unchanged class reuses every result (store.py)."""
+    out = scratch / "regrade"
+    first = timed([sys.executable, "-m", "autograder", "grade", str(folder), "--out", str(out), "--db", "", "-q"],
+                  ok=(0, 3), cwd=ROOT, env=env_with_venv())
+    again = [timed([sys.executable, "-m", "autograder", "grade", str(folder), "--out", str(out), "--db", "", "-q"],
+                   ok=(0, 3), cwd=ROOT, env=env_with_venv()) for _ in range(REPEATS)]
+    print(f"  unchanged-class regrade  median {statistics.median(again):5.2f} s for all {count} notebooks "
+          f"(first grading {first:.1f} s)")
+
+
+def bench_workers(folder, count, scratch):
+    for workers in (1, 2):
+        runs = [timed([sys.executable, "-m", "autograder", "grade", str(folder), "--out",
+                       str(scratch / f"w{workers}-{k}"), "--db", "", "-q", "--workers", str(workers)],
+                      ok=(0, 3), cwd=ROOT, env=env_with_venv()) for k in range(REPEATS)]
+        print(f"  {workers} local worker{'s' * (workers > 1)}          median {statistics.median(runs) / count:5.2f} s "
+              f"per notebook")
+
+
+def bench_cluster(folder, count, scratch):
+    """The same class on a local Dask cluster: a scheduler and two one-thread worker processes."""
+    dask = str(Path(sys.executable).parent / "dask")
+    if not Path(dask).exists():
+        print("  (dask not installed: no cluster figure)")
+        return
+    procs = []
+    try:
+        scheduler_file = scratch / "scheduler.json"
+        procs.append(subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+                                       "--scheduler-file", str(scheduler_file)], cwd=ROOT, env=env_with_venv(),
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        deadline = time.monotonic() + 60
+        while not scheduler_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        import json
+        address = json.loads(scheduler_file.read_text())["address"]
+        for _ in range(2):
+            procs.append(subprocess.Popen([dask, "worker", address, "--nworkers", "1", "--nthreads", "1",
+                                           "--no-dashboard", "--local-directory", str(scratch / "dask")],
+                                          cwd=ROOT, env=env_with_venv(), stdout=subprocess.DEVNULL,
+                                          stderr=subprocess.DEVNULL))
+        time.sleep(5)
+        runs = [timed([sys.executable, "-m", "autograder", "grade", str(folder), "--out", str(scratch / f"dask{k}"),
+                       "--db", "", "-q", "--cluster", address], ok=(0, 3), cwd=ROOT, env=env_with_venv())
+                for k in range(REPEATS)]
+        print(f"  local Dask cluster (2 workers) median {statistics.median(runs) / count:5.2f} s per notebook")
+    finally:
+        for proc in reversed(procs):
+            proc.kill()
+            proc.wait()
+
+
 def main():
     scratch = Path(tempfile.mkdtemp(prefix="course-bench-"))
     try:
@@ -104,6 +195,10 @@ def main():
         print(f"  plain nbgrader autograde median {theirs:5.2f} s per notebook  (whole class: "
               f"{', '.join(f'{r:.1f}' for r in their_runs)} s)")
         print(f"  ratio nbgrader / course grader: {theirs / ours:.1f}x")
+        bench_workers(folder, count, scratch)
+        bench_cluster(folder, count, scratch)
+        bench_regrade(folder, count, scratch)
+        bench_scale(scratch)
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         print(f"\nPeak resident memory of any one child process: {peak:.0f} MiB")
     finally:
