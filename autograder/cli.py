@@ -83,15 +83,15 @@ def grade(submissions, out, workers, db_url=None, isolate=True, scan=True):
         print(f"error: no submissions found in {submissions} (expected <student>/<lesson>/lesson.ipynb)", file=sys.stderr)
         return 2
     out = Path(out)
-    report.write_all(results, unknown, out)
     course_db, autograded, feedback = course_directories()
     db_url = course_db if db_url is None else db_url
     notes = []
-    if db_url:
+    if db_url:  # first: the gradebook holds the due dates that late penalties come from
         if db_url.startswith("sqlite:///"):
             Path(db_url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
         recorded, notes = gradebook.record(results, db_url)
         notes += nbgrader_files.write(recorded, submissions, autograded, feedback)
+    report.write_all(results, unknown, out)
     print(report.table(results))
     troubled = [r for r in results if r.problems or r.incidents]
     levels = sorted({r.isolation for r in results if r.isolation})
