@@ -7,8 +7,6 @@ late rule (nbgrader's AssignLatePenalties plugin, set in nbgrader_config.py) hal
 score of a late submission; a student granted an extension is on time when regraded.
 """
 import csv
-import os
-import shutil
 import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
@@ -17,13 +15,11 @@ import pytest
 from nbgrader.api import Gradebook
 
 from autograder import nbgrader_cmd
-from autograder.notebook import ROOT
 from tests.catalogue import build, normalizing_inputs
+from tests.course_copy import copy_course
 
 COURSE_ID = "training-deep-networks"  # the course's c.CourseDirectory.course_id
 LESSON = normalizing_inputs.LESSON
-#: What `python -m autograder grade` needs of the course, copied so nothing is written in the repo.
-COURSE_FILES = ["autograder", "lessonkit", "solutions", "notebooks", "nbgrader_config.py"]
 #: A course's own late rule, in its nbgrader_config.py as nbgrader's documentation shows.
 LATE_RULE = '''
 from nbgrader.plugins import LateSubmissionPlugin
@@ -55,13 +51,9 @@ def nbgrader(*args, cwd, env=None):
 def round_trip(tmp_path_factory):
     base = tmp_path_factory.mktemp("exchange")
     course, exchange = base / "course", base / "exchange"
-    for rel in COURSE_FILES:
-        (shutil.copytree if (ROOT / rel).is_dir() else shutil.copy2)(
-            ROOT / rel, course / rel, **({"ignore": shutil.ignore_patterns("__pycache__")}
-                                        if (ROOT / rel).is_dir() else {}))
+    copy_course(course)
     with open(course / "nbgrader_config.py", "a") as f:
         f.write(LATE_RULE)
-    (course / "build").mkdir()  # where the course's nbgrader_config.py keeps the gradebook
     exchange.mkdir()
     exchange.chmod(0o777)
     on_exchange = [f"--Exchange.root={exchange}", f"--CourseDirectory.course_id={COURSE_ID}"]
