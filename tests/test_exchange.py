@@ -14,7 +14,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from nbgrader.api import Gradebook
 
-from autograder import nbgrader_cmd
+from autograder import gradebook, nbgrader_cmd
+from autograder.grade import ItemResult, SubmissionResult, load_master
+from autograder.notebook import ROOT
 from tests.catalogue import build, normalizing_inputs
 from tests.course_copy import copy_course
 
@@ -146,3 +148,31 @@ def test_each_student_fetches_feedback_that_shows_the_score(round_trip):
         assert ("late penalty" in page) == (float(penalty) > 0)
         if float(penalty):
             assert f"late penalty {penalty} points" in page
+
+
+@pytest.mark.parametrize("method", ["zero", "none"])
+def test_nbgraders_own_penalty_methods_apply_to_a_late_submission(method, tmp_path, monkeypatch):
+    """``c.LateSubmissionPlugin.penalty_method`` as nbgrader documents it: "zero" takes every
+    point of a late submission, "none" (nbgrader's default) none; on time, never a penalty."""
+    course = tmp_path / "course"
+    course.mkdir()
+    (course / "solutions").symlink_to(ROOT / "solutions")  # registering the lesson reads its master
+    config = (ROOT / "nbgrader_config.py").read_text() + f'\nc.LateSubmissionPlugin.penalty_method = "{method}"\n'
+    (course / "nbgrader_config.py").write_text(config)
+    monkeypatch.setattr(nbgrader_cmd, "ROOT", course)
+    monkeypatch.setenv("PATH", nbgrader_cmd.with_venv_on_path()["PATH"])
+    db = f"sqlite:///{tmp_path / 'gradebook.db'}"
+    due = datetime(2025, 3, 1, 17)
+    with Gradebook(db) as gb:
+        gb.add_assignment(LESSON, duedate=due)  # as `nbgrader db assignment add --duedate` leaves it
+    items = load_master(LESSON).items
+    late, on_time = (SubmissionResult(student, LESSON, [ItemResult(g, p, p) for g, p in items], timestamp=when)
+                     for student, when in [("ann", due + timedelta(minutes=5)), ("bob", due - timedelta(days=1))])
+    recorded, notes = gradebook.record([late, on_time], db)
+    assert len(recorded) == 2 and notes == []
+    full = sum(p for _, p in items)
+    assert (late.penalty, late.score, late.seconds_late) == ((full, 0, 300) if method == "zero" else (0, full, 300))
+    assert (on_time.penalty, on_time.score) == (0, full)
+    with Gradebook(db) as gb:
+        assert gb.find_assignment(LESSON).duedate == due  # the instructor's due date is kept
+        assert gb.find_submission(LESSON, "ann").late_submission_penalty == late.penalty
