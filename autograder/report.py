@@ -110,7 +110,8 @@ def write_csv(results, path):
         writer = csv.writer(f)
         writer.writerow(["student"] + [csv_text(f"{lesson}/{gid}") for lesson, gid, _ in columns]
                         + [csv_text(f"{lesson}/total") for lesson in lessons]
-                        + [csv_text(f"{lesson}/late_penalty") for lesson in lessons] + ["total", "max_total", "problems"])
+                        + [csv_text(f"{lesson}/late_penalty") for lesson in lessons]
+                        + ["total", "max_total", "problems"])
         max_total = sum(pts for _, _, pts in columns)
         for student in sorted(by_student):
             subs = by_student[student]
