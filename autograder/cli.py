@@ -66,7 +66,7 @@ def release(lessons, into=None, force=False):
 
 def grade(submissions, out, workers, db_url=None, isolate=True, scan=True):
     """`db_url` None: the course's gradebook (nbgrader_config.py, resolved against the course root); "": none."""
-    from autograder import gradebook, nbgrader_files, report
+    from autograder import report
     from autograder.grade import grade_class
     from autograder.scratch import Interrupted
     submissions = Path(submissions)
@@ -88,6 +88,7 @@ def grade(submissions, out, workers, db_url=None, isolate=True, scan=True):
     db_url = course_db if db_url is None else db_url
     notes = []
     if db_url:
+        from autograder import gradebook, nbgrader_files  # nbgrader and SQLAlchemy: only for the gradebook
         if db_url.startswith("sqlite:///"):
             Path(db_url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
         recorded, notes = gradebook.record(results, db_url)

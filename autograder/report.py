@@ -15,12 +15,6 @@ import unicodedata
 from collections import Counter
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
-
 
 NAME_WIDTH = 24  # terminal columns given to a student's name in the grade table
 NOTES_WIDTH = 90
@@ -201,8 +195,14 @@ def summary(results, unknown, out_dir):
 
 
 def _plot(shares, hints, path):
-    fig, axes = plt.subplots(1, 2, figsize=(15, max(3, 0.35 * len(shares) + 1.5)),
-                             gridspec_kw={"width_ratios": [1, 1]})
+    # matplotlib here, not at the top: it is the slowest import of a run (pyplot's GUI
+    # machinery is not needed to draw one PNG, so it is not imported at all)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+    fig = Figure(figsize=(15, max(3, 0.35 * len(shares) + 1.5)))
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1]})
     labels, values = zip(*[(plot_text(label), v) for label, v in shares]) if shares else ((), ())
     axes[0].barh(range(len(values)), values, color="tab:green")
     axes[0].set(yticks=range(len(labels)), yticklabels=labels, xlim=(0, 1), xlabel="share of students with full marks",
@@ -217,7 +217,6 @@ def _plot(shares, hints, path):
     axes[1].invert_yaxis()
     fig.tight_layout()
     fig.savefig(path, dpi=100, metadata={"Software": None})
-    plt.close(fig)
 
 
 def _short(text, width=45):
