@@ -73,6 +73,7 @@ def grade(submissions, out, workers, db_url=None, isolate=True, scan=True):
     if not submissions.is_dir():
         print(f"error: {submissions} is not a folder of submissions (<student>/<lesson>/lesson.ipynb)", file=sys.stderr)
         return 2
+    report.prepare_plot()
     try:
         results, unknown = grade_class(submissions, workers=workers, isolate=isolate, scan=scan)
     except (KeyboardInterrupt, Interrupted) as exc:
@@ -111,7 +112,7 @@ def grade(submissions, out, workers, db_url=None, isolate=True, scan=True):
 #: pipeline stay out; `tests/test_release.py` checks that nothing of them leaks.
 STUDENT_FILES = ["notebooks", "figures", "lessonkit", "autograder/__init__.py", "autograder/wire.py",
                  "autograder/checks", "autograder/notebook.py", "autograder/runner.py", "autograder/sandbox.py",
-                 "autograder/isolation.py", "autograder/selfcheck.py", "nbgrader_config.py"]
+                 "autograder/isolation.py", "autograder/zygote.py", "autograder/selfcheck.py", "nbgrader_config.py"]
 
 
 def bundle(out, force=False):

@@ -93,8 +93,11 @@ def discover(submissions):
     return found, unknown
 
 
-def grade_submission(student, lesson, folder, public_dir, scratch, limits=None, isolate=True, scan=True):
+def grade_submission(student, lesson, folder, public_dir, scratch, limits=None, isolate=True, scan=True,
+                     zygote=None):
     """Grade one student's notebook for one lesson; never raises for a bad submission.
+
+    `zygote` (a `runner.Zygote`) forks the workers; None starts each as a new process.
 
     `isolate=False` runs the student's code as a plain separate process (for measuring
     what confinement costs); `scan=False` skips the static scan (for proving the sandbox
@@ -117,7 +120,8 @@ def grade_submission(student, lesson, folder, public_dir, scratch, limits=None, 
     to_run = [c for c in to_run if c["id"] not in flagged]
     jobs = [job for gid, _ in master.items for job in judge.jobs(gid)]
     workdir = Path(scratch) / "work" / student / lesson
-    outcome = runner.run(to_run, jobs, public_dir, workdir, limits, jail=Path(scratch) / "jail" if isolate else None)
+    outcome = runner.run(to_run, jobs, public_dir, workdir, limits, jail=Path(scratch) / "jail" if isolate else None,
+                         zygote=zygote)
     cell_errors, records = {**outcome.cell_errors, **flagged}, outcome.records
     result.incidents, result.isolation, result.log = outcome.incidents, outcome.isolation, outcome.log
     for gid, pts in master.items:
@@ -195,22 +199,24 @@ def grade_class(submissions, workers=2, limits=None, keep_scratch=False, isolate
     results : list of SubmissionResult, sorted by student then lesson
     unknown : list of str, folders that are not submissions of a known lesson
     """
-    checks.load_items()
-    found, unknown = discover(submissions)
-    for lesson in {lesson for _, lesson, _ in found}:  # reference results once, before the threads
-        for gid, _ in load_master(lesson).items:
-            judge.expected(gid)
     with scratch_folder(keep_scratch) as scratch:
         (scratch / "jail").mkdir()
         public_dir = runner.prepare_public(scratch / "public")
-        pool = ThreadPoolExecutor(max_workers=workers)
-        try:
-            futures = [pool.submit(grade_submission, s, l, f, public_dir, scratch, limits, isolate, scan)
-                       for s, l, f in found]
-            results = [f.result() for f in futures]
-        except BaseException:  # interrupted: no worker may outlive the scratch folder
-            runner.stop_all()
-            raise
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+        # started first: its imports overlap with reading the class and the reference results
+        with runner.Zygote(public_dir, scratch / "zygote") as zygote:
+            checks.load_items()
+            found, unknown = discover(submissions)
+            for lesson in {lesson for _, lesson, _ in found}:  # reference results once, before the threads
+                for gid, _ in load_master(lesson).items:
+                    judge.expected(gid)
+            pool = ThreadPoolExecutor(max_workers=workers)
+            try:
+                futures = [pool.submit(grade_submission, s, l, f, public_dir, scratch, limits, isolate, scan, zygote)
+                           for s, l, f in found]
+                results = [f.result() for f in futures]
+            except BaseException:  # interrupted: no worker may outlive the scratch folder
+                runner.stop_all()
+                raise
+            finally:
+                pool.shutdown(wait=True, cancel_futures=True)
     return results, unknown

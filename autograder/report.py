@@ -11,6 +11,7 @@ helper of its output format: `html_text`, `md_text`, `csv_text`, `terminal_text`
 import csv
 import html
 import re
+import threading
 import unicodedata
 from collections import Counter
 from pathlib import Path
@@ -194,12 +195,27 @@ def summary(results, unknown, out_dir):
     return text
 
 
-def _plot(shares, hints, path):
-    # matplotlib here, not at the top: it is the slowest import of a run (pyplot's GUI
-    # machinery is not needed to draw one PNG, so it is not imported at all)
+def prepare_plot():
+    """Start importing what `summary.png` needs, in the background; returns the thread.
+
+    matplotlib is the slowest import of a grading run, so it is not at the top of this
+    module: `grade` starts it while the grader mostly waits for its workers. (pyplot's
+    GUI machinery is not needed to draw one PNG, so it is not imported at all.)
+    """
+    thread = threading.Thread(target=_plot_modules, name="import matplotlib", daemon=True)
+    thread.start()
+    return thread
+
+
+def _plot_modules():
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
+    return FigureCanvasAgg, Figure, MaxNLocator
+
+
+def _plot(shares, hints, path):
+    FigureCanvasAgg, Figure, MaxNLocator = _plot_modules()
     fig = Figure(figsize=(15, max(3, 0.35 * len(shares) + 1.5)))
     FigureCanvasAgg(fig)
     axes = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1]})
