@@ -26,14 +26,13 @@ def key(lesson):
     """str: a content hash of the master of `lesson`, the code that computes its results and the
     locked environment."""
     digest = hashlib.sha256(sys.version.encode() + b"\0")
-    files = [master_path(lesson)]
+    files = {"master": master_path(lesson)}
     for rel in SOURCES:
         path = ROOT / rel
-        files += sorted(path.rglob("*.py")) if path.is_dir() else [path]
-    for path in files:
-        digest.update(str(path.relative_to(ROOT)).encode() + b"\0")
-        digest.update(path.read_bytes() if path.exists() else b"(missing)")
-        digest.update(b"\0")
+        for file in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
+            files[str(file.relative_to(ROOT))] = file
+    for name, path in files.items():
+        digest.update(name.encode() + b"\0" + (path.read_bytes() if path.exists() else b"(missing)") + b"\0")
     return digest.hexdigest()
 
 
