@@ -82,9 +82,7 @@ def grade(submissions, out, workers, db_url=None, isolate=True, scan=True, force
     """`db_url` None: the course's gradebook (nbgrader_config.py, resolved against the course root); "": none.
     `force`: grade every submission again, even one unchanged since a run into `out`; `quiet`: no progress line;
     `cluster`: a Dask scheduler's address to grade on (cluster.py)."""
-    from sqlalchemy.exc import DatabaseError
-
-    from autograder import gradebook, nbgrader_files, report
+    from autograder import report
     from autograder.atomic import WriteError
     from autograder.grade import grade_class, lessons
     from autograder.progress import Progress
@@ -102,6 +100,7 @@ def grade(submissions, out, workers, db_url=None, isolate=True, scan=True, force
         store.save(result)  # kept at once: a run killed later still keeps it
         if progress:
             progress.update(result, done, total)
+    report.prepare_plot()
     try:
         try:
             results, unknown = grade_class(submissions, workers=workers, isolate=isolate, scan=scan,
@@ -131,6 +130,9 @@ def grade(submissions, out, workers, db_url=None, isolate=True, scan=True, force
     db_url = course_db if db_url is None else db_url
     notes = []
     if db_url:  # the gradebook holds the due dates: reports are rewritten below when a penalty applies
+        from sqlalchemy.exc import DatabaseError
+
+        from autograder import gradebook, nbgrader_files  # nbgrader and SQLAlchemy: only for the gradebook
         if db_url.startswith("sqlite:///"):
             Path(db_url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -184,7 +186,7 @@ def gradebook_failure(exc, db_url, out):
 #: pipeline stay out; `tests/test_release.py` checks that nothing of them leaks.
 STUDENT_FILES = ["notebooks", "figures", "lessonkit", "autograder/__init__.py", "autograder/wire.py",
                  "autograder/checks", "autograder/notebook.py", "autograder/runner.py", "autograder/sandbox.py",
-                 "autograder/isolation.py", "autograder/cgroups.py", "autograder/selfcheck.py", "autograder/lab.py", "autograder/lab_student",
+                 "autograder/isolation.py", "autograder/cgroups.py", "autograder/zygote.py", "autograder/selfcheck.py", "autograder/lab.py", "autograder/lab_student",
                  "nbgrader_config.py", "requirements.lock"]
 
 

@@ -101,8 +101,11 @@ def discover(submissions):
     return found, unknown
 
 
-def grade_submission(student, lesson, folder, public_dir, scratch, limits=None, isolate=True, scan=True):
+def grade_submission(student, lesson, folder, public_dir, scratch, limits=None, isolate=True, scan=True,
+                     zygote=None):
     """Grade one student's notebook for one lesson; never raises for a bad submission.
+
+    `zygote` (a `runner.Zygote`) forks the workers; None starts each as a new process.
 
     `isolate=False` runs the student's code as a plain separate process (for measuring
     what confinement costs); `scan=False` skips the static scan (for proving the sandbox
@@ -123,7 +126,8 @@ def grade_submission(student, lesson, folder, public_dir, scratch, limits=None, 
     to_run = [c for c in to_run if c["id"] not in flagged]
     jobs = [job for gid, _ in master.items for job in judge.jobs(gid)]
     workdir = Path(scratch) / "work" / student / lesson
-    outcome = runner.run(to_run, jobs, public_dir, workdir, limits, jail=Path(scratch) / "jail" if isolate else None)
+    outcome = runner.run(to_run, jobs, public_dir, workdir, limits, jail=Path(scratch) / "jail" if isolate else None,
+                         zygote=zygote)
     cell_errors, records = {**outcome.cell_errors, **flagged}, outcome.records
     result.incidents, result.isolation, result.log = outcome.incidents, outcome.isolation, outcome.log
     for gid, pts in master.items:
@@ -218,16 +222,6 @@ def grade_class(submissions, workers=2, limits=None, keep_scratch=False, isolate
     found, unknown = discover(submissions)
     kept = {(s, l): reuse(s, l, f) for s, l, f in found} if reuse else {}
     todo = [(s, l, f) for s, l, f in found if kept.get((s, l)) is None]
-    done, lock, stopping = [0], threading.Lock(), threading.Event()
-
-    def grade_one(student, lesson, folder):
-        result = grade_submission(student, lesson, folder, public_dir, scratch, limits, isolate, scan)
-        with lock:
-            if on_result and not stopping.is_set():  # stopping kills workers: their results are not kept
-                done[0] += 1
-                on_result(result, done[0], len(todo))
-        return result
-
     if cluster:
         from autograder.cluster import grade_on_cluster
         graded = dict(zip([(s, l) for s, l, _ in todo], grade_on_cluster(todo, cluster, limits, isolate, scan)))
@@ -235,20 +229,32 @@ def grade_class(submissions, workers=2, limits=None, keep_scratch=False, isolate
             if on_result:
                 on_result(result, k + 1, len(todo))
         return [kept[s, l] if (s, l) not in graded else graded[s, l] for s, l, _ in found], unknown
-    for lesson in {lesson for _, lesson, _ in todo}:  # reference results once, before the threads
-        for gid, _ in load_master(lesson).items:
-            judge.expected(gid)
+    done, lock, stopping = [0], threading.Lock(), threading.Event()
+
+    def grade_one(student, lesson, folder):
+        result = grade_submission(student, lesson, folder, public_dir, scratch, limits, isolate, scan, zygote)
+        with lock:
+            if on_result and not stopping.is_set():  # stopping kills workers: their results are not kept
+                done[0] += 1
+                on_result(result, done[0], len(todo))
+        return result
+
     with scratch_folder(keep_scratch) as scratch:
         (scratch / "jail").mkdir()
         public_dir = runner.prepare_public(scratch / "public")
-        pool = ThreadPoolExecutor(max_workers=workers)
-        try:
-            futures = {(s, l): pool.submit(grade_one, s, l, f) for s, l, f in todo}
-            results = [kept[s, l] if (s, l) not in futures else futures[s, l].result() for s, l, _ in found]
-        except BaseException:  # interrupted: no worker may outlive the scratch folder
-            stopping.set()
-            runner.stop_all()
-            raise
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+        # started first: its imports overlap with the reference results
+        with runner.Zygote(public_dir, scratch / "zygote") as zygote:
+            for lesson in {lesson for _, lesson, _ in todo}:  # reference results once, before the threads
+                for gid, _ in load_master(lesson).items:
+                    judge.expected(gid)
+            pool = ThreadPoolExecutor(max_workers=workers)
+            try:
+                futures = {(s, l): pool.submit(grade_one, s, l, f) for s, l, f in todo}
+                results = [kept[s, l] if (s, l) not in futures else futures[s, l].result() for s, l, _ in found]
+            except BaseException:  # interrupted: no worker may outlive the scratch folder
+                stopping.set()
+                runner.stop_all()
+                raise
+            finally:
+                pool.shutdown(wait=True, cancel_futures=True)
     return results, unknown

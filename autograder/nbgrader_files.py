@@ -18,8 +18,6 @@ import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
-from nbgrader.utils import parse_utc
-
 from autograder.notebook import ROOT, Master, find_notebook, nbgrader_meta, plan, read_submission
 
 #: Format of the ``timestamp.txt`` files nbgrader writes (``ExchangeSubmit.timestamp_format``).
@@ -67,6 +65,7 @@ def submission_time(folder, notebook):
     """
     text, problem = read_small(Path(folder) / "timestamp.txt")
     if text is not None:
+        from nbgrader.utils import parse_utc  # here: importing nbgrader costs a second or more
         try:
             return parse_utc(text.strip()), None
         except (ValueError, OverflowError, TypeError, LookupError):

@@ -12,17 +12,12 @@ import csv
 import html
 import io
 import re
+import threading
 import unicodedata
 from collections import Counter
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
-
-from autograder import atomic  # noqa: E402
+from autograder import atomic
 
 
 NAME_WIDTH = 24  # terminal columns given to a student's name in the grade table
@@ -218,9 +213,30 @@ def summary(results, unknown, out_dir):
     return text
 
 
+def prepare_plot():
+    """Start importing what `summary.png` needs, in the background; returns the thread.
+
+    matplotlib is the slowest import of a grading run, so it is not at the top of this
+    module: `grade` starts it while the grader mostly waits for its workers. (pyplot's
+    GUI machinery is not needed to draw one PNG, so it is not imported at all.)
+    """
+    thread = threading.Thread(target=_plot_modules, name="import matplotlib", daemon=True)
+    thread.start()
+    return thread
+
+
+def _plot_modules():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+    return FigureCanvasAgg, Figure, MaxNLocator
+
+
 def _plot(shares, hints, path):
-    fig, axes = plt.subplots(1, 2, figsize=(15, max(3, 0.35 * len(shares) + 1.5)),
-                             gridspec_kw={"width_ratios": [1, 1]})
+    FigureCanvasAgg, Figure, MaxNLocator = _plot_modules()
+    fig = Figure(figsize=(15, max(3, 0.35 * len(shares) + 1.5)))
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1]})
     labels, values = zip(*[(plot_text(label), v) for label, v in shares]) if shares else ((), ())
     axes[0].barh(range(len(values)), values, color="tab:green")
     axes[0].set(yticks=range(len(labels)), yticklabels=labels, xlim=(0, 1), xlabel="share of students with full marks",
@@ -236,7 +252,6 @@ def _plot(shares, hints, path):
     fig.tight_layout()
     png = io.BytesIO()
     fig.savefig(png, format="png", dpi=100, metadata={"Software": None})
-    plt.close(fig)
     atomic.write(path, png.getvalue())
 
 

@@ -8,13 +8,18 @@ and a new worker runs without that cell or case, so a fault costs only what it t
 Only pipes this module created cross between the worker and the grader: the plan goes
 in on standard input, events (JSON lines) and the worker's output come back. The grader
 never opens a path in the worker's folder.
+
+A grading run starts one `Zygote` (see zygote.py), which has numpy and IPython imported
+already and forks each worker; without one, each worker is a new Python process. Either
+way the worker confines itself before any student code runs.
 """
 import json
+import logging
 import os
-import resource
 import select
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import sysconfig
@@ -24,10 +29,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.cgroups import WorkerCgroups
+from autograder.zygote import apply_limits
 
+log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
 PUBLIC = ["lessonkit", "autograder/__init__.py", "autograder/wire.py", "autograder/sandbox.py",
-          "autograder/isolation.py", "autograder/checks"]
+          "autograder/isolation.py", "autograder/zygote.py", "autograder/checks"]
 _live, _stopping = set(), threading.Event()
 
 
@@ -84,7 +91,7 @@ def isolation_plan(public_dir, workdir, jail, limits):
             "process_limit": limits.processes}
 
 
-def run(cells, jobs, public_dir, workdir, limits=None, jail=None):
+def run(cells, jobs, public_dir, workdir, limits=None, jail=None, zygote=None):
     """Execute `cells`, then collect every job, surviving hangs and crashes.
 
     Parameters
@@ -96,6 +103,8 @@ def run(cells, jobs, public_dir, workdir, limits=None, jail=None):
         An empty folder for the worker's new root: the worker is confined (namespaces,
         see isolation.py). None runs it as a plain separate process (a student's
         self-check of their own work, or measuring what confinement costs).
+    zygote : Zygote or None
+        The run's zygote, which forks the workers; None starts each as a new process.
 
     Returns
     -------
@@ -116,7 +125,7 @@ def run(cells, jobs, public_dir, workdir, limits=None, jail=None):
             break
         plan = {"sys_path": [str(public_dir)] + _site_packages(), "cells": todo_cells, "jobs": todo_jobs,
                 "isolation": isolation}
-        stopped = Worker(plan, public_dir, workdir, limits, outcome).supervise()
+        stopped = Worker(plan, public_dir, workdir, limits, outcome, zygote).supervise()
         if stopped is None:
             break
         (kind, key), reason = stopped
@@ -144,15 +153,20 @@ def _site_packages():
 class Worker:
     """One worker process: started, fed its plan, watched, and killed with all it started."""
 
-    def __init__(self, plan, public_dir, workdir, limits, outcome):
+    def __init__(self, plan, public_dir, workdir, limits, outcome, zygote=None):
         self.plan, self.limits, self.outcome = plan, limits, outcome
         self.wanted = {job["key"] for job in plan["jobs"]}
         self.events_r, events_w = os.pipe()
         self.output_r, output_w = os.pipe()
-        self.proc = subprocess.Popen(
-            [sys.executable, "-I", "-S", str(Path(public_dir) / "autograder" / "sandbox.py"), str(events_w)],
-            cwd=workdir, env=_env(workdir), stdin=subprocess.PIPE, stdout=output_w, stderr=output_w,
-            pass_fds=(events_w,), preexec_fn=_limit(limits))
+        self.proc = zygote.spawn(events_w, output_w, limits) if zygote else None
+        # a forked worker reads where it works first: the zygote itself never learns it
+        self.preamble = json.dumps({"cwd": str(workdir), "env": _env(workdir)}).encode() + b"\n"
+        if self.proc is None:
+            self.preamble = b""
+            self.proc = subprocess.Popen(
+                [sys.executable, "-I", "-S", str(Path(public_dir) / "autograder" / "sandbox.py"), str(events_w)],
+                cwd=workdir, env=_env(workdir), stdin=subprocess.PIPE, stdout=output_w, stderr=output_w,
+                pass_fds=(events_w,), preexec_fn=_limit(limits))
         os.close(events_w)
         os.close(output_w)
         self.cgroups = WorkerCgroups.create(self.proc.pid, limits.processes, limits.worker_memory_bytes)
@@ -170,7 +184,7 @@ class Worker:
 
     def _send_plan(self):
         try:
-            self.proc.stdin.write(json.dumps(self.plan).encode())
+            self.proc.stdin.write(self.preamble + json.dumps(self.plan).encode())
             self.proc.stdin.close()
             return True
         except (BrokenPipeError, OSError):
@@ -228,6 +242,8 @@ class Worker:
         _kill(self.proc)
         _live.discard(self.proc)
         self.cgroups.remove()
+        if isinstance(self.proc, Forked):
+            self.proc.release()
         for fd in (self.events_r, self.output_r):
             os.close(fd)
 
@@ -244,13 +260,150 @@ def stop_all():
 
 def _limit(limits):
     def apply():
-        os.setsid()
-        resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        import ctypes
-        ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG: dies with the grader
+        apply_limits(limits.memory_bytes, limits.file_bytes)  # dies with the grader
     return apply
+
+
+class Zygote:
+    """The grader's side of a zygote (zygote.py): started once, forks each worker of a run.
+
+    Use as a context manager; on exit the zygote and every worker it forked are gone.
+
+    Parameters
+    ----------
+    public_dir : Path, the public copy of the grader (the zygote runs from it)
+    folder : Path, the zygote's own folder (its home; created)
+    """
+    START_SECONDS = 120  # the first fork waits for the imports, on a busy machine too
+
+    def __init__(self, public_dir, folder):
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        self.control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.lock = threading.Lock()
+        with theirs:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-I", "-S", str(Path(public_dir) / "autograder" / "zygote.py"), str(theirs.fileno()),
+                 *([str(public_dir)] + _site_packages())],
+                cwd=folder, env=_env(folder), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL, pass_fds=(theirs.fileno(),), preexec_fn=_limit(Limits()))
+        _live.add(self.proc)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def spawn(self, events_w, output_w, limits):
+        """Fork a worker on these pipes. Returns a `Forked`, or None when the zygote is gone."""
+        plan_r, plan_w = os.pipe()
+        status_r, status_w = os.pipe()
+        request = {"op": "spawn", "memory_bytes": limits.memory_bytes, "file_bytes": limits.file_bytes}
+        try:
+            with self.lock:
+                socket.send_fds(self.control, [json.dumps(request).encode()], [plan_r, events_w, output_w, status_w])
+        except OSError:
+            pass
+        finally:
+            os.close(plan_r)
+            os.close(status_w)
+        forked = Forked(self, status_r, plan_w)
+        if forked.pid is None:
+            log.warning("the zygote is gone (exit status %s): starting a new process for this worker", self.proc.poll())
+            forked.release()
+            return None
+        return forked
+
+    def release(self, pid):
+        """The grader is done with worker `pid`: the zygote reaps it."""
+        try:
+            with self.lock:
+                self.control.send(json.dumps({"op": "release", "pid": pid}).encode())
+        except OSError:
+            pass
+
+    def close(self):
+        """End the zygote (closing its socket tells it to) and every worker it forked."""
+        self.control.close()
+        try:
+            self.proc.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            pass
+        _kill(self.proc)
+        _live.discard(self.proc)
+
+
+class Forked:
+    """A worker forked by a `Zygote`, with what `Worker` uses of `subprocess.Popen`.
+
+    Its pid and its end (a `Popen.returncode`) come from the zygote's status pipe; the
+    zygote keeps it unreaped until `release`, so signalling `pid` is safe until then.
+    """
+
+    def __init__(self, zygote, status_r, plan_w):
+        self.zygote, self.status, self.buffer = zygote, status_r, b""
+        self.stdin = open(plan_w, "wb")
+        self.pid = self.returncode = None
+        while self.pid is None and self._read(Zygote.START_SECONDS):
+            pass
+
+    def _read(self, timeout):
+        """Read the status pipe for up to `timeout` s; False at its end."""
+        if self.status is None:
+            return False
+        ready, _, _ = select.select([self.status], [], [], max(timeout, 0))
+        if not ready:
+            return True
+        chunk = os.read(self.status, 256)
+        if not chunk:  # the zygote died, and its children with it (their death signal)
+            os.close(self.status)
+            self.status = None
+            if self.pid is not None and self.returncode is None:
+                self.returncode = -signal.SIGKILL
+            return False
+        *lines, self.buffer = (self.buffer + chunk).split(b"\n")
+        for line in lines:
+            what, _, value = line.decode().partition(" ")
+            if what == "pid":
+                self.pid = int(value)
+            elif what == "exit":
+                self.returncode = int(value)
+        return True
+
+    def poll(self):
+        if self.returncode is None:
+            self._read(0)
+        return self.returncode
+
+    def wait(self, timeout=None):
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.returncode is None:
+            left = 3600 if deadline is None else deadline - time.monotonic()
+            if left <= 0:
+                raise subprocess.TimeoutExpired("worker", timeout)
+            if not self._read(left):
+                break
+        return self.returncode
+
+    def send_signal(self, signum):
+        if self.pid is not None and self.returncode is None:
+            try:
+                os.kill(self.pid, signum)
+            except ProcessLookupError:
+                pass
+
+    def release(self):
+        if not self.stdin.closed:
+            try:
+                self.stdin.close()
+            except OSError:
+                pass
+        if self.status is not None:
+            os.close(self.status)
+            self.status = None
+        if self.pid is not None:
+            self.zygote.release(self.pid)
 
 
 def _env(workdir):

@@ -18,7 +18,7 @@ import json
 
 import numpy as np
 
-from autograder import checks, reference, wire
+from autograder import checks, reference, refcache, wire
 from autograder.checks import Failure, expect_array, expect_close
 
 HIDDEN_LABEL = "hidden case "
@@ -174,11 +174,37 @@ def compare(result, expected, path="output"):
 @functools.lru_cache(maxsize=None)
 def expected(grade_id):
     """The reference's decoded results on every case of an item (None for visible cases)."""
+    return [None if e is None else wire.decode(e) for e in lesson_expected(lesson_of(grade_id))[grade_id]]
+
+
+@functools.lru_cache(maxsize=None)
+def lesson_expected(lesson):
+    """The reference's encoded results on every item of a lesson, from `refcache` when they are
+    there for the current sources, else computed (and stored).
+
+    Returns
+    -------
+    results : dict, grade id -> list of (`wire`-encoded result, or None for a visible case or
+        an item that is not compared with the reference), in `cases` order
+    """
+    checks.load_items()
+    grade_ids = sorted(hidden_modules()[lesson].HIDDEN_CASES)
+    digest = refcache.key(lesson)
+    stored = refcache.load(lesson, digest)
+    if isinstance(stored, dict) and sorted(stored) == grade_ids and all(
+            isinstance(stored[gid], list) and len(stored[gid]) == len(cases(gid))
+            and all(e is None or isinstance(e, dict) for e in stored[gid]) for gid in grade_ids):
+        return stored
+    results = {gid: _reference_results(gid) for gid in grade_ids}
+    refcache.store(lesson, digest, results)
+    return results
+
+
+def _reference_results(grade_id):
     item = checks.REGISTRY[grade_id]
     ref = reference.load(lesson_of(grade_id))
     ref_functions = [ref[name] for name in item.functions]
-    return [wire.decode(checks.collect(item, ref_functions, inputs)["result"])
-            if item.compare and is_hidden(label) else None
+    return [checks.collect(item, ref_functions, inputs)["result"] if item.compare and is_hidden(label) else None
             for label, inputs in cases(grade_id)]
 
 
