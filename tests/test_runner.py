@@ -104,7 +104,7 @@ import os
 if os.fork() == 0:
     os.setsid()
     if os.fork() == 0:
-        os.execv("/bin/sleep", ["sleep", "60", "{MARKER}"])
+        os.execv("/bin/sleep", ["{MARKER}", "60"])
     os._exit(0)
 os.wait()
 print("detached=1")
@@ -121,7 +121,7 @@ n = 0
 try:
     for _ in range(1000):
         if os.fork() == 0:
-            os.execv("/bin/sleep", ["sleep", "60", "{MARKER}"])
+            os.execv("/bin/sleep", ["{MARKER}", "60"])
         n += 1
 except OSError:
     pass
