@@ -21,7 +21,8 @@ from autograder import checks, judge, runner
 from autograder.nbgrader_files import submission_time
 from autograder.scan import scan as scan_cell
 from autograder.scratch import scratch_folder
-from autograder.notebook import SOLUTIONS, Master, find_notebook, plan, read_submission
+from autograder.course import lessons
+from autograder.notebook import Master, find_notebook, plan, read_submission
 
 log = logging.getLogger(__name__)
 
@@ -59,11 +60,6 @@ class SubmissionResult:
 def load_master(lesson):
     """A lesson's master, parsed once per grading run rather than once per submission."""
     return Master(lesson)
-
-
-def lessons():
-    """Lesson folders that have a master notebook, e.g. ``["02_batch_norm"]``."""
-    return sorted(p.parent.name for p in SOLUTIONS.glob("*/lesson.ipynb"))
 
 
 def discover(submissions):

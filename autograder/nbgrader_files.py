@@ -20,7 +20,8 @@ from pathlib import Path
 
 from nbgrader.utils import parse_utc
 
-from autograder.notebook import ROOT, Master, find_notebook, nbgrader_meta, plan, read_submission
+from autograder.course import ROOT
+from autograder.notebook import Master, find_notebook, nbgrader_meta, plan, read_submission
 
 #: Format of the ``timestamp.txt`` files nbgrader writes (``ExchangeSubmit.timestamp_format``).
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f UTC"

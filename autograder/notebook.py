@@ -20,22 +20,12 @@ import stat
 from collections import Counter
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-SOLUTIONS = ROOT / "solutions"
+from autograder.course import master_path
 
 #: Largest notebook read, in bytes; a released notebook is ~50 kB, outputs included.
 MAX_NOTEBOOK_BYTES = 20 * 2**20
 #: Deepest nesting of JSON arrays and objects parsed; a notebook needs about 8.
 MAX_JSON_DEPTH = 64
-
-
-def master_path(lesson):
-    """Path of a lesson's master notebook, e.g. ``solutions/02_batch_norm/lesson.ipynb``."""
-    path = SOLUTIONS / lesson / "lesson.ipynb"
-    if not path.exists():
-        raise FileNotFoundError(f"no master notebook for lesson {lesson!r} at {path} "
-                                "(masters exist only in the instructor's course tree)")
-    return path
 
 
 def cell_source(cell):

@@ -7,7 +7,8 @@ in the grader's own process; it is never copied next to student code.
 import functools
 import json
 
-from autograder.notebook import cell_source, master_path
+from autograder.course import master_path
+from autograder.notebook import cell_source
 
 
 @functools.lru_cache(maxsize=None)

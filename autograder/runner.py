@@ -13,7 +13,6 @@ import json
 import os
 import resource
 import select
-import shutil
 import signal
 import subprocess
 import sys
@@ -23,9 +22,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-PUBLIC = ["lessonkit", "autograder/__init__.py", "autograder/wire.py", "autograder/sandbox.py",
-          "autograder/isolation.py", "autograder/checks"]
+from autograder.course import WORKER_FILES, copy_files
+
+PUBLIC = WORKER_FILES
 #: Where the grader may put a worker in its own cgroup (process count, then killed as a whole).
 CGROUP_PIDS = Path("/sys/fs/cgroup/pids")
 _live, _stopping = set(), threading.Event()
@@ -64,15 +63,7 @@ class Outcome:
 
 def prepare_public(dest):
     """Copy the public code (and nothing else of the course) into `dest`."""
-    dest = Path(dest)
-    for rel in PUBLIC:
-        src, dst = ROOT / rel, dest / rel
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        if src.is_dir():
-            shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__"), dirs_exist_ok=True)
-        else:
-            shutil.copy2(src, dst)
-    return dest
+    return copy_files(PUBLIC, dest)
 
 
 def isolation_plan(public_dir, workdir, jail, limits):

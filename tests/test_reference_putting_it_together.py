@@ -10,7 +10,7 @@ import pytest
 from autograder import reference
 from autograder.checks import REGISTRY
 from autograder.judge import putting_it_together as hidden
-from autograder.notebook import ROOT
+from autograder.course import ROOT
 from lessonkit.reuse import LessonNotReady, functions_from
 
 

@@ -2,7 +2,8 @@
 import pytest
 
 from autograder import judge, runner, wire
-from autograder.grade import lessons, load_master
+from autograder.course import lessons
+from autograder.grade import load_master
 from autograder.scan import scan
 from tests.catalogue import reference_answers
 
