@@ -150,12 +150,11 @@ def worker_setup(lesson):
     -------
     scratch, public_dir : Path
     """
-    from autograder import checks, judge, runner
+    from autograder import judge, runner
     from autograder.grade import load_master
     from autograder.scratch import scratch_folder
     with _setup_lock:
         if not _setup:
-            checks.load_items()
             context = scratch_folder()
             scratch = context.__enter__()
             atexit.register(context.__exit__, None, None, None)

@@ -124,7 +124,7 @@ def grade_submission(student, lesson, folder, public_dir, scratch, limits=None, 
         result.items.append(ItemResult(gid, pts if verdict.passed else 0.0, pts, message, verdict.hint))
     failed = {i.grade_id for i in result.items if i.points < i.max_points}
     for item in result.items:
-        first = [d for d in checks.REGISTRY[item.grade_id].depends_on if d in failed]
+        first = [d for d in checks.items()[item.grade_id].depends_on if d in failed]
         if item.grade_id in failed and first:
             item.message += (f"\n  Note: this item runs through functions that {', '.join(first)} found wrong; "
                              "fix that first, this one may then pass as it is.")
@@ -175,7 +175,7 @@ def _read_and_plan(master, folder, result, scan=True):
 def _cause(master, grade_id, cell_errors):
     """Why an item's functions may be missing or broken: the error of the cell defining them."""
     notes = []
-    for name in checks.REGISTRY[grade_id].functions:
+    for name in checks.items()[grade_id].functions:
         cell = master.cell_defining(name)
         if cell in cell_errors:
             error = cell_errors[cell]
@@ -203,7 +203,6 @@ def grade_class(submissions, workers=2, limits=None, keep_scratch=False, isolate
     results : list of SubmissionResult, sorted by student then lesson
     unknown : list of str, folders that are not submissions of a known lesson
     """
-    checks.load_items()
     found, unknown = discover(submissions)
     kept = {(s, l): reuse(s, l, f) for s, l, f in found} if reuse else {}
     todo = [(s, l, f) for s, l, f in found if kept.get((s, l)) is None]

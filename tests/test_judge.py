@@ -20,14 +20,14 @@ def cell_functions(source, **namespace):
 
 
 def reference_functions(grade_id):
-    item = checks.REGISTRY[grade_id]
+    item = checks.items()[grade_id]
     ref = reference.load(judge.lesson_of(grade_id))
     return [ref[name] for name in item.functions]
 
 
 def records_for(grade_id, functions, hidden_only=True):
     """Records of every case: the student's on hidden cases (or all), the reference's elsewhere."""
-    item = checks.REGISTRY[grade_id]
+    item = checks.items()[grade_id]
     ref = reference_functions(grade_id)
     return [checks.collect(item, functions if judge.is_hidden(label) or not hidden_only else ref, inputs)
             for label, inputs in judge.cases(grade_id)]
@@ -45,8 +45,7 @@ def normalize_inputs(X, mu, var, eps=1e-8):
 
 @pytest.fixture(scope="module")
 def in_place_records():
-    checks.load_items()
-    item = checks.REGISTRY["normalize_inputs_contract"]
+    item = checks.items()["normalize_inputs_contract"]
     fn = cell_functions(IN_PLACE_NORMALIZE)["normalize_inputs"]
     return [checks.collect(item, [fn], inputs) for _, inputs in judge.cases("normalize_inputs_contract")]
 
@@ -66,7 +65,7 @@ def test_a_record_without_the_inputs_after_the_call_fails(in_place_records):
 
 def test_the_judge_compares_with_its_own_inputs_not_with_what_the_worker_was_given(in_place_records):
     """A worker may be handed other inputs than the judge holds: it is the judge's copy that counts."""
-    item = checks.REGISTRY["normalize_inputs_contract"]
+    item = checks.items()["normalize_inputs_contract"]
     label, inputs = judge.cases("normalize_inputs_contract")[-1]
     shifted = dict(inputs, X=inputs["X"] + 1.0)
     record = checks.collect(item, reference_functions("normalize_inputs_contract"), shifted)
@@ -109,7 +108,7 @@ def test_a_hidden_case_never_quotes_the_exception_message():
 
 def test_a_visible_case_quotes_the_message_and_says_where():
     fn = cell_functions(LEAKY_MEAN_VARIANCE)["compute_mean_variance"]
-    item = checks.REGISTRY["mean_variance_values"]
+    item = checks.items()["mean_variance_values"]
     label, inputs = item.visible_cases()[0]
     message = checks.evaluate(item, inputs, checks.collect(item, [fn], inputs))[0].message
     assert message.startswith("raised ValueError in helper, line 3 of your cell: SECRET array(")
@@ -174,7 +173,7 @@ def normalize_splits(X_train, X_dev, X_test, eps=1e-8):
 
 def splits_verdict(source):
     ns = cell_functions(source)
-    fns = [ns[name] for name in checks.REGISTRY["normalize_splits_train_stats"].functions]
+    fns = [ns[name] for name in checks.items()["normalize_splits_train_stats"].functions]
     return judge.judge("normalize_splits_train_stats", records_for("normalize_splits_train_stats", fns))
 
 
@@ -208,7 +207,7 @@ def random_values(inputs):
 
 @pytest.mark.parametrize("grade_id", sorted(gid for m in judge.hidden_modules().values() for gid in m.HIDDEN_CASES))
 def test_hidden_labels_and_failure_messages_do_not_echo_array_inputs(grade_id):
-    item = checks.REGISTRY[grade_id]
+    item = checks.items()[grade_id]
     for label, inputs in judge.cases(grade_id):
         if not judge.is_hidden(label):
             continue
@@ -235,7 +234,7 @@ def _skewed(value):
 
 
 def test_lesson_05_messages_do_not_list_the_hidden_rates():
-    item = checks.REGISTRY["usable_lr_diverged"]
+    item = checks.items()["usable_lr_diverged"]
     for label, inputs in judge.cases("usable_lr_diverged"):
         failure = checks.evaluate(item, inputs, checks.collect(item, [lambda rates, histories, target: 777.0],
                                                                inputs), hidden=True)[0]

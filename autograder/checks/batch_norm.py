@@ -14,6 +14,9 @@ import numpy as np
 
 from autograder.checks import ANSWER, Failure, Item, expect_array, expect_close, expect_tuple
 
+#: This lesson's graded items, in the master's order (`checks.items` reads them).
+ITEMS = []
+
 EPS = 1e-5
 
 
@@ -81,10 +84,11 @@ def forward_cases():
             ("Z of shape (4, 7) with mean 10 and std 3, random gamma and beta", case(2, 4, 7, loc=10.0, scale=3.0))]
 
 
-Item("bn_forward_contract", ["batchnorm_forward"], run_forward, forward_contract, forward_cases, compare=False)
-Item("bn_forward_normalizes", ["batchnorm_forward"],
-     lambda batchnorm_forward, **inputs: first(batchnorm_forward(**inputs)),
-     forward_values, forward_cases, forward_mistakes(), reference_answer=True)
+ITEMS.append(Item("bn_forward_contract", ["batchnorm_forward"], run_forward, forward_contract, forward_cases,
+                  compare=False))
+ITEMS.append(Item("bn_forward_normalizes", ["batchnorm_forward"],
+                  lambda batchnorm_forward, **inputs: first(batchnorm_forward(**inputs)),
+                  forward_values, forward_cases, forward_mistakes(), reference_answer=True))
 
 
 # ---- batchnorm_backward --------------------------------------------------------------
@@ -163,14 +167,14 @@ def backward_cases():
             ("Z of shape (2, 6) with mean 5 and std 2", with_dZ(4, 2, 6, loc=5.0, scale=2.0))]
 
 
-Item("bn_backward_contract", ["batchnorm_forward", "batchnorm_backward"], run_backward,
-     backward_contract, backward_cases, compare=False)
+ITEMS.append(Item("bn_backward_contract", ["batchnorm_forward", "batchnorm_backward"], run_backward,
+                  backward_contract, backward_cases, compare=False))
 
 
-Item("bn_backward_gradient", ["batchnorm_forward", "batchnorm_backward"], run_backward_with_gradcheck,
-     backward_values, backward_cases, backward_mistakes(),
-     project=lambda result: result.get("grads") if isinstance(result, dict) else result,
-     depends_on=["bn_forward_normalizes"])
+ITEMS.append(Item("bn_backward_gradient", ["batchnorm_forward", "batchnorm_backward"], run_backward_with_gradcheck,
+                  backward_values, backward_cases, backward_mistakes(),
+                  project=lambda result: result.get("grads") if isinstance(result, dict) else result,
+                  depends_on=["bn_forward_normalizes"]))
 
 
 # ---- update_running_stats ------------------------------------------------------------
@@ -208,8 +212,8 @@ def running_cases():
             ("Z of shape (2, 4), momentum 0.5", inputs(2, 4, 0.5, 7))]
 
 
-Item("bn_running_stats", ["update_running_stats"], run_running, running_values, running_cases,
-     running_mistakes(), reference_answer=True)
+ITEMS.append(Item("bn_running_stats", ["update_running_stats"], run_running, running_values, running_cases,
+                  running_mistakes(), reference_answer=True))
 
 
 # ---- batchnorm_inference -------------------------------------------------------------
@@ -241,5 +245,5 @@ def inference_cases():
             ("Z of shape (4, 6)", inputs(9, 4, 6))]
 
 
-Item("bn_inference", ["batchnorm_inference"], run_inference, inference_values, inference_cases,
-     inference_mistakes(), reference_answer=True)
+ITEMS.append(Item("bn_inference", ["batchnorm_inference"], run_inference, inference_values, inference_cases,
+                  inference_mistakes(), reference_answer=True))

@@ -19,6 +19,9 @@ import numpy as np
 from autograder import wire
 from autograder.checks import Failure, Item
 
+#: This lesson's graded items, in the master's order (`checks.items` reads them).
+ITEMS = []
+
 SIGMAS = 6.0
 
 #: method -> (variance of each weight as a function of n_in = n[l-1] and n_out = n[l], formula)
@@ -135,13 +138,13 @@ def std_case(method, n_in, n_out, scale=0.01):
     return label, {"method": method, "n_in": n_in, "n_out": n_out, "scale": scale}
 
 
-Item("init_std_simple", ["init_std"], run_init_std, std_value,
-     lambda: [std_case("zeros", 400, 300), std_case("random", 400, 300, scale=0.05),
-              std_case("Xavier", 400, 300)], project=as_float)
-Item("init_std_fan_in", ["init_std"], run_init_std, std_value,
-     lambda: [std_case("lecun", 400, 300), std_case("he", 400, 300)], project=as_float)
-Item("init_std_glorot", ["init_std"], run_init_std, std_value,
-     lambda: [std_case("glorot", 400, 300), std_case("glorot", 10, 90)], project=as_float)
+ITEMS.append(Item("init_std_simple", ["init_std"], run_init_std, std_value,
+                  lambda: [std_case("zeros", 400, 300), std_case("random", 400, 300, scale=0.05),
+                           std_case("Xavier", 400, 300)], project=as_float))
+ITEMS.append(Item("init_std_fan_in", ["init_std"], run_init_std, std_value,
+                  lambda: [std_case("lecun", 400, 300), std_case("he", 400, 300)], project=as_float))
+ITEMS.append(Item("init_std_glorot", ["init_std"], run_init_std, std_value,
+                  lambda: [std_case("glorot", 400, 300), std_case("glorot", 10, 90)], project=as_float))
 
 
 # ---- initialize_parameters -------------------------------------------------------------
@@ -257,13 +260,13 @@ def params_case(method, layer_dims, seed, scale=0.01):
     return label, {"layer_dims": list(layer_dims), "method": method, "seed": seed, "scale": scale}
 
 
-Item("init_params_shapes", ["initialize_parameters"], run_initialize, shapes,
-     lambda: [params_case("he", [5, 4, 3, 1], 0), params_case("glorot", [3, 2], 1)], compare=False)
-Item("init_params_statistics", ["initialize_parameters"], run_initialize, statistics,
-     lambda: [params_case("he", [500, 300, 200], 2), params_case("random", [400, 300], 3, scale=0.05),
-              params_case("glorot", [200, 500], 4), params_case("lecun", [300, 200], 6),
-              params_case("zeros", [20, 10], 7)],
-     compare=False)
+ITEMS.append(Item("init_params_shapes", ["initialize_parameters"], run_initialize, shapes,
+                  lambda: [params_case("he", [5, 4, 3, 1], 0), params_case("glorot", [3, 2], 1)], compare=False))
+ITEMS.append(Item("init_params_statistics", ["initialize_parameters"], run_initialize, statistics,
+                  lambda: [params_case("he", [500, 300, 200], 2), params_case("random", [400, 300], 3, scale=0.05),
+                           params_case("glorot", [200, 500], 4), params_case("lecun", [300, 200], 6),
+                           params_case("zeros", [20, 10], 7)],
+                  compare=False))
 
 
 def run_three_times(initialize_parameters, layer_dims, method, seed, scale):
@@ -293,8 +296,8 @@ def uses_rng(inputs, result):
                       "instead of the `rng` argument")
 
 
-Item("init_params_uses_rng", ["initialize_parameters"], run_three_times, uses_rng,
-     lambda: [params_case("he", [6, 4, 3], 5)], compare=False)
+ITEMS.append(Item("init_params_uses_rng", ["initialize_parameters"], run_three_times, uses_rng,
+                  lambda: [params_case("he", [6, 4, 3], 5)], compare=False))
 
 
 # ---- count_distinct_units --------------------------------------------------------------
@@ -344,5 +347,5 @@ def count_cases():
              units(2, [0, 0, 0, 0, 0], 12, jitter=1e-12))]
 
 
-Item("symmetry_distinct_units", ["count_distinct_units"], run_count, count_value, count_cases, count_mistakes(),
-     project=as_int, answers=["distinct"])
+ITEMS.append(Item("symmetry_distinct_units", ["count_distinct_units"], run_count, count_value, count_cases,
+                  count_mistakes(), project=as_int, answers=["distinct"]))

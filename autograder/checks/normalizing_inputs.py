@@ -16,6 +16,9 @@ import numpy as np
 from autograder import wire
 from autograder.checks import Failure, Item, expect_array, expect_close, expect_tuple
 
+#: This lesson's graded items, in the master's order (`checks.items` reads them).
+ITEMS = []
+
 EPS = 1e-8
 SETS = ("train", "dev", "test")
 
@@ -145,10 +148,10 @@ def mean_variance_cases():
             ("X of shape (2, 8), features of scales 1000 and 0.01", {"X": features(2, 2, 8, [500.0, 0.1], [1e3, 1e-2])})]
 
 
-Item("mean_variance_contract", ["compute_mean_variance"], run_mean_variance, mean_variance_contract,
-     mean_variance_cases, mean_variance_mistakes()[:1], project=project_mean_variance, compare=False)
-Item("mean_variance_values", ["compute_mean_variance"], run_mean_variance_on_copy, mean_variance_values,
-     mean_variance_cases, mean_variance_mistakes(), project=project_mean_variance)
+ITEMS.append(Item("mean_variance_contract", ["compute_mean_variance"], run_mean_variance, mean_variance_contract,
+                  mean_variance_cases, mean_variance_mistakes()[:1], project=project_mean_variance, compare=False))
+ITEMS.append(Item("mean_variance_values", ["compute_mean_variance"], run_mean_variance_on_copy, mean_variance_values,
+                  mean_variance_cases, mean_variance_mistakes(), project=project_mean_variance))
 
 
 # ---- normalize_inputs ------------------------------------------------------------------
@@ -226,10 +229,10 @@ def normalize_cases():
             ("X of shape (3, 4), eps = 0.25 (large enough to matter)", normalize_case(11, 3, 15, 4, eps=0.25))]
 
 
-Item("normalize_inputs_contract", ["normalize_inputs"], run_normalize, normalize_contract, normalize_cases,
-     compare=False)
-Item("normalize_inputs_values", ["normalize_inputs"], run_normalize_on_copy, normalize_values, normalize_cases,
-     normalize_mistakes())
+ITEMS.append(Item("normalize_inputs_contract", ["normalize_inputs"], run_normalize, normalize_contract, normalize_cases,
+                  compare=False))
+ITEMS.append(Item("normalize_inputs_values", ["normalize_inputs"], run_normalize_on_copy, normalize_values,
+                  normalize_cases, normalize_mistakes()))
 
 
 # ---- normalize_splits ------------------------------------------------------------------
@@ -298,10 +301,10 @@ def splits_cases():
              splits_case(12, 3, (8, 3, 2), eps=0.5))]
 
 
-Item("normalize_splits_train_stats", ["compute_mean_variance", "normalize_inputs", "normalize_splits"],
-     run_splits, splits_values, splits_cases, splits_mistakes(),
-     depends_on=["mean_variance_contract", "mean_variance_values", "normalize_inputs_contract",
-                 "normalize_inputs_values"])
+ITEMS.append(Item("normalize_splits_train_stats", ["compute_mean_variance", "normalize_inputs", "normalize_splits"],
+                  run_splits, splits_values, splits_cases, splits_mistakes(),
+                  depends_on=["mean_variance_contract", "mean_variance_values", "normalize_inputs_contract",
+                              "normalize_inputs_values"]))
 
 
 # ---- least_squares_hessian -------------------------------------------------------------
@@ -351,8 +354,8 @@ def hessian_cases():
                                                                                   [1.0, 0.5, 20.0])})]
 
 
-Item("hessian_values", ["least_squares_hessian"], run_hessian, hessian_values, hessian_cases,
-     hessian_mistakes())
+ITEMS.append(Item("hessian_values", ["least_squares_hessian"], run_hessian, hessian_values, hessian_cases,
+                  hessian_mistakes()))
 
 
 # ---- conditioning ----------------------------------------------------------------------
@@ -440,5 +443,5 @@ def conditioning_cases():
              {"H": hessian_of(features(10, 2, 30, [1.0, -3.0], [1.0, 10.0]))})]
 
 
-Item("conditioning_values", ["conditioning"], run_conditioning, conditioning_values, conditioning_cases,
-     conditioning_mistakes(), project=project_conditioning)
+ITEMS.append(Item("conditioning_values", ["conditioning"], run_conditioning, conditioning_values, conditioning_cases,
+                  conditioning_mistakes(), project=project_conditioning))

@@ -14,6 +14,9 @@ import math
 from autograder import wire
 from autograder.checks import ANSWER, Failure, Item
 
+#: This lesson's graded items, in the master's order (`checks.items` reads them).
+ITEMS = []
+
 NONE = "None"  # what the judge compares for a None answer (decoded None has no comparable type)
 
 
@@ -116,7 +119,7 @@ def diverged_cases():
                   target=0.5)]
 
 
-Item("usable_lr_largest", ["largest_usable_lr"], run_usable, answer_value, largest_cases, mistakes(),
-     project=project, reference_answer=True)
-Item("usable_lr_diverged", ["largest_usable_lr"], run_usable, answer_value, diverged_cases, mistakes(),
-     project=project, reference_answer=True)
+ITEMS.append(Item("usable_lr_largest", ["largest_usable_lr"], run_usable, answer_value, largest_cases, mistakes(),
+                  project=project, reference_answer=True))
+ITEMS.append(Item("usable_lr_diverged", ["largest_usable_lr"], run_usable, answer_value, diverged_cases, mistakes(),
+                  project=project, reference_answer=True))

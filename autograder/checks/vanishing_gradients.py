@@ -406,3 +406,7 @@ def _as_float(result):
 
 GAIN = Item("layer_gain_test", ["layer_gain"], run_gain, gain_values, gain_cases, gain_mistakes(),
             project=_as_float, reference_answer=True)
+
+
+#: This lesson's graded items, in the master's order (`checks.items` reads them).
+ITEMS = [FORWARD_CONTRACT, FORWARD_VALUES, BACKWARD_CONTRACT, BACKWARD_LINEAR, BACKWARD_ACTIVATIONS, IDENTITY, GAIN]

@@ -18,7 +18,7 @@ import json
 
 import numpy as np
 
-from autograder import checks, reference, wire
+from autograder import checks, course, reference, wire
 from autograder.checks import Failure, expect_array, expect_close
 
 HIDDEN_LABEL = "hidden case "
@@ -26,10 +26,9 @@ HIDDEN_LABEL = "hidden case "
 
 @functools.lru_cache(maxsize=None)
 def hidden_modules():
-    """Lesson folder -> its module of hidden cases (each `autograder.judge.<name>` sets LESSON)."""
-    import pkgutil
-    modules = [importlib.import_module(f"{__name__}.{m.name}") for m in pkgutil.iter_modules(__path__)]
-    return {module.LESSON: module for module in modules}
+    """Lesson folder -> its module of hidden cases, ``autograder.judge.<name>``, for every
+    lesson of `course.LESSONS`."""
+    return {lesson: importlib.import_module(f"{__name__}.{course.lesson_module(lesson)}") for lesson in course.LESSONS}
 
 
 class Verdict:
@@ -58,8 +57,7 @@ def cases(grade_id):
     -------
     cases : list of (label, inputs)
     """
-    checks.load_items()
-    item = checks.REGISTRY[grade_id]
+    item = checks.items()[grade_id]
     hidden = hidden_modules()[lesson_of(grade_id)].HIDDEN_CASES[grade_id]()
     return item.visible_cases() + [(f"{HIDDEN_LABEL}{k + 1} ({label})", {**inputs, **known(grade_id, inputs)})
                                    for k, (label, inputs) in enumerate(hidden)]
@@ -67,7 +65,7 @@ def cases(grade_id):
 
 def private_mistakes(grade_id):
     """name -> implementation of each private mistake of an item (see `checks.Item.mistakes`)."""
-    item = checks.REGISTRY[grade_id]
+    item = checks.items()[grade_id]
     implementations = getattr(hidden_modules()[lesson_of(grade_id)], "MISTAKES", {}).get(grade_id, {})
     missing = set(item.private_mistakes) - set(implementations)
     if missing:
@@ -82,7 +80,7 @@ def known(grade_id, inputs):
     -------
     extra : dict, decoded values (what the judge would see of them)
     """
-    item = checks.REGISTRY[grade_id]
+    item = checks.items()[grade_id]
     if not item.needs_known_outputs:
         return {}
     call = checks.call_inputs(item, inputs)
@@ -106,9 +104,8 @@ def known(grade_id, inputs):
 def known_outputs_data():
     """What `checks.KNOWN_OUTPUTS` holds: for every item that needs it, per visible case, its
     label, the reference's projected output and the private mistakes' outputs (encoded)."""
-    checks.load_items()
     data = {}
-    for grade_id, item in sorted(checks.REGISTRY.items()):
+    for grade_id, item in sorted(checks.items().items()):
         if not item.needs_known_outputs:
             continue
         entries = []
@@ -147,7 +144,7 @@ def jobs(grade_id):
     jobs : list of {"key": "<grade_id>#<k>", "grade_id": str, "inputs": encoded inputs}
     """
     all_cases = cases(grade_id)
-    item = checks.REGISTRY[grade_id]
+    item = checks.items()[grade_id]
     return [{"key": f"{grade_id}#{k}", "grade_id": grade_id, "inputs": checks.worker_inputs(item, inputs)}
             for k, (_, inputs) in enumerate(all_cases)]
 
@@ -174,7 +171,7 @@ def compare(result, expected, path="output"):
 @functools.lru_cache(maxsize=None)
 def expected(grade_id):
     """The reference's decoded results on every case of an item (None for visible cases)."""
-    item = checks.REGISTRY[grade_id]
+    item = checks.items()[grade_id]
     ref = reference.load(lesson_of(grade_id))
     ref_functions = [ref[name] for name in item.functions]
     return [wire.decode(checks.collect(item, ref_functions, inputs)["result"])
@@ -196,8 +193,7 @@ def judge(grade_id, records):
 
 
 def _judge(grade_id, records):
-    checks.load_items()
-    item = checks.REGISTRY[grade_id]
+    item = checks.items()[grade_id]
     all_cases = cases(grade_id)
     if len(records) != len(all_cases):
         return Verdict(grade_id, False, "the grader did not receive a result for every case")
@@ -212,6 +208,5 @@ def _judge(grade_id, records):
 
 def judge_functions(grade_id, functions):
     """Collect and judge in this process (used by `hidden` inside a trusted kernel)."""
-    checks.load_items()
-    item = checks.REGISTRY[grade_id]
+    item = checks.items()[grade_id]
     return judge(grade_id, [checks.collect(item, functions, inputs) for _, inputs in cases(grade_id)])

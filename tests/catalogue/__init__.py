@@ -18,6 +18,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder.course import LESSONS, lesson_module
+
 ROOT = Path(__file__).resolve().parent.parent.parent
 
 
@@ -63,11 +65,9 @@ def build(lesson, variant):
 
 
 def catalogue():
-    """{lesson: [Variant, ...]} for every lesson with a catalogue."""
+    """{lesson: [Variant, ...]} for every lesson of the course (``tests/catalogue/<name>.py``)."""
     import importlib
-    import pkgutil
-    modules = [importlib.import_module(f"{__name__}.{m.name}") for m in pkgutil.iter_modules(__path__)]
-    return {module.LESSON: module.VARIANTS for module in sorted(modules, key=lambda m: m.LESSON)}
+    return {lesson: importlib.import_module(f"{__name__}.{lesson_module(lesson)}").VARIANTS for lesson in LESSONS}
 
 
 def verdict_problems(result, variant):
