@@ -189,7 +189,7 @@ def results_json(result, lesson, notes, config):
     failed on a hidden case, `config["visible_cases"]` otherwise. What the student should
     know about the submission as a whole goes in the top-level output.
     """
-    from autograder.judge import is_hidden
+    from autograder.judge import names_hidden_case
     titles = item_titles(lesson)
     tests = []
     for number, item in enumerate(result.items, 1):
@@ -203,7 +203,7 @@ def results_json(result, lesson, notes, config):
             "max_score": item.max_points,
             "status": "failed" if failed else "passed",
             "output": output,
-            "visibility": config["hidden_cases"] if failed and is_hidden(item.message) else config["visible_cases"],
+            "visibility": config["hidden_cases"] if failed and names_hidden_case(item.message) else config["visible_cases"],
         })
     about = notes + result.problems + result.incidents
     output = f"Lesson {lesson}: {result.score:g} / {result.max_score:g} points."

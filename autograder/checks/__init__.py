@@ -300,11 +300,12 @@ def changed_inputs(item, inputs, after):
     return [n for n in names if n]
 
 
-def evaluate(item, inputs, record, expected=None, compare=None, hidden=False):
+def evaluate(item, inputs, record, against=None, hidden=False):
     """Check one collected case; return a list of `Failure` (empty when all hold).
 
     `inputs` is the caller's own copy of the case (the judge's, for graded cases);
-    `expected` and `compare(result, expected)` are given by the judge for hidden cases, and
+    `against(result)`, given by the judge for the cases it compares with the reference,
+    raises `Failure` where the result differs from the reference's (None: no comparison);
     `hidden` keeps the text of the student's exceptions out of the message.
     """
     if "error" in record:
@@ -320,8 +321,8 @@ def evaluate(item, inputs, record, expected=None, compare=None, hidden=False):
     result = wire.decode(record.get("result"))
     try:
         item.properties(inputs, result)
-        if expected is not None:
-            compare(result, expected)
+        if against is not None:
+            against(result)
     except Failure as failure:
         if failure.hint is None:
             failure.hint = match_mistake(item, inputs, result)

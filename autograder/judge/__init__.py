@@ -15,6 +15,7 @@ visible cases for the student's checks (`checks.KNOWN_OUTPUTS`, regenerated at r
 import functools
 import importlib
 import json
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -31,14 +32,28 @@ def hidden_modules():
     return {lesson: importlib.import_module(f"{__name__}.{course.lesson_module(lesson)}") for lesson in course.LESSONS}
 
 
+@dataclass
 class Verdict:
     """The outcome of one item: passed or not, and what the student reads."""
+    grade_id: str
+    passed: bool
+    message: str = ""
+    hint: str | None = None
 
-    def __init__(self, grade_id, passed, message="", hint=None):
-        self.grade_id, self.passed, self.message, self.hint = grade_id, passed, message, hint
 
-    def as_dict(self):
-        return {"grade_id": self.grade_id, "passed": self.passed, "message": self.message, "hint": self.hint}
+@dataclass
+class Case:
+    """One case of an item.
+
+    Attributes
+    ----------
+    label : str, what feedback calls it (a hidden case's label never shows its inputs)
+    inputs : dict, the decoded inputs, with the `checks.ANSWER`/`checks.KNOWN` entries the item reads
+    hidden : bool, whether it is one of the judge's hidden cases (else a visible one)
+    """
+    label: str
+    inputs: dict
+    hidden: bool = False
 
 
 def lesson_of(grade_id):
@@ -55,12 +70,13 @@ def cases(grade_id):
 
     Returns
     -------
-    cases : list of (label, inputs)
+    cases : list of Case
     """
     item = checks.items()[grade_id]
     hidden = hidden_modules()[lesson_of(grade_id)].HIDDEN_CASES[grade_id]()
-    return item.visible_cases() + [(f"{HIDDEN_LABEL}{k + 1} ({label})", {**inputs, **known(grade_id, inputs)})
-                                   for k, (label, inputs) in enumerate(hidden)]
+    return [Case(label, inputs) for label, inputs in item.visible_cases()] + [
+        Case(f"{HIDDEN_LABEL}{k + 1} ({label})", {**inputs, **known(grade_id, inputs)}, hidden=True)
+        for k, (label, inputs) in enumerate(hidden)]
 
 
 def private_mistakes(grade_id):
@@ -131,9 +147,9 @@ def write_known_outputs():
     expected.cache_clear()
 
 
-def is_hidden(label):
-    """Whether a label of `cases` names a hidden case."""
-    return label.startswith(HIDDEN_LABEL)
+def names_hidden_case(message):
+    """Whether a verdict's message is about a hidden case (it starts with that case's label)."""
+    return message.startswith(HIDDEN_LABEL)
 
 
 def jobs(grade_id):
@@ -143,10 +159,9 @@ def jobs(grade_id):
     -------
     jobs : list of {"key": "<grade_id>#<k>", "grade_id": str, "inputs": encoded inputs}
     """
-    all_cases = cases(grade_id)
     item = checks.items()[grade_id]
-    return [{"key": f"{grade_id}#{k}", "grade_id": grade_id, "inputs": checks.worker_inputs(item, inputs)}
-            for k, (_, inputs) in enumerate(all_cases)]
+    return [{"key": f"{grade_id}#{k}", "grade_id": grade_id, "inputs": checks.worker_inputs(item, case.inputs)}
+            for k, case in enumerate(cases(grade_id))]
 
 
 def compare(result, expected, path="output"):
@@ -170,13 +185,20 @@ def compare(result, expected, path="output"):
 
 @functools.lru_cache(maxsize=None)
 def expected(grade_id):
-    """The reference's decoded results on every case of an item (None for visible cases)."""
+    """The reference's decoded results on the cases of an item compared with it: its hidden
+    cases, unless the item only checks a contract (`checks.Item.compare`).
+
+    Returns
+    -------
+    results : dict, index in `cases` -> decoded result (which may be None: a right answer too)
+    """
     item = checks.items()[grade_id]
+    if not item.compare:
+        return {}
     ref = reference.load(lesson_of(grade_id))
     ref_functions = [ref[name] for name in item.functions]
-    return [wire.decode(checks.collect(item, ref_functions, inputs)["result"])
-            if item.compare and is_hidden(label) else None
-            for label, inputs in cases(grade_id)]
+    return {k: wire.decode(checks.collect(item, ref_functions, case.inputs)["result"])
+            for k, case in enumerate(cases(grade_id)) if case.hidden}
 
 
 def judge(grade_id, records):
@@ -194,19 +216,23 @@ def judge(grade_id, records):
 
 def _judge(grade_id, records):
     item = checks.items()[grade_id]
-    all_cases = cases(grade_id)
+    all_cases, reference_results = cases(grade_id), expected(grade_id)
     if len(records) != len(all_cases):
         return Verdict(grade_id, False, "the grader did not receive a result for every case")
-    for (label, inputs), record, wanted in zip(all_cases, records, expected(grade_id)):
-        failures = checks.evaluate(item, inputs, record, wanted,
-                                   lambda r, e: compare(item.project(r), item.project(e)), hidden=is_hidden(label))
+    for k, (case, record) in enumerate(zip(all_cases, records)):
+        against = functools.partial(_against_reference, item, reference_results[k]) if k in reference_results else None
+        failures = checks.evaluate(item, case.inputs, record, against, hidden=case.hidden)
         if failures:
             f = failures[0]
-            return Verdict(grade_id, False, f"{label}: {f.message}", f.hint)
+            return Verdict(grade_id, False, f"{case.label}: {f.message}", f.hint)
     return Verdict(grade_id, True, f"all properties hold on {len(all_cases)} cases")
+
+
+def _against_reference(item, wanted, result):
+    compare(item.project(result), item.project(wanted))
 
 
 def judge_functions(grade_id, functions):
     """Collect and judge in this process (used by `hidden` inside a trusted kernel)."""
     item = checks.items()[grade_id]
-    return judge(grade_id, [checks.collect(item, functions, inputs) for _, inputs in cases(grade_id)])
+    return judge(grade_id, [checks.collect(item, functions, case.inputs) for case in cases(grade_id)])
