@@ -1,6 +1,6 @@
 """The course's grader.
 
-`course` says what ships to students (`course.STUDENT_FILES`). Shipped: `course`, `wire`
+`course` says what ships to students (`course.STUDENT_FILES`). Shipped: `course`, `cells` (reads nbgrader's cell metadata), `wire`
 (plain-data encoding), `checks` (the visible checks test cells call), `sandbox` and
 `isolation` (the worker that runs student code, confined), `runner` (supervises it),
 `notebook` (reads notebooks and plans the cells to run), `selfcheck` and `lab`. Instructor

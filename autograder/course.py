@@ -19,8 +19,8 @@ LESSONS = ("01_normalizing_inputs", "02_batch_norm", "03_vanishing_gradients", "
 
 #: What the worker runs from (`runner.prepare_public` copies it, read-only): the shared code
 #: the student's functions call, and the code that runs them and collects plain data.
-WORKER_FILES = ["lessonkit", "autograder/__init__.py", "autograder/course.py", "autograder/wire.py",
-                "autograder/sandbox.py", "autograder/isolation.py", "autograder/checks"]
+WORKER_FILES = ["lessonkit", "autograder/__init__.py", "autograder/course.py", "autograder/cells.py",
+                "autograder/wire.py", "autograder/sandbox.py", "autograder/isolation.py", "autograder/checks"]
 #: What students receive (`release.bundle`): the released lessons, the worker's files and what
 #: runs a notebook the grader's way (`selfcheck`) or opens it (`lab`). The reference, the
 #: judge, its hidden cases and the grading pipeline stay out; `tests/test_release.py` checks

@@ -28,7 +28,7 @@ import zipfile
 from pathlib import Path
 
 from autograder.course import ROOT, master_path
-from autograder.notebook import cell_source, nbgrader_meta
+from autograder.cells import cell_source, nbgrader_meta
 
 DEFAULT_ROOT = "/autograder"
 SETTINGS_FILE = "gradescope.json"

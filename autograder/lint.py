@@ -57,7 +57,8 @@ def problems_in_test_cell(source, grade_id, functions):
 def master_problems(lesson):
     """Every test cell of a lesson's master that breaks the rule, as 'grade_id: problem' lines."""
     from autograder import checks
-    from autograder.notebook import Master, cell_source, nbgrader_meta
+    from autograder.cells import cell_source, nbgrader_meta
+    from autograder.notebook import Master
     problems = []
     for cell in Master(lesson).cells:
         meta = nbgrader_meta(cell)

@@ -11,7 +11,7 @@ import pytest
 from autograder import checks, judge
 from autograder.course import lesson_module, lessons
 from autograder.course import master_path
-from autograder.notebook import cell_source, nbgrader_meta
+from autograder.cells import cell_source, nbgrader_meta
 from tests.answer_scan import code_of, fingerprints, shapes_in
 
 ROOT = Path(__file__).resolve().parent.parent

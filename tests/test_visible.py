@@ -14,7 +14,8 @@ import re
 import pytest
 
 from autograder import checks
-from autograder.notebook import Master, cell_source, nbgrader_meta
+from autograder.cells import cell_source, nbgrader_meta
+from autograder.notebook import Master
 from tests.catalogue import build, catalogue
 
 #: Variants about the notebook file itself (timeouts, deleted cells, renamed or corrupt files)

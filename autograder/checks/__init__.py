@@ -430,12 +430,16 @@ def load_items():
 
 # ---- helpers shared by the lessons' property checks -------------------------------
 
+def expect_ndarray(value, name):
+    """Fail unless `value` is a numpy.ndarray (exactly: not a subclass, not an `Opaque` value)."""
+    if type(value) is not np.ndarray:
+        raise Failure(f"{name} should be a numpy.ndarray, got {wire.type_name(value)}")
+    return value
+
+
 def expect_array(value, name, shape, dtype=np.float64):
     """Fail unless `value` is an ndarray of exactly `shape` and `dtype`."""
-    if isinstance(value, wire.Opaque):
-        raise Failure(f"{name} should be a numpy.ndarray, got {value.type_name}")
-    if type(value) is not np.ndarray:
-        raise Failure(f"{name} should be a numpy.ndarray, got {type(value).__name__}")
+    expect_ndarray(value, name)
     if value.shape != tuple(shape):
         hint = None
         if value.shape == tuple(shape)[::-1] and len(shape) == 2:
@@ -452,7 +456,7 @@ def expect_array(value, name, shape, dtype=np.float64):
 
 def expect_tuple(value, name, length):
     if type(value) is not tuple or len(value) != length:
-        got = value.type_name if isinstance(value, wire.Opaque) else type(value).__name__
+        got = wire.type_name(value)
         raise Failure(f"{name} should return a tuple of {length} values, got {got}"
                       + (f" of length {len(value)}" if isinstance(value, (tuple, list)) else ""))
     return value

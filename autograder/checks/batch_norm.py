@@ -13,6 +13,7 @@ outputs are data: see `autograder.checks`).
 import numpy as np
 
 from autograder.checks import ANSWER, Failure, Item, expect_array, expect_close, expect_tuple
+from lessonkit.gradcheck import centered_differences
 
 #: This lesson's graded items, in the master's order (`checks.items` reads them).
 ITEMS = []
@@ -102,17 +103,7 @@ def numerical_gradients(batchnorm_forward, Z, gamma, beta, dZ_tilde, h=1e-5):
     """Centered differences of L = sum(dZ_tilde * Z_tilde) through the given forward pass."""
     def loss(Z_, g_, b_):
         return float(np.sum(dZ_tilde * first(batchnorm_forward(Z_, g_, b_))))
-    args = [Z, gamma, beta]
-    grads = []
-    for k, x in enumerate(args):
-        grad = np.zeros_like(x)
-        for idx in np.ndindex(x.shape):
-            plus, minus = [a.copy() for a in args], [a.copy() for a in args]
-            plus[k][idx] += h
-            minus[k][idx] -= h
-            grad[idx] = (loss(*plus) - loss(*minus)) / (2 * h)
-        grads.append(grad)
-    return tuple(grads)
+    return tuple(centered_differences(loss, [Z, gamma, beta], h))
 
 
 def backward_contract(inputs, result):

@@ -17,7 +17,7 @@ standard deviation) and every classic mistake falls far outside them.
 import numpy as np
 
 from autograder import wire
-from autograder.checks import Failure, Item
+from autograder.checks import Failure, Item, expect_ndarray
 
 #: This lesson's graded items, in the master's order (`checks.items` reads them).
 ITEMS = []
@@ -105,14 +105,10 @@ def unknown_method(call, value):
         raise Failure(f"{call} should raise ValueError for an unknown method, raised {value.get('raised')}",
                       "a lookup that fails raises KeyError (or another error); check the method and "
                       "raise ValueError(...) yourself")
-    got = repr(value) if isinstance(value, float) else _type_name(value)
+    got = repr(value) if isinstance(value, float) else wire.type_name(value)
     raise Failure(f"{call} should raise ValueError for an unknown method, returned {got}",
                   "an unknown method must not fall through to a default: a typo in the method name would "
                   "go unnoticed; raise ValueError")
-
-
-def _type_name(value):
-    return value.type_name if isinstance(value, wire.Opaque) else type(value).__name__
 
 
 def std_value(inputs, value):
@@ -121,7 +117,7 @@ def std_value(inputs, value):
     if method not in METHODS:
         return unknown_method(call, value)
     if isinstance(value, wire.Opaque) or not isinstance(value, float):
-        got = value.type_name if isinstance(value, wire.Opaque) else type(value).__name__
+        got = wire.type_name(value)
         numeric = isinstance(value, (int, np.ndarray, np.generic))
         hint = "return float(...) of the standard deviation" if numeric else None
         raise Failure(f"{call} should return a float, got {got}", hint)
@@ -156,7 +152,7 @@ def run_initialize(initialize_parameters, layer_dims, method, seed, scale):
 def expect_params(params, layer_dims):
     """Fail unless `params` is a dict with exactly the keys W1, b1, ..., WL, bL."""
     if isinstance(params, wire.Opaque) or type(params) is not dict:
-        got = params.type_name if isinstance(params, wire.Opaque) else type(params).__name__
+        got = wire.type_name(params)
         raise Failure(f"initialize_parameters should return a dict {{'W1': ..., 'b1': ..., ...}}, got {got}")
     L = len(layer_dims) - 1
     wanted = [f"{p}{l}" for l in range(1, L + 1) for p in "Wb"]
@@ -174,9 +170,7 @@ def expect_params(params, layer_dims):
 
 def expect_float_array(value, name, size):
     """Fail unless `value` is a finite float64 ndarray of `size` entries (any shape)."""
-    if isinstance(value, wire.Opaque) or type(value) is not np.ndarray:
-        got = value.type_name if isinstance(value, wire.Opaque) else type(value).__name__
-        raise Failure(f"{name} should be a numpy.ndarray, got {got}")
+    expect_ndarray(value, name)
     if value.dtype != np.float64:
         raise Failure(f"{name} should have dtype float64, got {value.dtype}")
     if value.size != size:
@@ -314,7 +308,7 @@ def count_value(inputs, value):
     """`inputs["distinct"]` is the case's answer, held by the caller (see `Item.answers`)."""
     W = inputs["W"]
     if isinstance(value, wire.Opaque) or isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        got = value.type_name if isinstance(value, wire.Opaque) else type(value).__name__
+        got = wire.type_name(value)
         raise Failure(f"count_distinct_units should return an int, got {got}")
     wanted = inputs["distinct"]
     if value != wanted:

@@ -14,7 +14,7 @@ against the training statistics: a helper mistake that changes its numbers costs
 import numpy as np
 
 from autograder import wire
-from autograder.checks import Failure, Item, expect_array, expect_close, expect_tuple
+from autograder.checks import Failure, Item, expect_array, expect_close, expect_ndarray, expect_tuple
 
 #: This lesson's graded items, in the master's order (`checks.items` reads them).
 ITEMS = []
@@ -98,9 +98,7 @@ def mean_variance_contract(inputs, result):
 
 def expect_per_feature(value, name, n):
     """An array with one entry per feature (any vector shape); returned as an (n, 1) column."""
-    if isinstance(value, wire.Opaque) or type(value) is not np.ndarray:
-        got = value.type_name if isinstance(value, wire.Opaque) else type(value).__name__
-        raise Failure(f"{name} should be a numpy.ndarray, got {got}")
+    expect_ndarray(value, name)
     column = as_column(value)
     if type(column) is not np.ndarray or column.shape != (n, 1):
         raise Failure(f"{name} should hold one value per feature (n_x = {n} rows of X), "
@@ -378,7 +376,7 @@ def conditioning_values(inputs, result):
     kappa, lr = expect_tuple(result, "conditioning", 2)
     for value, name in ((kappa, "condition_number"), (lr, "max_learning_rate")):
         if not real_number(value):
-            got = value.type_name if isinstance(value, wire.Opaque) else type(value).__name__
+            got = wire.type_name(value)
             raise Failure(f"{name} should be a float (Python float or numpy.float64), got {got}")
         if not np.isfinite(value):
             raise Failure(f"{name} should be finite, got {value}")

@@ -17,7 +17,8 @@ them by their outputs on the visible cases (`checks.KNOWN_OUTPUTS`).
 import numpy as np
 
 from autograder import wire
-from autograder.checks import ANSWER, Failure, Item, expect_close, in_place, modified
+from autograder.checks import ANSWER, Failure, Item, expect_close, expect_ndarray, in_place, modified
+from lessonkit.gradcheck import centered_differences
 
 RTOL, ATOL = 1e-6, 1e-8
 TRANSPOSED_W_HINT = "W[l] used transposed: Z[l] = W[l] A[l-1], with W[l] of shape (n[l], n[l-1])"
@@ -91,20 +92,9 @@ def run_forward(deep_forward, X, weights, activation=None):
 
 def numerical_gradients(deep_forward, X, weights, dAL, activation=None, h=1e-6):
     """Centered differences of J = sum(dAL * AL) through the given forward pass, one weight at a time."""
-    def loss(k, W):
-        ws = _copies(weights)
-        ws[k] = W
-        return float(np.sum(dAL * deep_forward(X.copy(), ws, **_kwargs(activation))[-1]))
-    grads = []
-    for k, W in enumerate(weights):
-        G = np.zeros_like(W)
-        for idx in np.ndindex(W.shape):
-            plus, minus = W.copy(), W.copy()
-            plus[idx] += h
-            minus[idx] -= h
-            G[idx] = (loss(k, plus) - loss(k, minus)) / (2 * h)
-        grads.append(G)
-    return grads
+    def loss(*ws):
+        return float(np.sum(dAL * deep_forward(X.copy(), list(ws), **_kwargs(activation))[-1]))
+    return centered_differences(loss, weights, h)
 
 
 def run_backward(deep_forward, deep_backward, X, weights, dAL, activation=None):
@@ -127,24 +117,19 @@ def run_backward(deep_forward, deep_backward, X, weights, dAL, activation=None):
 
 # ---- shared property helpers -------------------------------------------------------------
 
-def _type_name(value):
-    return value.type_name if isinstance(value, wire.Opaque) else type(value).__name__
-
-
 def expect_sequence(value, name, what, strict):
     """A list (or, unless `strict`, a tuple) of values; returns it as a list."""
     if type(value) is list or (type(value) is tuple and not strict):
         return list(value)
     if type(value) is tuple:
         raise Failure(f"{name} should return a list {what}, got a tuple")
-    raise Failure(f"{name} should return a list {what}, got {_type_name(value)}")
+    raise Failure(f"{name} should return a list {what}, got {wire.type_name(value)}")
 
 
 def expect_matrix(value, name, shape, transposed_hint=None, dtype=True):
     """An ndarray of exactly `shape` (and float64 unless dtype=False), finite."""
     shape = tuple(shape)
-    if type(value) is not np.ndarray:
-        raise Failure(f"{name} should be a numpy.ndarray, got {_type_name(value)}")
+    expect_ndarray(value, name)
     if value.shape != shape:
         hint = transposed_hint if value.shape == shape[::-1] and shape[0] != shape[1] else None
         raise Failure(f"{name} should have shape {shape}, got {value.shape}", hint)
@@ -372,7 +357,7 @@ def gain_values(inputs, gain):
     activation, n_in, std = inputs["activation"], inputs["n_in"], inputs["std"]
     call = f"layer_gain({activation!r}, {n_in}, {std:g})"
     if not _is_number(gain):
-        raise Failure(f"{call} should return a float, got {_type_name(gain)}")
+        raise Failure(f"{call} should return a float, got {wire.type_name(gain)}")
     if not np.isfinite(gain):
         raise Failure(f"{call} returned {gain}")
     wanted = inputs[ANSWER]
