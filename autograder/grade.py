@@ -90,17 +90,29 @@ def discover(submissions):
     return found, unknown
 
 
-def grade_submission(student, lesson, folder, public_dir, scratch, limits=None, isolate=True, scan=True):
-    """Grade one student's notebook for one lesson; never raises for a bad submission.
+@dataclass(frozen=True)
+class Options:
+    """How a submission is graded.
 
-    `isolate=False` runs the student's code as a plain separate process (for measuring
-    what confinement costs); `scan=False` skips the static scan (for proving the sandbox
-    alone in the adversarial tests). Neither is for a real class.
+    Attributes
+    ----------
+    limits : runner.Limits or None, the worker's limits (None: the defaults)
+    isolate : bool, confine the worker (False: a plain separate process, for measuring what
+        confinement costs; never for a real class)
+    scan : bool, scan the student's cells first (False: for proving the sandbox alone in the
+        adversarial tests; never for a real class)
     """
+    limits: runner.Limits | None = None
+    isolate: bool = True
+    scan: bool = True
+
+
+def grade_submission(student, lesson, folder, public_dir, scratch, options=Options()):
+    """Grade one student's notebook for one lesson (see `Options`); never raises for a bad submission."""
     master = load_master(lesson)
     result = SubmissionResult(student, lesson)
     try:
-        to_run, flagged = _read_and_plan(master, folder, result, scan)
+        to_run, flagged = _read_and_plan(master, folder, result, options.scan)
     except Exception as exc:  # noqa: BLE001 - one hostile notebook must not stop the class
         log.warning("%s/%s: reading the notebook failed", student, lesson, exc_info=True)
         result.log = traceback.format_exc(limit=-10)
@@ -112,7 +124,8 @@ def grade_submission(student, lesson, folder, public_dir, scratch, limits=None, 
     to_run = [c for c in to_run if c["id"] not in flagged]
     jobs = [job for gid, _ in master.items for job in judge.jobs(gid)]
     workdir = Path(scratch) / "work" / student / lesson
-    outcome = runner.run(to_run, jobs, public_dir, workdir, limits, jail=Path(scratch) / "jail" if isolate else None)
+    outcome = runner.run(to_run, jobs, public_dir, workdir, options.limits,
+                         jail=Path(scratch) / "jail" if options.isolate else None)
     cell_errors, records = {**outcome.cell_errors, **flagged}, outcome.records
     result.incidents, result.isolation, result.log = outcome.incidents, outcome.isolation, outcome.log
     for gid, pts in master.items:
@@ -204,12 +217,13 @@ def grade_class(submissions, workers=2, limits=None, keep_scratch=False, isolate
     unknown : list of str, folders that are not submissions of a known lesson
     """
     found, unknown = discover(submissions)
+    options = Options(limits, isolate, scan)
     kept = {(s, l): reuse(s, l, f) for s, l, f in found} if reuse else {}
     todo = [(s, l, f) for s, l, f in found if kept.get((s, l)) is None]
     done, lock, stopping = [0], threading.Lock(), threading.Event()
 
     def grade_one(student, lesson, folder):
-        result = grade_submission(student, lesson, folder, public_dir, scratch, limits, isolate, scan)
+        result = grade_submission(student, lesson, folder, public_dir, scratch, options)
         with lock:
             if on_result and not stopping.is_set():  # stopping kills workers: their results are not kept
                 done[0] += 1
@@ -218,7 +232,7 @@ def grade_class(submissions, workers=2, limits=None, keep_scratch=False, isolate
 
     if cluster:
         from autograder.cluster import grade_on_cluster
-        graded = dict(zip([(s, l) for s, l, _ in todo], grade_on_cluster(todo, cluster, limits, isolate, scan)))
+        graded = dict(zip([(s, l) for s, l, _ in todo], grade_on_cluster(todo, cluster, options)))
         for k, result in enumerate(graded.values()):
             if on_result:
                 on_result(result, k + 1, len(todo))
