@@ -255,3 +255,17 @@ def test_a_hidden_case_whose_right_answer_is_none_is_compared_with_the_reference
     verdict = judge.judge(grade_id, records_for(grade_id, reference_functions(grade_id)))
     assert verdict.passed, verdict.message
     assert len(compared) == len(wanted) and compared.count(checks.items()[grade_id].project(None)) == len(none_answer)
+
+
+@pytest.mark.parametrize("grade_id", ["deep_backward_contract", "deep_backward_linear", "deep_backward_activations"])
+def test_deep_backward_stands_on_the_activations_of_the_reference_forward_pass(grade_id):
+    """Every case, visible or hidden, sends the reference's [A0, ..., AL] to the worker, and
+    the item needs no deep_forward of the student's."""
+    ref = reference.load("03_vanishing_gradients")
+    assert checks.items()[grade_id].functions == ("deep_backward",)
+    for case, job in zip(judge.cases(grade_id), judge.jobs(grade_id)):
+        options = {"activation": case.inputs["activation"]} if "activation" in case.inputs else {}
+        correct = ref["deep_forward"](case.inputs["X"], case.inputs["weights"], **options)
+        sent = wire.decode(job["inputs"]["activations"])
+        assert len(sent) == len(correct) and all(np.array_equal(a, b) for a, b in zip(sent, correct)), case.label
+    assert judge.judge_functions(grade_id, [ref["deep_backward"]]).passed

@@ -15,8 +15,11 @@ cases) decides from its own copy of the inputs whether they were changed.
 No answer ships in code. Where a property can only be stated as "equals the formula", the
 item reads the reference's output on the case (`ANSWER`); a known mistake that is a near
 copy of the answer has no code here (its callable is None) and is recognized by its output
-on the case (`KNOWN`). For visible cases both come from `known_outputs.json`, generated
-from the reference by the judge at release; for hidden cases the judge computes them.
+on the case (`KNOWN`). An input that the contract documents but only an answer can make
+(the activations a backward pass takes) is computed by the reference too
+(`Item.reference_inputs`), so an item never stands on another item's answer. For visible
+cases all of these come from `known_outputs.json`, generated from the reference by the
+judge at release; for hidden cases the judge computes them.
 """
 import builtins
 import functools
@@ -99,16 +102,19 @@ class Item:
         `ANSWER` and `KNOWN` always are.
     reference_answer : bool
         Whether the properties read ``inputs[ANSWER]``, the reference's projected output.
+    reference_inputs : tuple of str
+        Inputs of a case that the reference computes from its other entries (the judge's
+        ``REFERENCE_INPUTS[grade_id]``); the student's functions receive them like any input.
     """
 
     def __init__(self, grade_id, functions, run, properties, visible_cases, mistakes=(),
                  project=lambda result: result, compare=True, depends_on=(), answers=(),
-                 reference_answer=False):
+                 reference_answer=False, reference_inputs=()):
         self.grade_id, self.functions, self.run = grade_id, tuple(functions), run
         self.properties, self.raw_visible_cases, self.mistakes = properties, visible_cases, list(mistakes)
         self.project, self.compare, self.depends_on = project, compare, tuple(depends_on)
         self.answers = tuple(answers) + (ANSWER, KNOWN)
-        self.reference_answer = reference_answer
+        self.reference_answer, self.reference_inputs = reference_answer, tuple(reference_inputs)
 
     @property
     def private_mistakes(self):
@@ -117,7 +123,7 @@ class Item:
 
     @property
     def needs_known_outputs(self):
-        return self.reference_answer or bool(self.private_mistakes)
+        return self.reference_answer or bool(self.private_mistakes) or bool(self.reference_inputs)
 
     def visible_cases(self):
         """The visible cases, with their `ANSWER` and `KNOWN` entries from `known_outputs.json`.
@@ -138,13 +144,15 @@ class Item:
 
 @functools.lru_cache(maxsize=None)
 def known_outputs():
-    """grade_id -> [{"label", "answer"?, "known"?: {name: encoded}}, ...] for the visible cases."""
+    """grade_id -> [{"label", "answer"?, "known"?: {name: encoded}, "inputs"?: {name: encoded}}, ...]
+    for the visible cases."""
     return json.loads(KNOWN_OUTPUTS.read_text()) if KNOWN_OUTPUTS.exists() else {}
 
 
 def decode_known(entry):
-    """The `ANSWER` and `KNOWN` entries of one stored visible case."""
-    extra = {KNOWN: {name: wire.decode(v) for name, v in entry.get("known", {}).items()}}
+    """The `ANSWER`, `KNOWN` and reference-computed input entries of one stored visible case."""
+    extra = {KNOWN: {name: wire.decode(v) for name, v in entry.get("known", {}).items()},
+             **{name: wire.decode(v) for name, v in entry.get("inputs", {}).items()}}
     if "answer" in entry:
         extra[ANSWER] = wire.decode(entry["answer"])
     return extra

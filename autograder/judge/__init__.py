@@ -89,8 +89,23 @@ def private_mistakes(grade_id):
     return {name: implementations[name] for name in item.private_mistakes}
 
 
+def reference_inputs(grade_id, inputs):
+    """The inputs of a case that the reference computes (see `checks.Item.reference_inputs`).
+
+    Returns
+    -------
+    extra : dict, name -> decoded value (what the student's functions would receive)
+    """
+    item = checks.items()[grade_id]
+    if not item.reference_inputs:
+        return {}
+    made = hidden_modules()[lesson_of(grade_id)].REFERENCE_INPUTS[grade_id](checks.copy_inputs(inputs))
+    return {name: wire.roundtrip(made[name]) for name in item.reference_inputs}
+
+
 def known(grade_id, inputs):
-    """The `checks.ANSWER` and `checks.KNOWN` entries of one case, computed here.
+    """The entries of one case computed here: `checks.ANSWER`, `checks.KNOWN` and the
+    reference-computed inputs.
 
     Returns
     -------
@@ -99,7 +114,8 @@ def known(grade_id, inputs):
     item = checks.items()[grade_id]
     if not item.needs_known_outputs:
         return {}
-    call = checks.call_inputs(item, inputs)
+    extra = reference_inputs(grade_id, inputs)
+    call = checks.call_inputs(item, {**inputs, **extra})
     outputs = {}
     for name, wrong in private_mistakes(grade_id).items():
         try:
@@ -107,7 +123,7 @@ def known(grade_id, inputs):
                 outputs[name] = wire.roundtrip(wrong(**checks.copy_inputs(call)))
         except Exception:  # this mistake cannot happen on this case (e.g. shapes that do not fit)
             continue
-    extra = {checks.KNOWN: outputs}
+    extra[checks.KNOWN] = outputs
     if item.reference_answer:
         ref = reference.load(lesson_of(grade_id))
         record = checks.collect(item, [ref[name] for name in item.functions], call)
@@ -128,6 +144,8 @@ def known_outputs_data():
         for label, inputs in item.raw_visible_cases():
             extra = known(grade_id, inputs)
             entry = {"label": label, "known": {k: wire.encode(v) for k, v in extra[checks.KNOWN].items()}}
+            if item.reference_inputs:
+                entry["inputs"] = {k: wire.encode(extra[k]) for k in item.reference_inputs}
             if checks.ANSWER in extra:
                 entry["answer"] = wire.encode(extra[checks.ANSWER])
             entries.append(entry)
