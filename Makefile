@@ -13,7 +13,7 @@ OUT ?= build/grades
 FORCE_FLAG := $(if $(filter 1,$(FORCE)),--force,)
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo release sample-class grade figures work lab lab-instructor bundle gradescope selfcheck browser test bench lock clean distclean
+.PHONY: help venv demo release sample-class grade figures work lab lab-instructor bundle gradescope selfcheck system-packages test bench lock clean distclean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -63,17 +63,19 @@ bundle: $(VENV)/.installed ## what students receive (lessons, figures, shared co
 gradescope: $(VENV)/.installed ## Gradescope's autograder zip in build/gradescope/autograder.zip [LESSON=02_batch_norm: one lesson per assignment]
 	$(PY) -m autograder gradescope $(if $(LESSON),--lesson $(LESSON),)
 
-CHROMIUM := /usr/bin/chromium
-browser: ## Debian's chromium for the browser tests (apt-get as root; otherwise says how and the tests skip)
-	@if [ -x $(CHROMIUM) ]; then :; \
+# Debian packages the tests need: chromium (tests/test_browser.py) and postgresql (tests/test_postgresql.py).
+system-packages: ## Debian's chromium and postgresql for the tests (apt-get as root; otherwise those tests skip, saying why)
+	@missing=""; [ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	if [ -z "$$missing" ]; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	  echo "installing Debian's chromium for the browser tests (tests/test_browser.py)"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+	  echo "installing Debian's$$missing for the tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	else \
-	  echo "note: $(CHROMIUM) is missing, so the browser tests will be skipped; install it with: sudo apt-get install chromium"; \
+	  echo "note:$$missing missing, so the tests that need them will be skipped; install with: sudo apt-get install$$missing"; \
 	fi
 
-test: $(VENV)/.installed browser ## everything CI proves (installs chromium for the browser tests first)
+test: $(VENV)/.installed system-packages ## everything CI proves (installs the Debian packages its tests need first)
 	$(PY) -m pytest -q
 
 bench: $(VENV)/.installed ## time the master notebooks and grading (ours vs plain nbgrader autograde)

@@ -82,7 +82,7 @@ def grade(submissions, out, workers, db_url=None, isolate=True, scan=True, force
     course_db, autograded, feedback = course_directories()
     db_url = course_db if db_url is None else db_url
     notes = []
-    if db_url:
+    if db_url:  # the gradebook holds the due dates: reports are rewritten below when a penalty applies
         if db_url.startswith("sqlite:///"):
             Path(db_url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -98,6 +98,12 @@ def grade(submissions, out, workers, db_url=None, isolate=True, scan=True, force
             print(f"error: interrupted while updating the gradebook; the grades are in {out / 'grades.csv'}. "
                   "Run the same command again to update it (nothing is graded twice).", file=sys.stderr)
             return EXIT_INTERRUPTED
+        if any(r.penalty for r in results):  # late penalties come from the gradebook's due dates
+            try:
+                report.write_all(results, unknown, out, lessons())
+            except WriteError as exc:
+                print(f"error: {exc}.", file=sys.stderr)
+                return EXIT_FAILED
     print(report.table(results))
     troubled = [r for r in results if r.problems or r.incidents]
     levels = sorted({r.isolation for r in results if r.isolation})

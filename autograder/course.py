@@ -26,7 +26,7 @@ WORKER_FILES = ["lessonkit", "autograder/__init__.py", "autograder/course.py", "
 #: judge, its hidden cases and the grading pipeline stay out; `tests/test_release.py` checks
 #: that nothing of them leaks.
 STUDENT_FILES = ["notebooks", "figures", *WORKER_FILES, "autograder/notebook.py", "autograder/runner.py",
-                 "autograder/selfcheck.py", "autograder/lab.py", "autograder/lab_student", "nbgrader_config.py",
+                 "autograder/cgroups.py", "autograder/selfcheck.py", "autograder/lab.py", "autograder/lab_student", "nbgrader_config.py",
                  "requirements.lock"]
 
 

@@ -46,10 +46,17 @@ class SubmissionResult:
     log: str = ""
     isolation: str | None = None
     timestamp: datetime | None = None  # when it was handed in (naive UTC, as nbgrader stores it)
+    penalty: float = 0.0  # points taken off by the course's nbgrader late rule (see late.py)
+    seconds_late: float = 0.0  # past the due date and any extension, as the gradebook says
+
+    @property
+    def raw_score(self):
+        return sum(i.points for i in self.items)
 
     @property
     def score(self):
-        return sum(i.points for i in self.items)
+        """The score after any late penalty, as ``nbgrader export`` computes it."""
+        return max(0.0, self.raw_score - self.penalty) if self.penalty else self.raw_score
 
     @property
     def max_score(self):

@@ -11,8 +11,9 @@ from pathlib import Path
 
 from nbgrader.api import Grade, Gradebook, InvalidEntry, MissingEntry
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError, SAWarning
+from sqlalchemy.exc import IntegrityError, ProgrammingError, SAWarning
 
+from autograder import late
 from autograder.nbgrader_cmd import generate
 
 #: Attempts when another run registers the same lesson or student at the same time.
@@ -28,8 +29,10 @@ def record(results, db_url, notebook="lesson"):
     """Write every item's score as the auto score of its grade cell, in one transaction.
 
     A lesson the gradebook has not seen is registered as ``nbgrader generate_assignment``
-    would (its cells, sources and points); a lesson whose master changed since gets its
-    grade cells' points (and cells) updated, with one note per lesson.
+    would (its cells, sources and points; an assignment added by ``nbgrader db assignment
+    add``, with its due date, gets them too); a lesson whose master changed since gets its
+    grade cells' points (and cells) updated, with one note per lesson. A late submission gets
+    the penalty of the course's nbgrader late rule (see `late`), also set on its result.
 
     Parameters
     ----------
@@ -45,8 +48,9 @@ def record(results, db_url, notebook="lesson"):
     by_lesson = {}
     for r in results:
         by_lesson.setdefault(r.lesson, []).append(r)
-    with Gradebook(db_url) as gb:
-        known = {a.name for a in gb.assignments}
+    with _opened(db_url) as gb:
+        known = {a.name for a in gb.assignments if notebook in {n.name for n in a.notebooks}}
+    late_rule = late.rule()
     registrations, notes = {}, []
     for lesson in sorted(set(by_lesson) - known):
         registrations[lesson], note = _registration(lesson, notebook)
@@ -63,6 +67,7 @@ def record(results, db_url, notebook="lesson"):
                     changes += _sync_points(gb, lesson, notebook, group[0].items)
                     for r in group:
                         _record_submission(gb, r, notebook)
+                        _assign_late_penalty(gb, r, notebook, late_rule)
                         recorded.append(r)
                 commit()
                 return recorded, notes + changes
@@ -71,6 +76,16 @@ def record(results, db_url, notebook="lesson"):
                 gb.db.rollback()
                 if attempt == ATTEMPTS - 1:
                     raise
+
+
+def _opened(db_url):
+    """nbgrader's Gradebook; on a new database another run may be creating the tables at once."""
+    for attempt in range(ATTEMPTS):
+        try:
+            return Gradebook(db_url)
+        except (IntegrityError, ProgrammingError):
+            if attempt == ATTEMPTS - 1:
+                raise
 
 
 @contextmanager
@@ -108,14 +123,17 @@ def _registration(lesson, notebook):
 
 
 def _ensure_lesson(gb, lesson, notebook, cells):
-    """True when the lesson is in the gradebook, registering it from `cells` if needed."""
+    """True when the lesson's notebook is in the gradebook, registering it from `cells` if needed."""
     try:
-        gb.find_assignment(lesson)
-        return True
+        assignment = gb.find_assignment(lesson)
     except MissingEntry:
-        if cells is None:
-            return False
-    gb.add_assignment(lesson)
+        assignment = None
+    if assignment is not None and notebook in {n.name for n in assignment.notebooks}:
+        return True
+    if cells is None:
+        return False
+    if assignment is None:
+        gb.add_assignment(lesson)
     gb.add_notebook(notebook, lesson, kernelspec=cells["kernelspec"])
     for kind, add in [("grade", gb.add_grade_cell), ("solution", gb.add_solution_cell),
                       ("task", gb.add_task_cell), ("source", gb.add_source_cell)]:
@@ -171,3 +189,14 @@ def _record_submission(gb, result, notebook):
             gb.db.add(grade)
         grade.auto_score = item.points
         grade.needs_manual_grade = False
+
+
+def _assign_late_penalty(gb, result, notebook, rule):
+    """nbgrader's late penalty of one recorded submission, in the gradebook and on `result`."""
+    submission = gb.find_submission(result.lesson, result.student)
+    submitted = gb.find_submission_notebook(notebook, result.lesson, result.student)
+    gb.db.flush()
+    gb.db.expire(submitted)  # its score is computed by the database from the grades just written
+    points = late.penalty(rule, result.student, submission, submitted)
+    submitted.late_submission_penalty = points
+    result.penalty, result.seconds_late = points or 0.0, submission.total_seconds_late

@@ -51,5 +51,10 @@ def course_directories(root=None):
     feedback : Path, ``<feedback>/<student>/<lesson>/lesson.html``
     """
     root = Path(root or ROOT)
-    course = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config().CourseDirectory
+    course = course_config(root).CourseDirectory
     return course.db_url, root / course.autograded_directory, root / course.feedback_directory
+
+
+def course_config(root=None):
+    """The course's ``nbgrader_config.py`` (in the course root) as a traitlets Config."""
+    return PyFileConfigLoader("nbgrader_config.py", path=str(Path(root or ROOT))).load_config()

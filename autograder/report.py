@@ -113,13 +113,16 @@ def write_csv(results, path):
     with io.StringIO(newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["student"] + [csv_text(f"{lesson}/{gid}") for lesson, gid, _ in columns]
-                        + [csv_text(f"{lesson}/total") for lesson in lessons] + ["total", "max_total", "problems"])
+                        + [csv_text(f"{lesson}/total") for lesson in lessons]
+                        + [csv_text(f"{lesson}/late_penalty") for lesson in lessons]
+                        + ["total", "max_total", "problems"])
         max_total = sum(pts for _, _, pts in columns)
         for student in sorted(by_student):
             subs = by_student[student]
             points = {(r.lesson, i.grade_id): i.points for r in subs.values() for i in r.items}
             row = [csv_text(student)] + [_num(points.get((lesson, gid), 0.0)) for lesson, gid, _ in columns]
             row += [_num(subs[lesson].score if lesson in subs else 0.0) for lesson in lessons]
+            row += [_num(subs[lesson].penalty if lesson in subs else 0.0) for lesson in lessons]
             problems = sum(len(r.problems) + len(r.incidents) for r in subs.values())
             writer.writerow(row + [_num(sum(r.score for r in subs.values())), _num(max_total), problems])
         atomic.write(path, f.getvalue())
@@ -127,6 +130,15 @@ def write_csv(results, path):
 
 def _num(x):
     return f"{x:g}"
+
+
+def duration(seconds):
+    """``90061`` -> ``"1 day 1 h 1 min"``."""
+    minutes = int(seconds // 60)
+    days, hours, mins = minutes // 1440, minutes // 60 % 24, minutes % 60
+    parts = [f"{days} day{'s' if days != 1 else ''}" if days else "", f"{hours} h" if hours else "",
+             f"{mins} min" if mins or not (days or hours) else ""]
+    return " ".join(p for p in parts if p)
 
 
 def table(results):
@@ -159,6 +171,8 @@ def write_feedback(result, path):
         rows.append(f"<tr class='{'ok' if ok else 'bad'}'><td><code>{html_text(i.grade_id)}</code></td>"
                     f"<td>{_num(i.points)} / {_num(i.max_points)}</td>"
                     f"<td><pre>{html_text(i.message)}</pre>{hint}</td></tr>")
+    late = (f"<p class='hint'>Handed in {duration(result.seconds_late)} after the due date: late penalty "
+            f"{_num(result.penalty)} points ({_num(result.raw_score)} before it).</p>" if result.penalty else "")
     notes = "".join(f"<li>{html_text(p)}</li>" for p in result.problems + result.incidents)
     notes = f"<h2>About your submission</h2><ul>{notes}</ul>" if notes else ""
     atomic.write(path, f"""<!doctype html><html><head><meta charset="utf-8">
@@ -167,7 +181,7 @@ def write_feedback(result, path):
 tr.ok td:first-child{{border-left:4px solid #2a2}}tr.bad td:first-child{{border-left:4px solid #c33}}
 pre{{white-space:pre-wrap;margin:0}}.hint{{color:#a50;margin:.3em 0 0}}</style></head><body>
 <h1>{html_text(result.lesson)}: {_num(result.score)} / {_num(result.max_score)} points</h1>
-<p>Student: {html_text(result.student)}. Each item is one test cell of the notebook; it is checked on the
+{late}<p>Student: {html_text(result.student)}. Each item is one test cell of the notebook; it is checked on the
 visible cases of the notebook and on hidden cases (other shapes and edge cases).</p>
 {notes}<table><tr><th>item</th><th>points</th><th>what the grader found</th></tr>{''.join(rows)}</table>
 </body></html>

@@ -4,7 +4,7 @@ JupyterLab in student mode (``autograder/lab.py``) serving a copy of a released 
 The tests run in file order and share one server, one browser page and one notebook: open
 the lesson, run all, answer wrongly, answer rightly, Validate, read the graded feedback of the
 very notebook the browser saved. Each step leaves a screenshot in build/browser/.
-Chromium comes from `make browser` (run by `make test`); without it the module is skipped.
+Chromium comes from `make system-packages` (run by `make test`); without it the module is skipped.
 """
 import json
 import os
@@ -45,7 +45,7 @@ STEP_TIMEOUT = 60_000  # ms; one step of a 2-core machine shared with others
 sync_api = pytest.importorskip("playwright.sync_api")
 sync_api.expect.set_options(timeout=STEP_TIMEOUT)
 if not os.access(CHROMIUM, os.X_OK):
-    pytest.skip(f"{CHROMIUM} is missing: `make browser` installs it as root "
+    pytest.skip(f"{CHROMIUM} is missing: `make system-packages` installs it as root "
                 "(or `sudo apt-get install chromium`)", allow_module_level=True)
 
 
