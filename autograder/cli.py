@@ -10,18 +10,13 @@
   canvas-export --grades CSV --roster CSV --out CSV   grades.csv -> Canvas's grade import CSV
 """
 import argparse
-import json
 import os
-import shutil
 import sys
-import tempfile
-import zipfile
 from pathlib import Path
 
-from autograder import workspace
-from autograder.nbgrader_cmd import course_directories, generate, with_venv_on_path
-from autograder.labform import as_jupyterlab_saves
-from autograder.notebook import ROOT
+from autograder import release, workspace
+from autograder.course import ROOT
+from autograder.nbgrader_cmd import course_directories, with_venv_on_path
 
 #: `grade` exit statuses: 0 every submission graded cleanly; 3 the class was graded but some
 #: submissions (named in the output and the summary) had problems; 2 nothing to grade;
@@ -33,50 +28,6 @@ EXIT_CLUSTER = 4
 EXIT_INTERRUPTED = 130
 
 
-def release(lessons, into=None, force=False):
-    """Regenerate the student copies of the given lessons (all by default) from solutions/.
-
-    The copies depend on the masters alone: nbgrader runs against a throw-away gradebook
-    (the grading gradebook is filled by `grade`). `into` writes them somewhere else than
-    notebooks/ (the sync test compares the two). A copy that holds a student's work is not
-    replaced unless `force`; nothing is written then.
-    """
-    from autograder.grade import lessons as all_lessons
-    from autograder.lint import master_problems
-    writes_release = into is None  # the real release also refreshes the visible checks' stored outputs
-    into = Path(into) if into else ROOT / workspace.RELEASE
-    lessons = lessons or all_lessons()
-    problems = [p for lesson in lessons for p in master_problems(lesson)]
-    if problems:
-        sys.exit("release refused: test cells must hold only check(...) and hidden_check(...)\n  "
-                 + "\n  ".join(problems))
-    if not force:  # before generating: a refusal is quick and writes nothing
-        sources = ROOT / "solutions"
-        workspace.refuse_to_replace(
-            [into / p.relative_to(sources) for lesson in lessons for p in (sources / lesson).rglob("*.ipynb")],
-            f"{os.path.relpath(into)}/ is regenerated from solutions/ by `make release`. To keep the work, move "
-            f"each file out of it first, e.g. to {workspace.WORK}/<lesson>/lesson.ipynb, where students work "
-            "(`make lab` opens it and never overwrites it); to discard the work, run `make release FORCE=1`.")
-    if writes_release:
-        from autograder.judge import write_known_outputs
-        write_known_outputs()
-        print("wrote autograder/checks/known_outputs.json")
-    with tempfile.TemporaryDirectory() as scratch:
-        fresh = Path(scratch) / "release"
-        for lesson in lessons:
-            status, output = generate(lesson, fresh, Path(scratch) / "gradebook.db")
-            if status:
-                sys.exit(f"{output}\nrelease of {lesson} failed (nbgrader exit status {status})")
-            as_jupyterlab_saves(fresh / lesson / "lesson.ipynb")
-        made = sorted(p.relative_to(fresh) for p in fresh.rglob("*") if p.is_file())
-        for rel in made:
-            (into / rel).parent.mkdir(parents=True, exist_ok=True)
-            (into / rel).write_bytes((fresh / rel).read_bytes())
-        for lesson in lessons:
-            print(f"released {os.path.relpath(into / lesson / 'lesson.ipynb')}")
-    return 0
-
-
 def grade(submissions, out, workers, db_url=None, isolate=True, scan=True, force=False, quiet=False,
           cluster=None):
     """`db_url` None: the course's gradebook (nbgrader_config.py, resolved against the course root); "": none.
@@ -84,7 +35,8 @@ def grade(submissions, out, workers, db_url=None, isolate=True, scan=True, force
     `cluster`: a Dask scheduler's address to grade on (cluster.py)."""
     from autograder import report
     from autograder.atomic import WriteError
-    from autograder.grade import grade_class, lessons
+    from autograder.course import lessons
+    from autograder.grade import grade_class
     from autograder.progress import Progress
     from autograder.cluster import ClusterError
     from autograder.scratch import Interrupted
@@ -182,73 +134,6 @@ def gradebook_failure(exc, db_url, out):
     return f"the gradebook {shown(db_url)} could not be written ({reason}): fix that and run again; {grades}"
 
 
-#: What students receive. The reference, the judge, its hidden cases and the grading
-#: pipeline stay out; `tests/test_release.py` checks that nothing of them leaks.
-STUDENT_FILES = ["notebooks", "figures", "lessonkit", "autograder/__init__.py", "autograder/wire.py",
-                 "autograder/checks", "autograder/notebook.py", "autograder/runner.py", "autograder/sandbox.py",
-                 "autograder/isolation.py", "autograder/cgroups.py", "autograder/zygote.py", "autograder/selfcheck.py", "autograder/lab.py", "autograder/lab_student",
-                 "nbgrader_config.py", "requirements.lock"]
-
-
-def bundle(out, force=False):
-    """Copy what students receive into `out` and zip it; nothing private goes in.
-
-    `out` is replaced as a whole, so a notebook in it that holds work stops the bundle
-    (unless `force`): the bundle's notebooks/ is where its student works.
-    """
-    out = Path(out)
-    if not force:
-        guard(out, "make bundle")
-    shutil.rmtree(out, ignore_errors=True)
-    for rel in STUDENT_FILES:
-        src, dst = ROOT / rel, out / rel
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        if src.is_dir():
-            shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
-        else:
-            shutil.copy2(src, dst)
-    (out / "README.md").write_text((ROOT / "autograder" / "STUDENT_README.md").read_text())
-    (out / "pyproject.toml").write_text(student_pyproject())
-    archive = out.with_suffix(".zip")
-    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
-        for path in sorted(out.rglob("*")):
-            if path.is_file():
-                z.write(path, path.relative_to(out.parent))
-    print(f"student bundle: {out}/ and {archive}")
-    return 0
-
-
-def student_pyproject():
-    """The bundle's pyproject.toml: the course's project and pins, with only the shipped packages."""
-    import tomllib
-    course = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    project = course["project"]
-    def ships(package):
-        folder = package.replace(".", "/")
-        return any(f == folder or f.startswith(folder + "/") for f in STUDENT_FILES)
-    packages = [p for p in course["tool"]["setuptools"]["packages"] if ships(p)]
-    data = course["tool"]["setuptools"].get("package-data", {})
-    return "\n".join([
-        "# What the student bundle installs: `pip install -c requirements.lock -e .` (the course's exact versions).",
-        '[build-system]', 'requires = ["setuptools>=64"]', 'build-backend = "setuptools.build_meta"', "",
-        "[project]", *(f"{key} = {json.dumps(project[key])}" for key in ("name", "version", "description",
-                                                                         "requires-python")),
-        "dependencies = [", *(f"    {json.dumps(d)}," for d in project["dependencies"]), "]", "",
-        "[tool.setuptools]", f"packages = {json.dumps(packages)}", "",
-        "[tool.setuptools.package-data]", *(f"{k} = {json.dumps(v)}" for k, v in data.items()
-                                            if k in packages), ""])
-
-
-def guard(folder, target):
-    """Stop when a notebook anywhere in `folder`, which `target` deletes, holds a student's work."""
-    folder = os.path.relpath(folder)
-    workspace.refuse_to_replace(
-        [p for p in Path(folder).rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts],
-        f"`{target}` replaces {folder}/ as a whole. To keep the work, move it out of {folder}/ first; "
-        f"to discard it, run `{target} FORCE=1`.")
-    return 0
-
-
 def add_lms_commands(sub):
     """The subcommands that carry grades to where a course runs (Gradescope, Canvas)."""
     from autograder import canvas
@@ -325,7 +210,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     os.environ.update(PATH=with_venv_on_path()["PATH"])
     if args.command == "release":
-        return release(args.lessons, args.into, args.force)
+        return release.release(args.lessons, args.into, args.force)
     if args.command == "grade":
         return grade(args.submissions, args.out, args.workers, args.db, not args.no_isolation, not args.no_scan,
                      args.force, args.quiet, args.cluster)
@@ -335,9 +220,9 @@ def main(argv=None):
         from autograder.selfcheck import selfcheck
         return selfcheck(args.notebook)
     if args.command == "guard":
-        return guard(args.folder, args.target)
+        return release.guard(args.folder, args.target)
     if args.command == "workspace":
         done = workspace.make_workspace(ROOT / workspace.RELEASE, ROOT / workspace.WORK)
         print("\n".join(done) or f"{workspace.WORK}/ is up to date")
         return 0
-    return bundle(args.out, args.force)
+    return release.bundle(args.out, args.force)

@@ -36,13 +36,14 @@ class ClusterError(Exception):
     """The cluster could not be reached, or was lost before every submission was graded."""
 
 
-def grade_on_cluster(found, address, limits=None, isolate=True, scan=True):
+def grade_on_cluster(found, address, options=None):
     """Grade every submission of `found` as a task on the Dask cluster at `address`.
 
     Parameters
     ----------
     found : list of (student, lesson, folder), as from `grade.discover`
     address : str, the scheduler's address, e.g. ``"tcp://127.0.0.1:8786"``
+    options : grade.Options or None (the defaults)
 
     Returns
     -------
@@ -70,7 +71,7 @@ def grade_on_cluster(found, address, limits=None, isolate=True, scan=True):
                 result = SubmissionResult(student, lesson, problems=problems)
                 results[(student, lesson)] = not_graded(load_master(lesson), result)
                 continue
-            future = client.submit(grade_task, student, lesson, name, data, limits, isolate, scan,
+            future = client.submit(grade_task, student, lesson, name, data, options,
                                    pure=False, retries=RETRIES, key=f"grade-{student}-{lesson}-{run}")
             pending[future] = (student, lesson)
         try:
@@ -108,7 +109,7 @@ def notebook_payload(folder):
     return path.name, data, problems
 
 
-def grade_task(student, lesson, name, data, limits=None, isolate=True, scan=True):
+def grade_task(student, lesson, name, data, options=None):
     """One submission, graded on the worker that runs this task.
 
     The notebook is written as ``<student>/<lesson>/<name>`` in a folder of this attempt,
@@ -119,7 +120,7 @@ def grade_task(student, lesson, name, data, limits=None, isolate=True, scan=True
     -------
     result : dict of str, float, list and None (`dataclasses.asdict` of a SubmissionResult)
     """
-    from autograder.grade import grade_submission
+    from autograder.grade import Options, grade_submission
     from autograder.scratch import remove
     for part in (student, lesson, name):
         if part in ("", ".", "..") or "/" in part or "\0" in part:
@@ -131,7 +132,7 @@ def grade_task(student, lesson, name, data, limits=None, isolate=True, scan=True
         folder = attempt / "submission" / student / lesson
         folder.mkdir(parents=True)
         (folder / name).write_bytes(data)
-        result = grade_submission(student, lesson, folder, public_dir, attempt, limits, isolate, scan)
+        result = grade_submission(student, lesson, folder, public_dir, attempt, options or Options())
     finally:
         remove(attempt)
     data = dataclasses.asdict(result)
@@ -150,12 +151,11 @@ def worker_setup(lesson):
     -------
     scratch, public_dir : Path
     """
-    from autograder import checks, judge, runner
+    from autograder import judge, runner
     from autograder.grade import load_master
     from autograder.scratch import scratch_folder
     with _setup_lock:
         if not _setup:
-            checks.load_items()
             context = scratch_folder()
             scratch = context.__enter__()
             atexit.register(context.__exit__, None, None, None)

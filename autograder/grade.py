@@ -21,7 +21,8 @@ from autograder import checks, judge, runner
 from autograder.nbgrader_files import submission_time
 from autograder.scan import scan as scan_cell
 from autograder.scratch import scratch_folder
-from autograder.notebook import SOLUTIONS, Master, find_notebook, plan, read_submission
+from autograder.course import lessons
+from autograder.notebook import Master, find_notebook, plan, read_submission
 
 log = logging.getLogger(__name__)
 
@@ -68,11 +69,6 @@ def load_master(lesson):
     return Master(lesson)
 
 
-def lessons():
-    """Lesson folders that have a master notebook, e.g. ``["02_batch_norm"]``."""
-    return sorted(p.parent.name for p in SOLUTIONS.glob("*/lesson.ipynb"))
-
-
 def discover(submissions):
     """(student, lesson, folder) for every submission folder; unknown folders are reported.
 
@@ -101,20 +97,32 @@ def discover(submissions):
     return found, unknown
 
 
-def grade_submission(student, lesson, folder, public_dir, scratch, limits=None, isolate=True, scan=True,
-                     zygote=None):
-    """Grade one student's notebook for one lesson; never raises for a bad submission.
+@dataclass(frozen=True)
+class Options:
+    """How a submission is graded.
+
+    Attributes
+    ----------
+    limits : runner.Limits or None, the worker's limits (None: the defaults)
+    isolate : bool, confine the worker (False: a plain separate process, for measuring what
+        confinement costs; never for a real class)
+    scan : bool, scan the student's cells first (False: for proving the sandbox alone in the
+        adversarial tests; never for a real class)
+    """
+    limits: runner.Limits | None = None
+    isolate: bool = True
+    scan: bool = True
+
+
+def grade_submission(student, lesson, folder, public_dir, scratch, options=Options(), zygote=None):
+    """Grade one student's notebook for one lesson (see `Options`); never raises for a bad submission.
 
     `zygote` (a `runner.Zygote`) forks the workers; None starts each as a new process.
-
-    `isolate=False` runs the student's code as a plain separate process (for measuring
-    what confinement costs); `scan=False` skips the static scan (for proving the sandbox
-    alone in the adversarial tests). Neither is for a real class.
     """
     master = load_master(lesson)
     result = SubmissionResult(student, lesson)
     try:
-        to_run, flagged = _read_and_plan(master, folder, result, scan)
+        to_run, flagged = _read_and_plan(master, folder, result, options.scan)
     except Exception as exc:  # noqa: BLE001 - one hostile notebook must not stop the class
         log.warning("%s/%s: reading the notebook failed", student, lesson, exc_info=True)
         result.log = traceback.format_exc(limit=-10)
@@ -126,8 +134,8 @@ def grade_submission(student, lesson, folder, public_dir, scratch, limits=None, 
     to_run = [c for c in to_run if c["id"] not in flagged]
     jobs = [job for gid, _ in master.items for job in judge.jobs(gid)]
     workdir = Path(scratch) / "work" / student / lesson
-    outcome = runner.run(to_run, jobs, public_dir, workdir, limits, jail=Path(scratch) / "jail" if isolate else None,
-                         zygote=zygote)
+    outcome = runner.run(to_run, jobs, public_dir, workdir, options.limits,
+                         jail=Path(scratch) / "jail" if options.isolate else None, zygote=zygote)
     cell_errors, records = {**outcome.cell_errors, **flagged}, outcome.records
     result.incidents, result.isolation, result.log = outcome.incidents, outcome.isolation, outcome.log
     for gid, pts in master.items:
@@ -139,7 +147,7 @@ def grade_submission(student, lesson, folder, public_dir, scratch, limits=None, 
         result.items.append(ItemResult(gid, pts if verdict.passed else 0.0, pts, message, verdict.hint))
     failed = {i.grade_id for i in result.items if i.points < i.max_points}
     for item in result.items:
-        first = [d for d in checks.REGISTRY[item.grade_id].depends_on if d in failed]
+        first = [d for d in checks.items()[item.grade_id].depends_on if d in failed]
         if item.grade_id in failed and first:
             item.message += (f"\n  Note: this item runs through functions that {', '.join(first)} found wrong; "
                              "fix that first, this one may then pass as it is.")
@@ -190,7 +198,7 @@ def _read_and_plan(master, folder, result, scan=True):
 def _cause(master, grade_id, cell_errors):
     """Why an item's functions may be missing or broken: the error of the cell defining them."""
     notes = []
-    for name in checks.REGISTRY[grade_id].functions:
+    for name in checks.items()[grade_id].functions:
         cell = master.cell_defining(name)
         if cell in cell_errors:
             error = cell_errors[cell]
@@ -218,13 +226,13 @@ def grade_class(submissions, workers=2, limits=None, keep_scratch=False, isolate
     results : list of SubmissionResult, sorted by student then lesson
     unknown : list of str, folders that are not submissions of a known lesson
     """
-    checks.load_items()
     found, unknown = discover(submissions)
+    options = Options(limits, isolate, scan)
     kept = {(s, l): reuse(s, l, f) for s, l, f in found} if reuse else {}
     todo = [(s, l, f) for s, l, f in found if kept.get((s, l)) is None]
     if cluster:
         from autograder.cluster import grade_on_cluster
-        graded = dict(zip([(s, l) for s, l, _ in todo], grade_on_cluster(todo, cluster, limits, isolate, scan)))
+        graded = dict(zip([(s, l) for s, l, _ in todo], grade_on_cluster(todo, cluster, options)))
         for k, result in enumerate(graded.values()):
             if on_result:
                 on_result(result, k + 1, len(todo))
@@ -232,7 +240,7 @@ def grade_class(submissions, workers=2, limits=None, keep_scratch=False, isolate
     done, lock, stopping = [0], threading.Lock(), threading.Event()
 
     def grade_one(student, lesson, folder):
-        result = grade_submission(student, lesson, folder, public_dir, scratch, limits, isolate, scan, zygote)
+        result = grade_submission(student, lesson, folder, public_dir, scratch, options, zygote)
         with lock:
             if on_result and not stopping.is_set():  # stopping kills workers: their results are not kept
                 done[0] += 1

@@ -27,7 +27,8 @@ import traceback
 import zipfile
 from pathlib import Path
 
-from autograder.notebook import ROOT, cell_source, master_path, nbgrader_meta
+from autograder.course import ROOT, master_path
+from autograder.cells import cell_source, nbgrader_meta
 
 DEFAULT_ROOT = "/autograder"
 SETTINGS_FILE = "gradescope.json"
@@ -62,7 +63,7 @@ def build(out, lesson=None, visible_cases="visible", hidden_cases="after_due_dat
     lesson : str or None, the lesson every submission is graded as (None: detected)
     visible_cases, hidden_cases : str, one of `VISIBILITIES` (see `DEFAULT_SETTINGS`)
     """
-    from autograder.grade import lessons
+    from autograder.course import lessons
     if lesson is not None and lesson not in lessons():
         raise SystemExit(f"error: {lesson!r} is not a lesson of this course (one of: {', '.join(lessons())})")
     for value in (visible_cases, hidden_cases):
@@ -116,7 +117,8 @@ def submitted_notebooks(folder):
 
 def detect_lesson(notebooks):
     """The lesson whose master shares the most grade_ids with the notebooks (None if none does)."""
-    from autograder.grade import lessons, load_master
+    from autograder.course import lessons
+    from autograder.grade import load_master
     ids = set()
     for path in notebooks:
         try:
@@ -187,7 +189,7 @@ def results_json(result, lesson, notes, config):
     failed on a hidden case, `config["visible_cases"]` otherwise. What the student should
     know about the submission as a whole goes in the top-level output.
     """
-    from autograder.judge import is_hidden
+    from autograder.judge import names_hidden_case
     titles = item_titles(lesson)
     tests = []
     for number, item in enumerate(result.items, 1):
@@ -201,7 +203,7 @@ def results_json(result, lesson, notes, config):
             "max_score": item.max_points,
             "status": "failed" if failed else "passed",
             "output": output,
-            "visibility": config["hidden_cases"] if failed and is_hidden(item.message) else config["visible_cases"],
+            "visibility": config["hidden_cases"] if failed and names_hidden_case(item.message) else config["visible_cases"],
         })
     about = notes + result.problems + result.incidents
     output = f"Lesson {lesson}: {result.score:g} / {result.max_score:g} points."

@@ -18,7 +18,7 @@ import os
 import sys
 from pathlib import Path
 
-from autograder.notebook import ROOT
+from autograder.course import ROOT
 
 STUDENT_CONFIG = Path(__file__).resolve().parent / "lab_student"
 #: The top-level entries of the course folder a student sees in the file browser: the lessons

@@ -57,15 +57,15 @@ def problems_in_test_cell(source, grade_id, functions):
 def master_problems(lesson):
     """Every test cell of a lesson's master that breaks the rule, as 'grade_id: problem' lines."""
     from autograder import checks
-    from autograder.notebook import Master, cell_source, nbgrader_meta
-    checks.load_items()
+    from autograder.cells import cell_source, nbgrader_meta
+    from autograder.notebook import Master
     problems = []
     for cell in Master(lesson).cells:
         meta = nbgrader_meta(cell)
         if not meta.get("grade"):
             continue
         gid = meta.get("grade_id")
-        item = checks.REGISTRY.get(gid)
+        item = checks.items().get(gid)
         if item is None:
             problems.append(f"{lesson}/{gid}: no check item of that name in autograder/checks/")
             continue

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from traitlets.config.loader import PyFileConfigLoader
 
-from autograder.notebook import ROOT
+from autograder.course import ROOT
 
 
 def with_venv_on_path():

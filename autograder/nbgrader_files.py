@@ -18,7 +18,9 @@ import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
-from autograder.notebook import ROOT, Master, find_notebook, nbgrader_meta, plan, read_submission
+from autograder.cells import nbgrader_meta
+from autograder.course import ROOT
+from autograder.notebook import Master, find_notebook, plan, read_submission
 
 #: Format of the ``timestamp.txt`` files nbgrader writes (``ExchangeSubmit.timestamp_format``).
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f UTC"

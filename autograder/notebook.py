@@ -10,7 +10,6 @@ Submissions are untrusted files: they are read as regular files only (never thro
 symbolic link, never from a pipe or device), up to a size bound, and parsed only when
 their nesting is shallow enough for the JSON decoder's recursion.
 """
-import ast
 import errno
 import itertools
 import json
@@ -20,30 +19,13 @@ import stat
 from collections import Counter
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-SOLUTIONS = ROOT / "solutions"
+from autograder.cells import cell_source, defined_functions, nbgrader_meta
+from autograder.course import master_path
 
 #: Largest notebook read, in bytes; a released notebook is ~50 kB, outputs included.
 MAX_NOTEBOOK_BYTES = 20 * 2**20
 #: Deepest nesting of JSON arrays and objects parsed; a notebook needs about 8.
 MAX_JSON_DEPTH = 64
-
-
-def master_path(lesson):
-    """Path of a lesson's master notebook, e.g. ``solutions/02_batch_norm/lesson.ipynb``."""
-    path = SOLUTIONS / lesson / "lesson.ipynb"
-    if not path.exists():
-        raise FileNotFoundError(f"no master notebook for lesson {lesson!r} at {path} "
-                                "(masters exist only in the instructor's course tree)")
-    return path
-
-
-def cell_source(cell):
-    """A cell's source as one string ("" when it is malformed)."""
-    src = cell.get("source", "")
-    if isinstance(src, list) and all(isinstance(s, str) for s in src):
-        return "".join(src)
-    return src if isinstance(src, str) else ""
 
 
 class Master:
@@ -71,25 +53,6 @@ class Master:
 
     def cell_defining(self, function):
         return next((gid for gid, names in self.defines.items() if function in names), None)
-
-
-def nbgrader_meta(cell):
-    meta = cell.get("metadata", {})
-    meta = meta.get("nbgrader", {}) if isinstance(meta, dict) else {}
-    return meta if isinstance(meta, dict) else {}
-
-
-def defined_functions(source):
-    """Names of the top-level functions a cell defines (empty if it does not parse)."""
-    try:
-        tree = ast.parse(_strip_magics(source))
-    except (SyntaxError, ValueError, RecursionError, MemoryError):  # MemoryError: the parser's own stack
-        return []
-    return [node.name for node in tree.body if isinstance(node, ast.FunctionDef)]
-
-
-def _strip_magics(source):
-    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
 
 
 def find_notebook(folder, name="lesson.ipynb"):

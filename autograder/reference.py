@@ -7,7 +7,8 @@ in the grader's own process; it is never copied next to student code.
 import functools
 import json
 
-from autograder.notebook import cell_source, master_path
+from autograder.course import master_path
+from autograder.cells import cell_source, is_answer, nbgrader_meta, strip_magics
 
 
 @functools.lru_cache(maxsize=None)
@@ -22,13 +23,11 @@ def load(lesson):
     cells = json.loads(master_path(lesson).read_text())["cells"]
     namespace = {"__name__": f"reference_{lesson}"}
     for cell in cells:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
         src = cell_source(cell)
-        if cell["cell_type"] != "code" or meta.get("grade"):
+        if cell["cell_type"] != "code" or nbgrader_meta(cell).get("grade"):
             continue
-        if meta.get("solution") or _is_import_cell(src):
-            code = "\n".join(l for l in src.splitlines() if not l.lstrip().startswith("%"))
-            exec(compile(code, f"{lesson}:{cell.get('id')}", "exec"), namespace)
+        if is_answer(cell) or _is_import_cell(src):
+            exec(compile(strip_magics(src), f"{lesson}:{cell.get('id')}", "exec"), namespace)
     return namespace
 
 

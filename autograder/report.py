@@ -18,6 +18,7 @@ from collections import Counter
 from pathlib import Path
 
 from autograder import atomic
+from autograder.course import lesson_number
 
 
 NAME_WIDTH = 24  # terminal columns given to a student's name in the grade table
@@ -195,7 +196,7 @@ def summary(results, unknown, out_dir):
     for lesson, gid, pts in columns:
         got = [i for r in results if r.lesson == lesson for i in r.items if i.grade_id == gid]
         full = sum(i.points == i.max_points for i in got)
-        shares.append((f"{lesson[:2]} {gid}", full / max(len(got), 1)))
+        shares.append((f"{lesson_number(lesson)} {gid}", full / max(len(got), 1)))
         lines.append(f"| {md_text(lesson)} | {md_text(gid)} | {_num(pts)} | {full} / {len(got)} "
                      f"| {100 * full / max(len(got), 1):.0f}% |")
     hints = Counter((r.lesson, i.grade_id, i.hint) for r in results for i in r.items if i.hint and i.points < i.max_points)
@@ -244,7 +245,7 @@ def _plot(shares, hints, path):
     axes[0].invert_yaxis()
     common = hints.most_common(8)
     axes[1].barh(range(len(common)), [n for _, n in common], color="tab:orange")
-    axes[1].set(yticks=range(len(common)), yticklabels=[plot_text(_short(f"{lesson[:2]} {gid}: {h}", 60))
+    axes[1].set(yticks=range(len(common)), yticklabels=[plot_text(_short(f"{lesson_number(lesson)} {gid}: {h}", 60))
                                                         for (lesson, gid, h), _ in common],
                 xlabel="students", title="most common misconceptions")
     axes[1].xaxis.set_major_locator(MaxNLocator(integer=True))

@@ -17,7 +17,6 @@ import json
 import logging
 import os
 import select
-import shutil
 import signal
 import socket
 import subprocess
@@ -29,12 +28,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.cgroups import WorkerCgroups
+from autograder.course import WORKER_FILES, copy_files
 from autograder.zygote import apply_limits
 
 log = logging.getLogger(__name__)
-ROOT = Path(__file__).resolve().parent.parent
-PUBLIC = ["lessonkit", "autograder/__init__.py", "autograder/wire.py", "autograder/sandbox.py",
-          "autograder/isolation.py", "autograder/zygote.py", "autograder/checks"]
+PUBLIC = WORKER_FILES
 _live, _stopping = set(), threading.Event()
 
 
@@ -72,15 +70,7 @@ class Outcome:
 
 def prepare_public(dest):
     """Copy the public code (and nothing else of the course) into `dest`."""
-    dest = Path(dest)
-    for rel in PUBLIC:
-        src, dst = ROOT / rel, dest / rel
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        if src.is_dir():
-            shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__"), dirs_exist_ok=True)
-        else:
-            shutil.copy2(src, dst)
-    return dest
+    return copy_files(PUBLIC, dest)
 
 
 def isolation_plan(public_dir, workdir, jail, limits):

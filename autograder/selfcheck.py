@@ -18,17 +18,16 @@ def selfcheck(path):
         print(f"{path}: {problem}")
         return 1
     to_run, items = notebook.plan_self(cells)
-    checks.load_items()
-    items = [(gid, pts) for gid, pts in items if gid in checks.REGISTRY]
-    jobs = [{"key": f"{gid}#{k}", "grade_id": gid, "inputs": checks.worker_inputs(checks.REGISTRY[gid], inputs)}
-            for gid, _ in items for k, (_, inputs) in enumerate(checks.REGISTRY[gid].visible_cases())]
+    items = [(gid, pts) for gid, pts in items if gid in checks.items()]
+    jobs = [{"key": f"{gid}#{k}", "grade_id": gid, "inputs": checks.worker_inputs(checks.items()[gid], inputs)}
+            for gid, _ in items for k, (_, inputs) in enumerate(checks.items()[gid].visible_cases())]
     with tempfile.TemporaryDirectory() as scratch:
         public = runner.prepare_public(Path(scratch) / "public")
         outcome = runner.run(to_run, jobs, public, Path(scratch) / "work")
     cell_errors, records, incidents = outcome.cell_errors, outcome.records, outcome.incidents
     total = earned = 0.0
     for gid, pts in items:
-        item = checks.REGISTRY[gid]
+        item = checks.items()[gid]
         failures = []
         for k, (label, inputs) in enumerate(item.visible_cases()):
             failures = checks.evaluate(item, inputs, records.get(f"{gid}#{k}", {"error": "no result"}))

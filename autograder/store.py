@@ -19,7 +19,7 @@ from pathlib import Path
 
 from autograder import atomic, judge, runner
 from autograder.grade import ItemResult, SubmissionResult
-from autograder.notebook import ROOT, SOLUTIONS
+from autograder.course import ROOT, SOLUTIONS
 
 #: What decides a verdict besides the submission and the master: the code that runs beside
 #: the student's (runner.PUBLIC) and the code that reads, runs and judges it.

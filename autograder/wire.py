@@ -36,6 +36,12 @@ def _type_name(obj):
     return f"{t.__module__}.{t.__qualname__}"[:120]
 
 
+def type_name(value):
+    """The type of a decoded value as feedback names it: ``"list"``, or an `Opaque` value's
+    original type, e.g. ``"builtins.set"``."""
+    return value.type_name if isinstance(value, Opaque) else type(value).__name__
+
+
 def encode(obj, depth=0):
     """Encode a return value as JSON-ready data.
 

@@ -132,28 +132,23 @@ def train(params, X, y, rng, lr, epochs, batch_size, bn=None, dev=None, momentum
     Y = np.eye(params[f"W{_depth(params)}"].shape[0])[:, y]
     history = {"loss": [], "train_acc": [], "dev_acc": []}
     m = X.shape[1]
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # divergence is a result here
-        return _epochs(params, running, X, y, Y, rng, lr, epochs, batch_size, bn, dev, momentum, history)
-
-
-def _epochs(params, running, X, y, Y, rng, lr, epochs, batch_size, bn, dev, momentum, history):
-    m = X.shape[1]
     for _ in range(epochs):
         order = rng.permutation(m)
         for start in range(0, m, batch_size):
             idx = order[start:start + batch_size]
             if idx.size < 2 and running:
                 continue
-            probs, caches = forward(params, X[:, idx], bn)
-            loss = cross_entropy(probs, Y[:, idx])
-            history["loss"].append(loss)
-            if not np.isfinite(loss):
-                return params, running, history
-            grads = backward(params, probs, Y[:, idx], caches, bn)
-            params = {k: params[k] - lr * grads[k] for k in params}
-            for l in _bn_layers(params):
-                running[f"mean{l}"], running[f"var{l}"] = bn.update_running_stats(
-                    running[f"mean{l}"], running[f"var{l}"], caches[l - 1]["Z_pre_bn"], momentum=momentum)
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # divergence is a result here
+                probs, caches = forward(params, X[:, idx], bn)
+                loss = cross_entropy(probs, Y[:, idx])
+                history["loss"].append(loss)
+                if not np.isfinite(loss):
+                    return params, running, history
+                grads = backward(params, probs, Y[:, idx], caches, bn)
+                params = {k: params[k] - lr * grads[k] for k in params}
+                for l in _bn_layers(params):
+                    running[f"mean{l}"], running[f"var{l}"] = bn.update_running_stats(
+                        running[f"mean{l}"], running[f"var{l}"], caches[l - 1]["Z_pre_bn"], momentum=momentum)
         history["train_acc"].append(evaluate(params, running, X, y, bn))
         if dev is not None:
             history["dev_acc"].append(evaluate(params, running, *dev, bn))

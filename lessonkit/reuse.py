@@ -10,6 +10,8 @@ import functools
 import json
 from pathlib import Path
 
+from autograder.cells import cell_source, defined_functions, is_answer, nbgrader_meta, strip_magics
+
 
 class LessonNotReady(RuntimeError):
     """A function of an earlier lesson is missing, broken or not implemented yet."""
@@ -48,17 +50,16 @@ def functions_from(notebook, *names):
     namespace = {"__name__": f"lesson_{lesson}"}
     stubs = set()
     for k, cell in enumerate(cells):
-        source = _source(cell)
+        source = cell_source(cell)
         if cell.get("cell_type") != "code" or not _defines_code(cell, source):
             continue
-        code = "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
         try:
-            exec(compile(code, f"{path}, cell {cell.get('id', k + 1)}", "exec"), namespace)
+            exec(compile(strip_magics(source), f"{path}, cell {cell.get('id', k + 1)}", "exec"), namespace)
         except Exception as exc:
             raise LessonNotReady(f"a cell of {path} ({_cell_name(cell, k)}) failed: {type(exc).__name__}: "
                                  f"{exc}; {finish}") from None
-        if _is_answer(cell) and "raise NotImplementedError()" in source:
-            stubs.update(_function_names(source))
+        if is_answer(cell) and "raise NotImplementedError()" in source:
+            stubs.update(defined_functions(source))
     missing = [name for name in names if not callable(namespace.get(name))]
     if missing:
         raise LessonNotReady(f"{path} defines no function {', '.join(missing)}; {finish}")
@@ -80,42 +81,21 @@ def _guarded(function, finish):
     return call
 
 
-def _source(cell):
-    src = cell.get("source", "")
-    return "".join(src) if isinstance(src, list) else str(src)
-
-
-def _nbgrader(cell):
-    meta = cell.get("metadata", {})
-    return meta.get("nbgrader", {}) if isinstance(meta, dict) else {}
-
-
-def _is_answer(cell):
-    return bool(_nbgrader(cell).get("solution"))
-
-
 def _cell_name(cell, k):
-    return f"cell {_nbgrader(cell).get('grade_id') or cell.get('id') or k + 1}"
+    return f"cell {nbgrader_meta(cell).get('grade_id') or cell.get('id') or k + 1}"
 
 
 def _defines_code(cell, source):
     """Answer cells, and cells that only import or define (no tests, no experiments)."""
-    meta = _nbgrader(cell)
+    meta = nbgrader_meta(cell)
     if meta.get("grade"):
         return False
     if meta.get("solution"):
         return True
     try:
-        tree = ast.parse("\n".join("" if l.lstrip().startswith(("%", "!")) else l for l in source.splitlines()))
+        tree = ast.parse(strip_magics(source))
     except SyntaxError:
         return False
     allowed = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef)
     return bool(tree.body) and all(isinstance(node, allowed) for node in tree.body)
 
-
-def _function_names(source):
-    try:
-        tree = ast.parse("\n".join("" if l.lstrip().startswith(("%", "!")) else l for l in source.splitlines()))
-    except SyntaxError:
-        return []
-    return [node.name for node in tree.body if isinstance(node, ast.FunctionDef)]

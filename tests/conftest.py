@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder.grade import grade_class, lessons
+from autograder.course import lessons
+from autograder.grade import grade_class
 from tests.sample_class import write_class
 
 ROOT = Path(__file__).resolve().parent.parent

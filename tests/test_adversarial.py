@@ -379,7 +379,7 @@ def reports(run):
 
 
 def test_feedback_never_quotes_hidden_inputs(graded_cli):
-    hidden = [inputs["Z"] for label, inputs in judge.cases("bn_inference") if label.startswith("hidden")]
+    hidden = [case.inputs["Z"] for case in judge.cases("bn_inference") if case.hidden]
     numbers = {repr(x).encode() for Z in hidden for x in Z.ravel().tolist() if len(repr(x)) >= 8}
     leaked = {name: sorted(n for n in numbers if n in text)[:3] for name, text in reports(graded_cli).items()}
     assert {name: n for name, n in leaked.items() if n} == {}

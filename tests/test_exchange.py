@@ -16,7 +16,7 @@ from nbgrader.api import Gradebook
 
 from autograder import gradebook, nbgrader_cmd
 from autograder.grade import ItemResult, SubmissionResult, load_master
-from autograder.notebook import ROOT
+from autograder.course import ROOT
 from tests.catalogue import build, normalizing_inputs
 from tests.course_copy import copy_course
 

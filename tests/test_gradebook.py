@@ -18,7 +18,7 @@ from nbgrader.api import Comment, Gradebook, MissingEntry
 
 from autograder import cli, gradebook, nbgrader_cmd, nbgrader_files
 from autograder.grade import ItemResult, SubmissionResult, load_master
-from autograder.notebook import ROOT
+from autograder.course import ROOT
 from tests.catalogue import build, normalizing_inputs
 
 LESSON = "02_batch_norm"

@@ -1,6 +1,7 @@
 """The grader ranks the catalogue correctly, item by item, and loses nothing."""
 import pytest
 
+from autograder import judge
 from tests.catalogue import catalogue, verdict_problems
 from tests.conftest import digest
 
@@ -14,11 +15,23 @@ def test_variant_scores_as_a_fair_instructor_would(graded_class, lesson_name, va
 
 
 def test_failed_items_say_what_failed(graded_class):
+    """A failed item names the case it failed on and what does not hold there, or, when the
+    notebook could not be graded at all, the problem that stopped it."""
     results, _, _ = graded_class
     for result in results.values():
         for item in result.items:
-            if item.points < item.max_points:
-                assert len(item.message) > 20, f"{result.student}/{item.grade_id}: feedback too vague"
+            if item.points == item.max_points:
+                continue
+            where = f"{result.student}/{item.grade_id}"
+            first = item.message.split("\n")[0]
+            if first.startswith("not graded: "):
+                assert result.problems and first == f"not graded: {result.problems[-1]}", where
+                continue
+            label = next((case.label for case in judge.cases(item.grade_id) if first.startswith(f"{case.label}: ")),
+                         None)
+            assert label is not None, f"{where}: the message names none of the item's cases: {first!r}"
+            what = first[len(label) + 2:]
+            assert len(what.split()) >= 3, f"{where}: the message does not say what failed: {first!r}"
 
 
 def test_submitted_files_are_never_modified(graded_class):

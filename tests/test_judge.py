@@ -20,17 +20,17 @@ def cell_functions(source, **namespace):
 
 
 def reference_functions(grade_id):
-    item = checks.REGISTRY[grade_id]
+    item = checks.items()[grade_id]
     ref = reference.load(judge.lesson_of(grade_id))
     return [ref[name] for name in item.functions]
 
 
 def records_for(grade_id, functions, hidden_only=True):
     """Records of every case: the student's on hidden cases (or all), the reference's elsewhere."""
-    item = checks.REGISTRY[grade_id]
+    item = checks.items()[grade_id]
     ref = reference_functions(grade_id)
-    return [checks.collect(item, functions if judge.is_hidden(label) or not hidden_only else ref, inputs)
-            for label, inputs in judge.cases(grade_id)]
+    return [checks.collect(item, functions if case.hidden or not hidden_only else ref, case.inputs)
+            for case in judge.cases(grade_id)]
 
 
 # ---- 1. mutation is decided by the judge ------------------------------------------------
@@ -45,10 +45,9 @@ def normalize_inputs(X, mu, var, eps=1e-8):
 
 @pytest.fixture(scope="module")
 def in_place_records():
-    checks.load_items()
-    item = checks.REGISTRY["normalize_inputs_contract"]
+    item = checks.items()["normalize_inputs_contract"]
     fn = cell_functions(IN_PLACE_NORMALIZE)["normalize_inputs"]
-    return [checks.collect(item, [fn], inputs) for _, inputs in judge.cases("normalize_inputs_contract")]
+    return [checks.collect(item, [fn], case.inputs) for case in judge.cases("normalize_inputs_contract")]
 
 
 def test_in_place_code_fails_even_when_the_worker_says_nothing_changed(in_place_records):
@@ -66,8 +65,8 @@ def test_a_record_without_the_inputs_after_the_call_fails(in_place_records):
 
 def test_the_judge_compares_with_its_own_inputs_not_with_what_the_worker_was_given(in_place_records):
     """A worker may be handed other inputs than the judge holds: it is the judge's copy that counts."""
-    item = checks.REGISTRY["normalize_inputs_contract"]
-    label, inputs = judge.cases("normalize_inputs_contract")[-1]
+    item = checks.items()["normalize_inputs_contract"]
+    inputs = judge.cases("normalize_inputs_contract")[-1].inputs
     shifted = dict(inputs, X=inputs["X"] + 1.0)
     record = checks.collect(item, reference_functions("normalize_inputs_contract"), shifted)
     failures = checks.evaluate(item, inputs, record, hidden=True)
@@ -109,7 +108,7 @@ def test_a_hidden_case_never_quotes_the_exception_message():
 
 def test_a_visible_case_quotes_the_message_and_says_where():
     fn = cell_functions(LEAKY_MEAN_VARIANCE)["compute_mean_variance"]
-    item = checks.REGISTRY["mean_variance_values"]
+    item = checks.items()["mean_variance_values"]
     label, inputs = item.visible_cases()[0]
     message = checks.evaluate(item, inputs, checks.collect(item, [fn], inputs))[0].message
     assert message.startswith("raised ValueError in helper, line 3 of your cell: SECRET array(")
@@ -122,8 +121,7 @@ def test_a_visible_case_quotes_the_message_and_says_where():
 ])
 def test_text_a_worker_sends_about_a_hidden_error_is_not_quoted(error):
     records = records_for("mean_variance_values", reference_functions("mean_variance_values"))
-    first_hidden = next(k for k, (label, _) in enumerate(judge.cases("mean_variance_values"))
-                        if judge.is_hidden(label))
+    first_hidden = next(k for k, case in enumerate(judge.cases("mean_variance_values")) if case.hidden)
     records[first_hidden] = {"error": error}
     verdict = judge.judge("mean_variance_values", records)
     assert not verdict.passed and "SECRET" not in verdict.message
@@ -174,7 +172,7 @@ def normalize_splits(X_train, X_dev, X_test, eps=1e-8):
 
 def splits_verdict(source):
     ns = cell_functions(source)
-    fns = [ns[name] for name in checks.REGISTRY["normalize_splits_train_stats"].functions]
+    fns = [ns[name] for name in checks.items()["normalize_splits_train_stats"].functions]
     return judge.judge("normalize_splits_train_stats", records_for("normalize_splits_train_stats", fns))
 
 
@@ -208,12 +206,13 @@ def random_values(inputs):
 
 @pytest.mark.parametrize("grade_id", sorted(gid for m in judge.hidden_modules().values() for gid in m.HIDDEN_CASES))
 def test_hidden_labels_and_failure_messages_do_not_echo_array_inputs(grade_id):
-    item = checks.REGISTRY[grade_id]
-    for label, inputs in judge.cases(grade_id):
-        if not judge.is_hidden(label):
+    item = checks.items()[grade_id]
+    for case in judge.cases(grade_id):
+        if not case.hidden:
             continue
+        inputs = case.inputs
         shown = random_values(inputs)
-        assert not [v for v in shown if v in label]
+        assert not [v for v in shown if v in case.label]
         result = wire.decode(checks.collect(item, reference_functions(grade_id), inputs)["result"])
         wrong = wire.roundtrip(_skewed(result))
         for failure in checks.evaluate(item, inputs, {"result": wire.encode(wrong),
@@ -235,9 +234,38 @@ def _skewed(value):
 
 
 def test_lesson_05_messages_do_not_list_the_hidden_rates():
-    item = checks.REGISTRY["usable_lr_diverged"]
-    for label, inputs in judge.cases("usable_lr_diverged"):
+    item = checks.items()["usable_lr_diverged"]
+    for inputs in (case.inputs for case in judge.cases("usable_lr_diverged")):
         failure = checks.evaluate(item, inputs, checks.collect(item, [lambda rates, histories, target: 777.0],
                                                                inputs), hidden=True)[0]
         assert "777.0" in failure.message
         assert not [r for r in inputs["rates"] if repr(r) in failure.message], failure.message
+
+
+def test_a_hidden_case_whose_right_answer_is_none_is_compared_with_the_reference(monkeypatch):
+    """`None` is a right answer, not "nothing to compare": every hidden case is compared."""
+    grade_id = "usable_lr_diverged"
+    all_cases, wanted = judge.cases(grade_id), judge.expected(grade_id)
+    assert sorted(wanted) == [k for k, case in enumerate(all_cases) if case.hidden]
+    none_answer = [k for k, result in wanted.items() if result is None]
+    assert none_answer, "the lesson's hidden cases should include one with no usable rate"
+    compared = []
+    real = judge.compare
+    monkeypatch.setattr(judge, "compare", lambda result, expected: compared.append(expected) or real(result, expected))
+    verdict = judge.judge(grade_id, records_for(grade_id, reference_functions(grade_id)))
+    assert verdict.passed, verdict.message
+    assert len(compared) == len(wanted) and compared.count(checks.items()[grade_id].project(None)) == len(none_answer)
+
+
+@pytest.mark.parametrize("grade_id", ["deep_backward_contract", "deep_backward_linear", "deep_backward_activations"])
+def test_deep_backward_stands_on_the_activations_of_the_reference_forward_pass(grade_id):
+    """Every case, visible or hidden, sends the reference's [A0, ..., AL] to the worker, and
+    the item needs no deep_forward of the student's."""
+    ref = reference.load("03_vanishing_gradients")
+    assert checks.items()[grade_id].functions == ("deep_backward",)
+    for case, job in zip(judge.cases(grade_id), judge.jobs(grade_id)):
+        options = {"activation": case.inputs["activation"]} if "activation" in case.inputs else {}
+        correct = ref["deep_forward"](case.inputs["X"], case.inputs["weights"], **options)
+        sent = wire.decode(job["inputs"]["activations"])
+        assert len(sent) == len(correct) and all(np.array_equal(a, b) for a, b in zip(sent, correct)), case.label
+    assert judge.judge_functions(grade_id, [ref["deep_backward"]]).passed

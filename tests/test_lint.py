@@ -34,8 +34,8 @@ def test_a_cell_the_grader_would_misread_is_refused(source, fragment):
 
 
 def test_release_refuses_a_master_with_an_extra_assert(monkeypatch, capsys):
-    from autograder import cli, lint
+    from autograder import lint, release
     monkeypatch.setattr(lint, "master_problems", lambda lesson: [f"{lesson}/bn_inference: line 7 extra assert"])
     with pytest.raises(SystemExit) as stop:
-        cli.release(["02_batch_norm"], into="/nonexistent")
+        release.release(["02_batch_norm"], into="/nonexistent")
     assert "release refused" in str(stop.value) and "extra assert" in str(stop.value)

@@ -13,8 +13,10 @@ import pytest
 
 from autograder import grade
 from autograder.grade import discover, grade_class, grade_submission, load_master
-from autograder.notebook import (MAX_JSON_DEPTH, MAX_NOTEBOOK_BYTES, cell_source, find_notebook, json_depth,
-                                 master_path, nbgrader_meta, plan, read_regular_file, read_submission)
+from autograder.cells import cell_source, nbgrader_meta
+from autograder.course import master_path
+from autograder.notebook import (MAX_JSON_DEPTH, MAX_NOTEBOOK_BYTES, find_notebook, json_depth, plan,
+                                 read_regular_file, read_submission)
 from tests.catalogue import ROOT, Variant, build
 
 LESSON = "02_batch_norm"

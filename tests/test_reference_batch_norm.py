@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from autograder import reference
+from lessonkit.gradcheck import centered_differences
 
 EPS = 1e-5
 
@@ -62,14 +63,7 @@ def test_backward_passes_a_centered_difference_gradient_check(ref, n, m):
     def loss(Z_, g_, b_):
         return np.sum(dZ_tilde * loop_forward(Z_, g_, b_))
 
-    for analytic, k in ((dZ, 0), (dgamma, 1), (dbeta, 2)):
-        args = [Z, gamma, beta]
-        numeric = np.zeros_like(args[k])
-        for idx in np.ndindex(args[k].shape):
-            plus, minus = [a.copy() for a in args], [a.copy() for a in args]
-            plus[k][idx] += 1e-6
-            minus[k][idx] -= 1e-6
-            numeric[idx] = (loss(*plus) - loss(*minus)) / 2e-6
+    for analytic, numeric, k in zip((dZ, dgamma, dbeta), centered_differences(loss, [Z, gamma, beta]), range(3)):
         if m == 1 and k == 0:  # one example: Z_tilde = beta, the gradient is exactly zero
             assert np.abs(analytic).max() < 1e-12
         else:

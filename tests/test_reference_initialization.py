@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from autograder import reference
-from autograder.checks import REGISTRY, Failure
+from autograder.checks import Failure, items
 from autograder.checks import initialization as checks
 from autograder.judge import initialization as hidden
 
@@ -144,7 +144,7 @@ def test_every_case_states_its_count_correctly(ref):
 # ---- the statistical checks: no false alarms, every mistake caught --------------------------
 
 def statistics_cases():
-    return REGISTRY["init_params_statistics"].visible_cases() + hidden.HIDDEN_CASES["init_params_statistics"]()
+    return items()["init_params_statistics"].visible_cases() + hidden.HIDDEN_CASES["init_params_statistics"]()
 
 
 def passes(inputs, params):

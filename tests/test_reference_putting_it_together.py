@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from autograder import reference
-from autograder.checks import REGISTRY
+from autograder.checks import items
 from autograder.judge import putting_it_together as hidden
-from autograder.notebook import ROOT
+from autograder.course import ROOT
 from lessonkit.reuse import LessonNotReady, functions_from
 
 
@@ -33,7 +33,7 @@ def oracle(rates, histories, target):
 def all_cases():
     cases = []
     for gid in ("usable_lr_largest", "usable_lr_diverged"):
-        cases += REGISTRY[gid].raw_visible_cases() + hidden.HIDDEN_CASES[gid]()
+        cases += items()[gid].raw_visible_cases() + hidden.HIDDEN_CASES[gid]()
     return cases
 
 

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from autograder import checks, judge
-from autograder.grade import lessons
-from autograder.notebook import cell_source, master_path, nbgrader_meta
+from autograder.course import lesson_module, lessons
+from autograder.course import master_path
+from autograder.cells import cell_source, nbgrader_meta
 from tests.answer_scan import code_of, fingerprints, shapes_in
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,6 +56,13 @@ def test_notebooks_are_in_sync_with_the_masters(lesson, fresh_release):
 
 def test_no_lesson_folder_without_a_master():
     assert sorted(p.name for p in (ROOT / "notebooks").iterdir() if p.is_dir()) == lessons()
+
+
+def test_the_lesson_list_names_every_master_and_its_modules():
+    assert sorted(p.parent.name for p in (ROOT / "solutions").glob("*/lesson.ipynb")) == lessons()
+    for lesson in lessons():
+        for package in ("checks", "judge"):
+            assert (ROOT / "autograder" / package / f"{lesson_module(lesson)}.py").is_file()
 
 
 def test_student_copies_leak_nothing(lesson):

@@ -14,7 +14,7 @@ import pytest
 
 from autograder import atomic, cli, grade, report, runner, store
 from autograder.grade import ItemResult, SubmissionResult
-from autograder.notebook import ROOT
+from autograder.course import ROOT
 from tests.catalogue import Variant, build
 from tests.conftest import digest
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from jupyter_client.manager import start_new_kernel
 
-from autograder.grade import lessons
+from autograder.course import lessons
 
 ROOT = Path(__file__).resolve().parent.parent
 TAG = "raises-exception"

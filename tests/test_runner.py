@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from autograder import runner, scratch
-from autograder.notebook import ROOT
+from autograder.course import ROOT
 
 MARKER = "course-test-survivor"
 

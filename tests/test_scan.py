@@ -2,7 +2,8 @@
 import pytest
 
 from autograder import judge, runner, wire
-from autograder.grade import lessons, load_master
+from autograder.course import lessons
+from autograder.grade import load_master
 from autograder.scan import scan
 from tests.catalogue import reference_answers
 
@@ -70,7 +71,7 @@ def test_worker_runs_what_the_scan_read(tmp_path):
     """The scan reads IPython's transformation; with automagic, the worker would run the
     one-line cell `sx(id)` as the shell magic %sx although the scan saw a plain call."""
     gid = load_master("02_batch_norm").items[0][0]
-    _, inputs = judge.cases(gid)[0]
+    inputs = judge.cases(gid)[0].inputs
     job = {"key": "k", "grade_id": gid, "inputs": {n: wire.encode(v) for n, v in inputs.items()}}
     assert scan("sx(id)") == []
     outcome = runner.run([{"id": "a", "source": "sx(id)"}], [job], runner.prepare_public(tmp_path / "public"),

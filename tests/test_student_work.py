@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.grade import lessons
+from autograder.course import lessons
 from tests.catalogue import reference_answers
 
 ROOT = Path(__file__).resolve().parent.parent

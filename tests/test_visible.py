@@ -14,7 +14,8 @@ import re
 import pytest
 
 from autograder import checks
-from autograder.notebook import Master, cell_source, nbgrader_meta
+from autograder.cells import cell_source, nbgrader_meta
+from autograder.notebook import Master
 from tests.catalogue import build, catalogue
 
 #: Variants about the notebook file itself (timeouts, deleted cells, renamed or corrupt files)
@@ -39,7 +40,7 @@ def student_namespace(lesson, variant):
 
 def visible_outcome(grade_id, namespace):
     """(passed, hint, message) of `check(grade_id, ...)` on the functions in `namespace`."""
-    item = checks.REGISTRY[grade_id]
+    item = checks.items()[grade_id]
     if any(name not in namespace for name in item.functions):
         return False, None, "a function is not defined"
     functions = [namespace[name] for name in item.functions]
@@ -52,7 +53,6 @@ def visible_outcome(grade_id, namespace):
 
 @pytest.mark.parametrize("lesson_name,variant", CASES, ids=[f"{l}-{v.name}" for l, v in CASES])
 def test_the_notebook_names_the_mistake_the_grader_names(graded_class, lesson_name, variant):
-    checks.load_items()
     results, _, _ = graded_class
     graded = {item.grade_id: item for item in results[(variant.name, lesson_name)].items}
     namespace = student_namespace(lesson_name, variant)

@@ -15,8 +15,11 @@ cases) decides from its own copy of the inputs whether they were changed.
 No answer ships in code. Where a property can only be stated as "equals the formula", the
 item reads the reference's output on the case (`ANSWER`); a known mistake that is a near
 copy of the answer has no code here (its callable is None) and is recognized by its output
-on the case (`KNOWN`). For visible cases both come from `known_outputs.json`, generated
-from the reference by the judge at release; for hidden cases the judge computes them.
+on the case (`KNOWN`). An input that the contract documents but only an answer can make
+(the activations a backward pass takes) is computed by the reference too
+(`Item.reference_inputs`), so an item never stands on another item's answer. For visible
+cases all of these come from `known_outputs.json`, generated from the reference by the
+judge at release; for hidden cases the judge computes them.
 """
 import builtins
 import functools
@@ -28,9 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
-from autograder import wire
+from autograder import course, wire
 
-REGISTRY = {}
 #: Entries of a case that only the properties read (never the student's functions, never
 #: the worker): the reference's output on the case, and the private mistakes' outputs.
 ANSWER, KNOWN = "answer", "known_outputs"
@@ -100,17 +102,19 @@ class Item:
         `ANSWER` and `KNOWN` always are.
     reference_answer : bool
         Whether the properties read ``inputs[ANSWER]``, the reference's projected output.
+    reference_inputs : tuple of str
+        Inputs of a case that the reference computes from its other entries (the judge's
+        ``REFERENCE_INPUTS[grade_id]``); the student's functions receive them like any input.
     """
 
     def __init__(self, grade_id, functions, run, properties, visible_cases, mistakes=(),
                  project=lambda result: result, compare=True, depends_on=(), answers=(),
-                 reference_answer=False):
+                 reference_answer=False, reference_inputs=()):
         self.grade_id, self.functions, self.run = grade_id, tuple(functions), run
         self.properties, self.raw_visible_cases, self.mistakes = properties, visible_cases, list(mistakes)
         self.project, self.compare, self.depends_on = project, compare, tuple(depends_on)
         self.answers = tuple(answers) + (ANSWER, KNOWN)
-        self.reference_answer = reference_answer
-        REGISTRY[grade_id] = self
+        self.reference_answer, self.reference_inputs = reference_answer, tuple(reference_inputs)
 
     @property
     def private_mistakes(self):
@@ -119,7 +123,7 @@ class Item:
 
     @property
     def needs_known_outputs(self):
-        return self.reference_answer or bool(self.private_mistakes)
+        return self.reference_answer or bool(self.private_mistakes) or bool(self.reference_inputs)
 
     def visible_cases(self):
         """The visible cases, with their `ANSWER` and `KNOWN` entries from `known_outputs.json`.
@@ -140,13 +144,15 @@ class Item:
 
 @functools.lru_cache(maxsize=None)
 def known_outputs():
-    """grade_id -> [{"label", "answer"?, "known"?: {name: encoded}}, ...] for the visible cases."""
+    """grade_id -> [{"label", "answer"?, "known"?: {name: encoded}, "inputs"?: {name: encoded}}, ...]
+    for the visible cases."""
     return json.loads(KNOWN_OUTPUTS.read_text()) if KNOWN_OUTPUTS.exists() else {}
 
 
 def decode_known(entry):
-    """The `ANSWER` and `KNOWN` entries of one stored visible case."""
-    extra = {KNOWN: {name: wire.decode(v) for name, v in entry.get("known", {}).items()}}
+    """The `ANSWER`, `KNOWN` and reference-computed input entries of one stored visible case."""
+    extra = {KNOWN: {name: wire.decode(v) for name, v in entry.get("known", {}).items()},
+             **{name: wire.decode(v) for name, v in entry.get("inputs", {}).items()}}
     if "answer" in entry:
         extra[ANSWER] = wire.decode(entry["answer"])
     return extra
@@ -302,11 +308,12 @@ def changed_inputs(item, inputs, after):
     return [n for n in names if n]
 
 
-def evaluate(item, inputs, record, expected=None, compare=None, hidden=False):
+def evaluate(item, inputs, record, against=None, hidden=False):
     """Check one collected case; return a list of `Failure` (empty when all hold).
 
     `inputs` is the caller's own copy of the case (the judge's, for graded cases);
-    `expected` and `compare(result, expected)` are given by the judge for hidden cases, and
+    `against(result)`, given by the judge for the cases it compares with the reference,
+    raises `Failure` where the result differs from the reference's (None: no comparison);
     `hidden` keeps the text of the student's exceptions out of the message.
     """
     if "error" in record:
@@ -322,8 +329,8 @@ def evaluate(item, inputs, record, expected=None, compare=None, hidden=False):
     result = wire.decode(record.get("result"))
     try:
         item.properties(inputs, result)
-        if expected is not None:
-            compare(result, expected)
+        if against is not None:
+            against(result)
     except Failure as failure:
         if failure.hint is None:
             failure.hint = match_mistake(item, inputs, result)
@@ -393,8 +400,7 @@ def check(grade_id, *functions):
 
     Raises `CheckFailed` naming the first property that fails; prints a line on success.
     """
-    load_items()
-    item = REGISTRY[grade_id]
+    item = items()[grade_id]
     if len(functions) != len(item.functions):
         raise TypeError(f"check({grade_id!r}) takes the functions {', '.join(item.functions)}")
     cases = item.visible_cases()
@@ -406,21 +412,42 @@ def check(grade_id, *functions):
           "Hidden tests check more cases when your notebook is graded.")
 
 
+#: grade_id -> Item, filled once by `items`.
+REGISTRY = {}
+
+
+def items():
+    """grade_id -> `Item` of every lesson in `course.LESSONS`, from each lesson module's
+    ``ITEMS``; built on the first call.
+
+    Returns
+    -------
+    registry : dict
+    """
+    if not REGISTRY:
+        for lesson in course.LESSONS:
+            module = importlib.import_module(f"{__name__}.{course.lesson_module(lesson)}")
+            REGISTRY.update((item.grade_id, item) for item in module.ITEMS)
+    return REGISTRY
+
+
 def load_items():
-    """Import every lesson's check module in this package (each registers its items)."""
-    import pkgutil
-    for module in pkgutil.iter_modules(__path__):
-        importlib.import_module(f"{__name__}.{module.name}")
+    """`items`, under the name sandbox.py calls before reading `REGISTRY`."""
+    return items()
 
 
 # ---- helpers shared by the lessons' property checks -------------------------------
 
+def expect_ndarray(value, name):
+    """Fail unless `value` is a numpy.ndarray (exactly: not a subclass, not an `Opaque` value)."""
+    if type(value) is not np.ndarray:
+        raise Failure(f"{name} should be a numpy.ndarray, got {wire.type_name(value)}")
+    return value
+
+
 def expect_array(value, name, shape, dtype=np.float64):
     """Fail unless `value` is an ndarray of exactly `shape` and `dtype`."""
-    if isinstance(value, wire.Opaque):
-        raise Failure(f"{name} should be a numpy.ndarray, got {value.type_name}")
-    if type(value) is not np.ndarray:
-        raise Failure(f"{name} should be a numpy.ndarray, got {type(value).__name__}")
+    expect_ndarray(value, name)
     if value.shape != tuple(shape):
         hint = None
         if value.shape == tuple(shape)[::-1] and len(shape) == 2:
@@ -437,7 +464,7 @@ def expect_array(value, name, shape, dtype=np.float64):
 
 def expect_tuple(value, name, length):
     if type(value) is not tuple or len(value) != length:
-        got = value.type_name if isinstance(value, wire.Opaque) else type(value).__name__
+        got = wire.type_name(value)
         raise Failure(f"{name} should return a tuple of {length} values, got {got}"
                       + (f" of length {len(value)}" if isinstance(value, (tuple, list)) else ""))
     return value

@@ -13,6 +13,10 @@ outputs are data: see `autograder.checks`).
 import numpy as np
 
 from autograder.checks import ANSWER, Failure, Item, expect_array, expect_close, expect_tuple
+from lessonkit.gradcheck import centered_differences
+
+#: This lesson's graded items, in the master's order (`checks.items` reads them).
+ITEMS = []
 
 EPS = 1e-5
 
@@ -81,10 +85,11 @@ def forward_cases():
             ("Z of shape (4, 7) with mean 10 and std 3, random gamma and beta", case(2, 4, 7, loc=10.0, scale=3.0))]
 
 
-Item("bn_forward_contract", ["batchnorm_forward"], run_forward, forward_contract, forward_cases, compare=False)
-Item("bn_forward_normalizes", ["batchnorm_forward"],
-     lambda batchnorm_forward, **inputs: first(batchnorm_forward(**inputs)),
-     forward_values, forward_cases, forward_mistakes(), reference_answer=True)
+ITEMS.append(Item("bn_forward_contract", ["batchnorm_forward"], run_forward, forward_contract, forward_cases,
+                  compare=False))
+ITEMS.append(Item("bn_forward_normalizes", ["batchnorm_forward"],
+                  lambda batchnorm_forward, **inputs: first(batchnorm_forward(**inputs)),
+                  forward_values, forward_cases, forward_mistakes(), reference_answer=True))
 
 
 # ---- batchnorm_backward --------------------------------------------------------------
@@ -98,17 +103,7 @@ def numerical_gradients(batchnorm_forward, Z, gamma, beta, dZ_tilde, h=1e-5):
     """Centered differences of L = sum(dZ_tilde * Z_tilde) through the given forward pass."""
     def loss(Z_, g_, b_):
         return float(np.sum(dZ_tilde * first(batchnorm_forward(Z_, g_, b_))))
-    args = [Z, gamma, beta]
-    grads = []
-    for k, x in enumerate(args):
-        grad = np.zeros_like(x)
-        for idx in np.ndindex(x.shape):
-            plus, minus = [a.copy() for a in args], [a.copy() for a in args]
-            plus[k][idx] += h
-            minus[k][idx] -= h
-            grad[idx] = (loss(*plus) - loss(*minus)) / (2 * h)
-        grads.append(grad)
-    return tuple(grads)
+    return tuple(centered_differences(loss, [Z, gamma, beta], h))
 
 
 def backward_contract(inputs, result):
@@ -163,14 +158,14 @@ def backward_cases():
             ("Z of shape (2, 6) with mean 5 and std 2", with_dZ(4, 2, 6, loc=5.0, scale=2.0))]
 
 
-Item("bn_backward_contract", ["batchnorm_forward", "batchnorm_backward"], run_backward,
-     backward_contract, backward_cases, compare=False)
+ITEMS.append(Item("bn_backward_contract", ["batchnorm_forward", "batchnorm_backward"], run_backward,
+                  backward_contract, backward_cases, compare=False))
 
 
-Item("bn_backward_gradient", ["batchnorm_forward", "batchnorm_backward"], run_backward_with_gradcheck,
-     backward_values, backward_cases, backward_mistakes(),
-     project=lambda result: result.get("grads") if isinstance(result, dict) else result,
-     depends_on=["bn_forward_normalizes"])
+ITEMS.append(Item("bn_backward_gradient", ["batchnorm_forward", "batchnorm_backward"], run_backward_with_gradcheck,
+                  backward_values, backward_cases, backward_mistakes(),
+                  project=lambda result: result.get("grads") if isinstance(result, dict) else result,
+                  depends_on=["bn_forward_normalizes"]))
 
 
 # ---- update_running_stats ------------------------------------------------------------
@@ -208,8 +203,8 @@ def running_cases():
             ("Z of shape (2, 4), momentum 0.5", inputs(2, 4, 0.5, 7))]
 
 
-Item("bn_running_stats", ["update_running_stats"], run_running, running_values, running_cases,
-     running_mistakes(), reference_answer=True)
+ITEMS.append(Item("bn_running_stats", ["update_running_stats"], run_running, running_values, running_cases,
+                  running_mistakes(), reference_answer=True))
 
 
 # ---- batchnorm_inference -------------------------------------------------------------
@@ -241,5 +236,5 @@ def inference_cases():
             ("Z of shape (4, 6)", inputs(9, 4, 6))]
 
 
-Item("bn_inference", ["batchnorm_inference"], run_inference, inference_values, inference_cases,
-     inference_mistakes(), reference_answer=True)
+ITEMS.append(Item("bn_inference", ["batchnorm_inference"], run_inference, inference_values, inference_cases,
+                  inference_mistakes(), reference_answer=True))

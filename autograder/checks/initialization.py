@@ -17,7 +17,10 @@ standard deviation) and every classic mistake falls far outside them.
 import numpy as np
 
 from autograder import wire
-from autograder.checks import Failure, Item
+from autograder.checks import Failure, Item, expect_ndarray
+
+#: This lesson's graded items, in the master's order (`checks.items` reads them).
+ITEMS = []
 
 SIGMAS = 6.0
 
@@ -102,14 +105,10 @@ def unknown_method(call, value):
         raise Failure(f"{call} should raise ValueError for an unknown method, raised {value.get('raised')}",
                       "a lookup that fails raises KeyError (or another error); check the method and "
                       "raise ValueError(...) yourself")
-    got = repr(value) if isinstance(value, float) else _type_name(value)
+    got = repr(value) if isinstance(value, float) else wire.type_name(value)
     raise Failure(f"{call} should raise ValueError for an unknown method, returned {got}",
                   "an unknown method must not fall through to a default: a typo in the method name would "
                   "go unnoticed; raise ValueError")
-
-
-def _type_name(value):
-    return value.type_name if isinstance(value, wire.Opaque) else type(value).__name__
 
 
 def std_value(inputs, value):
@@ -118,7 +117,7 @@ def std_value(inputs, value):
     if method not in METHODS:
         return unknown_method(call, value)
     if isinstance(value, wire.Opaque) or not isinstance(value, float):
-        got = value.type_name if isinstance(value, wire.Opaque) else type(value).__name__
+        got = wire.type_name(value)
         numeric = isinstance(value, (int, np.ndarray, np.generic))
         hint = "return float(...) of the standard deviation" if numeric else None
         raise Failure(f"{call} should return a float, got {got}", hint)
@@ -135,13 +134,13 @@ def std_case(method, n_in, n_out, scale=0.01):
     return label, {"method": method, "n_in": n_in, "n_out": n_out, "scale": scale}
 
 
-Item("init_std_simple", ["init_std"], run_init_std, std_value,
-     lambda: [std_case("zeros", 400, 300), std_case("random", 400, 300, scale=0.05),
-              std_case("Xavier", 400, 300)], project=as_float)
-Item("init_std_fan_in", ["init_std"], run_init_std, std_value,
-     lambda: [std_case("lecun", 400, 300), std_case("he", 400, 300)], project=as_float)
-Item("init_std_glorot", ["init_std"], run_init_std, std_value,
-     lambda: [std_case("glorot", 400, 300), std_case("glorot", 10, 90)], project=as_float)
+ITEMS.append(Item("init_std_simple", ["init_std"], run_init_std, std_value,
+                  lambda: [std_case("zeros", 400, 300), std_case("random", 400, 300, scale=0.05),
+                           std_case("Xavier", 400, 300)], project=as_float))
+ITEMS.append(Item("init_std_fan_in", ["init_std"], run_init_std, std_value,
+                  lambda: [std_case("lecun", 400, 300), std_case("he", 400, 300)], project=as_float))
+ITEMS.append(Item("init_std_glorot", ["init_std"], run_init_std, std_value,
+                  lambda: [std_case("glorot", 400, 300), std_case("glorot", 10, 90)], project=as_float))
 
 
 # ---- initialize_parameters -------------------------------------------------------------
@@ -153,7 +152,7 @@ def run_initialize(initialize_parameters, layer_dims, method, seed, scale):
 def expect_params(params, layer_dims):
     """Fail unless `params` is a dict with exactly the keys W1, b1, ..., WL, bL."""
     if isinstance(params, wire.Opaque) or type(params) is not dict:
-        got = params.type_name if isinstance(params, wire.Opaque) else type(params).__name__
+        got = wire.type_name(params)
         raise Failure(f"initialize_parameters should return a dict {{'W1': ..., 'b1': ..., ...}}, got {got}")
     L = len(layer_dims) - 1
     wanted = [f"{p}{l}" for l in range(1, L + 1) for p in "Wb"]
@@ -171,9 +170,7 @@ def expect_params(params, layer_dims):
 
 def expect_float_array(value, name, size):
     """Fail unless `value` is a finite float64 ndarray of `size` entries (any shape)."""
-    if isinstance(value, wire.Opaque) or type(value) is not np.ndarray:
-        got = value.type_name if isinstance(value, wire.Opaque) else type(value).__name__
-        raise Failure(f"{name} should be a numpy.ndarray, got {got}")
+    expect_ndarray(value, name)
     if value.dtype != np.float64:
         raise Failure(f"{name} should have dtype float64, got {value.dtype}")
     if value.size != size:
@@ -257,13 +254,13 @@ def params_case(method, layer_dims, seed, scale=0.01):
     return label, {"layer_dims": list(layer_dims), "method": method, "seed": seed, "scale": scale}
 
 
-Item("init_params_shapes", ["initialize_parameters"], run_initialize, shapes,
-     lambda: [params_case("he", [5, 4, 3, 1], 0), params_case("glorot", [3, 2], 1)], compare=False)
-Item("init_params_statistics", ["initialize_parameters"], run_initialize, statistics,
-     lambda: [params_case("he", [500, 300, 200], 2), params_case("random", [400, 300], 3, scale=0.05),
-              params_case("glorot", [200, 500], 4), params_case("lecun", [300, 200], 6),
-              params_case("zeros", [20, 10], 7)],
-     compare=False)
+ITEMS.append(Item("init_params_shapes", ["initialize_parameters"], run_initialize, shapes,
+                  lambda: [params_case("he", [5, 4, 3, 1], 0), params_case("glorot", [3, 2], 1)], compare=False))
+ITEMS.append(Item("init_params_statistics", ["initialize_parameters"], run_initialize, statistics,
+                  lambda: [params_case("he", [500, 300, 200], 2), params_case("random", [400, 300], 3, scale=0.05),
+                           params_case("glorot", [200, 500], 4), params_case("lecun", [300, 200], 6),
+                           params_case("zeros", [20, 10], 7)],
+                  compare=False))
 
 
 def run_three_times(initialize_parameters, layer_dims, method, seed, scale):
@@ -293,8 +290,8 @@ def uses_rng(inputs, result):
                       "instead of the `rng` argument")
 
 
-Item("init_params_uses_rng", ["initialize_parameters"], run_three_times, uses_rng,
-     lambda: [params_case("he", [6, 4, 3], 5)], compare=False)
+ITEMS.append(Item("init_params_uses_rng", ["initialize_parameters"], run_three_times, uses_rng,
+                  lambda: [params_case("he", [6, 4, 3], 5)], compare=False))
 
 
 # ---- count_distinct_units --------------------------------------------------------------
@@ -311,7 +308,7 @@ def count_value(inputs, value):
     """`inputs["distinct"]` is the case's answer, held by the caller (see `Item.answers`)."""
     W = inputs["W"]
     if isinstance(value, wire.Opaque) or isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        got = value.type_name if isinstance(value, wire.Opaque) else type(value).__name__
+        got = wire.type_name(value)
         raise Failure(f"count_distinct_units should return an int, got {got}")
     wanted = inputs["distinct"]
     if value != wanted:
@@ -344,5 +341,5 @@ def count_cases():
              units(2, [0, 0, 0, 0, 0], 12, jitter=1e-12))]
 
 
-Item("symmetry_distinct_units", ["count_distinct_units"], run_count, count_value, count_cases, count_mistakes(),
-     project=as_int, answers=["distinct"])
+ITEMS.append(Item("symmetry_distinct_units", ["count_distinct_units"], run_count, count_value, count_cases,
+                  count_mistakes(), project=as_int, answers=["distinct"]))

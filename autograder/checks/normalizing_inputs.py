@@ -14,7 +14,10 @@ against the training statistics: a helper mistake that changes its numbers costs
 import numpy as np
 
 from autograder import wire
-from autograder.checks import Failure, Item, expect_array, expect_close, expect_tuple
+from autograder.checks import Failure, Item, expect_array, expect_close, expect_ndarray, expect_tuple
+
+#: This lesson's graded items, in the master's order (`checks.items` reads them).
+ITEMS = []
 
 EPS = 1e-8
 SETS = ("train", "dev", "test")
@@ -95,9 +98,7 @@ def mean_variance_contract(inputs, result):
 
 def expect_per_feature(value, name, n):
     """An array with one entry per feature (any vector shape); returned as an (n, 1) column."""
-    if isinstance(value, wire.Opaque) or type(value) is not np.ndarray:
-        got = value.type_name if isinstance(value, wire.Opaque) else type(value).__name__
-        raise Failure(f"{name} should be a numpy.ndarray, got {got}")
+    expect_ndarray(value, name)
     column = as_column(value)
     if type(column) is not np.ndarray or column.shape != (n, 1):
         raise Failure(f"{name} should hold one value per feature (n_x = {n} rows of X), "
@@ -145,10 +146,10 @@ def mean_variance_cases():
             ("X of shape (2, 8), features of scales 1000 and 0.01", {"X": features(2, 2, 8, [500.0, 0.1], [1e3, 1e-2])})]
 
 
-Item("mean_variance_contract", ["compute_mean_variance"], run_mean_variance, mean_variance_contract,
-     mean_variance_cases, mean_variance_mistakes()[:1], project=project_mean_variance, compare=False)
-Item("mean_variance_values", ["compute_mean_variance"], run_mean_variance_on_copy, mean_variance_values,
-     mean_variance_cases, mean_variance_mistakes(), project=project_mean_variance)
+ITEMS.append(Item("mean_variance_contract", ["compute_mean_variance"], run_mean_variance, mean_variance_contract,
+                  mean_variance_cases, mean_variance_mistakes()[:1], project=project_mean_variance, compare=False))
+ITEMS.append(Item("mean_variance_values", ["compute_mean_variance"], run_mean_variance_on_copy, mean_variance_values,
+                  mean_variance_cases, mean_variance_mistakes(), project=project_mean_variance))
 
 
 # ---- normalize_inputs ------------------------------------------------------------------
@@ -226,10 +227,10 @@ def normalize_cases():
             ("X of shape (3, 4), eps = 0.25 (large enough to matter)", normalize_case(11, 3, 15, 4, eps=0.25))]
 
 
-Item("normalize_inputs_contract", ["normalize_inputs"], run_normalize, normalize_contract, normalize_cases,
-     compare=False)
-Item("normalize_inputs_values", ["normalize_inputs"], run_normalize_on_copy, normalize_values, normalize_cases,
-     normalize_mistakes())
+ITEMS.append(Item("normalize_inputs_contract", ["normalize_inputs"], run_normalize, normalize_contract, normalize_cases,
+                  compare=False))
+ITEMS.append(Item("normalize_inputs_values", ["normalize_inputs"], run_normalize_on_copy, normalize_values,
+                  normalize_cases, normalize_mistakes()))
 
 
 # ---- normalize_splits ------------------------------------------------------------------
@@ -298,10 +299,10 @@ def splits_cases():
              splits_case(12, 3, (8, 3, 2), eps=0.5))]
 
 
-Item("normalize_splits_train_stats", ["compute_mean_variance", "normalize_inputs", "normalize_splits"],
-     run_splits, splits_values, splits_cases, splits_mistakes(),
-     depends_on=["mean_variance_contract", "mean_variance_values", "normalize_inputs_contract",
-                 "normalize_inputs_values"])
+ITEMS.append(Item("normalize_splits_train_stats", ["compute_mean_variance", "normalize_inputs", "normalize_splits"],
+                  run_splits, splits_values, splits_cases, splits_mistakes(),
+                  depends_on=["mean_variance_contract", "mean_variance_values", "normalize_inputs_contract",
+                              "normalize_inputs_values"]))
 
 
 # ---- least_squares_hessian -------------------------------------------------------------
@@ -351,8 +352,8 @@ def hessian_cases():
                                                                                   [1.0, 0.5, 20.0])})]
 
 
-Item("hessian_values", ["least_squares_hessian"], run_hessian, hessian_values, hessian_cases,
-     hessian_mistakes())
+ITEMS.append(Item("hessian_values", ["least_squares_hessian"], run_hessian, hessian_values, hessian_cases,
+                  hessian_mistakes()))
 
 
 # ---- conditioning ----------------------------------------------------------------------
@@ -375,7 +376,7 @@ def conditioning_values(inputs, result):
     kappa, lr = expect_tuple(result, "conditioning", 2)
     for value, name in ((kappa, "condition_number"), (lr, "max_learning_rate")):
         if not real_number(value):
-            got = value.type_name if isinstance(value, wire.Opaque) else type(value).__name__
+            got = wire.type_name(value)
             raise Failure(f"{name} should be a float (Python float or numpy.float64), got {got}")
         if not np.isfinite(value):
             raise Failure(f"{name} should be finite, got {value}")
@@ -440,5 +441,5 @@ def conditioning_cases():
              {"H": hessian_of(features(10, 2, 30, [1.0, -3.0], [1.0, 10.0]))})]
 
 
-Item("conditioning_values", ["conditioning"], run_conditioning, conditioning_values, conditioning_cases,
-     conditioning_mistakes(), project=project_conditioning)
+ITEMS.append(Item("conditioning_values", ["conditioning"], run_conditioning, conditioning_values, conditioning_cases,
+                  conditioning_mistakes(), project=project_conditioning))

@@ -14,6 +14,9 @@ import math
 from autograder import wire
 from autograder.checks import ANSWER, Failure, Item
 
+#: This lesson's graded items, in the master's order (`checks.items` reads them).
+ITEMS = []
+
 NONE = "None"  # what the judge compares for a None answer (decoded None has no comparable type)
 
 
@@ -40,12 +43,12 @@ def answer_value(inputs, answer):
     wanted = None if inputs[ANSWER] == NONE else inputs[ANSWER]
     if wanted is None:
         if answer is not None:
-            got = repr(answer) if isinstance(answer, float) else _type_name(answer)
+            got = repr(answer) if isinstance(answer, float) else wire.type_name(answer)
             raise Failure("no run is usable (none both stays finite and ends at dev accuracy >= target); "
                           f"the answer should be None, got {got}")
         return
     if isinstance(answer, wire.Opaque) or isinstance(answer, bool) or not isinstance(answer, float):
-        raise Failure(f"largest_usable_lr should return one of the rates (a float) or None, got {_type_name(answer)}")
+        raise Failure(f"largest_usable_lr should return one of the rates (a float) or None, got {wire.type_name(answer)}")
     if answer != wanted:
         run = histories[rates.index(answer)] if answer in rates else None
         if run is None:
@@ -58,10 +61,6 @@ def answer_value(inputs, answer):
             why = "but a larger rate is usable too"
         raise Failure("the answer should be the largest usable rate (finite loss throughout, last dev accuracy "
                       f">= target); got {answer}, {why}")
-
-
-def _type_name(value):
-    return value.type_name if isinstance(value, wire.Opaque) else type(value).__name__
 
 
 def mistakes():
@@ -116,7 +115,7 @@ def diverged_cases():
                   target=0.5)]
 
 
-Item("usable_lr_largest", ["largest_usable_lr"], run_usable, answer_value, largest_cases, mistakes(),
-     project=project, reference_answer=True)
-Item("usable_lr_diverged", ["largest_usable_lr"], run_usable, answer_value, diverged_cases, mistakes(),
-     project=project, reference_answer=True)
+ITEMS.append(Item("usable_lr_largest", ["largest_usable_lr"], run_usable, answer_value, largest_cases, mistakes(),
+                  project=project, reference_answer=True))
+ITEMS.append(Item("usable_lr_diverged", ["largest_usable_lr"], run_usable, answer_value, diverged_cases, mistakes(),
+                  project=project, reference_answer=True))

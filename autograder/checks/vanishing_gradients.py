@@ -6,8 +6,12 @@ with W[l] of shape (n[l], n[l-1]); no biases; ``deep_forward`` returns
 included; ``deep_backward`` returns ``[dW1, ..., dWL]`` in layer order for a loss whose
 gradient with respect to AL is dAL. Layers are named 1..L in messages, as in the lesson.
 
-Tolerances: relative 1e-6, absolute 1e-8 against closed forms; against centered
-differences, a relative error of 1e-5 per layer plus a floor set by the size of the loss.
+``deep_backward`` is judged on its own: it receives the activations of a correct forward
+pass, computed by the reference (`Item.reference_inputs`), so a wrong or hanging
+``deep_forward`` costs only the forward items.
+
+Tolerances: relative 1e-6, absolute 1e-8 against closed forms; against the correct
+gradients, a relative error of 1e-5 per layer plus a floor set by the size of the loss.
 
 The known-wrong backward passes, identity outputs and gains that name misconceptions are
 near copies of the answers: their hints are declared here, with the items, and their
@@ -17,7 +21,7 @@ them by their outputs on the visible cases (`checks.KNOWN_OUTPUTS`).
 import numpy as np
 
 from autograder import wire
-from autograder.checks import ANSWER, Failure, Item, expect_close, in_place, modified
+from autograder.checks import ANSWER, Failure, Item, expect_close, expect_ndarray
 
 RTOL, ATOL = 1e-6, 1e-8
 TRANSPOSED_W_HINT = "W[l] used transposed: Z[l] = W[l] A[l-1], with W[l] of shape (n[l], n[l-1])"
@@ -81,55 +85,17 @@ def _kwargs(activation):
 
 # ---- running the student's code (in the student's process) -----------------------------
 
-def _copies(arrays):
-    return [A.copy() if type(A) is np.ndarray else A for A in arrays]
-
-
 def run_forward(deep_forward, X, weights, activation=None):
     return deep_forward(X, weights, **_kwargs(activation))  # `collect` reports what it did to the inputs
 
 
-def numerical_gradients(deep_forward, X, weights, dAL, activation=None, h=1e-6):
-    """Centered differences of J = sum(dAL * AL) through the given forward pass, one weight at a time."""
-    def loss(k, W):
-        ws = _copies(weights)
-        ws[k] = W
-        return float(np.sum(dAL * deep_forward(X.copy(), ws, **_kwargs(activation))[-1]))
-    grads = []
-    for k, W in enumerate(weights):
-        G = np.zeros_like(W)
-        for idx in np.ndindex(W.shape):
-            plus, minus = W.copy(), W.copy()
-            plus[idx] += h
-            minus[idx] -= h
-            G[idx] = (loss(k, plus) - loss(k, minus)) / (2 * h)
-        grads.append(G)
-    return grads
-
-
-def run_backward(deep_forward, deep_backward, X, weights, dAL, activation=None):
-    """The student's backward pass on the activations of the student's forward pass, and the
-    centered differences of that forward pass.
-
-    The activations are not inputs of the case, so what the backward pass left of them is
-    returned too (``"activations_after"``) for the properties to compare.
-    """
-    acts = list(deep_forward(X.copy(), _copies(weights), **_kwargs(activation)))
-    given_acts = _copies(acts)
-    grads = deep_backward(dAL, weights, given_acts, **_kwargs(activation))
-    try:
-        with np.errstate(all="ignore"):
-            numerical = numerical_gradients(deep_forward, X, weights, dAL, activation)
-    except Exception:
-        numerical = None
-    return {"grads": grads, "activations": acts, "activations_after": given_acts, "numerical": numerical}
+def run_backward(deep_backward, X, weights, dAL, activations, activation=None):
+    """The student's backward pass on the case's activations, those of a correct forward pass
+    (`X` is the case's A[0]; the backward pass does not take it)."""
+    return deep_backward(dAL, weights, activations, **_kwargs(activation))
 
 
 # ---- shared property helpers -------------------------------------------------------------
-
-def _type_name(value):
-    return value.type_name if isinstance(value, wire.Opaque) else type(value).__name__
-
 
 def expect_sequence(value, name, what, strict):
     """A list (or, unless `strict`, a tuple) of values; returns it as a list."""
@@ -137,14 +103,13 @@ def expect_sequence(value, name, what, strict):
         return list(value)
     if type(value) is tuple:
         raise Failure(f"{name} should return a list {what}, got a tuple")
-    raise Failure(f"{name} should return a list {what}, got {_type_name(value)}")
+    raise Failure(f"{name} should return a list {what}, got {wire.type_name(value)}")
 
 
 def expect_matrix(value, name, shape, transposed_hint=None, dtype=True):
     """An ndarray of exactly `shape` (and float64 unless dtype=False), finite."""
     shape = tuple(shape)
-    if type(value) is not np.ndarray:
-        raise Failure(f"{name} should be a numpy.ndarray, got {_type_name(value)}")
+    expect_ndarray(value, name)
     if value.shape != shape:
         hint = transposed_hint if value.shape == shape[::-1] and shape[0] != shape[1] else None
         raise Failure(f"{name} should have shape {shape}, got {value.shape}", hint)
@@ -225,19 +190,10 @@ FORWARD_VALUES = Item("deep_forward_values", ["deep_forward"], run_forward, forw
 
 # ---- deep_backward ---------------------------------------------------------------------
 
-def _ran(result):
-    if type(result) is not dict or "grads" not in result or "activations_after" not in result:
-        raise Failure("the grader could not collect the gradients")
-    where = modified("activations", result["activations"], result["activations_after"])
-    if where:
-        raise in_place(where)
-
-
 def _grads(inputs, result, strict):
-    _ran(result)
     shapes = [W.shape for W in inputs["weights"]]
     L = len(shapes)
-    grads = expect_sequence(result["grads"], "deep_backward", "[dW1, ..., dWL]", strict)
+    grads = expect_sequence(result, "deep_backward", "[dW1, ..., dWL]", strict)
     if len(grads) != L:
         hint = "one gradient per weight matrix: A0 = X has none" if len(grads) == L + 1 else None
         raise Failure(f"deep_backward should return L = {L} gradients [dW1, ..., dW{L}], got {len(grads)}", hint)
@@ -259,33 +215,26 @@ def _relative_error(a, b):
 
 
 def backward_values(inputs, result):
+    """Every dW[l] against the correct one (`ANSWER`, the reference's on the same activations;
+    it agrees with centered differences of the loss, see tests/test_reference_vanishing_gradients.py)."""
     grads = _grads(inputs, result, strict=False)
-    forward_inputs = {k: v for k, v in inputs.items() if k != "dAL"}
-    try:
-        forward_values(forward_inputs, result["activations"])
-    except Failure as failure:
-        raise Failure("deep_backward is checked on the activations of your deep_forward, which fail: "
-                      f"{failure.message}. Fix deep_forward first") from None
-    numerical = result["numerical"]
-    if type(numerical) is not list or len(numerical) != len(grads):
-        raise Failure("centered differences of your deep_forward could not be computed on this case")
-    acts, dAL = result["activations"], inputs["dAL"]
+    correct, acts, dAL = inputs[ANSWER], inputs["activations"], inputs["dAL"]
     floor = 1e-7 * (1.0 + float(np.sum(np.abs(dAL * acts[-1]))))
     L = len(grads)
     wrong = [l for l in range(1, L + 1)
-             if np.linalg.norm(grads[l - 1] - numerical[l - 1])
-             > 1e-5 * max(np.linalg.norm(grads[l - 1]), np.linalg.norm(numerical[l - 1])) + floor]
+             if np.linalg.norm(grads[l - 1] - correct[l - 1])
+             > 1e-5 * max(np.linalg.norm(grads[l - 1]), np.linalg.norm(correct[l - 1])) + floor]
     if not wrong:
         return
     top = wrong[-1]  # back-propagation goes down: the highest wrong layer is where it starts
     m = inputs["X"].shape[1]
-    G, N = grads[top - 1], numerical[top - 1]
+    G, N = grads[top - 1], correct[top - 1]
     hint = None
     if G.shape[0] == G.shape[1] and _close(G, N.T) and not _close(G, N):
         hint = TRANSPOSED_DW_HINT
-    elif L > 1 and all(_close(a, b) for a, b in zip(grads, numerical[::-1])):
+    elif L > 1 and all(_close(a, b) for a, b in zip(grads, correct[::-1])):
         hint = REVERSED_HINT
-    elif m > 1 and all(_close(m * a, b) for a, b in zip(grads, numerical)):
+    elif m > 1 and all(_close(m * a, b) for a, b in zip(grads, correct)):
         hint = DIVIDED_BY_M_HINT
     where = f"layer {top}" + (" (the last)" if top == L else "")
     others = f" ({len(wrong) - 1} more layer(s) below it are wrong too)" if len(wrong) > 1 else ""
@@ -293,12 +242,8 @@ def backward_values(inputs, result):
     if activation_of(inputs) != "linear" and hint is None:
         advice = ("; check the activation derivative g'(Z[l]) (from A[l]: 1 - A**2 for tanh, A > 0 for relu), "
                   "applied at every layer, the last one included")
-    raise Failure(f"{where}: dW[{top}] disagrees with centered differences of your deep_forward "
-                  f"(relative error {_relative_error(G, N):.1e}){others}{advice}", hint)
-
-
-def _project_grads(result):
-    return _as_list(result.get("grads")) if type(result) is dict else result
+    raise Failure(f"{where}: dW[{top}] is not the gradient of the loss (relative error "
+                  f"{_relative_error(G, N):.1e} against the correct dW[{top}]){others}{advice}", hint)
 
 
 def backward_contract_cases():
@@ -316,13 +261,15 @@ def backward_activation_cases():
             ("widths 4-5-3, m = 4, relu", with_dAL(network(8, [4, 5, 3], 4, "relu"), 8))]
 
 
-BACKWARD_CONTRACT = Item("deep_backward_contract", ["deep_forward", "deep_backward"], run_backward,
-                         backward_contract, backward_contract_cases, compare=False, project=_project_grads)
-BACKWARD_LINEAR = Item("deep_backward_linear", ["deep_forward", "deep_backward"], run_backward,
-                       backward_values, backward_linear_cases, STRUCTURE_MISTAKES, project=_project_grads)
-BACKWARD_ACTIVATIONS = Item("deep_backward_activations", ["deep_forward", "deep_backward"], run_backward,
-                            backward_values, backward_activation_cases, DERIVATIVE_MISTAKES + STRUCTURE_MISTAKES,
-                            project=_project_grads)
+ACTIVATIONS = ("activations",)  # [A0, ..., AL] of the reference's deep_forward on the case
+BACKWARD_CONTRACT = Item("deep_backward_contract", ["deep_backward"], run_backward, backward_contract,
+                         backward_contract_cases, compare=False, project=_as_list, reference_inputs=ACTIVATIONS)
+BACKWARD_LINEAR = Item("deep_backward_linear", ["deep_backward"], run_backward, backward_values,
+                       backward_linear_cases, STRUCTURE_MISTAKES, project=_as_list, reference_answer=True,
+                       reference_inputs=ACTIVATIONS)
+BACKWARD_ACTIVATIONS = Item("deep_backward_activations", ["deep_backward"], run_backward, backward_values,
+                            backward_activation_cases, DERIVATIVE_MISTAKES + STRUCTURE_MISTAKES, project=_as_list,
+                            reference_answer=True, reference_inputs=ACTIVATIONS)
 
 
 # ---- identity_net_output ---------------------------------------------------------------
@@ -372,7 +319,7 @@ def gain_values(inputs, gain):
     activation, n_in, std = inputs["activation"], inputs["n_in"], inputs["std"]
     call = f"layer_gain({activation!r}, {n_in}, {std:g})"
     if not _is_number(gain):
-        raise Failure(f"{call} should return a float, got {_type_name(gain)}")
+        raise Failure(f"{call} should return a float, got {wire.type_name(gain)}")
     if not np.isfinite(gain):
         raise Failure(f"{call} returned {gain}")
     wanted = inputs[ANSWER]
@@ -406,3 +353,7 @@ def _as_float(result):
 
 GAIN = Item("layer_gain_test", ["layer_gain"], run_gain, gain_values, gain_cases, gain_mistakes(),
             project=_as_float, reference_answer=True)
+
+
+#: This lesson's graded items, in the master's order (`checks.items` reads them).
+ITEMS = [FORWARD_CONTRACT, FORWARD_VALUES, BACKWARD_CONTRACT, BACKWARD_LINEAR, BACKWARD_ACTIVATIONS, IDENTITY, GAIN]

@@ -15,10 +15,11 @@ visible cases for the student's checks (`checks.KNOWN_OUTPUTS`, regenerated at r
 import functools
 import importlib
 import json
+from dataclasses import dataclass
 
 import numpy as np
 
-from autograder import checks, reference, refcache, wire
+from autograder import checks, course, reference, refcache, wire
 from autograder.checks import Failure, expect_array, expect_close
 
 HIDDEN_LABEL = "hidden case "
@@ -26,20 +27,33 @@ HIDDEN_LABEL = "hidden case "
 
 @functools.lru_cache(maxsize=None)
 def hidden_modules():
-    """Lesson folder -> its module of hidden cases (each `autograder.judge.<name>` sets LESSON)."""
-    import pkgutil
-    modules = [importlib.import_module(f"{__name__}.{m.name}") for m in pkgutil.iter_modules(__path__)]
-    return {module.LESSON: module for module in modules}
+    """Lesson folder -> its module of hidden cases, ``autograder.judge.<name>``, for every
+    lesson of `course.LESSONS`."""
+    return {lesson: importlib.import_module(f"{__name__}.{course.lesson_module(lesson)}") for lesson in course.LESSONS}
 
 
+@dataclass
 class Verdict:
     """The outcome of one item: passed or not, and what the student reads."""
+    grade_id: str
+    passed: bool
+    message: str = ""
+    hint: str | None = None
 
-    def __init__(self, grade_id, passed, message="", hint=None):
-        self.grade_id, self.passed, self.message, self.hint = grade_id, passed, message, hint
 
-    def as_dict(self):
-        return {"grade_id": self.grade_id, "passed": self.passed, "message": self.message, "hint": self.hint}
+@dataclass
+class Case:
+    """One case of an item.
+
+    Attributes
+    ----------
+    label : str, what feedback calls it (a hidden case's label never shows its inputs)
+    inputs : dict, the decoded inputs, with the `checks.ANSWER`/`checks.KNOWN` entries the item reads
+    hidden : bool, whether it is one of the judge's hidden cases (else a visible one)
+    """
+    label: str
+    inputs: dict
+    hidden: bool = False
 
 
 def lesson_of(grade_id):
@@ -56,18 +70,18 @@ def cases(grade_id):
 
     Returns
     -------
-    cases : list of (label, inputs)
+    cases : list of Case
     """
-    checks.load_items()
-    item = checks.REGISTRY[grade_id]
+    item = checks.items()[grade_id]
     hidden = hidden_modules()[lesson_of(grade_id)].HIDDEN_CASES[grade_id]()
-    return item.visible_cases() + [(f"{HIDDEN_LABEL}{k + 1} ({label})", {**inputs, **known(grade_id, inputs)})
-                                   for k, (label, inputs) in enumerate(hidden)]
+    return [Case(label, inputs) for label, inputs in item.visible_cases()] + [
+        Case(f"{HIDDEN_LABEL}{k + 1} ({label})", {**inputs, **known(grade_id, inputs)}, hidden=True)
+        for k, (label, inputs) in enumerate(hidden)]
 
 
 def private_mistakes(grade_id):
     """name -> implementation of each private mistake of an item (see `checks.Item.mistakes`)."""
-    item = checks.REGISTRY[grade_id]
+    item = checks.items()[grade_id]
     implementations = getattr(hidden_modules()[lesson_of(grade_id)], "MISTAKES", {}).get(grade_id, {})
     missing = set(item.private_mistakes) - set(implementations)
     if missing:
@@ -75,17 +89,33 @@ def private_mistakes(grade_id):
     return {name: implementations[name] for name in item.private_mistakes}
 
 
+def reference_inputs(grade_id, inputs):
+    """The inputs of a case that the reference computes (see `checks.Item.reference_inputs`).
+
+    Returns
+    -------
+    extra : dict, name -> decoded value (what the student's functions would receive)
+    """
+    item = checks.items()[grade_id]
+    if not item.reference_inputs:
+        return {}
+    made = hidden_modules()[lesson_of(grade_id)].REFERENCE_INPUTS[grade_id](checks.copy_inputs(inputs))
+    return {name: wire.roundtrip(made[name]) for name in item.reference_inputs}
+
+
 def known(grade_id, inputs):
-    """The `checks.ANSWER` and `checks.KNOWN` entries of one case, computed here.
+    """The entries of one case computed here: `checks.ANSWER`, `checks.KNOWN` and the
+    reference-computed inputs.
 
     Returns
     -------
     extra : dict, decoded values (what the judge would see of them)
     """
-    item = checks.REGISTRY[grade_id]
+    item = checks.items()[grade_id]
     if not item.needs_known_outputs:
         return {}
-    call = checks.call_inputs(item, inputs)
+    extra = reference_inputs(grade_id, inputs)
+    call = checks.call_inputs(item, {**inputs, **extra})
     outputs = {}
     for name, wrong in private_mistakes(grade_id).items():
         try:
@@ -93,7 +123,7 @@ def known(grade_id, inputs):
                 outputs[name] = wire.roundtrip(wrong(**checks.copy_inputs(call)))
         except Exception:  # this mistake cannot happen on this case (e.g. shapes that do not fit)
             continue
-    extra = {checks.KNOWN: outputs}
+    extra[checks.KNOWN] = outputs
     if item.reference_answer:
         ref = reference.load(lesson_of(grade_id))
         record = checks.collect(item, [ref[name] for name in item.functions], call)
@@ -106,15 +136,16 @@ def known(grade_id, inputs):
 def known_outputs_data():
     """What `checks.KNOWN_OUTPUTS` holds: for every item that needs it, per visible case, its
     label, the reference's projected output and the private mistakes' outputs (encoded)."""
-    checks.load_items()
     data = {}
-    for grade_id, item in sorted(checks.REGISTRY.items()):
+    for grade_id, item in sorted(checks.items().items()):
         if not item.needs_known_outputs:
             continue
         entries = []
         for label, inputs in item.raw_visible_cases():
             extra = known(grade_id, inputs)
             entry = {"label": label, "known": {k: wire.encode(v) for k, v in extra[checks.KNOWN].items()}}
+            if item.reference_inputs:
+                entry["inputs"] = {k: wire.encode(extra[k]) for k in item.reference_inputs}
             if checks.ANSWER in extra:
                 entry["answer"] = wire.encode(extra[checks.ANSWER])
             entries.append(entry)
@@ -134,9 +165,9 @@ def write_known_outputs():
     expected.cache_clear()
 
 
-def is_hidden(label):
-    """Whether a label of `cases` names a hidden case."""
-    return label.startswith(HIDDEN_LABEL)
+def names_hidden_case(message):
+    """Whether a verdict's message is about a hidden case (it starts with that case's label)."""
+    return message.startswith(HIDDEN_LABEL)
 
 
 def jobs(grade_id):
@@ -146,10 +177,9 @@ def jobs(grade_id):
     -------
     jobs : list of {"key": "<grade_id>#<k>", "grade_id": str, "inputs": encoded inputs}
     """
-    all_cases = cases(grade_id)
-    item = checks.REGISTRY[grade_id]
-    return [{"key": f"{grade_id}#{k}", "grade_id": grade_id, "inputs": checks.worker_inputs(item, inputs)}
-            for k, (_, inputs) in enumerate(all_cases)]
+    item = checks.items()[grade_id]
+    return [{"key": f"{grade_id}#{k}", "grade_id": grade_id, "inputs": checks.worker_inputs(item, case.inputs)}
+            for k, case in enumerate(cases(grade_id))]
 
 
 def compare(result, expected, path="output"):
@@ -173,8 +203,14 @@ def compare(result, expected, path="output"):
 
 @functools.lru_cache(maxsize=None)
 def expected(grade_id):
-    """The reference's decoded results on every case of an item (None for visible cases)."""
-    return [None if e is None else wire.decode(e) for e in lesson_expected(lesson_of(grade_id))[grade_id]]
+    """The reference's decoded results on the cases of an item compared with it: its hidden
+    cases, unless the item only checks a contract (`checks.Item.compare`).
+
+    Returns
+    -------
+    results : dict, index in `cases` -> decoded result (which may be None: a right answer too)
+    """
+    return {int(k): wire.decode(e) for k, e in lesson_expected(lesson_of(grade_id))[grade_id].items()}
 
 
 @functools.lru_cache(maxsize=None)
@@ -184,16 +220,15 @@ def lesson_expected(lesson):
 
     Returns
     -------
-    results : dict, grade id -> list of (`wire`-encoded result, or None for a visible case or
-        an item that is not compared with the reference), in `cases` order
+    results : dict, grade id -> {str(index in `cases`): `wire`-encoded result}
     """
-    checks.load_items()
     grade_ids = sorted(hidden_modules()[lesson].HIDDEN_CASES)
     digest = refcache.key(lesson)
     stored = refcache.load(lesson, digest)
     if isinstance(stored, dict) and sorted(stored) == grade_ids and all(
-            isinstance(stored[gid], list) and len(stored[gid]) == len(cases(gid))
-            and all(e is None or isinstance(e, dict) for e in stored[gid]) for gid in grade_ids):
+            isinstance(stored[gid], dict) and all(
+                k.isdigit() and int(k) < len(cases(gid)) and isinstance(e, dict) for k, e in stored[gid].items())
+            for gid in grade_ids):
         return stored
     results = {gid: _reference_results(gid) for gid in grade_ids}
     refcache.store(lesson, digest, results)
@@ -201,11 +236,13 @@ def lesson_expected(lesson):
 
 
 def _reference_results(grade_id):
-    item = checks.REGISTRY[grade_id]
+    item = checks.items()[grade_id]
+    if not item.compare:
+        return {}
     ref = reference.load(lesson_of(grade_id))
     ref_functions = [ref[name] for name in item.functions]
-    return [checks.collect(item, ref_functions, inputs)["result"] if item.compare and is_hidden(label) else None
-            for label, inputs in cases(grade_id)]
+    return {str(k): checks.collect(item, ref_functions, case.inputs)["result"]
+            for k, case in enumerate(cases(grade_id)) if case.hidden}
 
 
 def judge(grade_id, records):
@@ -222,22 +259,24 @@ def judge(grade_id, records):
 
 
 def _judge(grade_id, records):
-    checks.load_items()
-    item = checks.REGISTRY[grade_id]
-    all_cases = cases(grade_id)
+    item = checks.items()[grade_id]
+    all_cases, reference_results = cases(grade_id), expected(grade_id)
     if len(records) != len(all_cases):
         return Verdict(grade_id, False, "the grader did not receive a result for every case")
-    for (label, inputs), record, wanted in zip(all_cases, records, expected(grade_id)):
-        failures = checks.evaluate(item, inputs, record, wanted,
-                                   lambda r, e: compare(item.project(r), item.project(e)), hidden=is_hidden(label))
+    for k, (case, record) in enumerate(zip(all_cases, records)):
+        against = functools.partial(_against_reference, item, reference_results[k]) if k in reference_results else None
+        failures = checks.evaluate(item, case.inputs, record, against, hidden=case.hidden)
         if failures:
             f = failures[0]
-            return Verdict(grade_id, False, f"{label}: {f.message}", f.hint)
+            return Verdict(grade_id, False, f"{case.label}: {f.message}", f.hint)
     return Verdict(grade_id, True, f"all properties hold on {len(all_cases)} cases")
+
+
+def _against_reference(item, wanted, result):
+    compare(item.project(result), item.project(wanted))
 
 
 def judge_functions(grade_id, functions):
     """Collect and judge in this process (used by `hidden` inside a trusted kernel)."""
-    checks.load_items()
-    item = checks.REGISTRY[grade_id]
-    return judge(grade_id, [checks.collect(item, functions, inputs) for _, inputs in cases(grade_id)])
+    item = checks.items()[grade_id]
+    return judge(grade_id, [checks.collect(item, functions, case.inputs) for case in cases(grade_id)])

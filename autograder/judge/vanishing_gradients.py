@@ -1,8 +1,10 @@
 """Hidden cases of lesson 03: deeper and wider networks, non-square layers (a transposed
 weight fails), width-1 layers, one layer, one example, saturating and large values.
 
-This module also holds the implementations of the items' private mistakes (`MISTAKES`;
-their hints are declared with the items). They are derived from the reference by changing
+The backward items' activations are made here, by the reference's forward pass on each
+case (`REFERENCE_INPUTS`), so deep_backward is judged on its own. This module also holds
+the implementations of the items' private mistakes (`MISTAKES`; their hints are declared
+with the items). They are derived from the reference by changing
 its inputs or outputs (never a second copy of it), and they stay here, out of the student
 bundle, because each of them is one small change away from the answer.
 """
@@ -18,32 +20,39 @@ def _ref(name):
     return reference.load(LESSON)[name]
 
 
-def _forward(X, weights, activation):
-    return _ref("deep_forward")(X, weights, activation)
+def _activations(inputs):
+    """The activations [A0, ..., AL] a correct deep_forward makes of a case's X and weights."""
+    forward = _ref("deep_forward")
+    if "activation" in inputs:
+        return {"activations": forward(inputs["X"], inputs["weights"], inputs["activation"])}
+    return {"activations": forward(inputs["X"], inputs["weights"])}
+
+
+REFERENCE_INPUTS = {grade_id: _activations
+                    for grade_id in ("deep_backward_contract", "deep_backward_linear", "deep_backward_activations")}
 
 
 def _backward(dAL, weights, acts, activation):
     return _ref("deep_backward")(dAL, weights, acts, activation)
 
 
-def _no_derivative(X, weights, dAL, activation="linear"):
-    return _backward(dAL, weights, _forward(X, weights, activation), "linear")
+def _no_derivative(X, weights, dAL, activations, activation="linear"):
+    return _backward(dAL, weights, activations, "linear")
 
 
-def _no_last_derivative(X, weights, dAL, activation="linear"):
-    acts = _forward(X, weights, activation)
+def _no_last_derivative(X, weights, dAL, activations, activation="linear"):
     # The backward pass reads A[L] only for g'(Z[L]); an A[L] where g' is 1 removes it.
-    acts[-1] = np.zeros_like(acts[-1]) if activation == "tanh" else np.ones_like(acts[-1])
-    return _backward(dAL, weights, acts, activation)
+    last = np.zeros_like(activations[-1]) if activation == "tanh" else np.ones_like(activations[-1])
+    return _backward(dAL, weights, list(activations[:-1]) + [last], activation)
 
 
-def _untransposed_W(X, weights, dAL, activation="linear"):
+def _untransposed_W(X, weights, dAL, activations, activation="linear"):
     # The reference propagates with W[l]^T; handing it W[l]^T makes it propagate with W[l].
-    return _backward(dAL, [W.T for W in weights], _forward(X, weights, activation), activation)
+    return _backward(dAL, [W.T for W in weights], activations, activation)
 
 
-def _reference_grads(X, weights, dAL, activation="linear"):
-    return _backward(dAL, weights, _forward(X, weights, activation), activation)
+def _reference_grads(X, weights, dAL, activations, activation="linear"):
+    return _backward(dAL, weights, activations, activation)
 
 
 def _transposed_dW(**inputs):

@@ -18,6 +18,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder.cells import cell_source, is_answer, nbgrader_meta
+from autograder.course import LESSONS, lesson_module
+
 ROOT = Path(__file__).resolve().parent.parent.parent
 
 
@@ -39,10 +42,8 @@ def reference_answers(lesson):
     nb = json.loads((ROOT / "solutions" / lesson / "lesson.ipynb").read_text())
     answers = {}
     for cell in nb["cells"]:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if meta.get("solution"):
-            src = "".join(cell["source"])
-            answers[meta["grade_id"]] = re.sub(r"\n?[ \t]*### (BEGIN|END) SOLUTION", "", src)
+        if is_answer(cell):
+            answers[nbgrader_meta(cell)["grade_id"]] = re.sub(r"\n?[ \t]*### (BEGIN|END) SOLUTION", "", cell_source(cell))
     return answers
 
 
@@ -54,8 +55,8 @@ def build(lesson, variant):
     nb = json.loads(release.read_text())
     answers = {**reference_answers(lesson), **variant.answers}
     for cell in nb["cells"]:
-        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-        if cell.get("metadata", {}).get("nbgrader", {}).get("solution") and gid in answers:
+        gid = nbgrader_meta(cell).get("grade_id")
+        if is_answer(cell) and gid in answers:
             cell["source"] = answers[gid].splitlines(keepends=True)
     if variant.transform is not None:
         nb = variant.transform(nb)
@@ -63,11 +64,9 @@ def build(lesson, variant):
 
 
 def catalogue():
-    """{lesson: [Variant, ...]} for every lesson with a catalogue."""
+    """{lesson: [Variant, ...]} for every lesson of the course (``tests/catalogue/<name>.py``)."""
     import importlib
-    import pkgutil
-    modules = [importlib.import_module(f"{__name__}.{m.name}") for m in pkgutil.iter_modules(__path__)]
-    return {module.LESSON: module.VARIANTS for module in sorted(modules, key=lambda m: m.LESSON)}
+    return {lesson: importlib.import_module(f"{__name__}.{lesson_module(lesson)}").VARIANTS for lesson in LESSONS}
 
 
 def verdict_problems(result, variant):
