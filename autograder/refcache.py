@@ -13,7 +13,7 @@ import os
 import sys
 import tempfile
 
-from autograder.notebook import ROOT, master_path
+from autograder.course import ROOT, master_path
 
 #: Where the results are kept (in the course tree, which no worker ever sees).
 CACHE = ROOT / "build" / "cache" / "reference"

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from autograder import judge, reference, refcache
-from autograder.notebook import master_path
+from autograder.course import master_path
 
 LESSON = "04_initialization"
 
@@ -58,7 +58,7 @@ def test_one_changed_master_byte_recomputes(cache):
     assert json.loads((refcache.CACHE / f"{LESSON}.json").read_text())["key"] == refcache.key(LESSON)
 
 
-@pytest.mark.parametrize("damage", ["not json {", "[]", "truncated", "wrong length"])
+@pytest.mark.parametrize("damage", ["not json {", "[]", "truncated", "missing case"])
 def test_an_unreadable_cache_file_is_ignored_and_rewritten(cache, damage):
     _, runs = cache
     first = computed()
@@ -66,9 +66,9 @@ def test_an_unreadable_cache_file_is_ignored_and_rewritten(cache, damage):
     stored = json.loads(path.read_text())
     if damage == "truncated":
         path.write_text(path.read_text()[: len(path.read_text()) // 2])
-    elif damage == "wrong length":
-        gid = next(iter(stored["results"]))
-        stored["results"][gid] = stored["results"][gid][:-1]
+    elif damage == "missing case":
+        gid = next(g for g, found in stored["results"].items() if found)
+        stored["results"][gid].pop(next(iter(stored["results"][gid])))
         path.write_text(json.dumps(stored))
     else:
         path.write_text(damage)

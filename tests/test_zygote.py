@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from autograder import grade, runner
-from autograder.notebook import ROOT
+from autograder.course import ROOT
 # the confinement tests of test_runner, run again on workers forked by a zygote (the
 # `confined` fixture below replaces test_runner's); its two tests of leftover processes
 # are below with a process that really lives (theirs exec `sleep 60 MARKER`, which

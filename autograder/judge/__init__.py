@@ -226,13 +226,19 @@ def lesson_expected(lesson):
     digest = refcache.key(lesson)
     stored = refcache.load(lesson, digest)
     if isinstance(stored, dict) and sorted(stored) == grade_ids and all(
-            isinstance(stored[gid], dict) and all(
-                k.isdigit() and int(k) < len(cases(gid)) and isinstance(e, dict) for k, e in stored[gid].items())
-            for gid in grade_ids):
+            isinstance(stored[gid], dict) and set(stored[gid]) == _compared(gid)
+            and all(isinstance(e, dict) for e in stored[gid].values()) for gid in grade_ids):
         return stored
     results = {gid: _reference_results(gid) for gid in grade_ids}
     refcache.store(lesson, digest, results)
     return results
+
+
+def _compared(grade_id):
+    """Indexes (as text) of the cases of an item that are compared with the reference."""
+    if not checks.items()[grade_id].compare:
+        return set()
+    return {str(k) for k, case in enumerate(cases(grade_id)) if case.hidden}
 
 
 def _reference_results(grade_id):
