@@ -7,10 +7,10 @@ and holds each quoted value to the printed one, so the text cannot drift from th
 """
 import re
 
-#: A printed measurement: a line ``key = value``, key in snake_case.
-PRINTED = re.compile(r"^\s*([a-z][a-z0-9_]*) = (\S+)\s*$", re.MULTILINE)
+#: A printed measurement: a line ``key = value``, key a Python name.
+PRINTED = re.compile(r"^\s*([A-Za-z][A-Za-z0-9_]*) = (\S+)\s*$", re.MULTILINE)
 #: A quoted measurement in markdown; data-tol, optional, is an absolute tolerance.
-QUOTED = re.compile(r'<span data-measured="([a-z][a-z0-9_]*)"(?: data-tol="([0-9.e+-]+)")?>([^<]*)</span>')
+QUOTED = re.compile(r'<span data-measured="([A-Za-z][A-Za-z0-9_]*)"(?: data-tol="([0-9.e+-]+)")?>([^<]*)</span>')
 
 
 def show(**values):
