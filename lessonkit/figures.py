@@ -8,7 +8,6 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch  # noqa: E402
 
 FIGURES = Path(__file__).resolve().parent.parent / "figures"
@@ -53,39 +52,6 @@ def draw_bn():
     return fig
 
 
-def draw_covariate_shift():
-    """Covariate shift: the input distribution moves, the rule to learn does not."""
-    rng = np.random.default_rng(0)
-    fig, axes = plt.subplots(1, 3, figsize=(14, 4.2))
-
-    def label(x):
-        return (x[0] ** 2 + x[1] ** 2 < 4).astype(int)
-
-    train = rng.normal([-1.2, 0.0], 0.6, (300, 2)).T
-    test = rng.normal([1.6, 0.8], 0.6, (300, 2)).T
-    t = np.linspace(0, 2 * np.pi, 200)
-    for ax, data, title in ((axes[0], train, "training inputs"), (axes[1], test, "later inputs (shifted)")):
-        y = label(data)
-        ax.scatter(*data[:, y == 1], s=10, c="tab:blue", label="class 1 (inside the circle)")
-        ax.scatter(*data[:, y == 0], s=10, c="tab:orange", label="class 0")
-        ax.plot(2 * np.cos(t), 2 * np.sin(t), "k--", lw=1, label="the true rule (unchanged)")
-        ax.set(xlim=(-3.5, 3.8), ylim=(-3, 3), title=title, aspect="equal")
-    axes[0].legend(loc="lower left", fontsize=8)
-    axes[1].text(-3.3, -2.7, "a model fit to the left cloud\nhas never seen this region", fontsize=9)
-
-    z = np.linspace(-6, 8, 400)
-    for step, (mu, sd) in enumerate([(0, 1), (1.5, 1.6), (3.0, 0.8), (4.5, 2.0)]):
-        c = plt.cm.viridis(step / 3)
-        axes[2].plot(z, np.exp(-(z - mu) ** 2 / (2 * sd ** 2)) / sd, color=c, label=f"training step {step * 500}")
-    axes[2].set(title="what layer 2 receives: $A^{[1]}$ of one unit\nas $W^{[1]}$ trains (schematic)",
-                xlabel="value", yticks=[])
-    axes[2].legend(fontsize=8)
-    fig.suptitle("Covariate shift: a layer must keep re-adapting when the distribution of its inputs moves; "
-                 "batch norm pins each unit's mean to $\\beta$ and its standard deviation to $|\\gamma|$", fontsize=11)
-    fig.tight_layout()
-    return fig
-
-
 def draw_normalization():
     """Cost contours of a 2-feature least-squares problem before and after normalizing the inputs."""
     from lessonkit.least_squares import normalization_figure
@@ -93,8 +59,7 @@ def draw_normalization():
 
 
 #: file name -> drawing function
-DRAWINGS = {"bn.png": draw_bn, "covariate_shift.png": draw_covariate_shift,
-            "normalization.png": draw_normalization}
+DRAWINGS = {"bn.png": draw_bn, "normalization.png": draw_normalization}
 
 
 def main(out=FIGURES):

@@ -112,7 +112,7 @@ def accuracy(probs, y):
     return float(np.mean(probs.argmax(axis=0) == y))
 
 
-def train(params, X, y, rng, lr, epochs, batch_size, bn=None, dev=None, momentum=0.9):
+def train(params, X, y, rng, lr, epochs, batch_size, bn=None, dev=None, momentum=0.9, on_step=None):
     """Mini-batch gradient descent; returns the trained state and a history.
 
     Parameters
@@ -120,6 +120,8 @@ def train(params, X, y, rng, lr, epochs, batch_size, bn=None, dev=None, momentum
     X : ndarray of shape (n_x, m); y : ndarray of shape (m,)
     dev : (X_dev, y_dev), optional, evaluated after each epoch (with running averages
         when the network is batch-normalized)
+    on_step : callable, optional
+        Called as ``on_step(params, running)`` after every update, to record what training does.
 
     Returns
     -------
@@ -149,6 +151,8 @@ def train(params, X, y, rng, lr, epochs, batch_size, bn=None, dev=None, momentum
                 for l in _bn_layers(params):
                     running[f"mean{l}"], running[f"var{l}"] = bn.update_running_stats(
                         running[f"mean{l}"], running[f"var{l}"], caches[l - 1]["Z_pre_bn"], momentum=momentum)
+            if on_step is not None:
+                on_step(params, running)
         history["train_acc"].append(evaluate(params, running, X, y, bn))
         if dev is not None:
             history["dev_acc"].append(evaluate(params, running, *dev, bn))
