@@ -33,6 +33,7 @@ class ItemResult:
     max_points: float
     message: str = ""
     hint: str | None = None
+    failed_case: str | None = None  # label of the first case it failed (see `judge.cases`), for item analysis
 
 
 @dataclass
@@ -132,7 +133,8 @@ def grade_submission(student, lesson, folder, public_dir, scratch, limits=None, 
         message = verdict.message if not verdict.passed else "correct: " + verdict.message
         if not verdict.passed:
             message += _cause(master, gid, cell_errors)
-        result.items.append(ItemResult(gid, pts if verdict.passed else 0.0, pts, message, verdict.hint))
+        result.items.append(ItemResult(gid, pts if verdict.passed else 0.0, pts, message, verdict.hint,
+                                       None if verdict.passed else verdict.case))
     failed = {i.grade_id for i in result.items if i.points < i.max_points}
     for item in result.items:
         first = [d for d in checks.REGISTRY[item.grade_id].depends_on if d in failed]

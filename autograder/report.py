@@ -188,8 +188,9 @@ visible cases of the notebook and on hidden cases (other shapes and edge cases).
 
 
 def summary(results, unknown, out_dir):
-    """Class summary: per item the share of full marks, the most common misconceptions, the
-    submissions with problems. Writes summary.md and summary.png; returns the markdown."""
+    """Class summary: per item the share of full marks, the item analysis (item_analysis.py), the
+    most common misconceptions, the submissions with problems. Writes summary.md, summary.png
+    and item_analysis.png; returns the markdown."""
     out_dir = Path(out_dir)
     lines = ["# Class summary", ""]
     students = sorted({r.student for r in results})
@@ -203,6 +204,8 @@ def summary(results, unknown, out_dir):
         shares.append((f"{lesson[:2]} {gid}", full / max(len(got), 1)))
         lines.append(f"| {md_text(lesson)} | {md_text(gid)} | {_num(pts)} | {full} / {len(got)} "
                      f"| {100 * full / max(len(got), 1):.0f}% |")
+    from autograder import item_analysis
+    lines += [""] + item_analysis.write(results, out_dir)
     hints = Counter((r.lesson, i.grade_id, i.hint) for r in results for i in r.items if i.hint and i.points < i.max_points)
     lines += ["", "## Most common misconceptions", ""]
     lines += [f"- {n} x {md_text(gid)} ({md_text(lesson)}): {md_text(hint)}"

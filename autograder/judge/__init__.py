@@ -35,11 +35,13 @@ def hidden_modules():
 class Verdict:
     """The outcome of one item: passed or not, and what the student reads."""
 
-    def __init__(self, grade_id, passed, message="", hint=None):
+    def __init__(self, grade_id, passed, message="", hint=None, case=None):
         self.grade_id, self.passed, self.message, self.hint = grade_id, passed, message, hint
+        self.case = case  # label of the case that failed (see `cases`), None when passed or not judged
 
     def as_dict(self):
-        return {"grade_id": self.grade_id, "passed": self.passed, "message": self.message, "hint": self.hint}
+        return {"grade_id": self.grade_id, "passed": self.passed, "message": self.message, "hint": self.hint,
+                "case": self.case}
 
 
 def lesson_of(grade_id):
@@ -206,7 +208,7 @@ def _judge(grade_id, records):
                                    lambda r, e: compare(item.project(r), item.project(e)), hidden=is_hidden(label))
         if failures:
             f = failures[0]
-            return Verdict(grade_id, False, f"{label}: {f.message}", f.hint)
+            return Verdict(grade_id, False, f"{label}: {f.message}", f.hint, case=label)
     return Verdict(grade_id, True, f"all properties hold on {len(all_cases)} cases")
 
 
