@@ -3,6 +3,7 @@
   release [LESSON ...]          solutions/ -> notebooks/ (nbgrader generate_assignment; never over a student's work)
   grade SUBMISSIONS [--out D]   grade a class; write grades.csv, feedback/, summary.md/.png; print the table
         [--cluster ADDRESS]     ... each submission a task on a running Dask cluster (README: Grading on a cluster)
+  similarity SUBMISSIONS [--out F]   pairs of students with similar answer cells, as HTML (changes no grade)
   selfcheck NOTEBOOK            a student's check of a whole notebook before submitting (visible tests)
   bundle [--out D]              what students receive: lessons, figures, shared code, visible checks
   workspace                     work/: the student's copies of notebooks/ (made once, never overwritten)
@@ -84,7 +85,7 @@ def grade(submissions, out, workers, db_url=None, isolate=True, scan=True, force
     `cluster`: a Dask scheduler's address to grade on (cluster.py)."""
     from sqlalchemy.exc import DatabaseError
 
-    from autograder import gradebook, nbgrader_files, report
+    from autograder import gradebook, nbgrader_files, report, similarity
     from autograder.atomic import WriteError
     from autograder.grade import grade_class, lessons
     from autograder.progress import Progress
@@ -110,6 +111,7 @@ def grade(submissions, out, workers, db_url=None, isolate=True, scan=True, force
             if progress:
                 progress.close()
         if results:
+            similarity.write(submissions, out / "similarity.html")
             report.write_all(results, unknown, out, lessons())
             store.prune(results)
     except (KeyboardInterrupt, Interrupted) as exc:
@@ -164,9 +166,22 @@ def grade(submissions, out, workers, db_url=None, isolate=True, scan=True, force
     for note in notes + unknown:
         print(f"note: {report.terminal_text(note)}")
     print(f"grades:   {out / 'grades.csv'}\nfeedback: {out / 'feedback'}/<student>/<lesson>.html\n"
-          f"summary:  {out / 'summary.md'} and {out / 'summary.png'}"
+          f"summary:  {out / 'summary.md'} and {out / 'summary.png'}; similarity: {out / 'similarity.html'}"
           + (f"\ngradebook: {gradebook.shown(db_url)}" if db_url else ""))
     return EXIT_PROBLEMS if troubled or notes or unknown else 0
+
+
+def _similarity(submissions, out, top):
+    from autograder import similarity
+    from autograder.report import terminal_text
+    if not Path(submissions).is_dir():
+        print(f"error: {submissions} is not a folder of submissions (<student>/<lesson>/lesson.ipynb)", file=sys.stderr)
+        return 2
+    pairs = similarity.write(submissions, out, top)
+    for p in pairs[:5]:
+        print(terminal_text(f"{p.score:.2f}  {p.lesson}  {p.a.student} / {p.b.student}"))
+    print(f"similarity: {out} ({len(pairs)} pairs; it reports, it changes no grade)")
+    return 0
 
 
 def gradebook_failure(exc, db_url, out):
@@ -310,6 +325,10 @@ def main(argv=None):
     p.add_argument("--force", action="store_true",
                    help="grade every submission again, even those unchanged since the last run into --out")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress line")
+    p = sub.add_parser("similarity", help="rank pairs of students by similar answer cells (autograder/similarity.py)")
+    p.add_argument("submissions")
+    p.add_argument("--out", default="build/grades/similarity.html")
+    p.add_argument("--top", type=int, default=20, help="pairs shown")
     p = sub.add_parser("selfcheck")
     p.add_argument("notebook")
     p = sub.add_parser("bundle")
@@ -329,6 +348,8 @@ def main(argv=None):
                      args.force, args.quiet, args.cluster)
     if args.command in LMS_COMMANDS:
         return LMS_COMMANDS[args.command](args)
+    if args.command == "similarity":
+        return _similarity(args.submissions, args.out, args.top)
     if args.command == "selfcheck":
         from autograder.selfcheck import selfcheck
         return selfcheck(args.notebook)

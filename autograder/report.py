@@ -211,6 +211,9 @@ def summary(results, unknown, out_dir):
     lines += [f"- {n} x {md_text(gid)} ({md_text(lesson)}): {md_text(hint)}"
               for (lesson, gid, hint), n in hints.most_common(10)] or ["- none matched"]
     troubled = [r for r in results if r.problems or r.incidents]
+    lines += ["", "Similarity of answer cells (it reports, it changes no grade): "
+              + ("similarity.html" if (out_dir / "similarity.html").is_file()
+                 else "python -m autograder similarity SUBMISSIONS --out similarity.html")]
     lines += ["", "## Submissions with problems", ""]
     lines += [f"- {md_text(r.student)}/{md_text(r.lesson)}: " + md_text("; ".join(r.problems + r.incidents))
               for r in troubled] or ["- none"]
