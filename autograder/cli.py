@@ -79,14 +79,16 @@ def release(lessons, into=None, force=False):
 
 
 def grade(submissions, out, workers, db_url=None, isolate=True, scan=True, force=False, quiet=False,
-          cluster=None):
+          cluster=None, diff=None):
     """`db_url` None: the course's gradebook (nbgrader_config.py, resolved against the course root); "": none.
     `force`: grade every submission again, even one unchanged since a run into `out`; `quiet`: no progress line;
-    `cluster`: a Dask scheduler's address to grade on (cluster.py)."""
+    `cluster`: a Dask scheduler's address to grade on (cluster.py); `diff`: an earlier output folder (or its
+    receipts) to explain this run's changes against (receipt.py)."""
     from sqlalchemy.exc import DatabaseError
 
-    from autograder import gradebook, nbgrader_files, report, similarity
+    from autograder import gradebook, nbgrader_files, receipt, report, similarity
     from autograder.atomic import WriteError
+    from autograder.atomic import write as atomic_write
     from autograder.grade import grade_class, lessons
     from autograder.progress import Progress
     from autograder.cluster import ClusterError
@@ -96,7 +98,12 @@ def grade(submissions, out, workers, db_url=None, isolate=True, scan=True, force
     if not submissions.is_dir():
         print(f"error: {submissions} is not a folder of submissions (<student>/<lesson>/lesson.ipynb)", file=sys.stderr)
         return 2
-    store = ResultStore(out, force, options={"isolate": isolate, "scan": scan})
+    if diff is not None and not Path(diff).is_dir():
+        print(f"error: --diff {diff} is not an earlier output folder (or its receipts folder)", file=sys.stderr)
+        return 2
+    previous = receipt.load(diff) if diff is not None else None  # read before this run replaces them
+    options = {"isolate": isolate, "scan": scan}
+    store = ResultStore(out, force, options=options)
     progress = Progress(sys.stderr) if not quiet else None
 
     def finished(result, done, total):
@@ -113,6 +120,12 @@ def grade(submissions, out, workers, db_url=None, isolate=True, scan=True, force
         if results:
             similarity.write(submissions, out / "similarity.html")
             report.write_all(results, unknown, out, lessons())
+            receipts = receipt.Receipts(options)
+            current = [receipts.receipt(r, store.fingerprints[r.student, r.lesson]["submission"]) for r in results]
+            receipt.write_all(current, out)
+            if previous is not None:
+                changes = receipt.diff(previous, {(r["student"], r["lesson"]): r for r in current})
+                atomic_write(out / "regrade_diff.md", receipt.markdown(changes, diff))
             store.prune(results)
     except (KeyboardInterrupt, Interrupted) as exc:
         kept = store.reused + store.saved
@@ -155,6 +168,13 @@ def grade(submissions, out, workers, db_url=None, isolate=True, scan=True, force
                 print(f"error: {exc}.", file=sys.stderr)
                 return EXIT_FAILED
     print(report.table(results))
+    if previous is not None:
+        moved = sum(1 for c in changes if c.items)
+        print(f"\nSince {diff}: {moved} submission{'s' * (moved != 1)} with changed items "
+              f"(details in {out / 'regrade_diff.md'})")
+        for c in changes:
+            for gid, old, new in c.items:
+                print(report.terminal_text(f"  {c.student}/{c.lesson} {gid}: {old} -> {new} ({'; '.join(c.reasons)})"))
     troubled = [r for r in results if r.problems or r.incidents]
     levels = sorted({r.isolation for r in results if r.isolation})
     print("\nStudent code ran isolated by: " + ("; ".join(levels) or "a separate process only"))
@@ -325,6 +345,8 @@ def main(argv=None):
     p.add_argument("--force", action="store_true",
                    help="grade every submission again, even those unchanged since the last run into --out")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress line")
+    p.add_argument("--diff", metavar="PREVIOUS",
+                   help="explain per student and item what changed since an earlier output folder (its receipts)")
     p = sub.add_parser("similarity", help="rank pairs of students by similar answer cells (autograder/similarity.py)")
     p.add_argument("submissions")
     p.add_argument("--out", default="build/grades/similarity.html")
@@ -345,7 +367,7 @@ def main(argv=None):
         return release(args.lessons, args.into, args.force)
     if args.command == "grade":
         return grade(args.submissions, args.out, args.workers, args.db, not args.no_isolation, not args.no_scan,
-                     args.force, args.quiet, args.cluster)
+                     args.force, args.quiet, args.cluster, args.diff)
     if args.command in LMS_COMMANDS:
         return LMS_COMMANDS[args.command](args)
     if args.command == "similarity":
