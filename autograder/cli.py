@@ -219,7 +219,7 @@ def gradebook_failure(exc, db_url, out):
 #: pipeline stay out; `tests/test_release.py` checks that nothing of them leaks.
 STUDENT_FILES = ["notebooks", "figures", "lessonkit", "autograder/__init__.py", "autograder/wire.py",
                  "autograder/checks", "autograder/notebook.py", "autograder/runner.py", "autograder/sandbox.py",
-                 "autograder/isolation.py", "autograder/selfcheck.py", "autograder/lab.py", "autograder/lab_student",
+                 "autograder/isolation.py", "autograder/cgroups.py", "autograder/selfcheck.py", "autograder/lab.py", "autograder/lab_student",
                  "nbgrader_config.py", "requirements.lock"]
 
 

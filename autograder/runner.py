@@ -23,11 +23,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder.cgroups import WorkerCgroups
+
 ROOT = Path(__file__).resolve().parent.parent
 PUBLIC = ["lessonkit", "autograder/__init__.py", "autograder/wire.py", "autograder/sandbox.py",
           "autograder/isolation.py", "autograder/checks"]
-#: Where the grader may put a worker in its own cgroup (process count, then killed as a whole).
-CGROUP_PIDS = Path("/sys/fs/cgroup/pids")
 _live, _stopping = set(), threading.Event()
 
 
@@ -36,7 +36,8 @@ class Limits:
     """Resource limits of one worker (seconds, bytes, processes)."""
     cell_seconds: float = 30.0
     case_seconds: float = 10.0
-    memory_bytes: int = 3 * 2**30
+    memory_bytes: int = 3 * 2**30          # address space of each process
+    worker_memory_bytes: int = 4 * 2**30   # resident memory of the worker and all it starts (cgroup)
     file_bytes: int = 64 * 2**20
     max_line_bytes: int = 32 * 2**20
     processes: int = 64
@@ -154,7 +155,7 @@ class Worker:
             pass_fds=(events_w,), preexec_fn=_limit(limits))
         os.close(events_w)
         os.close(output_w)
-        self.cgroup = _cgroup(self.proc.pid, limits.processes)
+        self.cgroups = WorkerCgroups.create(self.proc.pid, limits.processes, limits.worker_memory_bytes)
         _live.add(self.proc)
 
     def supervise(self):
@@ -219,14 +220,14 @@ class Worker:
 
     def _level(self, level):
         """The worker's own level, with the process limit it cannot see for itself."""
-        if level.startswith("namespaces") and os.geteuid() == 0 and self.cgroup is None:
+        if level.startswith("namespaces") and os.geteuid() == 0 and self.cgroups.pids is None:
             return level + " (no process-count limit: grading as root without a pids cgroup)"
         return level
 
     def _stop(self):
         _kill(self.proc)
         _live.discard(self.proc)
-        _empty_cgroup(self.cgroup)
+        self.cgroups.remove()
         for fd in (self.events_r, self.output_r):
             os.close(fd)
 
@@ -261,47 +262,6 @@ def _env(workdir):
         if key in os.environ:
             env[key] = os.environ[key]
     return env
-
-
-def _cgroup(pid, processes):
-    """Put a worker in a pids cgroup of its own (root only: RLIMIT_NPROC does not bind root).
-
-    Returns the cgroup folder, or None where none could be made.
-    """
-    if os.geteuid() != 0 or not (CGROUP_PIDS / "cgroup.procs").exists():
-        return None
-    folder = CGROUP_PIDS / f"course-grader-{os.getpid()}-{pid}"
-    try:
-        folder.mkdir()
-        (folder / "pids.max").write_text(str(processes))
-        (folder / "cgroup.procs").write_text(str(pid))
-        return folder
-    except OSError:
-        _empty_cgroup(folder)
-        return None
-
-
-def _empty_cgroup(folder):
-    """Kill whatever is left in a worker's cgroup and remove it."""
-    if folder is None:
-        return
-    for _ in range(50):
-        try:
-            pids = [int(p) for p in (folder / "cgroup.procs").read_text().split()]
-        except OSError:
-            pids = []
-        for pid in pids:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        try:
-            folder.rmdir()
-            return
-        except FileNotFoundError:
-            return
-        except OSError:
-            time.sleep(0.01)
 
 
 def _parse(line):

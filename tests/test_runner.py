@@ -199,3 +199,23 @@ for path in {[str(t) for t in targets]!r} + ["/tmp/mine.txt", "mine.txt"]:
 print("made=" + ",".join(made))
 """)
     assert printed(outcome, "made") == "/tmp/mine.txt,mine.txt"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="per-worker cgroups are made only when grading as root")
+def test_memory_of_all_a_worker_starts_is_bounded(confined):
+    """Each process has its own address-space limit; together they share one memory cgroup."""
+    limits = runner.Limits(worker_memory_bytes=300 * 2**20)
+    outcome, _ = confined("""
+import os, numpy as np
+children = []
+for _ in range(4):
+    pid = os.fork()
+    if pid == 0:
+        hog = np.ones(120 * 2**20 // 8)  # 120 MiB, touched
+        import time; time.sleep(2)
+        os._exit(0)
+    children.append(pid)
+killed = sum(os.WIFSIGNALED(os.waitpid(pid, 0)[1]) for pid in children)
+print("killed=" + str(killed))
+""", limits)
+    assert any("SIGKILL" in i for i in outcome.incidents) or int(printed(outcome, "killed")) > 0, outcome
