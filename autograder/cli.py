@@ -79,11 +79,12 @@ def release(lessons, into=None, force=False):
 
 
 def grade(submissions, out, workers, db_url=None, isolate=True, scan=True, force=False, quiet=False,
-          cluster=None, diff=None):
+          cluster=None, diff=None, secret_file=None):
     """`db_url` None: the course's gradebook (nbgrader_config.py, resolved against the course root); "": none.
     `force`: grade every submission again, even one unchanged since a run into `out`; `quiet`: no progress line;
     `cluster`: a Dask scheduler's address to grade on (cluster.py); `diff`: an earlier output folder (or its
-    receipts) to explain this run's changes against (receipt.py)."""
+    receipts) to explain this run's changes against (receipt.py); `secret_file`: per-student hidden cases
+    derived from this secret, a file outside the course tree (per_student.py)."""
     from sqlalchemy.exc import DatabaseError
 
     from autograder import gradebook, nbgrader_files, receipt, report, similarity
@@ -101,8 +102,21 @@ def grade(submissions, out, workers, db_url=None, isolate=True, scan=True, force
     if diff is not None and not Path(diff).is_dir():
         print(f"error: --diff {diff} is not an earlier output folder (or its receipts folder)", file=sys.stderr)
         return 2
+    secret = None
+    if secret_file is not None:
+        from autograder.per_student import SecretError, fingerprint, read_secret
+        if cluster:
+            print("error: per-student hidden cases are not graded on a cluster yet", file=sys.stderr)
+            return 2
+        try:
+            secret = read_secret(secret_file)
+        except SecretError as exc:
+            print(f"error: {exc}.", file=sys.stderr)
+            return 2
     previous = receipt.load(diff) if diff is not None else None  # read before this run replaces them
     options = {"isolate": isolate, "scan": scan}
+    if secret is not None:
+        options["per_student_cases"] = fingerprint(secret)
     store = ResultStore(out, force, options=options)
     progress = Progress(sys.stderr) if not quiet else None
 
@@ -113,14 +127,14 @@ def grade(submissions, out, workers, db_url=None, isolate=True, scan=True, force
     try:
         try:
             results, unknown = grade_class(submissions, workers=workers, isolate=isolate, scan=scan,
-                                           reuse=store.load, on_result=finished, cluster=cluster)
+                                           reuse=store.load, on_result=finished, cluster=cluster, secret=secret)
         finally:
             if progress:
                 progress.close()
         if results:
             similarity.write(submissions, out / "similarity.html")
             report.write_all(results, unknown, out, lessons())
-            receipts = receipt.Receipts(options)
+            receipts = receipt.Receipts(options, secret)
             current = [receipts.receipt(r, store.fingerprints[r.student, r.lesson]["submission"]) for r in results]
             receipt.write_all(current, out)
             if previous is not None:
@@ -345,6 +359,9 @@ def main(argv=None):
     p.add_argument("--force", action="store_true",
                    help="grade every submission again, even those unchanged since the last run into --out")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress line")
+    p.add_argument("--per-student-secret", metavar="FILE",
+                   help="give each student hidden cases of their own, derived from this secret file (kept outside "
+                        "the course tree) and the student's id")
     p.add_argument("--diff", metavar="PREVIOUS",
                    help="explain per student and item what changed since an earlier output folder (its receipts)")
     p = sub.add_parser("similarity", help="rank pairs of students by similar answer cells (autograder/similarity.py)")
@@ -367,7 +384,7 @@ def main(argv=None):
         return release(args.lessons, args.into, args.force)
     if args.command == "grade":
         return grade(args.submissions, args.out, args.workers, args.db, not args.no_isolation, not args.no_scan,
-                     args.force, args.quiet, args.cluster, args.diff)
+                     args.force, args.quiet, args.cluster, args.diff, args.per_student_secret)
     if args.command in LMS_COMMANDS:
         return LMS_COMMANDS[args.command](args)
     if args.command == "similarity":

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from autograder import checks, judge, runner
+from autograder import checks, judge, per_student, runner
 from autograder.nbgrader_files import submission_time
 from autograder.scan import scan as scan_cell
 from autograder.scratch import scratch_folder
@@ -102,8 +102,11 @@ def discover(submissions):
     return found, unknown
 
 
-def grade_submission(student, lesson, folder, public_dir, scratch, limits=None, isolate=True, scan=True):
+def grade_submission(student, lesson, folder, public_dir, scratch, limits=None, isolate=True, scan=True,
+                     secret=None):
     """Grade one student's notebook for one lesson; never raises for a bad submission.
+
+    `secret` (bytes) gives the student hidden cases of their own (per_student.py).
 
     `isolate=False` runs the student's code as a plain separate process (for measuring
     what confinement costs); `scan=False` skips the static scan (for proving the sandbox
@@ -122,14 +125,16 @@ def grade_submission(student, lesson, folder, public_dir, scratch, limits=None, 
     if to_run is None:
         return not_graded(master, result)
     to_run = [c for c in to_run if c["id"] not in flagged]
-    jobs = [job for gid, _ in master.items for job in judge.jobs(gid)]
+    salts = {gid: per_student.salt(secret, student, gid) for gid, _ in master.items}
+    jobs = [job for gid, _ in master.items for job in judge.jobs(gid, salts[gid])]
     workdir = Path(scratch) / "work" / student / lesson
     outcome = runner.run(to_run, jobs, public_dir, workdir, limits, jail=Path(scratch) / "jail" if isolate else None)
     cell_errors, records = {**outcome.cell_errors, **flagged}, outcome.records
     result.incidents, result.isolation, result.log = outcome.incidents, outcome.isolation, outcome.log
     for gid, pts in master.items:
-        item_records = [records.get(f"{gid}#{k}", {"error": "no result"}) for k in range(len(judge.cases(gid)))]
-        verdict = judge.judge(gid, item_records)
+        item_records = [records.get(f"{gid}#{k}", {"error": "no result"})
+                        for k in range(len(judge.cases(gid, salts[gid])))]
+        verdict = judge.judge(gid, item_records, salts[gid])
         message = verdict.message if not verdict.passed else "correct: " + verdict.message
         if not verdict.passed:
             message += _cause(master, gid, cell_errors)
@@ -200,7 +205,7 @@ def _cause(master, grade_id, cell_errors):
 
 
 def grade_class(submissions, workers=2, limits=None, keep_scratch=False, isolate=True, scan=True,
-                reuse=None, on_result=None, cluster=None):
+                reuse=None, on_result=None, cluster=None, secret=None):
     """Grade every submission in a folder, each in a confined worker (see isolation.py).
 
     `isolate=False` skips the confinement (still a separate process): for measuring its cost.
@@ -210,6 +215,7 @@ def grade_class(submissions, workers=2, limits=None, keep_scratch=False, isolate
     thread that graded a submission as soon as it is graded (`total` counts the submissions
     graded in this run); never for a submission whose worker was stopped by an interruption.
     `cluster`, a Dask scheduler's address, grades each submission as a task there (cluster.py).
+    `secret` (bytes) gives each student hidden cases of their own (per_student.py; not on a cluster).
 
     Returns
     -------
@@ -223,13 +229,15 @@ def grade_class(submissions, workers=2, limits=None, keep_scratch=False, isolate
     done, lock, stopping = [0], threading.Lock(), threading.Event()
 
     def grade_one(student, lesson, folder):
-        result = grade_submission(student, lesson, folder, public_dir, scratch, limits, isolate, scan)
+        result = grade_submission(student, lesson, folder, public_dir, scratch, limits, isolate, scan, secret)
         with lock:
             if on_result and not stopping.is_set():  # stopping kills workers: their results are not kept
                 done[0] += 1
                 on_result(result, done[0], len(todo))
         return result
 
+    if cluster and secret is not None:
+        raise ValueError("per-student hidden cases are not graded on a cluster yet")
     if cluster:
         from autograder.cluster import grade_on_cluster
         graded = dict(zip([(s, l) for s, l, _ in todo], grade_on_cluster(todo, cluster, limits, isolate, scan)))
@@ -237,7 +245,8 @@ def grade_class(submissions, workers=2, limits=None, keep_scratch=False, isolate
             if on_result:
                 on_result(result, k + 1, len(todo))
         return [kept[s, l] if (s, l) not in graded else graded[s, l] for s, l, _ in found], unknown
-    for lesson in {lesson for _, lesson, _ in todo}:  # reference results once, before the threads
+    shared = {lesson for _, lesson, _ in todo} if secret is None else ()  # per-student: per student and item
+    for lesson in shared:  # reference results once, before the threads
         for gid, _ in load_master(lesson).items:
             judge.expected(gid)
     with scratch_folder(keep_scratch) as scratch:

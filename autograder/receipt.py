@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from autograder import atomic, checks, judge, wire
+from autograder import atomic, checks, judge, per_student, wire
 from autograder.report import md_text
 from autograder.store import VERDICT_CODE, digest_files, lesson_modules
 from autograder.notebook import ROOT, SOLUTIONS
@@ -36,10 +36,11 @@ REASONS = {"submission": "submission changed", "master": "master changed", "judg
            "grader": "grader code changed", "environment": "environment changed"}
 
 
-def case_digest(grade_id):
-    """sha256 of every case of an item as the judge holds it (inputs and expected answers)."""
+def case_digest(grade_id, salt=None):
+    """sha256 of every case of an item as the judge holds it (inputs and expected answers); with a
+    `salt`, of one student's cases (per_student.py)."""
     h = hashlib.sha256()
-    for (label, inputs), wanted in zip(judge.cases(grade_id), judge.expected(grade_id)):
+    for (label, inputs), wanted in zip(judge.cases(grade_id, salt), judge.expected(grade_id, salt)):
         h.update(json.dumps([label, wire.encode(inputs), wire.encode(wanted)], sort_keys=True, default=str).encode())
     return h.hexdigest()
 
@@ -56,25 +57,27 @@ def _hash(value):
 class Receipts:
     """Hashes shared by a run's receipts, computed once (a lesson's cases are the same for every student)."""
 
-    def __init__(self, options=None):
+    def __init__(self, options=None, secret=None):
         checks.load_items()
         lesson_files = {f for files in lesson_modules().values() for f in files}
         self.grader = digest_files([p for p in VERDICT_CODE if p != LOCK], ROOT, leave_out=lesson_files)
         self.environment = environment()
-        self.options = options or {}
+        self.options, self.secret = options or {}, secret
         self._lessons = {}
 
-    def lesson(self, lesson, grade_ids):
-        if lesson not in self._lessons:
-            cases = {gid: case_digest(gid) for gid in grade_ids if gid in checks.REGISTRY}
+    def lesson(self, lesson, grade_ids, student):
+        key = lesson if self.secret is None else (lesson, student)  # per-student cases: per student
+        if key not in self._lessons:
+            cases = {gid: case_digest(gid, per_student.salt(self.secret, student, gid))
+                     for gid in grade_ids if gid in checks.REGISTRY}
             modules = digest_files(lesson_modules().get(lesson, []), ROOT)
-            self._lessons[lesson] = {"master": digest_files([str(SOLUTIONS.relative_to(ROOT) / lesson / "lesson.ipynb")]),
+            self._lessons[key] = {"master": digest_files([str(SOLUTIONS.relative_to(ROOT) / lesson / "lesson.ipynb")]),
                                      "judge": _hash([modules, cases]), "cases": cases}
-        return self._lessons[lesson]
+        return self._lessons[key]
 
     def receipt(self, result, submission):
         """The receipt of one graded `result`; `submission` is the hash of its folder as graded."""
-        lesson = self.lesson(result.lesson, [i.grade_id for i in result.items])
+        lesson = self.lesson(result.lesson, [i.grade_id for i in result.items], result.student)
         return {"format": FORMAT, "student": result.student, "lesson": result.lesson,
                 "hashes": {"submission": submission, "master": lesson["master"], "judge": lesson["judge"],
                            "grader": self.grader, "environment": _hash(self.environment)},

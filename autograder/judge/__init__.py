@@ -51,10 +51,13 @@ def lesson_of(grade_id):
     raise KeyError(f"no lesson grades an item called {grade_id!r}")
 
 
-@functools.lru_cache(maxsize=None)
-def cases(grade_id):
+@functools.lru_cache(maxsize=4096)
+def cases(grade_id, salt=None):
     """All cases of an item: the visible ones, then the hidden ones (both with their
     `checks.ANSWER` and `checks.KNOWN` entries where the item reads them).
+
+    `salt` (see `per_student.salt`) builds one student's hidden cases: their builders draw from
+    seeds mixed with it (`checks.case_seed`); None builds the course's fixed ones.
 
     Returns
     -------
@@ -62,7 +65,8 @@ def cases(grade_id):
     """
     checks.load_items()
     item = checks.REGISTRY[grade_id]
-    hidden = hidden_modules()[lesson_of(grade_id)].HIDDEN_CASES[grade_id]()
+    with checks.salted(salt):
+        hidden = hidden_modules()[lesson_of(grade_id)].HIDDEN_CASES[grade_id]()
     return item.visible_cases() + [(f"{HIDDEN_LABEL}{k + 1} ({label})", {**inputs, **known(grade_id, inputs)})
                                    for k, (label, inputs) in enumerate(hidden)]
 
@@ -141,14 +145,14 @@ def is_hidden(label):
     return label.startswith(HIDDEN_LABEL)
 
 
-def jobs(grade_id):
+def jobs(grade_id, salt=None):
     """What the worker receives of an item's cases, in `cases` order: inputs, never answers.
 
     Returns
     -------
     jobs : list of {"key": "<grade_id>#<k>", "grade_id": str, "inputs": encoded inputs}
     """
-    all_cases = cases(grade_id)
+    all_cases = cases(grade_id, salt)
     item = checks.REGISTRY[grade_id]
     return [{"key": f"{grade_id}#{k}", "grade_id": grade_id, "inputs": checks.worker_inputs(item, inputs)}
             for k, (_, inputs) in enumerate(all_cases)]
@@ -173,37 +177,38 @@ def compare(result, expected, path="output"):
         raise Failure(f"{path} differs from the reference solution on this case")
 
 
-@functools.lru_cache(maxsize=None)
-def expected(grade_id):
-    """The reference's decoded results on every case of an item (None for visible cases)."""
+@functools.lru_cache(maxsize=4096)
+def expected(grade_id, salt=None):
+    """The reference's decoded results on every case of an item (None for visible cases): computed
+    once per item, or once per student and item with a `salt` (see `cases`)."""
     item = checks.REGISTRY[grade_id]
     ref = reference.load(lesson_of(grade_id))
     ref_functions = [ref[name] for name in item.functions]
     return [wire.decode(checks.collect(item, ref_functions, inputs)["result"])
             if item.compare and is_hidden(label) else None
-            for label, inputs in cases(grade_id)]
+            for label, inputs in cases(grade_id, salt)]
 
 
-def judge(grade_id, records):
+def judge(grade_id, records, salt=None):
     """Decide one item from the records of all its cases (same order as `cases`).
 
     Never raises for anything a submission returned: an unexpected error while judging
     fails the item with a message that says so.
     """
     try:
-        return _judge(grade_id, records)
+        return _judge(grade_id, records, salt)
     except Exception as exc:  # a bug in a check must cost the item, not the class
         return Verdict(grade_id, False, f"the grader could not judge this item ({type(exc).__name__}); "
                        "your instructor has the details")
 
 
-def _judge(grade_id, records):
+def _judge(grade_id, records, salt=None):
     checks.load_items()
     item = checks.REGISTRY[grade_id]
-    all_cases = cases(grade_id)
+    all_cases = cases(grade_id, salt)
     if len(records) != len(all_cases):
         return Verdict(grade_id, False, "the grader did not receive a result for every case")
-    for (label, inputs), record, wanted in zip(all_cases, records, expected(grade_id)):
+    for (label, inputs), record, wanted in zip(all_cases, records, expected(grade_id, salt)):
         failures = checks.evaluate(item, inputs, record, wanted,
                                    lambda r, e: compare(item.project(r), item.project(e)), hidden=is_hidden(label))
         if failures:
