@@ -264,7 +264,8 @@ def page(pairs, top=TOP):
                       f"{html_text(p.b.student)} ({p.score:.2f})</h2>{body}")
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>Similarity of answer cells</title>
 <style>body{{font-family:sans-serif;max-width:90em;margin:2em auto}}td,th{{vertical-align:top;padding:.3em .6em;
-border-bottom:1px solid #ddd;text-align:left}}table.side{{width:100%;table-layout:fixed}}pre{{margin:0;white-space:pre-wrap}}
+border-bottom:1px solid #ddd;text-align:left}}table.side{{width:100%;table-layout:fixed}}
+pre{{margin:0;white-space:pre-wrap}}
 span.s{{background:#fde2a8}}span.o{{color:#777}}</style></head><body>
 <h1>Similarity of answer cells</h1>
 <p>Computed on this machine; nothing was uploaded, and no grade depends on it. Score: weighted Jaccard index of
