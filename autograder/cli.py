@@ -3,6 +3,7 @@
   release [LESSON ...]          solutions/ -> notebooks/ (nbgrader generate_assignment; never over a student's work)
   grade SUBMISSIONS [--out D]   grade a class; write grades.csv, feedback/, summary.md/.png; print the table
         [--cluster ADDRESS]     ... each submission a task on a running Dask cluster (README: Grading on a cluster)
+  similarity SUBMISSIONS [--out F]   pairs of students with similar answer cells, as HTML (changes no grade)
   selfcheck NOTEBOOK            a student's check of a whole notebook before submitting (visible tests)
   bundle [--out D]              what students receive: lessons, figures, shared code, visible checks
   workspace                     work/: the student's copies of notebooks/ (made once, never overwritten)
@@ -29,12 +30,15 @@ EXIT_INTERRUPTED = 130
 
 
 def grade(submissions, out, workers, db_url=None, isolate=True, scan=True, force=False, quiet=False,
-          cluster=None):
+          cluster=None, diff=None, secret_file=None):
     """`db_url` None: the course's gradebook (nbgrader_config.py, resolved against the course root); "": none.
     `force`: grade every submission again, even one unchanged since a run into `out`; `quiet`: no progress line;
-    `cluster`: a Dask scheduler's address to grade on (cluster.py)."""
-    from autograder import report
+    `cluster`: a Dask scheduler's address to grade on (cluster.py); `diff`: an earlier output folder (or its
+    receipts) to explain this run's changes against (receipt.py); `secret_file`: per-student hidden cases
+    derived from this secret, a file outside the course tree (per_student.py)."""
+    from autograder import receipt, report, similarity
     from autograder.atomic import WriteError
+    from autograder.atomic import write as atomic_write
     from autograder.course import lessons
     from autograder.grade import grade_class
     from autograder.progress import Progress
@@ -45,7 +49,25 @@ def grade(submissions, out, workers, db_url=None, isolate=True, scan=True, force
     if not submissions.is_dir():
         print(f"error: {submissions} is not a folder of submissions (<student>/<lesson>/lesson.ipynb)", file=sys.stderr)
         return 2
-    store = ResultStore(out, force, options={"isolate": isolate, "scan": scan})
+    if diff is not None and not Path(diff).is_dir():
+        print(f"error: --diff {diff} is not an earlier output folder (or its receipts folder)", file=sys.stderr)
+        return 2
+    secret = None
+    if secret_file is not None:
+        from autograder.per_student import SecretError, fingerprint, read_secret
+        if cluster:
+            print("error: per-student hidden cases are not graded on a cluster yet", file=sys.stderr)
+            return 2
+        try:
+            secret = read_secret(secret_file)
+        except SecretError as exc:
+            print(f"error: {exc}.", file=sys.stderr)
+            return 2
+    previous = receipt.load(diff) if diff is not None else None  # read before this run replaces them
+    options = {"isolate": isolate, "scan": scan}
+    if secret is not None:
+        options["per_student_cases"] = fingerprint(secret)
+    store = ResultStore(out, force, options=options)
     progress = Progress(sys.stderr) if not quiet else None
 
     def finished(result, done, total):
@@ -56,12 +78,19 @@ def grade(submissions, out, workers, db_url=None, isolate=True, scan=True, force
     try:
         try:
             results, unknown = grade_class(submissions, workers=workers, isolate=isolate, scan=scan,
-                                           reuse=store.load, on_result=finished, cluster=cluster)
+                                           reuse=store.load, on_result=finished, cluster=cluster, secret=secret)
         finally:
             if progress:
                 progress.close()
         if results:
+            similarity.write(submissions, out / "similarity.html")
             report.write_all(results, unknown, out, lessons())
+            receipts = receipt.Receipts(options, secret)
+            current = [receipts.receipt(r, store.fingerprints[r.student, r.lesson]["submission"]) for r in results]
+            receipt.write_all(current, out)
+            if previous is not None:
+                changes = receipt.diff(previous, {(r["student"], r["lesson"]): r for r in current})
+                atomic_write(out / "regrade_diff.md", receipt.markdown(changes, diff))
             store.prune(results)
     except (KeyboardInterrupt, Interrupted) as exc:
         kept = store.reused + store.saved
@@ -107,6 +136,13 @@ def grade(submissions, out, workers, db_url=None, isolate=True, scan=True, force
                 print(f"error: {exc}.", file=sys.stderr)
                 return EXIT_FAILED
     print(report.table(results))
+    if previous is not None:
+        moved = sum(1 for c in changes if c.items)
+        print(f"\nSince {diff}: {moved} submission{'s' * (moved != 1)} with changed items "
+              f"(details in {out / 'regrade_diff.md'})")
+        for c in changes:
+            for gid, old, new in c.items:
+                print(report.terminal_text(f"  {c.student}/{c.lesson} {gid}: {old} -> {new} ({'; '.join(c.reasons)})"))
     troubled = [r for r in results if r.problems or r.incidents]
     levels = sorted({r.isolation for r in results if r.isolation})
     print("\nStudent code ran isolated by: " + ("; ".join(levels) or "a separate process only"))
@@ -118,9 +154,22 @@ def grade(submissions, out, workers, db_url=None, isolate=True, scan=True, force
     for note in notes + unknown:
         print(f"note: {report.terminal_text(note)}")
     print(f"grades:   {out / 'grades.csv'}\nfeedback: {out / 'feedback'}/<student>/<lesson>.html\n"
-          f"summary:  {out / 'summary.md'} and {out / 'summary.png'}"
+          f"summary:  {out / 'summary.md'} and {out / 'summary.png'}; similarity: {out / 'similarity.html'}"
           + (f"\ngradebook: {gradebook.shown(db_url)}" if db_url else ""))
     return EXIT_PROBLEMS if troubled or notes or unknown else 0
+
+
+def _similarity(submissions, out, top):
+    from autograder import similarity
+    from autograder.report import terminal_text
+    if not Path(submissions).is_dir():
+        print(f"error: {submissions} is not a folder of submissions (<student>/<lesson>/lesson.ipynb)", file=sys.stderr)
+        return 2
+    pairs = similarity.write(submissions, out, top)
+    for p in pairs[:5]:
+        print(terminal_text(f"{p.score:.2f}  {p.lesson}  {p.a.student} / {p.b.student}"))
+    print(f"similarity: {out} ({len(pairs)} pairs; it reports, it changes no grade)")
+    return 0
 
 
 def gradebook_failure(exc, db_url, out):
@@ -197,6 +246,15 @@ def main(argv=None):
     p.add_argument("--force", action="store_true",
                    help="grade every submission again, even those unchanged since the last run into --out")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress line")
+    p.add_argument("--per-student-secret", metavar="FILE",
+                   help="give each student hidden cases of their own, derived from this secret file (kept outside "
+                        "the course tree) and the student's id")
+    p.add_argument("--diff", metavar="PREVIOUS",
+                   help="explain per student and item what changed since an earlier output folder (its receipts)")
+    p = sub.add_parser("similarity", help="rank pairs of students by similar answer cells (autograder/similarity.py)")
+    p.add_argument("submissions")
+    p.add_argument("--out", default="build/grades/similarity.html")
+    p.add_argument("--top", type=int, default=20, help="pairs shown")
     p = sub.add_parser("selfcheck")
     p.add_argument("notebook")
     p = sub.add_parser("bundle")
@@ -213,9 +271,11 @@ def main(argv=None):
         return release.release(args.lessons, args.into, args.force)
     if args.command == "grade":
         return grade(args.submissions, args.out, args.workers, args.db, not args.no_isolation, not args.no_scan,
-                     args.force, args.quiet, args.cluster)
+                     args.force, args.quiet, args.cluster, args.diff, args.per_student_secret)
     if args.command in LMS_COMMANDS:
         return LMS_COMMANDS[args.command](args)
+    if args.command == "similarity":
+        return _similarity(args.submissions, args.out, args.top)
     if args.command == "selfcheck":
         from autograder.selfcheck import selfcheck
         return selfcheck(args.notebook)

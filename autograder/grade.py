@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from autograder import checks, judge, runner
+from autograder import checks, judge, per_student, runner
 from autograder.nbgrader_files import submission_time
 from autograder.scan import scan as scan_cell
 from autograder.scratch import scratch_folder
@@ -34,6 +34,7 @@ class ItemResult:
     max_points: float
     message: str = ""
     hint: str | None = None
+    failed_case: str | None = None  # label of the first case it failed (see `judge.cases`), for item analysis
 
 
 @dataclass
@@ -108,10 +109,12 @@ class Options:
         confinement costs; never for a real class)
     scan : bool, scan the student's cells first (False: for proving the sandbox alone in the
         adversarial tests; never for a real class)
+    secret : bytes or None, gives each student hidden cases of their own (per_student.py)
     """
     limits: runner.Limits | None = None
     isolate: bool = True
     scan: bool = True
+    secret: bytes | None = None
 
 
 def grade_submission(student, lesson, folder, public_dir, scratch, options=Options(), zygote=None):
@@ -132,19 +135,22 @@ def grade_submission(student, lesson, folder, public_dir, scratch, options=Optio
     if to_run is None:
         return not_graded(master, result)
     to_run = [c for c in to_run if c["id"] not in flagged]
-    jobs = [job for gid, _ in master.items for job in judge.jobs(gid)]
+    salts = {gid: per_student.salt(options.secret, student, gid) for gid, _ in master.items}
+    jobs = [job for gid, _ in master.items for job in judge.jobs(gid, salts[gid])]
     workdir = Path(scratch) / "work" / student / lesson
     outcome = runner.run(to_run, jobs, public_dir, workdir, options.limits,
                          jail=Path(scratch) / "jail" if options.isolate else None, zygote=zygote)
     cell_errors, records = {**outcome.cell_errors, **flagged}, outcome.records
     result.incidents, result.isolation, result.log = outcome.incidents, outcome.isolation, outcome.log
     for gid, pts in master.items:
-        item_records = [records.get(f"{gid}#{k}", {"error": "no result"}) for k in range(len(judge.cases(gid)))]
-        verdict = judge.judge(gid, item_records)
+        item_records = [records.get(f"{gid}#{k}", {"error": "no result"})
+                        for k in range(len(judge.cases(gid, salts[gid])))]
+        verdict = judge.judge(gid, item_records, salts[gid])
         message = verdict.message if not verdict.passed else "correct: " + verdict.message
         if not verdict.passed:
             message += _cause(master, gid, cell_errors)
-        result.items.append(ItemResult(gid, pts if verdict.passed else 0.0, pts, message, verdict.hint))
+        result.items.append(ItemResult(gid, pts if verdict.passed else 0.0, pts, message, verdict.hint,
+                                       None if verdict.passed else verdict.case))
     failed = {i.grade_id for i in result.items if i.points < i.max_points}
     for item in result.items:
         first = [d for d in checks.items()[item.grade_id].depends_on if d in failed]
@@ -210,7 +216,7 @@ def _cause(master, grade_id, cell_errors):
 
 
 def grade_class(submissions, workers=2, limits=None, keep_scratch=False, isolate=True, scan=True,
-                reuse=None, on_result=None, cluster=None):
+                reuse=None, on_result=None, cluster=None, secret=None):
     """Grade every submission in a folder, each in a confined worker (see isolation.py).
 
     `isolate=False` skips the confinement (still a separate process): for measuring its cost.
@@ -220,6 +226,7 @@ def grade_class(submissions, workers=2, limits=None, keep_scratch=False, isolate
     thread that graded a submission as soon as it is graded (`total` counts the submissions
     graded in this run); never for a submission whose worker was stopped by an interruption.
     `cluster`, a Dask scheduler's address, grades each submission as a task there (cluster.py).
+    `secret` (bytes) gives each student hidden cases of their own (per_student.py; not on a cluster).
 
     Returns
     -------
@@ -227,9 +234,11 @@ def grade_class(submissions, workers=2, limits=None, keep_scratch=False, isolate
     unknown : list of str, folders that are not submissions of a known lesson
     """
     found, unknown = discover(submissions)
-    options = Options(limits, isolate, scan)
+    options = Options(limits, isolate, scan, secret)
     kept = {(s, l): reuse(s, l, f) for s, l, f in found} if reuse else {}
     todo = [(s, l, f) for s, l, f in found if kept.get((s, l)) is None]
+    if cluster and secret is not None:
+        raise ValueError("per-student hidden cases are not graded on a cluster yet")
     if cluster:
         from autograder.cluster import grade_on_cluster
         graded = dict(zip([(s, l) for s, l, _ in todo], grade_on_cluster(todo, cluster, options)))
@@ -247,12 +256,13 @@ def grade_class(submissions, workers=2, limits=None, keep_scratch=False, isolate
                 on_result(result, done[0], len(todo))
         return result
 
+    shared = {lesson for _, lesson, _ in todo} if options.secret is None else ()  # per-student: per student and item
     with scratch_folder(keep_scratch) as scratch:
         (scratch / "jail").mkdir()
         public_dir = runner.prepare_public(scratch / "public")
         # started first: its imports overlap with the reference results
         with runner.Zygote(public_dir, scratch / "zygote") as zygote:
-            for lesson in {lesson for _, lesson, _ in todo}:  # reference results once, before the threads
+            for lesson in shared:  # reference results once, before the threads
                 for gid, _ in load_master(lesson).items:
                     judge.expected(gid)
             pool = ThreadPoolExecutor(max_workers=workers)

@@ -184,8 +184,9 @@ visible cases of the notebook and on hidden cases (other shapes and edge cases).
 
 
 def summary(results, unknown, out_dir):
-    """Class summary: per item the share of full marks, the most common misconceptions, the
-    submissions with problems. Writes summary.md and summary.png; returns the markdown."""
+    """Class summary: per item the share of full marks, the item analysis (item_analysis.py), the
+    most common misconceptions, the submissions with problems. Writes summary.md, summary.png
+    and item_analysis.png; returns the markdown."""
     out_dir = Path(out_dir)
     lines = ["# Class summary", ""]
     students = sorted({r.student for r in results})
@@ -199,11 +200,16 @@ def summary(results, unknown, out_dir):
         shares.append((f"{lesson_number(lesson)} {gid}", full / max(len(got), 1)))
         lines.append(f"| {md_text(lesson)} | {md_text(gid)} | {_num(pts)} | {full} / {len(got)} "
                      f"| {100 * full / max(len(got), 1):.0f}% |")
+    from autograder import item_analysis
+    lines += [""] + item_analysis.write(results, out_dir)
     hints = Counter((r.lesson, i.grade_id, i.hint) for r in results for i in r.items if i.hint and i.points < i.max_points)
     lines += ["", "## Most common misconceptions", ""]
     lines += [f"- {n} x {md_text(gid)} ({md_text(lesson)}): {md_text(hint)}"
               for (lesson, gid, hint), n in hints.most_common(10)] or ["- none matched"]
     troubled = [r for r in results if r.problems or r.incidents]
+    lines += ["", "Similarity of answer cells (it reports, it changes no grade): "
+              + ("similarity.html" if (out_dir / "similarity.html").is_file()
+                 else "python -m autograder similarity SUBMISSIONS --out similarity.html")]
     lines += ["", "## Submissions with problems", ""]
     lines += [f"- {md_text(r.student)}/{md_text(r.lesson)}: " + md_text("; ".join(r.problems + r.incidents))
               for r in troubled] or ["- none"]

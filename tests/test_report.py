@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 import mistune
 import pytest
 
-from autograder import report
+from autograder import item_analysis, report
 from autograder.grade import ItemResult, SubmissionResult
 
 HOSTILE = [
@@ -43,7 +43,9 @@ def hostile_class():
     """Every hostile string as a student, a cell id, a message, a hint, a problem and an incident."""
     results = []
     for k, name in enumerate(HOSTILE):
-        items = [ItemResult(gid, float((j + k) % 2), 1.0, message=name, hint=gid) for j, gid in enumerate(HOSTILE)]
+        items = [ItemResult(gid, float((j + k) % 2), 1.0, message=name, hint=gid,
+                            failed_case=None if (j + k) % 2 else f"hidden case {k + 1} ({name})")
+                 for j, gid in enumerate(HOSTILE)]
         items.append(ItemResult("penalty", -0.5, 1.0))
         for lesson_name in ("02_batch_norm", HOSTILE_LESSON):
             results.append(SubmissionResult(name, lesson_name, list(items), problems=[f"cell {name} was deleted"],
@@ -110,12 +112,15 @@ def test_summary_markdown_is_inert_and_keeps_its_structure(tmp_path):
     parsed = Tags(rendered)
     assert_inert(parsed, {"h1", "h2", "p", "ul", "li", "table", "thead", "tbody", "tr", "th", "td"})
     tags = [t for t, _ in parsed.tags]
-    assert tags.count("h1") == 1 and tags.count("h2") == 3, "a name made a heading"
-    assert tags.count("table") == 1 and tags.count("ul") == 2, "a name made a table or list"
-    rows = rendered.split("<tr>")[1:]
-    assert all(row.count("<td") + row.count("<th") == 5 for row in rows), "a name split a table cell"
+    assert tags.count("h1") == 1 and tags.count("h2") == 4, "a name made a heading"
+    assert tags.count("table") == 2 and tags.count("ul") == 2, "a name made a table or list"
     columns = report.item_columns(results)
-    assert len(rows) == len(columns) + 1, "a name broke a table row"
+    analysed = item_analysis.analyse(results)
+    # the items table (5 columns), then the item analysis (6 columns, one row per item and failing hidden case)
+    for table, width, count in zip(rendered.split("<table>")[1:], (5, 6), (len(columns), len(analysed))):
+        rows = table.split("</table>")[0].split("<tr>")[1:]
+        assert all(row.count("<td") + row.count("<th") == width for row in rows), "a name split a table cell"
+        assert len(rows) == count + 1, "a name broke a table row"
     # still readable: the reader sees the names as they are
     seen = "".join(parsed.text)
     for name in HOSTILE:

@@ -241,8 +241,8 @@ def test_feedback_of_students_who_left_is_removed_and_nothing_else(tmp_path):
     report.write_all([result("ann", BN), result("ben", INIT)], [], out, [BN, INIT])
     pages = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
     assert pages == ["feedback/ann/02_batch_norm.html", "feedback/ben/04_initialization.html",
-                     "feedback/ben/99_other.html", "feedback/ben/mine.txt", "grades.csv", "notes.txt",
-                     "summary.md", "summary.png"]
+                     "feedback/ben/99_other.html", "feedback/ben/mine.txt", "grades.csv", "item_analysis.png",
+                     "notes.txt", "summary.md", "summary.png"]
 
 
 def test_corrupt_gradebook_is_one_sentence(tmp_path, fake_grading, capsys):

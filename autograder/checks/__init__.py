@@ -22,7 +22,10 @@ cases all of these come from `known_outputs.json`, generated from the reference 
 judge at release; for hidden cases the judge computes them.
 """
 import builtins
+import contextlib
+import contextvars
 import functools
+import hashlib
 import importlib
 import json
 import re
@@ -32,6 +35,28 @@ from pathlib import Path
 import numpy as np
 
 from autograder import course, wire
+
+#: While the judge builds one student's hidden cases (`salted`), that student's salt; else None.
+_SALT = contextvars.ContextVar("hidden_case_salt", default=None)
+
+
+@contextlib.contextmanager
+def salted(salt):
+    """Within this block (in this thread), `case_seed` mixes `salt` into every case's seed."""
+    token = _SALT.set(salt)
+    try:
+        yield
+    finally:
+        _SALT.reset(token)
+
+
+def case_seed(seed):
+    """int -> the seed a case builder draws from: `seed` itself, or, while the judge builds a student's
+    per-student hidden cases (`salted`), a seed derived from it and the student's salt."""
+    salt = _SALT.get()
+    if salt is None:
+        return seed
+    return int.from_bytes(hashlib.sha256(f"{salt}|{seed}".encode()).digest()[:7], "big")
 
 #: Entries of a case that only the properties read (never the student's functions, never
 #: the worker): the reference's output on the case, and the private mistakes' outputs.

@@ -12,7 +12,7 @@ outputs are data: see `autograder.checks`).
 """
 import numpy as np
 
-from autograder.checks import ANSWER, Failure, Item, expect_array, expect_close, expect_tuple
+from autograder.checks import ANSWER, Failure, Item, case_seed, expect_array, expect_close, expect_tuple
 from lessonkit.gradcheck import centered_differences
 
 #: This lesson's graded items, in the master's order (`checks.items` reads them).
@@ -23,7 +23,7 @@ EPS = 1e-5
 
 def case(seed, n, m, loc=0.0, scale=1.0, gamma=None, beta=None):
     """A random batch: Z (n, m) and random gamma, beta (n, 1) unless given."""
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(case_seed(seed))
     Z = loc + scale * rng.standard_normal((n, m))
     g = rng.uniform(0.5, 2.0, (n, 1)) if gamma is None else np.full((n, 1), float(gamma))
     b = rng.normal(0.0, 1.0, (n, 1)) if beta is None else np.full((n, 1), float(beta))
@@ -149,7 +149,7 @@ def backward_mistakes():
 
 def with_dZ(seed, n, m, **kw):
     inputs = case(seed, n, m, **kw)
-    inputs["dZ_tilde"] = np.random.default_rng(seed + 100).standard_normal((n, m))
+    inputs["dZ_tilde"] = np.random.default_rng(case_seed(seed + 100)).standard_normal((n, m))
     return inputs
 
 

@@ -17,7 +17,7 @@ standard deviation) and every classic mistake falls far outside them.
 import numpy as np
 
 from autograder import wire
-from autograder.checks import Failure, Item, expect_ndarray
+from autograder.checks import Failure, Item, case_seed, expect_ndarray
 
 #: This lesson's graded items, in the master's order (`checks.items` reads them).
 ITEMS = []
@@ -251,7 +251,7 @@ def statistics(inputs, params):
 
 def params_case(method, layer_dims, seed, scale=0.01):
     label = f"method {method!r}, layer_dims = {layer_dims}" + (f", scale = {scale:g}" if method == "random" else "")
-    return label, {"layer_dims": list(layer_dims), "method": method, "seed": seed, "scale": scale}
+    return label, {"layer_dims": list(layer_dims), "method": method, "seed": case_seed(seed), "scale": scale}
 
 
 ITEMS.append(Item("init_params_shapes", ["initialize_parameters"], run_initialize, shapes,
@@ -329,7 +329,7 @@ def count_mistakes():
 
 def units(seed, pattern, n_in, jitter=0.0, spread=1.0):
     """A weight matrix whose rows repeat `pattern` (row k is prototype pattern[k]), plus a tiny jitter."""
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(case_seed(seed))
     prototypes = spread * rng.standard_normal((max(pattern) + 1, n_in))
     W = prototypes[list(pattern)] + jitter * rng.uniform(-1, 1, (len(pattern), n_in))
     return {"W": W, "distinct": len(set(pattern))}

@@ -39,6 +39,7 @@ class Verdict:
     passed: bool
     message: str = ""
     hint: str | None = None
+    case: str | None = None  # label of the case that failed (see `cases`), None when passed or not judged
 
 
 @dataclass
@@ -63,17 +64,21 @@ def lesson_of(grade_id):
     raise KeyError(f"no lesson grades an item called {grade_id!r}")
 
 
-@functools.lru_cache(maxsize=None)
-def cases(grade_id):
+@functools.lru_cache(maxsize=4096)
+def cases(grade_id, salt=None):
     """All cases of an item: the visible ones, then the hidden ones (both with their
     `checks.ANSWER` and `checks.KNOWN` entries where the item reads them).
+
+    `salt` (see `per_student.salt`) builds one student's hidden cases: their builders draw from
+    seeds mixed with it (`checks.case_seed`); None builds the course's fixed ones.
 
     Returns
     -------
     cases : list of Case
     """
     item = checks.items()[grade_id]
-    hidden = hidden_modules()[lesson_of(grade_id)].HIDDEN_CASES[grade_id]()
+    with checks.salted(salt):
+        hidden = hidden_modules()[lesson_of(grade_id)].HIDDEN_CASES[grade_id]()
     return [Case(label, inputs) for label, inputs in item.visible_cases()] + [
         Case(f"{HIDDEN_LABEL}{k + 1} ({label})", {**inputs, **known(grade_id, inputs)}, hidden=True)
         for k, (label, inputs) in enumerate(hidden)]
@@ -170,7 +175,7 @@ def names_hidden_case(message):
     return message.startswith(HIDDEN_LABEL)
 
 
-def jobs(grade_id):
+def jobs(grade_id, salt=None):
     """What the worker receives of an item's cases, in `cases` order: inputs, never answers.
 
     Returns
@@ -179,7 +184,7 @@ def jobs(grade_id):
     """
     item = checks.items()[grade_id]
     return [{"key": f"{grade_id}#{k}", "grade_id": grade_id, "inputs": checks.worker_inputs(item, case.inputs)}
-            for k, case in enumerate(cases(grade_id))]
+            for k, case in enumerate(cases(grade_id, salt))]
 
 
 def compare(result, expected, path="output"):
@@ -201,16 +206,18 @@ def compare(result, expected, path="output"):
         raise Failure(f"{path} differs from the reference solution on this case")
 
 
-@functools.lru_cache(maxsize=None)
-def expected(grade_id):
+@functools.lru_cache(maxsize=4096)
+def expected(grade_id, salt=None):
     """The reference's decoded results on the cases of an item compared with it: its hidden
     cases, unless the item only checks a contract (`checks.Item.compare`).
 
     Returns
     -------
-    results : dict, index in `cases` -> decoded result (which may be None: a right answer too)
+    results : dict, index in `cases` -> decoded result (which may be None: a right answer too);
+        computed once per item (cached on disk), or once per student and item with a `salt`
     """
-    return {int(k): wire.decode(e) for k, e in lesson_expected(lesson_of(grade_id))[grade_id].items()}
+    found = lesson_expected(lesson_of(grade_id))[grade_id] if salt is None else _reference_results(grade_id, salt)
+    return {int(k): wire.decode(e) for k, e in found.items()}
 
 
 @functools.lru_cache(maxsize=None)
@@ -241,32 +248,32 @@ def _compared(grade_id):
     return {str(k) for k, case in enumerate(cases(grade_id)) if case.hidden}
 
 
-def _reference_results(grade_id):
+def _reference_results(grade_id, salt=None):
     item = checks.items()[grade_id]
     if not item.compare:
         return {}
     ref = reference.load(lesson_of(grade_id))
     ref_functions = [ref[name] for name in item.functions]
     return {str(k): checks.collect(item, ref_functions, case.inputs)["result"]
-            for k, case in enumerate(cases(grade_id)) if case.hidden}
+            for k, case in enumerate(cases(grade_id, salt)) if case.hidden}
 
 
-def judge(grade_id, records):
+def judge(grade_id, records, salt=None):
     """Decide one item from the records of all its cases (same order as `cases`).
 
     Never raises for anything a submission returned: an unexpected error while judging
     fails the item with a message that says so.
     """
     try:
-        return _judge(grade_id, records)
+        return _judge(grade_id, records, salt)
     except Exception as exc:  # a bug in a check must cost the item, not the class
         return Verdict(grade_id, False, f"the grader could not judge this item ({type(exc).__name__}); "
                        "your instructor has the details")
 
 
-def _judge(grade_id, records):
+def _judge(grade_id, records, salt=None):
     item = checks.items()[grade_id]
-    all_cases, reference_results = cases(grade_id), expected(grade_id)
+    all_cases, reference_results = cases(grade_id, salt), expected(grade_id, salt)
     if len(records) != len(all_cases):
         return Verdict(grade_id, False, "the grader did not receive a result for every case")
     for k, (case, record) in enumerate(zip(all_cases, records)):
@@ -274,7 +281,7 @@ def _judge(grade_id, records):
         failures = checks.evaluate(item, case.inputs, record, against, hidden=case.hidden)
         if failures:
             f = failures[0]
-            return Verdict(grade_id, False, f"{case.label}: {f.message}", f.hint)
+            return Verdict(grade_id, False, f"{case.label}: {f.message}", f.hint, case=case.label)
     return Verdict(grade_id, True, f"all properties hold on {len(all_cases)} cases")
 
 

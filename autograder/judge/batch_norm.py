@@ -4,6 +4,7 @@ reference by changing its inputs."""
 import numpy as np
 
 from autograder import reference
+from autograder.checks import case_seed
 from autograder.checks.batch_norm import EPS, batch_stats, case, with_dZ
 
 LESSON = "02_batch_norm"
@@ -69,13 +70,13 @@ def constant_feature(inputs, row=0, value=3.0):
 
 
 def running(seed, n, m, momentum, loc=0.0, scale=1.0):
-    r = np.random.default_rng(seed)
+    r = np.random.default_rng(case_seed(seed))
     return {"running_mean": r.normal(0, 1, (n, 1)), "running_var": r.uniform(0.5, 2, (n, 1)),
             "Z": loc + scale * r.standard_normal((n, m)), "momentum": momentum}
 
 
 def inference(seed, n, m, loc=0.0, scale=1.0, zero_var_row=None):
-    r = np.random.default_rng(seed)
+    r = np.random.default_rng(case_seed(seed))
     d = case(seed, n, m, loc=loc, scale=scale)
     d.update(running_mean=loc + r.normal(0, 0.3, (n, 1)), running_var=scale**2 * r.uniform(0.5, 2, (n, 1)))
     if zero_var_row is not None:
@@ -83,24 +84,28 @@ def inference(seed, n, m, loc=0.0, scale=1.0, zero_var_row=None):
     return d
 
 
-forward = [("shape (5, 1), one example", case(11, 5, 1)),
-           ("shape (6, 32)", case(12, 6, 32)),
-           ("shape (1, 10), a single feature", case(13, 1, 10)),
-           ("shape (4, 9) with a constant feature", constant_feature(case(14, 4, 9), row=2)),
-           ("shape (3, 16) with values near 1e4", case(15, 3, 16, loc=1e4, scale=1e2)),
-           ("shape (7, 3), negative gamma", case(16, 7, 3, gamma=-1.5))]
+def forward():  # built on each call: per-student hidden cases draw from the student's seeds
+    return [("shape (5, 1), one example", case(11, 5, 1)),
+            ("shape (6, 32)", case(12, 6, 32)),
+            ("shape (1, 10), a single feature", case(13, 1, 10)),
+            ("shape (4, 9) with a constant feature", constant_feature(case(14, 4, 9), row=2)),
+            ("shape (3, 16) with values near 1e4", case(15, 3, 16, loc=1e4, scale=1e2)),
+            ("shape (7, 3), negative gamma", case(16, 7, 3, gamma=-1.5))]
 
-backward = [("shape (3, 1), one example", with_dZ(21, 3, 1)),
+
+def backward():
+    return [("shape (3, 1), one example", with_dZ(21, 3, 1)),
             ("shape (5, 9)", with_dZ(22, 5, 9)),
             ("shape (4, 6) with a constant feature", constant_feature(with_dZ(23, 4, 6), row=1)),
             ("shape (2, 12) with values near 100", with_dZ(24, 2, 12, loc=100.0, scale=10.0)),
             ("shape (6, 2)", with_dZ(25, 6, 2))]
 
+
 HIDDEN_CASES = {
-    "bn_forward_contract": lambda: forward[:3],
-    "bn_forward_normalizes": lambda: forward,
-    "bn_backward_contract": lambda: backward[:2],
-    "bn_backward_gradient": lambda: backward,
+    "bn_forward_contract": lambda: forward()[:3],
+    "bn_forward_normalizes": forward,
+    "bn_backward_contract": lambda: backward()[:2],
+    "bn_backward_gradient": backward,
     "bn_running_stats": lambda: [("shape (1, 2), momentum 0.9", running(31, 1, 2, 0.9)),
                                  ("shape (5, 16), momentum 0.99", running(32, 5, 16, 0.99)),
                                  ("shape (4, 5), momentum 0", running(33, 4, 5, 0.0)),
