@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from autograder import cli, judge, per_student, receipt, wire
-from autograder.notebook import ROOT
+from autograder.course import ROOT
 from tests.catalogue import build, catalogue
 
 INIT, BN = "04_initialization", "02_batch_norm"
@@ -12,11 +12,11 @@ STUDENTS = {"ann": "correct", "ben": "correct", "cat": "correct-different"}
 
 
 def hidden_inputs(grade_id, salt):
-    return [wire.encode(inputs) for label, inputs in judge.cases(grade_id, salt) if judge.is_hidden(label)]
+    return [wire.encode(case.inputs) for case in judge.cases(grade_id, salt) if case.hidden]
 
 
 def visible_inputs(grade_id, salt):
-    return [wire.encode(inputs) for label, inputs in judge.cases(grade_id, salt) if not judge.is_hidden(label)]
+    return [wire.encode(case.inputs) for case in judge.cases(grade_id, salt) if not case.hidden]
 
 
 @pytest.mark.parametrize("grade_id", ["symmetry_distinct_units", "init_params_statistics", "bn_forward_normalizes",
@@ -32,7 +32,8 @@ def test_students_get_their_own_hidden_inputs_and_the_same_visible_ones(grade_id
     judge.cases.cache_clear()
     judge.expected.cache_clear()
     assert hidden_inputs(grade_id, ann) == first
-    assert [np.shape(e) for e in judge.expected(grade_id, ann)] == [np.shape(e) for e in judge.expected(grade_id)]
+    assert ({k: np.shape(e) for k, e in judge.expected(grade_id, ann).items()}
+            == {k: np.shape(e) for k, e in judge.expected(grade_id).items()})
 
 
 def write_class(folder):
