@@ -11,6 +11,7 @@
   canvas-export --grades CSV --roster CSV --out CSV   grades.csv -> Canvas's grade import CSV
 """
 import argparse
+import functools
 import os
 import sys
 from pathlib import Path
@@ -42,7 +43,7 @@ def grade(submissions, out, workers, db_url=None, isolate=True, scan=True, force
     from autograder.course import lessons
     from autograder.grade import grade_class
     from autograder.progress import Progress
-    from autograder.cluster import ClusterError
+    from autograder.cluster import ClusterError, grade_on_cluster
     from autograder.scratch import Interrupted
     from autograder.store import ResultStore
     submissions, out = Path(submissions), Path(out)
@@ -67,6 +68,7 @@ def grade(submissions, out, workers, db_url=None, isolate=True, scan=True, force
     options = {"isolate": isolate, "scan": scan}
     if secret is not None:
         options["per_student_cases"] = fingerprint(secret)
+    remote = functools.partial(grade_on_cluster, address=cluster) if cluster else None
     store = ResultStore(out, force, options=options)
     progress = Progress(sys.stderr) if not quiet else None
 
@@ -78,7 +80,7 @@ def grade(submissions, out, workers, db_url=None, isolate=True, scan=True, force
     try:
         try:
             results, unknown = grade_class(submissions, workers=workers, isolate=isolate, scan=scan,
-                                           reuse=store.load, on_result=finished, cluster=cluster, secret=secret)
+                                           reuse=store.load, on_result=finished, remote=remote, secret=secret)
         finally:
             if progress:
                 progress.close()

@@ -216,7 +216,7 @@ def _cause(master, grade_id, cell_errors):
 
 
 def grade_class(submissions, workers=2, limits=None, keep_scratch=False, isolate=True, scan=True,
-                reuse=None, on_result=None, cluster=None, secret=None):
+                reuse=None, on_result=None, remote=None, secret=None):
     """Grade every submission in a folder, each in a confined worker (see isolation.py).
 
     `isolate=False` skips the confinement (still a separate process): for measuring its cost.
@@ -225,7 +225,8 @@ def grade_class(submissions, workers=2, limits=None, keep_scratch=False, isolate
     (see store.py). `on_result(result, done, total)` is called, one call at a time, by the
     thread that graded a submission as soon as it is graded (`total` counts the submissions
     graded in this run); never for a submission whose worker was stopped by an interruption.
-    `cluster`, a Dask scheduler's address, grades each submission as a task there (cluster.py).
+    `remote(todo, options)` grades the submissions elsewhere instead of a local pool (e.g. on a
+    Dask cluster, `cluster.grade_on_cluster`: this module never imports it).
     `secret` (bytes) gives each student hidden cases of their own (per_student.py; not on a cluster).
 
     Returns
@@ -237,11 +238,10 @@ def grade_class(submissions, workers=2, limits=None, keep_scratch=False, isolate
     options = Options(limits, isolate, scan, secret)
     kept = {(s, l): reuse(s, l, f) for s, l, f in found} if reuse else {}
     todo = [(s, l, f) for s, l, f in found if kept.get((s, l)) is None]
-    if cluster and secret is not None:
-        raise ValueError("per-student hidden cases are not graded on a cluster yet")
-    if cluster:
-        from autograder.cluster import grade_on_cluster
-        graded = dict(zip([(s, l) for s, l, _ in todo], grade_on_cluster(todo, cluster, options)))
+    if remote is not None:
+        if secret is not None:
+            raise ValueError("per-student hidden cases are not graded on a cluster yet")
+        graded = dict(zip([(s, l) for s, l, _ in todo], remote(todo, options=options)))
         for k, result in enumerate(graded.values()):
             if on_result:
                 on_result(result, k + 1, len(todo))

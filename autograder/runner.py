@@ -189,12 +189,8 @@ class Worker:
                 seconds = self.limits.cell_seconds if current[0] == "cell" else self.limits.case_seconds
                 return current, f"timed out after {seconds:g} s (stopped)"
             ready, _, _ = select.select(open_fds, [], [], wait)
-            if self.output_r in ready:
-                chunk = os.read(self.output_r, 1 << 16)
-                if chunk:
-                    self.outcome.log = (self.outcome.log + chunk.decode("utf-8", "replace"))[-self.limits.log_bytes:]
-                else:
-                    open_fds.remove(self.output_r)
+            if self.output_r in ready and not self._take_output():
+                open_fds.remove(self.output_r)
             if self.events_r not in ready:
                 continue
             chunk = os.read(self.events_r, 1 << 16)
@@ -218,9 +214,22 @@ class Worker:
                 elif kind == "case_end" and isinstance(event.get("record"), dict) and event.get("key") in self.wanted:
                     self.outcome.records[event["key"]] = event["record"]
                 elif kind == "done":
+                    self._drain_output(open_fds)
                     return None
         _kill(self.proc)
         return current, _death(self.proc.returncode)
+
+    def _drain_output(self, open_fds):
+        """Read what the worker printed before it said "done" (it is in the pipe already)."""
+        while self.output_r in open_fds and select.select([self.output_r], [], [], 0)[0]:
+            if not self._take_output():
+                return
+
+    def _take_output(self):
+        """Keep the end of what the worker printed; False at the end of its output."""
+        chunk = os.read(self.output_r, 1 << 16)
+        self.outcome.log = (self.outcome.log + chunk.decode("utf-8", "replace"))[-self.limits.log_bytes:]
+        return bool(chunk)
 
     def _level(self, level):
         """The worker's own level, with the process limit it cannot see for itself."""

@@ -46,10 +46,10 @@ def main(fd):
         error = result.error_before_exec or result.error_in_exec
         emit(event="cell_end", id=cell["id"],
              error=None if error is None else f"{type(error).__name__}: {str(error)[:300]}")
-    checks.load_items()
+    items = checks.items()
     for job in plan["jobs"]:
         emit(event="case_start", key=job["key"])
-        item = checks.REGISTRY[job["grade_id"]]
+        item = items[job["grade_id"]]
         functions = [shell.user_ns.get(name) for name in item.functions]
         missing = [name for name, fn in zip(item.functions, functions) if not callable(fn)]
         if missing:

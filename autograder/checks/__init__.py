@@ -456,11 +456,6 @@ def items():
     return REGISTRY
 
 
-def load_items():
-    """`items`, under the name sandbox.py calls before reading `REGISTRY`."""
-    return items()
-
-
 # ---- helpers shared by the lessons' property checks -------------------------------
 
 def expect_ndarray(value, name):
