@@ -88,7 +88,7 @@ def grade(submissions, out, workers, db_url=None, isolate=True, scan=True, force
             similarity.write(submissions, out / "similarity.html")
             report.write_all(results, unknown, out, lessons())
             receipts = receipt.Receipts(options, secret)
-            current = [receipts.receipt(r, store.fingerprints[r.student, r.lesson]["submission"]) for r in results]
+            current = [receipts.receipt(r, store.fingerprints.get((r.student, r.lesson), {}).get("submission")) for r in results]
             receipt.write_all(current, out)
             if previous is not None:
                 changes = receipt.diff(previous, {(r["student"], r["lesson"]): r for r in current})

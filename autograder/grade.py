@@ -18,11 +18,10 @@ from datetime import datetime
 from pathlib import Path
 
 from autograder import checks, judge, per_student, runner
-from autograder.nbgrader_files import submission_time
 from autograder.scan import scan as scan_cell
 from autograder.scratch import scratch_folder
 from autograder.course import lessons
-from autograder.notebook import Master, find_notebook, plan, read_submission
+from autograder.notebook import Master, find_notebook, plan, read_submission, submission_time
 
 log = logging.getLogger(__name__)
 
@@ -158,6 +157,15 @@ def grade_submission(student, lesson, folder, public_dir, scratch, options=Optio
             item.message += (f"\n  Note: this item runs through functions that {', '.join(first)} found wrong; "
                              "fix that first, this one may then pass as it is.")
     return result
+
+
+def item_columns(results):
+    """Ordered (lesson, grade_id, max_points) of every item seen in the results."""
+    seen = {}
+    for r in sorted(results, key=lambda r: r.lesson):
+        for i in r.items:
+            seen.setdefault((r.lesson, i.grade_id), i.max_points)
+    return [(lesson, gid, pts) for (lesson, gid), pts in seen.items()]
 
 
 def not_graded(master, result):

@@ -21,7 +21,8 @@ import numpy as np
 
 from autograder import atomic
 from autograder.course import lesson_number
-from autograder.report import item_columns, md_text, plot_text
+from autograder.escape import md_text, plot_text
+from autograder.grade import item_columns
 
 #: Below this discrimination an item separates students poorly (a common rule of thumb).
 WEAK = 0.2
@@ -76,7 +77,7 @@ def analyse(results):
 
     Returns
     -------
-    rows : list of Row, in `report.item_columns` order, each item followed by its hidden cases
+    rows : list of Row, in `grade.item_columns` order, each item followed by its hidden cases
     """
     rows = []
     for lesson, gid, _ in item_columns(results):

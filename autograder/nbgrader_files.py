@@ -13,72 +13,16 @@ the gradebook instead; those notebooks come from the release, so they hold no hi
 import json
 import os
 import secrets
-import stat
 import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
 from autograder.cells import nbgrader_meta
 from autograder.course import ROOT
-from autograder.notebook import Master, find_notebook, plan, read_submission
+from autograder.notebook import Master, find_notebook, plan, read_small, read_submission
 
 #: Format of the ``timestamp.txt`` files nbgrader writes (``ExchangeSubmit.timestamp_format``).
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f UTC"
-#: Largest ``timestamp.txt`` or ``submission_secret.txt`` read from a submission.
-MAX_BYTES = 1024
-
-
-def read_small(path):
-    """Text of a small regular file, without following a link or blocking on a pipe.
-
-    Returns
-    -------
-    text : str or None, None when the file is absent or unusable
-    problem : str or None, why an existing file is unusable
-    """
-    path = Path(path)
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except FileNotFoundError:
-        return None, None
-    except OSError as exc:
-        return None, f"{path.name} could not be opened ({exc.strerror})"
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        os.close(fd)
-        return None, f"{path.name} is not a regular file"
-    with os.fdopen(fd, "rb") as f:
-        data = f.read(MAX_BYTES + 1)
-    if len(data) > MAX_BYTES:
-        return None, f"{path.name} is larger than {MAX_BYTES} bytes"
-    try:
-        return data.decode("utf-8"), None
-    except UnicodeDecodeError:
-        return None, f"{path.name} is not UTF-8 text"
-
-
-def submission_time(folder, notebook):
-    """When a submission was handed in: nbgrader's ``timestamp.txt`` beside the notebook,
-    else the notebook's (or, with no notebook, the folder's) modification time.
-
-    Returns
-    -------
-    when : datetime, naive UTC (nbgrader's convention)
-    problem : str or None, a ``timestamp.txt`` that could not be used (the file time is used instead)
-    """
-    text, problem = read_small(Path(folder) / "timestamp.txt")
-    if text is not None:
-        from nbgrader.utils import parse_utc  # here: importing nbgrader costs a second or more
-        try:
-            return parse_utc(text.strip()), None
-        except (ValueError, OverflowError, TypeError, LookupError):
-            problem = f"timestamp.txt holds no time nbgrader can read ({text.strip()[:40]!r})"
-    mtime = Path(notebook if notebook is not None else folder).stat().st_mtime
-    when = datetime.fromtimestamp(mtime, timezone.utc).replace(tzinfo=None)
-    if problem:
-        problem += f"; the file time {when:%Y-%m-%d %H:%M} UTC is recorded as the submission time"
-    return when, problem
-
-
 def write(results, submissions, autograded, feedback, notebook="lesson"):
     """Write the autograded notebook and the feedback folder of every result.
 

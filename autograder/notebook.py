@@ -17,6 +17,7 @@ import os
 import re
 import stat
 from collections import Counter
+from datetime import datetime, timezone
 from pathlib import Path
 
 from autograder.cells import cell_source, defined_functions, nbgrader_meta
@@ -289,3 +290,58 @@ def _free_cells_before(cells, master):
 def _untagged(cells):
     """The code cells without nbgrader metadata (the student's own), in order."""
     return [c for c in cells if c.get("cell_type") == "code" and not nbgrader_meta(c)]
+
+
+#: Largest ``timestamp.txt`` or ``submission_secret.txt`` read from a submission.
+MAX_BYTES = 1024
+
+
+def read_small(path):
+    """Text of a small regular file, without following a link or blocking on a pipe.
+
+    Returns
+    -------
+    text : str or None, None when the file is absent or unusable
+    problem : str or None, why an existing file is unusable
+    """
+    path = Path(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
+        return None, None
+    except OSError as exc:
+        return None, f"{path.name} could not be opened ({exc.strerror})"
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        return None, f"{path.name} is not a regular file"
+    with os.fdopen(fd, "rb") as f:
+        data = f.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        return None, f"{path.name} is larger than {MAX_BYTES} bytes"
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError:
+        return None, f"{path.name} is not UTF-8 text"
+
+
+def submission_time(folder, notebook):
+    """When a submission was handed in: nbgrader's ``timestamp.txt`` beside the notebook,
+    else the notebook's (or, with no notebook, the folder's) modification time.
+
+    Returns
+    -------
+    when : datetime, naive UTC (nbgrader's convention)
+    problem : str or None, a ``timestamp.txt`` that could not be used (the file time is used instead)
+    """
+    text, problem = read_small(Path(folder) / "timestamp.txt")
+    if text is not None:
+        from nbgrader.utils import parse_utc  # here: importing nbgrader costs a second or more
+        try:
+            return parse_utc(text.strip()), None
+        except (ValueError, OverflowError, TypeError, LookupError):
+            problem = f"timestamp.txt holds no time nbgrader can read ({text.strip()[:40]!r})"
+    mtime = Path(notebook if notebook is not None else folder).stat().st_mtime
+    when = datetime.fromtimestamp(mtime, timezone.utc).replace(tzinfo=None)
+    if problem:
+        problem += f"; the file time {when:%Y-%m-%d %H:%M} UTC is recorded as the submission time"
+    return when, problem

@@ -17,6 +17,7 @@ import pytest
 from nbgrader.api import Comment, Gradebook, MissingEntry
 
 from autograder import cli, gradebook, nbgrader_cmd, nbgrader_files
+from autograder.notebook import submission_time
 from autograder.grade import ItemResult, SubmissionResult, load_master
 from autograder.course import ROOT
 from tests.catalogue import build, normalizing_inputs
@@ -206,7 +207,7 @@ def test_a_submission_time_comes_from_timestamp_txt_else_the_file_time(tmp_path,
         stamp.mkdir()
     else:
         stamp.write_bytes(content if isinstance(content, bytes) else content.encode())
-    when, found = nbgrader_files.submission_time(tmp_path, notebook)
+    when, found = submission_time(tmp_path, notebook)
     if problem is None:
         assert (when, found) == (datetime(2024, 3, 1, 9, 30, 0, 123456), None)
     else:

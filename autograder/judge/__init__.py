@@ -57,6 +57,17 @@ class Case:
     hidden: bool = False
 
 
+def _per_salt_cache(function):
+    """Cache `function(grade_id, salt=None)` once per (grade_id, salt), however it is called."""
+    cached = functools.lru_cache(maxsize=4096)(function)
+
+    @functools.wraps(function)
+    def call(grade_id, salt=None):
+        return cached(grade_id, salt)
+    call.cache_clear = cached.cache_clear
+    return call
+
+
 def lesson_of(grade_id):
     for lesson, module in hidden_modules().items():
         if grade_id in module.HIDDEN_CASES:
@@ -64,7 +75,7 @@ def lesson_of(grade_id):
     raise KeyError(f"no lesson grades an item called {grade_id!r}")
 
 
-@functools.lru_cache(maxsize=4096)
+@_per_salt_cache
 def cases(grade_id, salt=None):
     """All cases of an item: the visible ones, then the hidden ones (both with their
     `checks.ANSWER` and `checks.KNOWN` entries where the item reads them).
@@ -206,7 +217,7 @@ def compare(result, expected, path="output"):
         raise Failure(f"{path} differs from the reference solution on this case")
 
 
-@functools.lru_cache(maxsize=4096)
+@_per_salt_cache
 def expected(grade_id, salt=None):
     """The reference's decoded results on the cases of an item compared with it: its hidden
     cases, unless the item only checks a contract (`checks.Item.compare`).
