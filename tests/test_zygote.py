@@ -11,10 +11,11 @@ import pytest
 from autograder import grade, runner
 from autograder.course import ROOT
 # the confinement tests of test_runner, run again on workers forked by a zygote (the
-# `confined` fixture below replaces test_runner's); its two tests of leftover processes
-# are below with a process that really lives (theirs exec `sleep 60 MARKER`, which
-# `sleep` refuses at once, so its error message can also cut the line the test reads)
+# `confined` fixture below replaces test_runner's)
 from tests.test_runner import (MARKER, printed, survivors, test_course_tree_and_other_runs_are_out_of_sight,  # noqa: F401
+                               test_detached_processes_die_with_the_worker, test_fork_bomb_is_bounded,
+                               test_folders_holding_exposed_paths_are_read_only_even_under_tmp,
+                               test_memory_of_all_a_worker_starts_is_bounded,
                                test_only_its_own_processes_are_visible_and_signals_reach_no_one,
                                test_public_code_and_python_are_read_only, test_symlinked_output_log_reaches_nothing,
                                test_worker_reaches_namespaces_with_a_process_limit)
@@ -87,40 +88,6 @@ print("fds=" + ",".join(found))
     # the rest is what the worker opened itself (IPython's history, in its own folder)
     others = set(seen.values()) - set(pipes.values())
     assert all(target.startswith(str(tmp_path / "work") + "/") for target in others), seen
-
-
-def test_detached_processes_die_with_a_forked_worker(confined):
-    outcome, _ = confined(f"""
-import os, sys
-if os.fork() == 0:
-    os.setsid()
-    if os.fork() == 0:
-        {SLEEPER}
-    os._exit(0)
-os.wait()
-print("detached=1")
-""")
-    assert printed(outcome, "detached") == "1"
-    time.sleep(0.2)
-    assert survivors() == []
-
-
-def test_fork_bomb_is_bounded_in_a_forked_worker(confined):
-    outcome, _ = confined(f"""
-import os, sys
-n = 0
-try:
-    for _ in range(1000):
-        if os.fork() == 0:
-            {SLEEPER}
-        n += 1
-except OSError:
-    pass
-print("forked=" + str(n))
-""")
-    assert 0 < int(printed(outcome, "forked")) < runner.Limits().processes
-    time.sleep(0.2)
-    assert survivors() == []
 
 
 def test_a_crashing_child_leaves_the_zygote_serving(confined, zygote):
