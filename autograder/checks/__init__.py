@@ -58,6 +58,21 @@ def case_seed(seed):
         return seed
     return int.from_bytes(hashlib.sha256(f"{salt}|{seed}".encode()).digest()[:7], "big")
 
+
+def varied(seed, fixed, draw):
+    """A value that the course's cases fix by design but that can vary per student.
+
+    Parameters
+    ----------
+    seed : int, the case's seed (mixed with the student's salt as in `case_seed`)
+    fixed : the course's value, returned as is outside `salted` (so the course's cases never change)
+    draw : callable, ``draw(rng) -> value`` for one student, with ``rng = np.random.default_rng(case_seed(seed))``;
+        it must keep what the case is about (its label stays the same)
+    """
+    if _SALT.get() is None:
+        return fixed
+    return draw(np.random.default_rng(case_seed(seed)))
+
 #: Entries of a case that only the properties read (never the student's functions, never
 #: the worker): the reference's output on the case, and the private mistakes' outputs.
 ANSWER, KNOWN = "answer", "known_outputs"

@@ -14,7 +14,7 @@ against the training statistics: a helper mistake that changes its numbers costs
 import numpy as np
 
 from autograder import wire
-from autograder.checks import Failure, Item, expect_array, expect_close, expect_ndarray, expect_tuple
+from autograder.checks import Failure, Item, case_seed, expect_array, expect_close, expect_ndarray, expect_tuple
 
 #: This lesson's graded items, in the master's order (`checks.items` reads them).
 ITEMS = []
@@ -24,8 +24,8 @@ SETS = ("train", "dev", "test")
 
 
 def features(seed, n, m, loc=0.0, scale=1.0, constant_row=None, value=3.0):
-    """A random X of shape (n, m); `loc` and `scale` may be per-feature sequences."""
-    rng = np.random.default_rng(seed)
+    """A random X of shape (n, m), drawn from `case_seed(seed)`; `loc` and `scale` may be per-feature sequences."""
+    rng = np.random.default_rng(case_seed(seed))
     loc = np.broadcast_to(np.asarray(loc, dtype=np.float64), (n,))[:, None]
     scale = np.broadcast_to(np.asarray(scale, dtype=np.float64), (n,))[:, None]
     X = loc + scale * rng.standard_normal((n, m))
@@ -421,9 +421,9 @@ def conditioning_mistakes():
 
 
 def spd(seed, eigenvalues):
-    """A symmetric matrix with the given eigenvalues, in a random orthonormal basis."""
+    """A symmetric matrix with the given eigenvalues, in a random orthonormal basis (drawn from `case_seed(seed)`)."""
     eigenvalues = np.asarray(eigenvalues, dtype=np.float64)
-    Q, _ = np.linalg.qr(np.random.default_rng(seed).standard_normal((eigenvalues.size,) * 2))
+    Q, _ = np.linalg.qr(np.random.default_rng(case_seed(seed)).standard_normal((eigenvalues.size,) * 2))
     H = (Q * eigenvalues) @ Q.T
     return (H + H.T) / 2
 

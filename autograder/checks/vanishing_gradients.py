@@ -21,7 +21,7 @@ them by their outputs on the visible cases (`checks.KNOWN_OUTPUTS`).
 import numpy as np
 
 from autograder import wire
-from autograder.checks import ANSWER, Failure, Item, expect_close, expect_ndarray
+from autograder.checks import ANSWER, Failure, Item, case_seed, expect_close, expect_ndarray
 
 RTOL, ATOL = 1e-6, 1e-8
 TRANSPOSED_W_HINT = "W[l] used transposed: Z[l] = W[l] A[l-1], with W[l] of shape (n[l], n[l-1])"
@@ -51,11 +51,12 @@ def g(activation, Z):
 # ---- cases ---------------------------------------------------------------------------
 
 def network(seed, widths, m, activation=None, scale=1.0, x_scale=1.0):
-    """A random network: X (n0, m) and W[l] (n[l], n[l-1]) with entries of std scale / sqrt(n[l-1]).
+    """A random network, drawn from `case_seed(seed)`: X (n0, m) and W[l] (n[l], n[l-1]) with entries
+    of std scale / sqrt(n[l-1]).
 
     `activation=None` leaves the argument out, so the function's default is used.
     """
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(case_seed(seed))
     weights = [scale / np.sqrt(n_in) * rng.standard_normal((n_out, n_in))
                for n_in, n_out in zip(widths[:-1], widths[1:])]
     inputs = {"X": x_scale * rng.standard_normal((widths[0], m)), "weights": weights}
@@ -65,9 +66,9 @@ def network(seed, widths, m, activation=None, scale=1.0, x_scale=1.0):
 
 
 def with_dAL(inputs, seed):
-    """Add a random output gradient dAL of shape (n[L], m)."""
+    """Add a random output gradient dAL of shape (n[L], m), drawn from `case_seed(seed + 1000)`."""
     n_L, m = inputs["weights"][-1].shape[0], inputs["X"].shape[1]
-    inputs["dAL"] = np.random.default_rng(seed + 1000).standard_normal((n_L, m))
+    inputs["dAL"] = np.random.default_rng(case_seed(seed + 1000)).standard_normal((n_L, m))
     return inputs
 
 

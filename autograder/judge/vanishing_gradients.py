@@ -7,10 +7,15 @@ the implementations of the items' private mistakes (`MISTAKES`; their hints are 
 with the items). They are derived from the reference by changing
 its inputs or outputs (never a second copy of it), and they stay here, out of the student
 bundle, because each of them is one small change away from the answer.
+
+Per-student hidden cases draw their networks, output gradients and identity-network inputs
+from the student's seeds (`checks.case_seed`); the gains' cases are their labels' values,
+fixed for everyone.
 """
 import numpy as np
 
 from autograder import reference
+from autograder.checks import case_seed
 from autograder.checks.vanishing_gradients import network, with_dAL
 
 LESSON = "03_vanishing_gradients"
@@ -128,7 +133,7 @@ def backward_activation_cases():
 
 
 def identity_cases():
-    rng = np.random.default_rng(131)
+    rng = np.random.default_rng(case_seed(131))
 
     def case(n, m, n_out, a, L):
         return {"X": rng.standard_normal((n, m)), "a": a, "W_out": rng.standard_normal((n_out, n)), "L": L}
