@@ -6,8 +6,9 @@ student's id, so hidden cases passed from one student to another are worthless.
 The salt of a student's item is HMAC-SHA256(secret, "<student>|<grade_id>"); the judge builds
 that item's hidden cases with every seed mixed with it (`checks.case_seed`) and computes the
 reference on them, once per student and item. The same secret gives the same cases on every
-run; without the option every student gets the course's fixed hidden cases. Cases whose inputs
-are fixed values rather than random draws (e.g. a layer's sizes) stay the same for everyone.
+run; without the option every student gets the course's fixed hidden cases. Inputs that are
+fixed values rather than random draws (e.g. a layer's sizes) stay the same for everyone, unless
+the case builder moves them per student itself (`checks.varied`).
 
 The secret lives outside the course tree: a file inside it could be committed, bundled or
 released with the course.

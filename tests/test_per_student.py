@@ -1,14 +1,61 @@
 """Per-student hidden cases (autograder/per_student.py): each student's own inputs, the same on
 every run, and a correct submission still gets full marks."""
+import hashlib
+import json
+
 import numpy as np
 import pytest
 
-from autograder import cli, judge, per_student, receipt, wire
+from autograder import checks, cli, judge, per_student, receipt, wire
 from autograder.course import ROOT
 from tests.catalogue import build, catalogue
 
 INIT, BN = "04_initialization", "02_batch_norm"
 STUDENTS = {"ann": "correct", "ben": "correct", "cat": "correct-different"}
+#: Per lesson with per-student cases from their case builders, items whose every hidden case varies per student.
+PER_STUDENT_ITEMS = {
+    "01_normalizing_inputs": ["mean_variance_values", "normalize_inputs_values", "normalize_splits_train_stats",
+                              "hessian_values"],
+    "02_batch_norm": ["bn_forward_normalizes", "bn_running_stats", "bn_inference", "bn_backward_gradient"],
+    "03_vanishing_gradients": ["deep_forward_values", "deep_backward_linear", "deep_backward_activations",
+                               "identity_net_output_test"],
+    "04_initialization": ["symmetry_distinct_units", "init_params_statistics"],
+    "05_putting_it_together": ["usable_lr_largest", "usable_lr_diverged"],
+}
+#: The course's cases of every item (no secret) as they were before lessons 01, 03 and 05 got per-student
+#: cases: a hash of each case's label and the inputs its builder makes (answers and reference-computed
+#: inputs follow from them). A deliberate change to a course case updates its hash here.
+COURSE_CASES = {
+    "bn_backward_contract": "2fae9071f0005736",
+    "bn_backward_gradient": "4cfcd32e22f1db81",
+    "bn_forward_contract": "f626644c1394d1ab",
+    "bn_forward_normalizes": "b4f88f0a08387e0d",
+    "bn_inference": "47e1a0e250a19496",
+    "bn_running_stats": "0826c5774dbe5a9b",
+    "conditioning_values": "9528fad24828e4a2",
+    "deep_backward_activations": "0c60b1297161dc67",
+    "deep_backward_contract": "7e681db1716d0f1d",
+    "deep_backward_linear": "f72b24336ce6d93e",
+    "deep_forward_contract": "c65350ccd1f245f2",
+    "deep_forward_values": "9a440d225b1ae46c",
+    "hessian_values": "4d67a082cf8e938a",
+    "identity_net_output_test": "5e77fddce71f1649",
+    "init_params_shapes": "4839304222ac4bfa",
+    "init_params_statistics": "5168a74673f3d276",
+    "init_params_uses_rng": "61aff557cd286ee8",
+    "init_std_fan_in": "4f1dc554a072c4f3",
+    "init_std_glorot": "37ccf6b3a4f7b07a",
+    "init_std_simple": "8298b0f400765fa9",
+    "layer_gain_test": "b3bfc9cec32e27a4",
+    "mean_variance_contract": "fa06ed73c57468a0",
+    "mean_variance_values": "d217ab227fea5403",
+    "normalize_inputs_contract": "a502121294c64e9f",
+    "normalize_inputs_values": "60fac48fe75877f2",
+    "normalize_splits_train_stats": "ae5c0601a0b8840b",
+    "symmetry_distinct_units": "1d7796117897928c",
+    "usable_lr_diverged": "ece25624fc774583",
+    "usable_lr_largest": "440e31d426994feb",
+}
 
 
 def hidden_inputs(grade_id, salt):
@@ -19,21 +66,41 @@ def visible_inputs(grade_id, salt):
     return [wire.encode(case.inputs) for case in judge.cases(grade_id, salt) if not case.hidden]
 
 
-@pytest.mark.parametrize("grade_id", ["symmetry_distinct_units", "init_params_statistics", "bn_forward_normalizes",
-                                      "bn_running_stats", "bn_inference", "bn_backward_gradient"])
+def form(value):
+    """A decoded result's types and array shapes, without its values."""
+    if isinstance(value, (tuple, list)):
+        return type(value).__name__, [form(v) for v in value]
+    if isinstance(value, dict):
+        return {k: form(v) for k, v in value.items()}
+    return np.shape(value) if isinstance(value, np.ndarray) else type(value).__name__
+
+
+def course_cases_digest(grade_id):
+    item = checks.items()[grade_id]
+    derived = set(item.answers) | set(item.reference_inputs)
+    cases = [[case.label, case.hidden, wire.encode({k: v for k, v in case.inputs.items() if k not in derived})]
+             for case in judge.cases(grade_id)]
+    return hashlib.sha256(json.dumps(cases, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def test_without_a_secret_every_item_keeps_the_course_cases():
+    assert {gid: course_cases_digest(gid) for gid in sorted(checks.items())} == COURSE_CASES
+
+
+@pytest.mark.parametrize("grade_id", [gid for items in PER_STUDENT_ITEMS.values() for gid in items])
 def test_students_get_their_own_hidden_inputs_and_the_same_visible_ones(grade_id):
     ann, ben = (per_student.salt(b"s3cret", s, grade_id) for s in ("ann", "ben"))
     assert ann != ben and ann == per_student.salt(b"s3cret", "ann", grade_id)
-    assert hidden_inputs(grade_id, ann) != hidden_inputs(grade_id, ben)
-    assert hidden_inputs(grade_id, ann) != hidden_inputs(grade_id, None)
+    assert all(a != b for a, b in zip(hidden_inputs(grade_id, ann), hidden_inputs(grade_id, ben), strict=True))
+    assert all(a != c for a, c in zip(hidden_inputs(grade_id, ann), hidden_inputs(grade_id, None), strict=True))
     assert visible_inputs(grade_id, ann) == visible_inputs(grade_id, ben) == visible_inputs(grade_id, None)
     # rebuilt from scratch, not from the cache: the same secret gives the same cases
     first = hidden_inputs(grade_id, ann)
     judge.cases.cache_clear()
     judge.expected.cache_clear()
     assert hidden_inputs(grade_id, ann) == first
-    assert ({k: np.shape(e) for k, e in judge.expected(grade_id, ann).items()}
-            == {k: np.shape(e) for k, e in judge.expected(grade_id).items()})
+    assert ({k: form(e) for k, e in judge.expected(grade_id, ann).items()}
+            == {k: form(e) for k, e in judge.expected(grade_id).items()})
 
 
 def write_class(folder):
@@ -62,6 +129,38 @@ def test_grading_with_a_secret_is_per_student_deterministic_and_fair(tmp_path):
     judge.expected.cache_clear()
     _, second = grade("two")
     assert {s: r["judge_cases"] for (s, _), r in second.items()} == cases  # a regrade: the same cases
+
+
+def test_a_correct_submission_of_each_newer_lesson_keeps_full_marks_on_its_own_cases(tmp_path):
+    lessons = ["01_normalizing_inputs", "03_vanishing_gradients", "05_putting_it_together"]
+    for lesson in lessons:
+        variant = {v.name: v for v in catalogue()[lesson]}["correct-different"]
+        (tmp_path / "class" / "dan" / lesson).mkdir(parents=True)
+        (tmp_path / "class" / "dan" / lesson / "lesson.ipynb").write_bytes(build(lesson, variant))
+    secret = tmp_path / "secret"
+    secret.write_text("a course secret\n")
+    status = cli.grade(tmp_path / "class", tmp_path / "out", 2, "", quiet=True, secret_file=secret, force=True)
+    graded = receipt.load(tmp_path / "out")
+    assert status == 0 and sorted(lesson for _, lesson in graded) == lessons
+    for (_, lesson), r in graded.items():
+        assert r["raw_score"] == r["max_score"] > 0, (lesson, [i["message"] for i in r["items"] if not i["passed"]])
+        for grade_id in PER_STUDENT_ITEMS[lesson]:  # graded on the student's own cases, not the course's
+            assert r["judge_cases"][grade_id] != receipt.case_digest(grade_id), grade_id
+
+
+@pytest.mark.parametrize("grade_id", PER_STUDENT_ITEMS["05_putting_it_together"])
+def test_a_students_sweeps_fail_exactly_the_mistakes_the_course_sweeps_fail(grade_id):
+    """Lesson 05's per-student cases are moved copies of the course's: fair only if each known
+    mistake gets the same verdict on each of them."""
+    mistakes = judge.private_mistakes(grade_id)
+
+    def verdicts(salt):
+        return [[wrong(**{k: case.inputs[k] for k in ("rates", "histories", "target")}) == case.inputs[checks.ANSWER]
+                 for wrong in mistakes.values()] for case in judge.cases(grade_id, salt) if case.hidden]
+    course = verdicts(None)
+    assert any(not ok for case in course for ok in case)  # the check can fail
+    for student in ("ann", "ben", "cat", "dan"):
+        assert verdicts(per_student.salt(b"s3cret", student, grade_id)) == course, student
 
 
 def test_secret_inside_the_course_tree_is_refused(tmp_path, capsys):
