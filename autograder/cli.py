@@ -37,7 +37,7 @@ def grade(submissions, out, workers, db_url=None, isolate=True, scan=True, force
     `cluster`: a Dask scheduler's address to grade on (cluster.py); `diff`: an earlier output folder (or its
     receipts) to explain this run's changes against (receipt.py); `secret_file`: per-student hidden cases
     derived from this secret, a file outside the course tree (per_student.py)."""
-    from autograder import receipt, report, similarity
+    from autograder import figure, receipt, report, similarity
     from autograder.atomic import WriteError
     from autograder.atomic import write as atomic_write
     from autograder.course import lessons
@@ -76,7 +76,7 @@ def grade(submissions, out, workers, db_url=None, isolate=True, scan=True, force
         store.save(result)  # kept at once: a run killed later still keeps it
         if progress:
             progress.update(result, done, total)
-    report.prepare_plot()
+    figure.prepare()
     try:
         try:
             results, unknown = grade_class(submissions, workers=workers, isolate=isolate, scan=scan,

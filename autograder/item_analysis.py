@@ -13,13 +13,12 @@ item's): near 1 the item separates strong from weak students, near 0 it does not
 weaker students do better on it. Undefined (None) when everyone or no one passes, or when
 the rest of the lesson is the same for everyone.
 """
-import io
 import re
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from autograder import atomic
+from autograder import figure
 from autograder.course import lesson_number
 from autograder.escape import md_text, plot_text
 from autograder.grade import item_columns
@@ -133,8 +132,8 @@ def markdown(rows):
 def plot(rows, path):
     """item_analysis.png: difficulty (share of full marks) against discrimination; flagged points
     labelled. Items are dots, hidden cases crosses; an undefined discrimination is drawn at 0, hollow."""
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(10, 6.5))
+    fig = figure.new((10, 6.5))
+    ax = fig.subplots()
     for hidden, marker in ((False, "o"), (True, "X")):
         for defined in (True, False):
             points = [r for r in rows if (r.case is not None) == hidden and (r.discrimination is not None) == defined]
@@ -154,10 +153,7 @@ def plot(rows, path):
            title="item analysis: flagged items and hidden cases are labelled")
     ax.legend(loc="best", fontsize=8)
     fig.tight_layout()
-    png = io.BytesIO()
-    fig.savefig(png, format="png", dpi=100, metadata={"Software": None})
-    plt.close(fig)
-    atomic.write(path, png.getvalue())
+    figure.save(fig, path)
 
 
 def _short(text, width=40):

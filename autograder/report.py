@@ -10,12 +10,11 @@ helper of its output format: `html_text`, `md_text`, `csv_text`, `terminal_text`
 """
 import csv
 import io
-import threading
 import unicodedata
 from collections import Counter
 from pathlib import Path
 
-from autograder import atomic
+from autograder import atomic, figure
 from autograder.course import lesson_number
 from autograder.escape import FORMULA_START, csv_text, html_text, md_text, plot_text, terminal_text  # noqa: F401
 from autograder.grade import item_columns
@@ -170,29 +169,9 @@ def summary(results, unknown, out_dir):
     return text
 
 
-def prepare_plot():
-    """Start importing what `summary.png` needs, in the background; returns the thread.
-
-    matplotlib is the slowest import of a grading run, so it is not at the top of this
-    module: `grade` starts it while the grader mostly waits for its workers. (pyplot's
-    GUI machinery is not needed to draw one PNG, so it is not imported at all.)
-    """
-    thread = threading.Thread(target=_plot_modules, name="import matplotlib", daemon=True)
-    thread.start()
-    return thread
-
-
-def _plot_modules():
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import MaxNLocator
-    return FigureCanvasAgg, Figure, MaxNLocator
-
-
 def _plot(shares, hints, path):
-    FigureCanvasAgg, Figure, MaxNLocator = _plot_modules()
-    fig = Figure(figsize=(15, max(3, 0.35 * len(shares) + 1.5)))
-    FigureCanvasAgg(fig)
+    from matplotlib.ticker import MaxNLocator
+    fig = figure.new((15, max(3, 0.35 * len(shares) + 1.5)))
     axes = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1]})
     labels, values = zip(*[(plot_text(label), v) for label, v in shares]) if shares else ((), ())
     axes[0].barh(range(len(values)), values, color="tab:green")
@@ -207,9 +186,7 @@ def _plot(shares, hints, path):
     axes[1].xaxis.set_major_locator(MaxNLocator(integer=True))
     axes[1].invert_yaxis()
     fig.tight_layout()
-    png = io.BytesIO()
-    fig.savefig(png, format="png", dpi=100, metadata={"Software": None})
-    atomic.write(path, png.getvalue())
+    figure.save(fig, path)
 
 
 def _short(text, width=45):
