@@ -321,8 +321,8 @@ def network_case(seed, dims, m, gradients="right", h=1e-5, extra=None):
 
 def gradient_check_cases():
     return [("softmax regression (W1 of shape (3, 4), b1), right gradients", network_case(21, [4, 3], 6)),
-            ("a ReLU network [4, 5, 3] whose db1 is summed over the batch instead of averaged",
-             network_case(22, [4, 5, 3], 8, gradients="db1 summed, not averaged"))]
+            ("a ReLU network [4, 5, 3] whose dW1 and db1 forget the ReLU's mask",
+             network_case(22, [4, 5, 3], 8, gradients="ReLU mask forgotten in dW1, db1"))]
 
 
 ITEMS.append(Item("gradcheck_errors", ["gradient_check"], run_gradient_check, gradient_check_values,

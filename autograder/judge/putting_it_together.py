@@ -169,8 +169,7 @@ def _kink_case():
 
 HIDDEN_CASES["gradcheck_errors"] = lambda: [
     ("a ReLU network [5, 6, 4, 3], right gradients", network_case(41, [5, 6, 4, 3], 7)),
-    ("a ReLU network, the ReLU mask forgotten in dW1", network_case(42, [4, 6, 3], 9,
-                                                                    gradients="ReLU mask forgotten in dW1, db1")),
+    ("db1 summed over the batch, not averaged", network_case(42, [4, 6, 3], 9, gradients="db1 summed, not averaged")),
     ("a parameter the loss does not use (both gradients 0)",
      network_case(43, [3, 2], 4, extra={"unused": np.ones((2, 2))})),
     ("step h = 1e-3", network_case(44, [4, 4, 2], 6, h=1e-3)),
