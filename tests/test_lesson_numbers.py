@@ -28,7 +28,12 @@ REQUIRED = {
         "tanh_large_ratio", "linear_large_dW1", "linear_small_dW1",  # 8: 1.4e3, 1e31, 1e-15
     },
     "04_initialization": {"relu_scale1_factor", "relu_scale001_factor", "tanh_scale001_factor", "tanh_scale1_std"},  # 9
-    "05_putting_it_together": {"smallest_usable_B", "smallest_usable_C"},  # 12: He widens the low end
+    "05_putting_it_together": {
+        "smallest_usable_B", "smallest_usable_C",  # 12: He widens the low end
+        "bn_gap_a01", "bn_ratio_times_a_10",  # batch norm's scale invariance, measured
+        "plain_dev_std_1e_3", "bn_worst_dev_small", "bn_dev_std_10", "bn_dev_std_10_output_he",  # the scale sweep
+        "vector_error", "buggy_worst_init", "buggy_worst_trained", "kink_worst", "kink_worst_small_h",  # gradient check
+    },
 }
 
 

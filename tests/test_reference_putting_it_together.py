@@ -146,3 +146,79 @@ def test_lesson_05_loads_lessons_that_have_a_master():
     text = (MASTERS / "05_putting_it_together" / "lesson.ipynb").read_text()
     for lesson in ("01_normalizing_inputs", "02_batch_norm", "04_initialization"):
         assert f"../{lesson}/lesson.ipynb" in text and (MASTERS / lesson / "lesson.ipynb").exists()
+
+
+# ---- scale_invariance_gap and gradient_check ---------------------------------------------
+
+from autograder.checks import putting_it_together as lesson05  # noqa: E402
+
+
+def scale_cases():
+    return items()["scale_invariance"].raw_visible_cases() + hidden.HIDDEN_CASES["scale_invariance"]()
+
+
+def tanh_gradient(V, U, G):
+    """The analytic gradient of L(V) = sum(G * tanh(V U)): (G * (1 - tanh(V U)^2)) U^T."""
+    return (G * (1 - np.tanh(V @ U) ** 2)) @ U.T
+
+
+@pytest.mark.parametrize("k", range(6))
+def test_scale_invariance_gap_agrees_with_the_analysis(ref, k):
+    label, case = scale_cases()[k]
+    layer, W, U, a, G = case["layer"], case["W"], case["U"], case["a"], case["G"]
+    gap, ratio = ref["scale_invariance_gap"](lesson05.LAYERS[layer][0], W, U, a, G, h=case["h"])
+    if lesson05.LAYERS[layer][1]:  # scale invariant: gap 0 up to rounding, gradient at a W = gradient at W / a
+        assert gap < 1e-12 and ratio == pytest.approx(1 / a, rel=1e-6), label
+    elif layer == "relu":  # positively homogeneous: relu(a Z) = a relu(Z), slopes unchanged
+        assert gap == pytest.approx((a - 1) * np.max(np.maximum(W @ U, 0)), rel=1e-12)
+        assert ratio == pytest.approx(1.0, rel=1e-6)
+    else:
+        assert gap == pytest.approx(np.max(np.abs(np.tanh(a * W @ U) - np.tanh(W @ U))), rel=1e-12)
+        wanted = np.linalg.norm(tanh_gradient(a * W, U, G)) / np.linalg.norm(tanh_gradient(W, U, G))
+        assert ratio == pytest.approx(wanted, rel=1e-7), label
+
+
+def gradcheck_cases():
+    return items()["gradcheck_errors"].raw_visible_cases() + hidden.HIDDEN_CASES["gradcheck_errors"]()
+
+
+def test_the_parametrized_oracles_cover_every_case():
+    assert len(scale_cases()) == 6 and len(gradcheck_cases()) == 8
+
+
+@pytest.mark.parametrize("k", range(8))
+def test_gradient_check_agrees_with_the_analytic_error(ref, k):
+    """The oracle: the true gradient is lessonkit.mlp's backward pass (0 for an unused parameter), so the
+    relative error of a buggy gradient is known without differences; a right one's is rounding."""
+    label, case = gradcheck_cases()[k]
+    params, X, y, h = case["params"], case["X"], case["y"], case["h"]
+    grads, right = lesson05.GRADIENTS[case["gradients"]]
+    before = {key: value.copy() for key, value in params.items()}
+    errors = ref["gradient_check"](lesson05._loss_fn(X, y), lambda p: grads(p, X, y), params, h=h)
+    assert all(np.array_equal(params[key], before[key]) for key in params), "params modified"
+    assert sorted(errors) == sorted(params) and all(type(e) is float for e in errors.values())
+    true = lesson05.GRADIENTS["right"][0](params, X, y)
+    given = grads(params, X, y)
+    for name in params:
+        a, b = given[name], true[name]
+        wanted = np.linalg.norm(a - b) / max(np.linalg.norm(a), np.linalg.norm(b), 1e-12)
+        if case.get("kink"):
+            continue
+        if wanted == 0:
+            assert errors[name] < (1e-6 if h > 1e-4 else 1e-8), (label, name)
+        else:
+            assert errors[name] == pytest.approx(wanted, rel=1e-5), (label, name)
+    if case.get("kink"):  # right gradients, yet the step crosses the kink; a step below the distance does not
+        assert max(errors.values()) > 1e-3
+        small = ref["gradient_check"](lesson05._loss_fn(X, y), lambda p: grads(p, X, y), params, h=1e-7)
+        assert max(small.values()) < 1e-6
+
+
+def test_db1_summed_has_the_relative_error_of_a_factor_m(ref):
+    label, case = hidden.HIDDEN_CASES["gradcheck_errors"]()[1]
+    assert case["gradients"] == "db1 summed, not averaged", label
+    m = case["X"].shape[1]
+    grads = lesson05.GRADIENTS[case["gradients"]][0]
+    errors = ref["gradient_check"](lesson05._loss_fn(case["X"], case["y"]), lambda p: grads(p, case["X"], case["y"]),
+                                   case["params"], h=case["h"])
+    assert errors["b1"] == pytest.approx((m - 1) / m, rel=1e-6)  # ||m g - g|| / ||m g||

@@ -203,11 +203,13 @@ def _copy(value):
         return value.copy()
     if type(value) in (list, tuple):
         return type(value)(_copy(v) for v in value)
+    if type(value) is dict:
+        return {k: _copy(v) for k, v in value.items()}
     return value
 
 
 def copy_inputs(inputs):
-    """Fresh copies of a case's inputs (arrays, also inside lists and tuples)."""
+    """Fresh copies of a case's inputs (arrays, also inside lists, tuples and dicts)."""
     return {k: _copy(v) for k, v in inputs.items()}
 
 
@@ -296,8 +298,8 @@ def _is_not_implemented(error):
 
 def modified(name, before, after):
     """Where an input came back changed, or None: arrays compared exactly (type, shape,
-    dtype, values; NaN equals NaN), lists and tuples entry by entry (named ``name[k]``);
-    other values are not compared.
+    dtype, values; NaN equals NaN), lists and tuples entry by entry (named ``name[k]``),
+    dicts key by key (named ``name['key']``); other values are not compared.
 
     Parameters
     ----------
@@ -318,6 +320,13 @@ def modified(name, before, after):
             return f"{name} (the list itself)"
         for k, (b, a) in enumerate(zip(before, after)):
             where = modified(f"{name}[{k}]", b, a)
+            if where:
+                return where
+    if type(before) is dict:
+        if type(after) is not dict or after.keys() != before.keys():
+            return f"{name} (the dict itself)"
+        for key, b in before.items():
+            where = modified(f"{name}[{key!r}]", b, after[key])
             if where:
                 return where
     return None

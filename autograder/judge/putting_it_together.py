@@ -1,6 +1,9 @@
-"""Hidden cases of lesson 05: a single rate, every run usable, NaN as well as inf, a run that
-diverged in its first epoch, accuracies exactly at the target, unsorted rates; and the
-implementations of the items' private mistakes (`MISTAKES`), each the reference asked a
+"""Hidden cases of lesson 05: for largest_usable_lr, a single rate, every run usable, NaN as
+well as inf, a run that diverged in its first epoch, accuracies exactly at the target,
+unsorted rates; for scale_invariance_gap, the other scale-invariant layer, a < 1, a
+positively homogeneous layer (ReLU: ratio 1); for gradient_check, deeper networks, another
+bug, a parameter with zero gradient, a larger step, a ReLU input within h of its kink. And
+the implementations of the items' private mistakes (`MISTAKES`), each the reference asked a
 slightly different question.
 
 The sweeps are values fixed by design, not random draws; per-student hidden cases move each
@@ -8,9 +11,12 @@ one for the student (`per_student`) in ways that keep what it is about, so every
 fails exactly the cases it fails in the course's sweeps. No case trains anything."""
 import math
 
+import numpy as np
+
 from autograder import reference
 from autograder.checks import varied
-from autograder.checks.putting_it_together import diverged, fine, project, sweep
+from autograder.checks.putting_it_together import (GRADIENTS, LAYERS, _loss_fn, diverged, fine, network_case, project,
+                                                    project_errors, project_pair, scale_case, sweep)
 
 LESSON = "05_putting_it_together"
 
@@ -100,3 +106,109 @@ HIDDEN_CASES = {
                                [fine(0.7, 0.86), fine(0.95, 0.5)])),
     ],
 }
+
+
+# ---- scale_invariance_gap -------------------------------------------------------------
+
+
+def _numerical(loss, V, h, one_sided=False):
+    """Centered (or one-sided) differences of loss at V, one entry at a time, on fresh copies."""
+    grad, base = np.zeros_like(V), loss(V)
+    for idx in np.ndindex(V.shape):
+        plus, minus = V.copy(), V.copy()
+        plus[idx] += h
+        minus[idx] -= h
+        grad[idx] = (loss(plus) - base) / h if one_sided else (loss(plus) - loss(minus)) / (2 * h)
+    return grad
+
+
+def _scale(layer, W, U, a, G, h, gap=lambda D: np.max(np.abs(D)), chain_rule=False, inverted=False,
+           one_sided=False):
+    """The reference question with one thing changed (each mistake below changes one)."""
+    f = LAYERS[layer][0]
+    loss = lambda V: float(np.sum(G * f(V @ U)))
+    g_W = _numerical(loss, W, h, one_sided)
+    g_aW = _numerical(lambda V: loss(a * V), W, h, one_sided) if chain_rule else _numerical(loss, a * W, h, one_sided)
+    ratio = np.linalg.norm(g_aW) / np.linalg.norm(g_W)
+    return project_pair((float(gap(f((a * W) @ U) - f(W @ U))), float(1 / ratio if inverted else ratio)))
+
+
+MISTAKES["scale_invariance"] = {
+    "chain rule": lambda **c: _scale(**c, chain_rule=True),
+    "inverted ratio": lambda **c: _scale(**c, inverted=True),
+    "one-sided": lambda **c: _scale(**c, one_sided=True),
+    "mean gap": lambda **c: _scale(**c, gap=lambda D: np.mean(np.abs(D))),
+    "signed gap": lambda **c: _scale(**c, gap=np.max),
+}
+
+HIDDEN_CASES["scale_invariance"] = lambda: [
+    ("unit columns, a = 0.2", scale_case(31, "unit columns", 0.2, n=4, k=3, m=5)),
+    ("unit rows, a = 0.3", scale_case(32, "unit rows", 0.3, n=2, k=5, m=8)),
+    ("relu, a = 3", scale_case(33, "relu", 3.0)),
+    ("tanh, a = 4", scale_case(34, "tanh", 4.0, n=2, k=2, m=3)),
+]
+
+
+# ---- gradient_check -------------------------------------------------------------------
+
+def _gradient_check(gradients, params, X, y, h, one_sided=False, restore=True, error="norm"):
+    """The reference question with one thing changed: the differences, the restoring, the error."""
+    loss_fn, analytic = _loss_fn(X, y), GRADIENTS[gradients][0](params, X, y)
+    point = {k: v.copy() for k, v in params.items()}
+    errors = {}
+    for name in params:
+        grad = np.zeros_like(params[name])
+        for idx in np.ndindex(grad.shape):
+            base = loss_fn(point) if one_sided else None
+            point[name][idx] += h
+            plus = loss_fn(point)
+            if one_sided:
+                grad[idx] = (plus - base) / h
+                point[name][idx] -= h
+                continue
+            point[name][idx] -= 2 * h
+            minus = loss_fn(point)
+            if restore:
+                point[name][idx] += h
+            grad[idx] = (plus - minus) / (2 * h)
+        a, b = analytic[name], grad
+        diff = np.linalg.norm(a - b)
+        if error == "worst":
+            errors[name] = float(np.max(np.abs(a - b) / np.maximum(np.maximum(np.abs(a), np.abs(b)), 1e-12)))
+        elif error == "sum":
+            errors[name] = float(diff / max(np.linalg.norm(a) + np.linalg.norm(b), 1e-12))
+        elif error == "absolute":
+            errors[name] = float(diff)
+        else:
+            errors[name] = float(diff / max(np.linalg.norm(a), np.linalg.norm(b), 1e-12))
+    return project_errors(errors)
+
+
+MISTAKES["gradcheck_errors"] = {
+    "one-sided": lambda **c: _gradient_check(**c, one_sided=True),
+    "not restored": lambda **c: _gradient_check(**c, restore=False),
+    "worst element": lambda **c: _gradient_check(**c, error="worst"),
+    "sum of norms": lambda **c: _gradient_check(**c, error="sum"),
+    "absolute error": lambda **c: _gradient_check(**c, error="absolute"),
+}
+
+
+def _kink_case():
+    """A ReLU network whose first hidden unit sits 3e-6 above its kink on the first example:
+    the check's steps of 1e-5 cross it, and the relative errors of W1 and b1 are large although
+    the gradients are right."""
+    case = network_case(45, [3, 4, 3], 5, h=1e-5)
+    params, X = case["params"], case["X"]
+    params["b1"][0, 0] = 3e-6 - params["W1"][0] @ X[:, 0]
+    return {**case, "kink": True}
+
+
+HIDDEN_CASES["gradcheck_errors"] = lambda: [
+    ("a ReLU network [5, 6, 4, 3], right gradients", network_case(41, [5, 6, 4, 3], 7)),
+    ("db1 summed over the batch, not averaged", network_case(42, [4, 6, 3], 9, gradients="db1 summed, not averaged")),
+    ("a parameter the loss does not use (both gradients 0)",
+     network_case(43, [3, 2], 4, extra={"unused": np.ones((2, 2))})),
+    ("step h = 1e-3", network_case(44, [4, 4, 2], 6, h=1e-3)),
+    ("a ReLU input within h of its kink", _kink_case()),
+    ("db1 summed over a batch of 3", network_case(46, [2, 3, 2], 3, gradients="db1 summed, not averaged")),
+]
