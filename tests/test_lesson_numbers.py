@@ -26,8 +26,12 @@ REQUIRED = {
         "clip_per_variable_cosine",  # 6: per-variable clipping turns the step
         "mean_square_L50", "mean_square_L50_over_draws",  # 7: 1 in expectation, below in a draw
         "tanh_large_ratio", "linear_large_dW1", "linear_small_dW1",  # 8: 1.4e3, 1e31, 1e-15
+        "bound_c1_L10", "sigmoid_c1_L10", "sigmoid_c4_L20",  # gap: sigmoid's 1/4
+        "plain_small_L50", "residual_small_L50", "residual_he_L50", "plain_he_L50",  # gap: residual at depth 50
     },
-    "04_initialization": {"relu_scale1_factor", "relu_scale001_factor", "tanh_scale001_factor", "tanh_scale1_std"},  # 9
+    "04_initialization": {"relu_scale1_factor", "relu_scale001_factor", "tanh_scale001_factor", "tanh_scale1_std",  # 9
+                          "leaky_plain_he_growth", "leaky_predicted_growth", "leaky_general_growth",  # gap: leaky He
+                          "tanh_gain1_A30", "tanh_gain53_A30"},  # gap: tanh gain 5/3
     "05_putting_it_together": {
         "smallest_usable_B", "smallest_usable_C",  # 12: He widens the low end
         "bn_gap_a01", "bn_ratio_times_a_10",  # batch norm's scale invariance, measured

@@ -34,6 +34,34 @@ def test_init_std_is_the_square_root_of_the_published_variance(ref, method, n_in
     assert math.isclose(std ** 2, PAPERS[method](n_in, n_out), rel_tol=1e-12)
 
 
+@pytest.mark.parametrize("a", [0.0, 0.01, 0.2, 0.5, 1.0])
+@pytest.mark.parametrize("n_in,n_out", [(1, 1), (400, 300), (10, 784)])
+def test_init_std_leaky_is_he_eq_15_and_pytorch_gain(ref, a, n_in, n_out):
+    # He et al. 2015, eq. (15): (1 + a^2) n Var(w) / 2 = 1; PyTorch: gain sqrt(2 / (1 + a^2)) / sqrt(fan)
+    std = ref["init_std"]("he", n_in, n_out, negative_slope=a)
+    assert type(std) is float and math.isclose((1 + a * a) * n_in * std ** 2 / 2, 1.0, rel_tol=1e-12)
+    fan_out = ref["init_std"]("he", n_in, n_out, negative_slope=a, mode="fan_out")
+    assert math.isclose(fan_out, math.sqrt(2 / (1 + a * a)) / math.sqrt(n_out), rel_tol=1e-12)
+
+
+@pytest.mark.parametrize("method", ["lecun", "he"])
+def test_fan_out_swaps_the_fans_and_glorot_ignores_the_mode(ref, method):
+    assert ref["init_std"](method, 30, 70, mode="fan_out") == ref["init_std"](method, 70, 30)
+    assert ref["init_std"]("glorot", 30, 70, mode="fan_out") == ref["init_std"]("glorot", 30, 70)
+    with pytest.raises(ValueError):
+        ref["init_std"](method, 30, 70, mode="fan_avg")
+
+
+def test_the_general_formula_keeps_the_variance_of_a_leaky_relu_stack(ref):
+    # the variance argument of section 2, simulated: 20 leaky layers, a = 0.5
+    rng, a, n = np.random.default_rng(0), 0.5, 400
+    A = rng.standard_normal((n, 500))
+    for _ in range(20):
+        Z = ref["init_std"]("he", n, n, negative_slope=a) * rng.standard_normal((n, n)) @ A
+        A = np.where(Z > 0, Z, a * Z)
+    assert 0.8 < np.mean(A ** 2) < 1.25  # kept at the input's 1; plain He would give 1.25^20, about 87
+
+
 def test_init_std_zeros_and_random(ref):
     assert ref["init_std"]("zeros", 5, 3) == 0.0 and type(ref["init_std"]("zeros", 5, 3)) is float
     assert ref["init_std"]("random", 5, 3) == 0.01

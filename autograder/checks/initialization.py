@@ -3,7 +3,9 @@
 Conventions checked (see the lesson): W[l] has shape (n[l], n[l-1]) and b[l] is a zero
 column (n[l], 1); the weights are standard normal draws times the method's standard
 deviation: zeros 0, random `scale`, lecun sqrt(1/n[l-1]), he sqrt(2/n[l-1]),
-glorot sqrt(2/(n[l-1] + n[l])).
+glorot sqrt(2/(n[l-1] + n[l])). `init_std` also takes He's leaky-ReLU slope a
+(`negative_slope`: sqrt(2/((1 + a^2) n[l-1]))) and a `mode`, "fan_out" putting n[l] in place
+of n[l-1] for lecun and he.
 
 Random weights are judged by their statistics, never against the reference's draws, so a
 correct implementation that draws its numbers in another order keeps full marks. For a
@@ -17,7 +19,7 @@ standard deviation) and every classic mistake falls far outside them.
 import numpy as np
 
 from autograder import wire
-from autograder.checks import Failure, Item, case_seed, expect_ndarray
+from autograder.checks import Failure, Item, case_seed, expect_ndarray, prediction_item
 
 #: This lesson's graded items, in the master's order (`checks.items` reads them).
 ITEMS = []
@@ -34,34 +36,63 @@ VARIANCE = {
 
 NAMES = {"lecun": "LeCun's", "he": "He's", "glorot": "Glorot's"}
 METHODS = ("zeros", "random", *VARIANCE)
+MODES = ("fan_in", "fan_out")
 
 
-def wanted_std(method, n_in, n_out, scale):
+def fans(n_in, n_out, mode):
+    """(the fan a fan-based method uses, the other one) for a mode."""
+    return (n_in, n_out) if mode == "fan_in" else (n_out, n_in)
+
+
+def formula_of(method, mode="fan_in", negative_slope=0.0):
+    """How the course writes a method's standard deviation."""
+    formula = VARIANCE[method][1]
+    if method == "glorot":
+        return formula
+    if method == "he" and negative_slope:
+        formula = f"sqrt(2 / ((1 + a**2) n[l-1])) with a = {negative_slope:g}"
+    return formula.replace("n[l-1]", "n[l]") if mode == "fan_out" else formula
+
+
+def wanted_std(method, n_in, n_out, scale, negative_slope=0.0, mode="fan_in"):
     """The standard deviation the course prescribes, and how to write it."""
     fixed = {"zeros": (0.0, "0"), "random": (float(scale), f"scale = {scale:g}")}
     if method in fixed:
         return fixed[method]
-    variance, formula = VARIANCE[method]
-    return float(np.sqrt(variance(n_in, n_out))), formula
+    variance, _ = VARIANCE[method]
+    value = variance(*fans(n_in, n_out, mode)) / (1 + negative_slope ** 2 if method == "he" else 1)
+    return float(np.sqrt(value)), formula_of(method, mode, negative_slope)
 
 
-def likely_mistake(method, n_in, n_out, scale, got, rtol):
+def likely_mistake(method, n_in, n_out, scale, got, rtol, negative_slope=0.0, mode="fan_in"):
     """The misconception whose standard deviation equals `got` (within `rtol`), if any."""
-    wanted, _ = wanted_std(method, n_in, n_out, scale)
+    wanted, formula = wanted_std(method, n_in, n_out, scale, negative_slope, mode)
     candidates = [
         (wanted ** 2, "the variance instead of the standard deviation: the weights are multiplied by "
                       "sqrt(variance)"),
         (wanted / np.sqrt(3), "uniform draws on [-std, std], whose standard deviation is only std / sqrt(3); "
                               "draw from the standard normal (rng.standard_normal)"),
     ]
+    if method in ("lecun", "he"):
+        fan, other_fan = fans(n_in, n_out, mode)
+        candidates.append((wanted * np.sqrt(fan / other_fan), "fan-out instead of fan-in: the variance uses n[l-1], the number of inputs of "
+                                    "each unit of layer l (W[l] has shape (n[l], n[l-1]))" if mode == "fan_in" else
+                           "mode='fan_out' ignored: fan-out puts n[l] = n_out, the number of units of the layer, in "
+                           "place of n[l-1]"))
     if method in VARIANCE:
-        variance, _ = VARIANCE[method]
-        candidates.append((np.sqrt(variance(n_out, n_in)),
-                           "fan-out instead of fan-in: the variance uses n[l-1], the number of inputs of each "
-                           "unit of layer l (W[l] has shape (n[l], n[l-1]))"))
-        candidates += [(np.sqrt(other(n_in, n_out)), f"that is {NAMES[name]} standard deviation {formula}; "
-                        f"{NAMES[method]} is {VARIANCE[method][1]}")
-                       for name, (other, formula) in VARIANCE.items() if name != method]
+        candidates += [(wanted_std(name, n_in, n_out, scale, 0.0, mode)[0],
+                        f"that is {NAMES[name]} standard deviation {formula_of(name, mode)}; {NAMES[method]} is {formula}")
+                       for name in VARIANCE if name != method]
+    if method == "he" and negative_slope:
+        a2 = 1 + negative_slope ** 2
+        candidates += [
+            (wanted * np.sqrt(a2), "negative_slope ignored: with leaky ReLU each layer keeps (1 + a**2) / 2 of the "
+                                   "mean square, not 1/2, so the variance 2 / n is divided by 1 + a**2"),
+            (wanted * np.sqrt(a2 / (1 + negative_slope)), "1 + a instead of 1 + a**2: the negative half's mean "
+                                                          "square is multiplied by a**2 (a squared), not by a"),
+            (wanted * a2, "the variance multiplied by 1 + a**2 instead of divided by it: leaky ReLU keeps more of "
+                          "the signal than ReLU, so it needs smaller weights"),
+        ]
     specific = {
         "glorot": [(np.sqrt(1.0 / (n_in + n_out)), "Glorot & Bengio's variance is 2 / (n[l-1] + n[l]): "
                     "the factor 2 is missing"),
@@ -85,53 +116,66 @@ def as_float(value):
     return float(value) if isinstance(value, float) else value
 
 
-def run_init_std(init_std, method, n_in, n_out, scale):
-    """The std; for a method the lesson does not define, what was raised (the lesson asks for
-    a ValueError) as ``{"raised": type name, "ValueError": bool}``."""
-    if method in METHODS:
-        return init_std(method, n_in, n_out, scale=scale)
+def unknown(method, mode):
+    """What a call should raise ValueError for ("method" or "mode"), or None."""
+    if method not in METHODS:
+        return "method"
+    return "mode" if method in VARIANCE and mode not in MODES else None
+
+
+def run_init_std(init_std, method, n_in, n_out, scale, **keywords):
+    """The std; for a method or mode the lesson does not define, what was raised (the lesson
+    asks for a ValueError) as ``{"raised": type name, "ValueError": bool}``. `keywords`
+    (negative_slope, mode) are passed only by the cases that have them."""
+    if not unknown(method, keywords.get("mode", "fan_in")):
+        return init_std(method, n_in, n_out, scale=scale, **keywords)
     try:
-        value = init_std(method, n_in, n_out, scale=scale)
+        value = init_std(method, n_in, n_out, scale=scale, **keywords)
     except Exception as exc:  # raising is the expected outcome here
         return {"raised": type(exc).__name__[:60], "ValueError": isinstance(exc, ValueError)}
     return value
 
 
-def unknown_method(call, value):
+def unknown_option(call, value, what="method"):
     """Fail unless init_std raised a ValueError (`value` as `run_init_std` reports it)."""
     if isinstance(value, dict) and value.get("ValueError") is True:
         return
     if isinstance(value, dict):
-        raise Failure(f"{call} should raise ValueError for an unknown method, raised {value.get('raised')}",
-                      "a lookup that fails raises KeyError (or another error); check the method and "
+        raise Failure(f"{call} should raise ValueError for an unknown {what}, raised {value.get('raised')}",
+                      f"a lookup that fails raises KeyError (or another error); check the {what} and "
                       "raise ValueError(...) yourself")
     got = repr(value) if isinstance(value, float) else wire.type_name(value)
-    raise Failure(f"{call} should raise ValueError for an unknown method, returned {got}",
-                  "an unknown method must not fall through to a default: a typo in the method name would "
+    raise Failure(f"{call} should raise ValueError for an unknown {what}, returned {got}",
+                  f"an unknown {what} must not fall through to a default: a typo in its name would "
                   "go unnoticed; raise ValueError")
 
 
 def std_value(inputs, value):
     method, n_in, n_out, scale = (inputs[k] for k in ("method", "n_in", "n_out", "scale"))
-    call = f"init_std({method!r}, n_in={n_in}, n_out={n_out}, scale={scale:g})"
-    if method not in METHODS:
-        return unknown_method(call, value)
+    slope, mode = inputs.get("negative_slope", 0.0), inputs.get("mode", "fan_in")
+    call = f"init_std({method!r}, n_in={n_in}, n_out={n_out}, scale={scale:g}" + "".join(
+        f", {k}={inputs[k]!r}" for k in ("negative_slope", "mode") if k in inputs) + ")"
+    if unknown(method, mode):
+        return unknown_option(call, value, unknown(method, mode))
     if isinstance(value, wire.Opaque) or not isinstance(value, float):
         got = wire.type_name(value)
         numeric = isinstance(value, (int, np.ndarray, np.generic))
         hint = "return float(...) of the standard deviation" if numeric else None
         raise Failure(f"{call} should return a float, got {got}", hint)
-    wanted, formula = wanted_std(method, n_in, n_out, scale)
+    wanted, formula = wanted_std(method, n_in, n_out, scale, slope, mode)
     if not np.isclose(value, wanted, rtol=1e-9, atol=1e-300):
         raise Failure(f"{call} should be {formula} = {wanted:.6g}; got {value:.6g}",
-                      likely_mistake(method, n_in, n_out, scale, value, rtol=1e-6))
+                      likely_mistake(method, n_in, n_out, scale, value, 1e-6, slope, mode))
 
 
-def std_case(method, n_in, n_out, scale=0.01):
+def std_case(method, n_in, n_out, scale=0.01, **keywords):
+    """A case of init_std; `keywords` (negative_slope, mode) are passed to it when given."""
     label = f"{method!r}, n_in = {n_in}, n_out = {n_out}" + (f", scale = {scale:g}" if method == "random" else "")
-    if method not in METHODS:
-        label += " (an unknown method: should raise ValueError)"
-    return label, {"method": method, "n_in": n_in, "n_out": n_out, "scale": scale}
+    label += "".join(f", {k} = {v!r}" for k, v in keywords.items())
+    what = unknown(method, keywords.get("mode", "fan_in"))
+    if what:
+        label += f" (an unknown {what}: should raise ValueError)"
+    return label, {"method": method, "n_in": n_in, "n_out": n_out, "scale": scale, **keywords}
 
 
 ITEMS.append(Item("init_std_simple", ["init_std"], run_init_std, std_value,
@@ -141,6 +185,13 @@ ITEMS.append(Item("init_std_fan_in", ["init_std"], run_init_std, std_value,
                   lambda: [std_case("lecun", 400, 300), std_case("he", 400, 300)], project=as_float))
 ITEMS.append(Item("init_std_glorot", ["init_std"], run_init_std, std_value,
                   lambda: [std_case("glorot", 400, 300), std_case("glorot", 10, 90)], project=as_float))
+ITEMS.append(Item("init_std_leaky_relu", ["init_std"], run_init_std, std_value,
+                  lambda: [std_case("he", 400, 300, negative_slope=0.2), std_case("he", 100, 50, negative_slope=0.5),
+                           std_case("he", 256, 256, negative_slope=0.0)], project=as_float))
+ITEMS.append(Item("init_std_fan_out", ["init_std"], run_init_std, std_value,
+                  lambda: [std_case("he", 400, 300, mode="fan_out"), std_case("lecun", 100, 900, mode="fan_out"),
+                           std_case("he", 400, 300, mode="fan_in"), std_case("he", 50, 50, mode="fan_avg")],
+                  project=as_float))
 
 
 # ---- initialize_parameters -------------------------------------------------------------
@@ -343,3 +394,12 @@ def count_cases():
 
 ITEMS.append(Item("symmetry_distinct_units", ["count_distinct_units"], run_count, count_value, count_cases,
                   count_mistakes(), project=as_int, answers=["distinct"]))
+
+
+# ---- predict before you run ------------------------------------------------------------
+
+ITEMS.append(prediction_item(
+    "prediction_leaky_he_test", "prediction_leaky_he",
+    "the activations of a leaky-ReLU network (a = 0.5) with plain He weights",
+    hint="He's 2 / n assumes each layer keeps half of the mean square (ReLU); leaky ReLU keeps (1 + a**2) / 2 of "
+         "it, so every layer multiplies the variance by 1 + a**2 = 1.25, and 30 layers compound it"))

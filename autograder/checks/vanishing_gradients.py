@@ -21,7 +21,7 @@ them by their outputs on the visible cases (`checks.KNOWN_OUTPUTS`).
 import numpy as np
 
 from autograder import wire
-from autograder.checks import ANSWER, Failure, Item, case_seed, expect_close, expect_ndarray
+from autograder.checks import ANSWER, Failure, Item, case_seed, expect_close, expect_ndarray, prediction_item
 
 RTOL, ATOL = 1e-6, 1e-8
 TRANSPOSED_W_HINT = "W[l] used transposed: Z[l] = W[l] A[l-1], with W[l] of shape (n[l], n[l-1])"
@@ -356,5 +356,17 @@ GAIN = Item("layer_gain_test", ["layer_gain"], run_gain, gain_values, gain_cases
             project=_as_float, reference_answer=True)
 
 
+SIGMOID_PREDICTION = prediction_item(
+    "prediction_sigmoid_gradient_test", "prediction_sigmoid_gradient",
+    "the gradient through 20 sigmoid layers with weights 4 times orthogonal",
+    hint="sigmoid'(z) reaches 1/4 only at z = 0, so 4 x 1/4 = 1 is the most a layer can pass on; weights 4 "
+         "times larger also push z away from 0, where sigmoid'(z) is smaller")
+RESIDUAL_PREDICTION = prediction_item(
+    "prediction_residual_gradient_test", "prediction_residual_gradient",
+    "the residual network's gradient at the first layer, from depth 1 to 50",
+    hint="a residual block's Jacobian is I + W^T D: the identity carries the gradient down whatever the "
+         "branch does, and a small branch only nudges it, so no long product of small factors appears")
+
 #: This lesson's graded items, in the master's order (`checks.items` reads them).
-ITEMS = [FORWARD_CONTRACT, FORWARD_VALUES, BACKWARD_CONTRACT, BACKWARD_LINEAR, BACKWARD_ACTIVATIONS, IDENTITY, GAIN]
+ITEMS = [FORWARD_CONTRACT, FORWARD_VALUES, BACKWARD_CONTRACT, BACKWARD_LINEAR, BACKWARD_ACTIVATIONS, IDENTITY, GAIN,
+         SIGMOID_PREDICTION, RESIDUAL_PREDICTION]

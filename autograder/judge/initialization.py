@@ -26,6 +26,12 @@ HIDDEN_CASES = {
                                 std_case("lecun", 1000, 2), std_case("he", 64, 64), std_case("lecun", 7, 7)],
     "init_std_glorot": lambda: [std_case("glorot", 784, 10), std_case("glorot", 1, 1),
                                 std_case("glorot", 2, 1000), std_case("glorot", 64, 64)],
+    "init_std_leaky_relu": lambda: [std_case("he", 784, 128, negative_slope=0.01), std_case("he", 3, 1000, negative_slope=0.3),
+                                    std_case("he", 64, 64, negative_slope=1.0), std_case("he", 1, 5, negative_slope=0.25),
+                                    std_case("he", 50, 20, negative_slope=0.1)],
+    "init_std_fan_out": lambda: [std_case("he", 784, 10, mode="fan_out"), std_case("lecun", 3, 1000, mode="fan_out"),
+                                 std_case("lecun", 1000, 2, mode="fan_in"), std_case("he", 1, 1, mode="fan_out"),
+                                 std_case("lecun", 7, 7, mode="out"), std_case("he", 300, 100, mode="")],
     "init_params_shapes": lambda: [params_case("he", [1, 1], 11), params_case("lecun", [10, 1], 12),
                                    params_case("zeros", [2, 5, 5, 3], 13),
                                    params_case("random", [64, 32, 32, 32, 10], 14, scale=0.1),
@@ -48,6 +54,8 @@ HIDDEN_CASES = {
         ("64 units of 2 kinds, 3 inputs each", units(44, [k % 2 for k in range(64)], 3)),
         ("3 units with 200 inputs, all alike up to 1e-10", units(45, [0, 0, 0], 200, jitter=1e-10)),
     ],
+    # A prediction has one question: the hidden case asks it again, so plain nbgrader scores it too.
+    "prediction_leaky_he_test": lambda: [("the prediction, asked again", {})],
 }
 
 

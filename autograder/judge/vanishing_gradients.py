@@ -163,4 +163,7 @@ HIDDEN_CASES = {
     "deep_backward_activations": backward_activation_cases,
     "identity_net_output_test": identity_cases,
     "layer_gain_test": gain_cases,
+    # A prediction has one question: the hidden case asks it again, so plain nbgrader scores it too.
+    "prediction_sigmoid_gradient_test": lambda: [("the prediction, asked again", {})],
+    "prediction_residual_gradient_test": lambda: [("the prediction, asked again", {})],
 }

@@ -5,18 +5,24 @@ LESSON = "04_initialization"
 
 STD_BRANCHES = '''import math
 
-def init_std(method, n_in, n_out, scale=0.01):
+def init_std(method, n_in, n_out, scale=0.01, negative_slope=0, mode="fan_in"):
     """Branch by branch, with math.sqrt: different from the reference, still right."""
-    if method == "he":
-        return np.sqrt(2 / n_in)  # a numpy float64 is a float too
-    elif method == "lecun":
-        return 1 / math.sqrt(n_in)
-    elif method == "glorot":
-        return math.sqrt(2.0 / (n_out + n_in))
-    elif method == "random":
+    if method == "random":
         return scale * 1.0
     elif method == "zeros":
         return 0.0
+    if mode == "fan_in":
+        fan = n_in
+    elif mode == "fan_out":
+        fan = n_out
+    else:
+        raise ValueError(mode)
+    if method == "he":
+        return np.sqrt(2 / fan) / math.hypot(1, negative_slope)  # a numpy float64 is a float too
+    elif method == "lecun":
+        return 1 / math.sqrt(fan)
+    elif method == "glorot":
+        return math.sqrt(2.0 / (n_out + n_in))
     raise ValueError(method)
 '''
 
@@ -50,17 +56,24 @@ def params_with(draw, bias="np.zeros((n_out, 1))"):
 '''
 
 
-def std_with(lecun, he, glorot):
-    return f'''def init_std(method, n_in, n_out, scale=0.01):
+def std_with(lecun, he, glorot, fan='n_in if mode == "fan_in" else n_out'):
+    """init_std with these formulas (in `fan`, the slope `a`, n_in and n_out)."""
+    return f'''def init_std(method, n_in, n_out, scale=0.01, negative_slope=0.0, mode="fan_in"):
     if method == "zeros":
         return 0.0
     if method == "random":
         return float(scale)
     if method not in ("lecun", "he", "glorot"):
         raise ValueError(method)
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(mode)
+    fan, a = {fan}, negative_slope
     formulas = {{"lecun": {lecun}, "he": {he}, "glorot": {glorot}}}
     return float(formulas[method])
 '''
+
+
+LECUN, HE, GLOROT = "np.sqrt(1 / fan)", "np.sqrt(2 / ((1 + a ** 2) * fan))", "np.sqrt(2 / (n_in + n_out))"
 
 
 def count_with(body):
@@ -80,19 +93,40 @@ VARIANTS = [
             lose={"init_params_statistics": "kurtosis 1.8"}),
     Variant("W-transposed", answers={"initialize_parameters": params_with("std * rng.standard_normal((n_in, n_out))")},
             lose={"init_params_shapes": "W transposed"}),
-    Variant("fan-out", answers={"init_std": std_with("np.sqrt(1 / n_out)", "np.sqrt(2 / n_out)",
-                                                     "np.sqrt(2 / (n_in + n_out))")},
-            lose={"init_std_fan_in": "fan-out instead of fan-in", "init_params_statistics": "fan-out instead of fan-in"}),
-    Variant("variance-not-std", answers={"init_std": std_with("1 / n_in", "2 / n_in", "2 / (n_in + n_out)")},
-            lose={"init_std_fan_in": "variance instead of the standard deviation",
-                  "init_std_glorot": "variance instead of the standard deviation",
-                  "init_params_statistics": "variance instead of the standard deviation"}),
-    Variant("he-without-2", answers={"init_std": std_with("np.sqrt(1 / n_in)", "np.sqrt(1 / n_in)",
-                                                          "np.sqrt(2 / (n_in + n_out))")},
-            lose={"init_std_fan_in": "that is LeCun's standard deviation", "init_params_statistics": "LeCun's"}),
-    Variant("glorot-uniform-bound", answers={"init_std": std_with("np.sqrt(1 / n_in)", "np.sqrt(2 / n_in)",
-                                                                  "np.sqrt(6 / (n_in + n_out))")},
+    Variant("fan-out", answers={"init_std": std_with(LECUN, HE, GLOROT, fan='n_out if mode == "fan_in" else n_in')},
+            lose={"init_std_fan_in": "fan-out instead of fan-in", "init_params_statistics": "fan-out instead of fan-in",
+                  "init_std_leaky_relu": "fan-out instead of fan-in", "init_std_fan_out": "mode='fan_out' ignored"}),
+    Variant("variance-not-std", answers={"init_std": std_with("1 / fan", "2 / ((1 + a ** 2) * fan)", "2 / (n_in + n_out)")},
+            lose={item: "variance instead of the standard deviation" for item in (
+                "init_std_fan_in", "init_std_glorot", "init_params_statistics", "init_std_leaky_relu",
+                "init_std_fan_out")}),
+    Variant("he-without-2", answers={"init_std": std_with(LECUN, "np.sqrt(1 / fan)", GLOROT)},
+            lose={"init_std_fan_in": "that is LeCun's standard deviation", "init_params_statistics": "LeCun's",
+                  "init_std_leaky_relu": "that is LeCun's standard deviation",
+                  "init_std_fan_out": "that is LeCun's standard deviation"}),
+    Variant("glorot-uniform-bound", answers={"init_std": std_with(LECUN, HE, "np.sqrt(6 / (n_in + n_out))")},
             lose={"init_std_glorot": "bound a of Glorot's uniform version", "init_params_statistics": "bound"}),
+    Variant("leaky-slope-ignored", answers={"init_std": std_with(LECUN, "np.sqrt(2 / fan)", GLOROT)},
+            lose={"init_std_leaky_relu": "negative_slope ignored"}),
+    Variant("leaky-1-plus-a", answers={"init_std": std_with(LECUN, "np.sqrt(2 / ((1 + a) * fan))", GLOROT)},
+            lose={"init_std_leaky_relu": "1 + a instead of 1 + a**2"}),
+    Variant("leaky-multiplied", answers={"init_std": std_with(LECUN, "np.sqrt(2 * (1 + a ** 2) / fan)", GLOROT)},
+            lose={"init_std_leaky_relu": "multiplied by 1 + a**2 instead of divided"}),
+    Variant("mode-ignored", answers={"init_std": std_with(LECUN, HE, GLOROT, fan="n_in")},
+            lose={"init_std_fan_out": "mode='fan_out' ignored"}),
+    Variant("unknown-mode-falls-through", answers={"init_std": std_with(
+        LECUN, HE, GLOROT, fan='n_out if mode == "fan_out" else n_in').replace(
+        '    if mode not in ("fan_in", "fan_out"):\n        raise ValueError(mode)\n', "")},
+            lose={"init_std_fan_out": "unknown mode must not fall through"}),
+    Variant("without-the-new-keywords", answers={"init_std": '''def init_std(method, n_in, n_out, scale=0.01):
+    """The exercise before negative_slope and mode: right for every earlier item."""
+    if method not in ("zeros", "random", "lecun", "he", "glorot"):
+        raise ValueError(method)
+    return {"zeros": 0.0, "random": float(scale), "lecun": float(np.sqrt(1 / n_in)), "he": float(np.sqrt(2 / n_in)),
+            "glorot": float(np.sqrt(2 / (n_in + n_out)))}[method]
+'''}, lose={"init_std_leaky_relu": None, "init_std_fan_out": None}),
+    Variant("prediction-leaky-stays", answers={"prediction_leaky_he": 'def prediction_leaky_he():\n    return "stays"\n'},
+            lose={"prediction_leaky_he_test": "(1 + a**2) / 2"}),
     Variant("random-biases", answers={"initialize_parameters": params_with(
         "std * rng.standard_normal((n_out, n_in))", bias="std * rng.standard_normal((n_out, 1))")},
             lose={"init_params_statistics": "random biases are not needed"}),
@@ -104,20 +138,22 @@ VARIANTS = [
     Variant("exact-comparison", answers={"count_distinct_units": count_with(
         "return len(np.unique(W, axis=0))")},
             lose={"symmetry_distinct_units": "compared exactly"}),
-    Variant("unknown-method-keyerror", answers={"init_std": std_with("np.sqrt(1 / n_in)", "np.sqrt(2 / n_in)",
-                                                                      "np.sqrt(2 / (n_in + n_out))").replace(
+    Variant("unknown-method-keyerror", answers={"init_std": std_with(LECUN, HE, GLOROT).replace(
         '    if method not in ("lecun", "he", "glorot"):\n        raise ValueError(method)\n', "")},
             lose={"init_std_simple": "raise ValueError(...) yourself"}),
-    Variant("unknown-method-falls-through", answers={"init_std": '''def init_std(method, n_in, n_out, scale=0.01):
+    Variant("unknown-method-falls-through", answers={"init_std": '''def init_std(method, n_in, n_out, scale=0.01, negative_slope=0.0, mode="fan_in"):
     if method == "zeros":
         return 0.0
     if method == "random":
         return float(scale)
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(mode)
+    fan = n_in if mode == "fan_in" else n_out
     if method == "he":
-        return float(np.sqrt(2 / n_in))
+        return float(np.sqrt(2 / ((1 + negative_slope ** 2) * fan)))
     if method == "glorot":
         return float(np.sqrt(2 / (n_in + n_out)))
-    return float(np.sqrt(1 / n_in))
+    return float(np.sqrt(1 / fan))
 '''}, lose={"init_std_simple": "must not fall through"}),
     Variant("counts-hard-coded", hidden_only=True, answers={"count_distinct_units": count_with(
         "return {6: 3, 5: 1}[W.shape[0]]  # the answers of the visible cases")},

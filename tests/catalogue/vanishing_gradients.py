@@ -109,6 +109,12 @@ BACKWARD_RELU_MASK_IN_PLACE = '''def deep_backward(dAL, weights, activations, ac
     return grads
 '''
 
+
+def prediction(function, value):
+    """An answer cell whose prediction function returns `value` (Python source)."""
+    return f"def {function}():\n    return {value}\n"
+
+
 VARIANTS = [
     Variant("correct"),
     Variant("correct-different", answers={"deep_forward": FORWARD_LOOP, "deep_backward": BACKWARD_RECOMPUTE,
@@ -152,5 +158,17 @@ VARIANTS = [
             lose={"layer_gain_test": "std**2"}),
     Variant("syntax-error", answers={"layer_gain": "def layer_gain(activation, n_in, std)\n    return n_in * std ** 2\n"},
             lose={"layer_gain_test": None}),
+    Variant("correct-prediction-written-differently", answers={
+        "prediction_sigmoid_gradient": prediction("prediction_sigmoid_gradient", '" Shrinks"'),
+        "prediction_residual_gradient": prediction("prediction_residual_gradient", '"STAYS"')}),
+    Variant("sigmoid-prediction-stays", answers={"prediction_sigmoid_gradient": prediction(
+        "prediction_sigmoid_gradient", '"stays"')}, lose={"prediction_sigmoid_gradient_test": "reaches 1/4 only at z = 0"}),
+    Variant("sigmoid-prediction-grows", answers={"prediction_sigmoid_gradient": prediction(
+        "prediction_sigmoid_gradient", '"grows"')}, lose={"prediction_sigmoid_gradient_test": "reaches 1/4 only at z = 0"}),
+    Variant("residual-prediction-shrinks", answers={"prediction_residual_gradient": prediction(
+        "prediction_residual_gradient", '"shrinks"')}, lose={"prediction_residual_gradient_test": "I + W^T D"}),
+    Variant("residual-prediction-not-a-choice", answers={"prediction_residual_gradient": prediction(
+        "prediction_residual_gradient", '"near 1"')}, lose={"prediction_residual_gradient_test": None}),
     Variant("untouched", untouched=True, lose_all=True),
 ]
+
