@@ -1,9 +1,9 @@
 """A small fully connected ReLU network in numpy, trained with mini-batch gradient descent.
 
-Hidden layer l: Z[l] = W[l] A[l-1] + b[l], optionally batch-normalized (then b[l] is
-dropped: the mean subtraction cancels it), then A[l] = relu(...). The output layer is
-softmax with cross-entropy. Batch norm is done by the functions you pass in (your own
-from lesson 02), so the experiments run on your code.
+Hidden layer l: Z[l] = W[l] A[l-1] + b[l], optionally batch- or layer-normalized (then
+b[l] is dropped: the mean subtraction cancels it), then A[l] = relu(...). The output layer
+is softmax with cross-entropy. The normalization is done by the functions you pass in (your
+own from lesson 02), so the experiments run on your code.
 """
 from collections import namedtuple
 
@@ -11,6 +11,27 @@ import numpy as np
 
 #: The four batch-norm functions of lesson 02, in the signatures of the course spec.
 BatchNorm = namedtuple("BatchNorm", "forward backward update_running_stats inference")
+
+
+def layer_norm(forward, backward):
+    """Layer norm (lesson 02) in `BatchNorm`'s slots, to pass as `bn`.
+
+    Parameters
+    ----------
+    forward : callable, ``forward(Z, gamma, beta) -> (Z_tilde, cache)``, Z of shape (n, m)
+    backward : callable, ``backward(dZ_tilde, cache) -> (dZ, dgamma, dbeta)``
+
+    Returns
+    -------
+    bn : BatchNorm without running averages (`update_running_stats` and `inference` None): each
+        example is normalized over its own units, the same computation at training and test time,
+        so `train` keeps no running averages and `evaluate` calls `forward`.
+    """
+    return BatchNorm(forward, backward, None, None)
+
+
+def _keeps_running(bn):
+    return bn is not None and bn.update_running_stats is not None
 
 
 def init_params(layer_dims, rng, batch_norm=False, weight_std=None):
@@ -21,7 +42,7 @@ def init_params(layer_dims, rng, batch_norm=False, weight_std=None):
     layer_dims : list of int, [n_x, n_1, ..., n_L]
     rng : np.random.Generator
     batch_norm : bool
-        Hidden layers get gamma, beta (n_l, 1) and no bias.
+        Hidden layers get gamma, beta (n_l, 1) and no bias (for batch or layer norm).
 
     Returns
     -------
@@ -118,6 +139,7 @@ def train(params, X, y, rng, lr, epochs, batch_size, bn=None, dev=None, momentum
     Parameters
     ----------
     X : ndarray of shape (n_x, m); y : ndarray of shape (m,)
+    bn : BatchNorm, optional, the normalization of the hidden layers (see `layer_norm` for layer norm)
     dev : (X_dev, y_dev), optional, evaluated after each epoch (with running averages
         when the network is batch-normalized)
     on_step : callable, optional
@@ -126,11 +148,11 @@ def train(params, X, y, rng, lr, epochs, batch_size, bn=None, dev=None, momentum
     Returns
     -------
     params : dict, trained parameters (the input dict is not modified)
-    running : dict, running averages (empty without batch norm)
+    running : dict, running averages (empty without batch norm, and with layer norm)
     history : dict of lists, "loss" per step, "train_acc" and "dev_acc" per epoch
     """
     params = {k: v.copy() for k, v in params.items()}
-    running = init_running(params)
+    running = init_running(params) if _keeps_running(bn) else {}
     Y = np.eye(params[f"W{_depth(params)}"].shape[0])[:, y]
     history = {"loss": [], "train_acc": [], "dev_acc": []}
     m = X.shape[1]
@@ -148,7 +170,7 @@ def train(params, X, y, rng, lr, epochs, batch_size, bn=None, dev=None, momentum
                     return params, running, history
                 grads = backward(params, probs, Y[:, idx], caches, bn)
                 params = {k: params[k] - lr * grads[k] for k in params}
-                for l in _bn_layers(params):
+                for l in _bn_layers(params) if running else ():
                     running[f"mean{l}"], running[f"var{l}"] = bn.update_running_stats(
                         running[f"mean{l}"], running[f"var{l}"], caches[l - 1]["Z_pre_bn"], momentum=momentum)
             if on_step is not None:

@@ -269,3 +269,18 @@ def test_deep_backward_stands_on_the_activations_of_the_reference_forward_pass(g
         sent = wire.decode(job["inputs"]["activations"])
         assert len(sent) == len(correct) and all(np.array_equal(a, b) for a, b in zip(sent, correct)), case.label
     assert judge.judge_functions(grade_id, [ref["deep_backward"]]).passed
+
+
+# ---- 6. state kept between calls -----------------------------------------------------------
+
+def test_a_layernorm_that_keeps_running_averages_fails_the_case_that_calls_it_twice():
+    """Even when every case ran in a fresh process: a stateful forward is right on its first call, so
+    only the hidden case that normalizes a first batch before Z can show it."""
+    from tests.catalogue.batch_norm import LN_RUNNING
+    item = checks.items()["ln_forward_normalizes"]
+    failed = []
+    for case in judge.cases("ln_forward_normalizes"):
+        fresh = cell_functions(LN_RUNNING)["layernorm_forward"]
+        if checks.evaluate(item, case.inputs, checks.collect(item, [fresh], case.inputs), hidden=case.hidden):
+            failed.append(case.label)
+    assert len(failed) == 1 and "called after a batch" in failed[0], failed

@@ -21,6 +21,7 @@ REQUIRED = {
         "identity_other_batch",  # 3: no identity in training mode
         "norm_version", "worst_element",  # 4: the norm version can exceed the worst element
         "plain_train_acc", "bn_train_acc",  # 11: both fit the training set
+        "ln_alone_vs_batch", "ln_m4_best_dev_acc", "ln_m4_train_acc", "ln_m4_dev_acc",  # layer norm, small batches
     },
     "03_vanishing_gradients": {
         "clip_per_variable_cosine",  # 6: per-variable clipping turns the step

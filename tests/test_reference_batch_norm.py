@@ -104,3 +104,71 @@ def test_inference_with_batch_statistics_as_running_stats_equals_training_mode(r
     Z, gamma, beta = rng.standard_normal((3, 9)), rng.uniform(0.5, 2, (3, 1)), rng.standard_normal((3, 1))
     out = ref["batchnorm_inference"](Z, gamma, beta, Z.mean(axis=1, keepdims=True), Z.var(axis=1, keepdims=True))
     np.testing.assert_allclose(out, loop_forward(Z, gamma, beta), rtol=1e-12)
+
+
+# ---- layer norm ---------------------------------------------------------------------------
+
+def loop_layernorm(Z, gamma, beta, eps=EPS):
+    """Layer norm one example (column) and one unit at a time, in plain Python floats."""
+    n, m = Z.shape
+    out = np.empty((n, m))
+    for i in range(m):
+        mean = sum(Z[:, i]) / n
+        var = sum((z - mean) ** 2 for z in Z[:, i]) / n
+        for j in range(n):
+            out[j, i] = gamma[j, 0] * (Z[j, i] - mean) / (var + eps) ** 0.5 + beta[j, 0]
+    return out
+
+
+@pytest.mark.parametrize("n,m", [(1, 1), (1, 4), (6, 1), (4, 7), (32, 6)])
+def test_layernorm_forward_matches_a_loop_oracle(ref, n, m):
+    rng = np.random.default_rng(n * 100 + m + 1)
+    Z = rng.normal(0, 5, (1, m)) + rng.uniform(0.5, 3, (1, m)) * rng.standard_normal((n, m))
+    gamma, beta = rng.uniform(0.5, 2, (n, 1)), rng.standard_normal((n, 1))
+    Z_tilde, _ = ref["layernorm_forward"](Z, gamma, beta)
+    assert Z_tilde.shape == (n, m) and Z_tilde.dtype == np.float64
+    np.testing.assert_allclose(Z_tilde, loop_layernorm(Z, gamma, beta), rtol=1e-12, atol=1e-12)
+
+
+def test_layernorm_is_batch_norm_of_the_transpose(ref):
+    """With gamma = 1 and beta = 0, normalizing the examples over their units is normalizing the units of Z.T."""
+    Z = 3 + 2 * np.random.default_rng(8).standard_normal((5, 9))
+    ln, _ = ref["layernorm_forward"](Z, np.ones((5, 1)), np.zeros((5, 1)))
+    bn, _ = ref["batchnorm_forward"](Z.T, np.ones((9, 1)), np.zeros((9, 1)))
+    np.testing.assert_allclose(ln, bn.T, rtol=1e-12, atol=1e-12)
+
+
+def test_layernorm_of_an_example_ignores_the_rest_of_the_batch_and_earlier_calls(ref):
+    rng = np.random.default_rng(9)
+    Z, gamma, beta = rng.standard_normal((6, 10)), rng.uniform(0.5, 2, (6, 1)), rng.standard_normal((6, 1))
+    whole = ref["layernorm_forward"](Z, gamma, beta)[0]
+    ref["layernorm_forward"](100 + 50 * rng.standard_normal((6, 3)), gamma, beta)  # another batch in between
+    for i in range(10):
+        np.testing.assert_allclose(ref["layernorm_forward"](Z[:, i:i + 1], gamma, beta)[0], whole[:, i:i + 1],
+                                   rtol=1e-12, atol=1e-12)
+
+
+def test_layernorm_forward_leaves_its_inputs_alone(ref):
+    rng = np.random.default_rng(10)
+    args = [rng.standard_normal((4, 5)), rng.standard_normal((4, 1)), rng.standard_normal((4, 1))]
+    copies = [a.copy() for a in args]
+    ref["layernorm_forward"](*args)
+    assert all(np.array_equal(a, c) for a, c in zip(args, copies))
+
+
+@pytest.mark.parametrize("n,m", [(3, 2), (8, 4), (5, 1), (1, 3)])
+def test_layernorm_backward_passes_a_centered_difference_gradient_check(ref, n, m):
+    rng = np.random.default_rng(11 * n + m)
+    Z, gamma, beta = 2 + rng.standard_normal((n, m)), rng.uniform(0.5, 2, (n, 1)), rng.standard_normal((n, 1))
+    dZ_tilde = rng.standard_normal((n, m))
+    dZ, dgamma, dbeta = ref["layernorm_backward"](dZ_tilde, ref["layernorm_forward"](Z, gamma, beta)[1])
+
+    def loss(Z_, g_, b_):
+        return np.sum(dZ_tilde * loop_layernorm(Z_, g_, b_))
+
+    numeric = centered_differences(loss, [Z, gamma, beta])
+    for k, (analytic, num) in enumerate(zip((dZ, dgamma, dbeta), numeric)):
+        if n == 1 and k < 2:  # one unit: Z_tilde = beta, these gradients are exactly zero
+            assert np.abs(analytic).max() < 1e-12
+        else:
+            assert relative_error(analytic, num) < 1e-7

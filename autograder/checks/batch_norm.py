@@ -238,3 +238,139 @@ def inference_cases():
 
 ITEMS.append(Item("bn_inference", ["batchnorm_inference"], run_inference, inference_values, inference_cases,
                   inference_mistakes(), reference_answer=True))
+
+
+# ---- layernorm_forward ---------------------------------------------------------------
+# Layer norm: each example (column) normalized over its own units (axis 0); gamma, beta are
+# (n, 1) as in batch norm; no running averages, the same computation at training and test time.
+
+def example_stats(Z):
+    """Mean and biased variance of each example over its units: two (1, m) rows."""
+    return Z.mean(axis=0, keepdims=True), Z.var(axis=0, keepdims=True)
+
+
+def run_ln_forward(layernorm_forward, Z, gamma, beta, Z_first=None):
+    """layernorm_forward(Z, gamma, beta); with `Z_first`, called on that batch first: a function
+    that carries anything from one call to the next (running averages) shows it on Z."""
+    if Z_first is not None:
+        layernorm_forward(Z_first, gamma, beta)
+    return layernorm_forward(Z, gamma, beta)
+
+
+def ln_forward_contract(inputs, result):
+    Z_tilde, _cache = expect_tuple(result, "layernorm_forward", 2)
+    expect_array(Z_tilde, "Z_tilde", inputs["Z"].shape)
+
+
+def ln_forward_values(inputs, Z_tilde):
+    Z, gamma, beta = inputs["Z"], inputs["gamma"], inputs["beta"]
+    expect_array(Z_tilde, "Z_tilde", Z.shape)
+    _, var = example_stats(Z)
+    Z_norm = (Z_tilde - beta) / gamma  # the cases' gamma has no zero
+    # (1, m) rows as (m, 1) columns, so that a failure names the example
+    expect_close(Z_norm.mean(axis=0, keepdims=True).T, np.zeros((Z.shape[1], 1)),
+                 "(Z_tilde - beta) / gamma should have mean 0 over the units of each example (column)",
+                 row_name="example")
+    expect_close(Z_norm.std(axis=0, keepdims=True).T, np.sqrt(var / (var + EPS)).T,
+                 "(Z_tilde - beta) / gamma should have standard deviation sqrt(var / (var + eps)) over the units "
+                 "of each example, var being that example's biased (1/n) variance over its n units",
+                 row_name="example")
+    expect_close(Z_tilde, inputs[ANSWER], "Z_tilde should be gamma * (Z - mean) / sqrt(var + eps) + beta, "
+                 "with the mean and variance of each example over its units", row_name="unit")
+
+
+def ln_forward_mistakes():
+    return [("batch norm's axis", "statistics over the wrong axis: batch norm's, each unit over the examples "
+             "(axis=1); layer norm normalizes each example over its own units (axis=0)", None),
+            ("unbiased variance", "using the unbiased 1/(n-1) variance; layer norm uses the biased 1/n "
+             "variance over the n units of each example", None),
+            ("eps outside the square root", "eps added to the standard deviation, sqrt(var) + eps; it goes "
+             "inside the square root, sqrt(var + eps)", None),
+            ("divide by variance", "dividing by the variance instead of the standard deviation sqrt(var + eps)",
+             None)]
+
+
+def examples_apart(seed, n, m):
+    """A batch whose examples (columns) each have their own mean (around 0, spread 5) and spread
+    (0.5 to 3), and random gamma, beta (n, 1): normalizing over the wrong axis shows."""
+    inputs = case(seed, n, m)
+    rng = np.random.default_rng(case_seed(seed + 200))
+    inputs["Z"] = 5 * rng.standard_normal((1, m)) + rng.uniform(0.5, 3.0, (1, m)) * inputs["Z"]
+    return inputs
+
+
+def ln_forward_cases():
+    return [("Z of shape (5, 3), gamma = 1, beta = 0", case(51, 5, 3, gamma=1.0, beta=0.0)),
+            ("Z of shape (4, 6), each example with its own mean and spread, random gamma and beta",
+             examples_apart(52, 4, 6))]
+
+
+ITEMS.append(Item("ln_forward_contract", ["layernorm_forward"], run_ln_forward, ln_forward_contract,
+                  ln_forward_cases, compare=False))
+ITEMS.append(Item("ln_forward_normalizes", ["layernorm_forward"],
+                  lambda layernorm_forward, **inputs: first(run_ln_forward(layernorm_forward, **inputs)),
+                  ln_forward_values, ln_forward_cases, ln_forward_mistakes(), reference_answer=True))
+
+
+# ---- layernorm_backward --------------------------------------------------------------
+
+def run_ln_backward(layernorm_forward, layernorm_backward, Z, gamma, beta, dZ_tilde):
+    _, cache = layernorm_forward(Z, gamma, beta)
+    return layernorm_backward(dZ_tilde, cache)
+
+
+def ln_backward_contract(inputs, result):
+    n, m = inputs["Z"].shape
+    dZ, dgamma, dbeta = expect_tuple(result, "layernorm_backward", 3)
+    expect_array(dZ, "dZ", (n, m))
+    expect_array(dgamma, "dgamma", (n, 1))
+    expect_array(dbeta, "dbeta", (n, 1))
+
+
+def ln_backward_values(inputs, result):
+    ln_backward_contract(inputs, result["grads"])
+    dZ, dgamma, dbeta = result["grads"]
+    Z = inputs["Z"]
+    n, m = Z.shape
+    # Judged against your own forward pass, so a forward mistake is not charged here again.
+    num_dZ = expect_array(result["numerical"][0], "numerical gradient", Z.shape)
+    num_dgamma = expect_array(result["numerical"][1], "numerical gradient", (n, 1))
+    num_dbeta = expect_array(result["numerical"][2], "numerical gradient", (n, 1))
+    expect_close(dbeta, num_dbeta, "dbeta should be the sum of dZ_tilde over the examples (beta is one per unit)",
+                 rtol=1e-5, atol=1e-6, row_name="unit")
+    expect_close(dgamma, num_dgamma, "dgamma should be the sum over the examples of dZ_tilde * Z_norm "
+                 "(Z_norm as your layernorm_forward computes it)", rtol=1e-5, atol=1e-6, row_name="unit")
+    expect_close(dZ.sum(axis=0, keepdims=True).T, np.zeros((m, 1)),
+                 "each example (column) of dZ should sum to zero over the units (its mean was subtracted)",
+                 atol=1e-7, row_name="example")
+    expect_close(dZ, num_dZ, "dZ disagrees with a centered-difference gradient of your layernorm_forward",
+                 rtol=1e-5, atol=1e-6, row_name="unit")
+
+
+def run_ln_backward_with_gradcheck(layernorm_forward, layernorm_backward, Z, gamma, beta, dZ_tilde):
+    return {"grads": run_ln_backward(layernorm_forward, layernorm_backward, Z, gamma, beta, dZ_tilde),
+            "numerical": numerical_gradients(layernorm_forward, Z, gamma, beta, dZ_tilde)}
+
+
+def ln_backward_mistakes():
+    return [("ignores the statistics",
+             "the backward pass treats each example's mean and variance as constants; they depend on Z too, "
+             "so dZ needs the terms through them (sums over the units, axis=0)", None),
+            ("batch norm's axis", "dZ sums over the examples (axis=1, batch norm's backward); layer norm's mean "
+             "and variance are over the units of each example, so its sums run over axis 0, divided by n", None),
+            ("forgets gamma", "dZ is missing the factor gamma: the gradient reaching Z_norm is gamma * dZ_tilde",
+             None)]
+
+
+def ln_backward_cases():
+    return [("Z of shape (4, 3), random gamma and beta", with_dZ(53, 4, 3)),
+            ("Z of shape (6, 2) with mean 5 and std 2", with_dZ(54, 6, 2, loc=5.0, scale=2.0)),
+            ("Z of shape (5, 4) with a small spread (std 0.01)", with_dZ(55, 5, 4, scale=0.01))]
+
+
+ITEMS.append(Item("ln_backward_contract", ["layernorm_forward", "layernorm_backward"], run_ln_backward,
+                  ln_backward_contract, ln_backward_cases, compare=False))
+ITEMS.append(Item("ln_backward_gradient", ["layernorm_forward", "layernorm_backward"],
+                  run_ln_backward_with_gradcheck, ln_backward_values, ln_backward_cases, ln_backward_mistakes(),
+                  project=lambda result: result.get("grads") if isinstance(result, dict) else result,
+                  depends_on=["ln_forward_normalizes"]))

@@ -1,11 +1,12 @@
-"""Hidden cases of lesson 02: more shapes, one example, a constant feature, large values;
-and the implementations of the items' private mistakes (`MISTAKES`), derived from the
-reference by changing its inputs."""
+"""Hidden cases of lesson 02: more shapes, one example, a constant feature, large values,
+and for layer norm a second call after a first (no state between calls); and the
+implementations of the items' private mistakes (`MISTAKES`), derived from the reference by
+changing its inputs (or, for eps outside the square root, written out)."""
 import numpy as np
 
 from autograder import reference
 from autograder.checks import case_seed
-from autograder.checks.batch_norm import EPS, batch_stats, case, with_dZ
+from autograder.checks.batch_norm import EPS, batch_stats, case, example_stats, examples_apart, with_dZ
 
 LESSON = "02_batch_norm"
 
@@ -48,6 +49,54 @@ def _forgets_gamma(Z, gamma, beta, dZ_tilde):
     return dZ, dgamma, dbeta
 
 
+def _layernorm(Z, gamma, beta, Z_first=None, eps=EPS):
+    """The reference's Z_tilde (`Z_first`, the batch a stateful function would see first, is ignored)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return _ref("layernorm_forward")(Z, gamma, beta, eps=eps)[0]
+
+
+def _layernorm_unbiased(Z, gamma, beta, Z_first=None):
+    # the biased variance of c Z is the unbiased variance of Z for c = sqrt(n / (n - 1)),
+    # and normalizing c Z multiplies the centered values by c too
+    c = np.sqrt(Z.shape[0] / (Z.shape[0] - 1))
+    ones, zeros = np.ones_like(gamma), np.zeros_like(beta)
+    return gamma * _layernorm(c * Z, ones, zeros) / c + beta
+
+
+# These two change the denominator per example in a way no input of the reference can: written out.
+def _layernorm_eps_outside(Z, gamma, beta, Z_first=None):
+    mean, var = example_stats(Z)
+    return gamma * (Z - mean) / (np.sqrt(var) + EPS) + beta
+
+
+def _layernorm_by_variance(Z, gamma, beta, Z_first=None):
+    mean, var = example_stats(Z)
+    return gamma * (Z - mean) / (var + EPS) + beta
+
+
+def _ln_backward_parts(Z, gamma, beta, dZ_tilde):
+    """The reference's cache and gradients on a case."""
+    _, cache = _ref("layernorm_forward")(Z, gamma, beta)
+    return cache, _ref("layernorm_backward")(dZ_tilde, cache)
+
+
+def _ln_ignores_stats(Z, gamma, beta, dZ_tilde):
+    (_, _, inv_std), (_, dgamma, dbeta) = _ln_backward_parts(Z, gamma, beta, dZ_tilde)
+    return gamma * inv_std * dZ_tilde, dgamma, dbeta
+
+
+def _ln_batch_norm_axis(Z, gamma, beta, dZ_tilde):
+    cache, (_, dgamma, dbeta) = _ln_backward_parts(Z, gamma, beta, dZ_tilde)
+    dZ, _, _ = _ref("batchnorm_backward")(dZ_tilde, cache)  # batch norm's backward: sums over axis 1
+    return dZ, dgamma, dbeta
+
+
+def _ln_forgets_gamma(Z, gamma, beta, dZ_tilde):
+    (Z_norm, _, inv_std), (_, dgamma, dbeta) = _ln_backward_parts(Z, gamma, beta, dZ_tilde)
+    dZ, _, _ = _ref("layernorm_backward")(dZ_tilde, (Z_norm, np.ones_like(gamma), inv_std))
+    return dZ, dgamma, dbeta
+
+
 MISTAKES = {
     "bn_backward_gradient": {"ignores batch statistics": _ignores_batch_stats, "forgets gamma": _forgets_gamma},
     "bn_inference": {
@@ -61,6 +110,13 @@ MISTAKES = {
         "biased running variance": _biased_running,
         "momentum reversed": lambda running_mean, running_var, Z, momentum:
             _running(running_mean, running_var, Z, 1 - momentum)},
+    "ln_forward_normalizes": {
+        "batch norm's axis": lambda Z, gamma, beta, Z_first=None: _ref("batchnorm_forward")(Z, gamma, beta)[0],
+        "unbiased variance": _layernorm_unbiased,
+        "eps outside the square root": _layernorm_eps_outside,
+        "divide by variance": _layernorm_by_variance},
+    "ln_backward_gradient": {"ignores the statistics": _ln_ignores_stats, "batch norm's axis": _ln_batch_norm_axis,
+                             "forgets gamma": _ln_forgets_gamma},
 }
 
 
@@ -101,6 +157,38 @@ def backward():
             ("shape (6, 2)", with_dZ(25, 6, 2))]
 
 
+def constant_example(inputs, column=0, value=3.0):
+    inputs["Z"][:, column] = value
+    return inputs
+
+
+def after_another_batch(seed, n, m, m_first):
+    """A case whose Z is given after a first batch of m_first examples (see `run_ln_forward`)."""
+    inputs = examples_apart(seed, n, m)
+    inputs["Z_first"] = 4.0 + 2.0 * np.random.default_rng(case_seed(seed + 300)).standard_normal((n, m_first))
+    return inputs
+
+
+def ln_forward():
+    return [("shape (6, 1), one example", case(61, 6, 1)),
+            ("shape (8, 32)", examples_apart(62, 8, 32)),
+            ("shape (1, 5), a single unit", case(63, 1, 5)),
+            ("shape (5, 6) with a constant example", constant_example(case(64, 5, 6), column=3)),
+            ("shape (4, 9) with a small spread (std 0.01)", case(65, 4, 9, scale=0.01)),
+            ("shape (16, 3) with values near 1e4", case(66, 16, 3, loc=1e4, scale=1e2)),
+            ("shape (7, 3), negative gamma", case(67, 7, 3, gamma=-1.5)),
+            ("shape (6, 5), called after a batch of shape (6, 8): nothing may carry over between calls",
+             after_another_batch(68, 6, 5, 8))]
+
+
+def ln_backward():
+    return [("shape (5, 1), one example", with_dZ(71, 5, 1)),
+            ("shape (7, 9)", with_dZ(72, 7, 9)),
+            ("shape (1, 4), a single unit", with_dZ(73, 1, 4)),
+            ("shape (6, 4) with a constant example", constant_example(with_dZ(74, 6, 4), column=1)),
+            ("shape (12, 2) with values near 100", with_dZ(75, 12, 2, loc=100.0, scale=10.0))]
+
+
 HIDDEN_CASES = {
     "bn_forward_contract": lambda: forward()[:3],
     "bn_forward_normalizes": forward,
@@ -115,4 +203,8 @@ HIDDEN_CASES = {
                              ("shape (3, 20)", inference(42, 3, 20)),
                              ("shape (4, 6), a feature with zero running variance", inference(43, 4, 6, zero_var_row=2)),
                              ("shape (2, 8) with values near 1e4", inference(44, 2, 8, 1e4, 50.0))],
+    "ln_forward_contract": lambda: ln_forward()[:2] + ln_forward()[-1:],
+    "ln_forward_normalizes": ln_forward,
+    "ln_backward_contract": lambda: ln_backward()[:2],
+    "ln_backward_gradient": ln_backward,
 }

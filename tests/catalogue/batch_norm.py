@@ -49,6 +49,77 @@ INFERENCE_SCALE_SHIFT = '''def batchnorm_inference(Z, gamma, beta, running_mean,
     return scale * Z + shift
 '''
 
+LN_LOOPS = '''def layernorm_forward(Z, gamma, beta, eps=1e-5):
+    """Written example by example, with a dict cache: different from the reference, still right."""
+    n, m = Z.shape
+    Z_norm = np.empty_like(Z)
+    std = np.empty((1, m))
+    for i in range(m):
+        mean = sum(Z[:, i]) / n
+        var = sum((z - mean) ** 2 for z in Z[:, i]) / n
+        std[0, i] = (var + eps) ** 0.5
+        Z_norm[:, i] = (Z[:, i] - mean) / std[0, i]
+    return gamma * Z_norm + beta, {"Z_norm": Z_norm, "gamma": gamma, "std": std}
+'''
+
+LN_BACKWARD_GRAPH = '''def layernorm_backward(dZ_tilde, cache):
+    """Step by step through the computational graph, over the units of each example."""
+    Z_norm, gamma, std = cache["Z_norm"], cache["gamma"], cache["std"]
+    n = dZ_tilde.shape[0]
+    dbeta = np.sum(dZ_tilde, axis=1).reshape(-1, 1)
+    dgamma = np.sum(dZ_tilde * Z_norm, axis=1).reshape(-1, 1)
+    dZ_norm = dZ_tilde * gamma
+    Z_centered = Z_norm * std
+    dvar = np.sum(dZ_norm * Z_centered, axis=0, keepdims=True) * -0.5 * std ** -3
+    dmu = -np.sum(dZ_norm, axis=0, keepdims=True) / std - 2 * dvar * np.mean(Z_centered, axis=0, keepdims=True)
+    dZ = dZ_norm / std + dvar * 2 * Z_centered / n + dmu / n
+    return dZ, dgamma, dbeta
+'''
+
+
+def ln_forward_with(mean_var, std="np.sqrt(var + eps)"):
+    return f'''def layernorm_forward(Z, gamma, beta, eps=1e-5):
+    {mean_var}
+    inv_std = 1.0 / ({std})
+    Z_norm = (Z - mu) * inv_std
+    Z_tilde = gamma * Z_norm + beta
+    return Z_tilde, (Z_norm, gamma, inv_std)
+'''
+
+
+LN_BATCH_AXIS = ln_forward_with("mu, var = Z.mean(axis=1, keepdims=True), Z.var(axis=1, keepdims=True)")
+LN_UNBIASED = ln_forward_with("mu, var = Z.mean(axis=0, keepdims=True), Z.var(axis=0, ddof=1, keepdims=True)")
+LN_EPS_OUTSIDE = ln_forward_with("mu, var = Z.mean(axis=0, keepdims=True), Z.var(axis=0, keepdims=True)",
+                                 "np.sqrt(var) + eps")
+
+LN_RUNNING = '''_running_stats = {}
+
+
+def layernorm_forward(Z, gamma, beta, eps=1e-5, momentum=0.9):
+    """Keeps running averages of the statistics between calls, as batch norm does, and normalizes with them."""
+    mu = Z.mean(axis=0, keepdims=True)
+    var = Z.var(axis=0, keepdims=True)
+    if _running_stats:
+        mu = momentum * _running_stats["mean"] + (1 - momentum) * mu
+        var = momentum * _running_stats["var"] + (1 - momentum) * var
+    _running_stats["mean"], _running_stats["var"] = mu.mean(), var.mean()
+    inv_std = 1.0 / np.sqrt(var + eps)
+    Z_norm = (Z - mu) * inv_std
+    return gamma * Z_norm + beta, (Z_norm, gamma, inv_std)
+'''
+
+LN_BACKWARD_BATCH_AXIS = '''def layernorm_backward(dZ_tilde, cache):
+    """Batch norm's backward pass, renamed: its sums run over the examples."""
+    Z_norm, gamma, inv_std = cache
+    m = dZ_tilde.shape[1]
+    dbeta = dZ_tilde.sum(axis=1, keepdims=True)
+    dgamma = (dZ_tilde * Z_norm).sum(axis=1, keepdims=True)
+    dZ_hat = gamma * dZ_tilde
+    dZ = inv_std / m * (m * dZ_hat - dZ_hat.sum(axis=1, keepdims=True)
+                        - Z_norm * (dZ_hat * Z_norm).sum(axis=1, keepdims=True))
+    return dZ, dgamma, dbeta
+'''
+
 
 def forward_with(normalize):
     return f'''def batchnorm_forward(Z, gamma, beta, eps=1e-5):
@@ -74,7 +145,8 @@ VARIANTS = [
     Variant("correct"),
     Variant("correct-different", answers={"batchnorm_forward": FORWARD_LOOPS, "batchnorm_backward": BACKWARD_GRAPH,
                                           "update_running_stats": RUNNING_EXPLICIT,
-                                          "batchnorm_inference": INFERENCE_SCALE_SHIFT}),
+                                          "batchnorm_inference": INFERENCE_SCALE_SHIFT,
+                                          "layernorm_forward": LN_LOOPS, "layernorm_backward": LN_BACKWARD_GRAPH}),
     Variant("divides-by-variance",
             answers={"batchnorm_forward": forward_with("Z_tilde = gamma * (Z - mu) / (var + eps) + beta")},
             lose={"bn_forward_normalizes": "dividing by the variance", "bn_backward_gradient": None}),
@@ -112,6 +184,16 @@ VARIANTS = [
     var = Z.var(axis=1, keepdims=True)
     return gamma * (Z - mu) / np.sqrt(var + eps) + beta
 '''}, lose={"bn_inference": "statistics of the test batch"}),
+    Variant("layernorm-batch-norm-axis", answers={"layernorm_forward": LN_BATCH_AXIS},
+            lose={"ln_forward_normalizes": "batch norm's", "ln_backward_gradient": None}),
+    Variant("layernorm-unbiased-variance", answers={"layernorm_forward": LN_UNBIASED},
+            lose={"ln_forward_normalizes": "unbiased 1/(n-1)", "ln_backward_gradient": None}),
+    Variant("layernorm-eps-outside-sqrt", answers={"layernorm_forward": LN_EPS_OUTSIDE},
+            lose={"ln_forward_normalizes": "eps added to the standard deviation", "ln_backward_gradient": None}),
+    Variant("layernorm-keeps-running-averages", answers={"layernorm_forward": LN_RUNNING},
+            lose={"ln_forward_normalizes": None, "ln_backward_gradient": None}),
+    Variant("layernorm-backward-batch-norm-axis", answers={"layernorm_backward": LN_BACKWARD_BATCH_AXIS},
+            lose={"ln_backward_gradient": "sums over the examples"}),
     Variant("infinite-loop", answers={"batchnorm_inference": '''def batchnorm_inference(Z, gamma, beta, running_mean, running_var, eps=1e-5):
     while True:
         pass
