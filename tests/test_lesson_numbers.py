@@ -22,6 +22,7 @@ REQUIRED = {
         "norm_version", "worst_element",  # 4: the norm version can exceed the worst element
         "plain_train_acc", "bn_train_acc",  # 11: both fit the training set
         "ln_alone_vs_batch", "ln_m4_best_dev_acc", "ln_m4_train_acc", "ln_m4_dev_acc",  # layer norm, small batches
+        "noisy_lr1_moved_per_step", "plain_lr01_moved_per_step", "noisy_lr1_dev_acc", "plain_lr1_dev_acc",  # injected noise
     },
     "03_vanishing_gradients": {
         "clip_per_variable_cosine",  # 6: per-variable clipping turns the step

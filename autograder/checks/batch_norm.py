@@ -12,7 +12,7 @@ outputs are data: see `autograder.checks`).
 """
 import numpy as np
 
-from autograder.checks import ANSWER, Failure, Item, case_seed, expect_array, expect_close, expect_tuple
+from autograder.checks import ANSWER, Failure, Item, case_seed, expect_array, expect_close, expect_tuple, prediction_item
 from lessonkit.gradcheck import centered_differences
 
 #: This lesson's graded items, in the master's order (`checks.items` reads them).
@@ -374,3 +374,12 @@ ITEMS.append(Item("ln_backward_gradient", ["layernorm_forward", "layernorm_backw
                   run_ln_backward_with_gradcheck, ln_backward_values, ln_backward_cases, ln_backward_mistakes(),
                   project=lambda result: result.get("grads") if isinstance(result, dict) else result,
                   depends_on=["ln_forward_normalizes"]))
+
+
+# ---- predict before you run ------------------------------------------------------------
+
+ITEMS.append(prediction_item(
+    "prediction_injected_noise_test", "prediction_injected_noise",
+    "batch norm with injected noise at lr = 1.0", choices=("trains", "fails"),
+    hint="the noise puts back more shift than the plain network has, so if removing the shift were what "
+         "batch norm does, the noisy network would fail like the plain one; whether it does is the test"))

@@ -207,4 +207,6 @@ HIDDEN_CASES = {
     "ln_forward_normalizes": ln_forward,
     "ln_backward_contract": lambda: ln_backward()[:2],
     "ln_backward_gradient": ln_backward,
+    # A prediction has one question: the hidden case asks it again, so plain nbgrader scores it too.
+    "prediction_injected_noise_test": lambda: [("the prediction, asked again", {})],
 }

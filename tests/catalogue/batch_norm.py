@@ -198,6 +198,8 @@ VARIANTS = [
     while True:
         pass
 '''}, lose={"bn_inference": None}, problem="timed out"),
+    Variant("prediction-noise-fails", answers={"prediction_injected_noise": 'def prediction_injected_noise():\n    return "fails"\n'},
+            lose={"prediction_injected_noise_test": "more shift than the plain network"}),
     Variant("syntax-error", answers={"batchnorm_backward": '''def batchnorm_backward(dZ_tilde, cache)
     return dZ_tilde, None, None
 '''}, lose={"bn_backward_contract": None, "bn_backward_gradient": None}),
