@@ -1,4 +1,4 @@
-"""Hidden cases of lesson 02: more shapes, one example, a constant feature, large values,
+"""Hidden cases of lesson 02: more shapes, one example, a constant unit, large values,
 and for layer norm a second call after a first (no state between calls); and the
 implementations of the items' private mistakes (`MISTAKES`), derived from the reference by
 changing its inputs (or, for eps outside the square root, written out)."""
@@ -120,7 +120,7 @@ MISTAKES = {
 }
 
 
-def constant_feature(inputs, row=0, value=3.0):
+def constant_unit(inputs, row=0, value=3.0):
     inputs["Z"][row] = value
     return inputs
 
@@ -143,8 +143,8 @@ def inference(seed, n, m, loc=0.0, scale=1.0, zero_var_row=None):
 def forward():  # built on each call: per-student hidden cases draw from the student's seeds
     return [("shape (5, 1), one example", case(11, 5, 1)),
             ("shape (6, 32)", case(12, 6, 32)),
-            ("shape (1, 10), a single feature", case(13, 1, 10)),
-            ("shape (4, 9) with a constant feature", constant_feature(case(14, 4, 9), row=2)),
+            ("shape (1, 10), a single unit", case(13, 1, 10)),
+            ("shape (4, 9) with a constant unit", constant_unit(case(14, 4, 9), row=2)),
             ("shape (3, 16) with values near 1e4", case(15, 3, 16, loc=1e4, scale=1e2)),
             ("shape (7, 3), negative gamma", case(16, 7, 3, gamma=-1.5))]
 
@@ -152,7 +152,7 @@ def forward():  # built on each call: per-student hidden cases draw from the stu
 def backward():
     return [("shape (3, 1), one example", with_dZ(21, 3, 1)),
             ("shape (5, 9)", with_dZ(22, 5, 9)),
-            ("shape (4, 6) with a constant feature", constant_feature(with_dZ(23, 4, 6), row=1)),
+            ("shape (4, 6) with a constant unit", constant_unit(with_dZ(23, 4, 6), row=1)),
             ("shape (2, 12) with values near 100", with_dZ(24, 2, 12, loc=100.0, scale=10.0)),
             ("shape (6, 2)", with_dZ(25, 6, 2))]
 
@@ -201,7 +201,7 @@ HIDDEN_CASES = {
                                  ("shape (2, 50) with values near 1e3", running(35, 2, 50, 0.9, 1e3, 10.0))],
     "bn_inference": lambda: [("shape (5, 1), one example", inference(41, 5, 1)),
                              ("shape (3, 20)", inference(42, 3, 20)),
-                             ("shape (4, 6), a feature with zero running variance", inference(43, 4, 6, zero_var_row=2)),
+                             ("shape (4, 6), a unit with zero running variance", inference(43, 4, 6, zero_var_row=2)),
                              ("shape (2, 8) with values near 1e4", inference(44, 2, 8, 1e4, 50.0))],
     "ln_forward_contract": lambda: ln_forward()[:2] + ln_forward()[-1:],
     "ln_forward_normalizes": ln_forward,
