@@ -24,7 +24,8 @@ PER_STUDENT_ITEMS = {
 }
 #: The course's cases of every item (no secret) as they were before lessons 01, 03 and 05 got per-student
 #: cases: a hash of each case's label and the inputs its builder makes (answers and reference-computed
-#: inputs follow from them). A deliberate change to a course case updates its hash here.
+#: inputs follow from them). A deliberate change to a course case updates its hash here, and an item
+#: added later adds its own hash here too.
 COURSE_CASES = {
     "bn_backward_contract": "2fae9071f0005736",
     "bn_backward_gradient": "4cfcd32e22f1db81",
@@ -38,20 +39,34 @@ COURSE_CASES = {
     "deep_backward_linear": "f72b24336ce6d93e",
     "deep_forward_contract": "c65350ccd1f245f2",
     "deep_forward_values": "9a440d225b1ae46c",
+    "gradcheck_errors": "995b75e1306b0e25",
     "hessian_values": "4d67a082cf8e938a",
     "identity_net_output_test": "5e77fddce71f1649",
     "init_params_shapes": "4839304222ac4bfa",
     "init_params_statistics": "5168a74673f3d276",
     "init_params_uses_rng": "61aff557cd286ee8",
     "init_std_fan_in": "4f1dc554a072c4f3",
+    "init_std_fan_out": "ce2de448d0399b7b",
     "init_std_glorot": "37ccf6b3a4f7b07a",
+    "init_std_leaky_relu": "2e43efa51842cba4",
     "init_std_simple": "8298b0f400765fa9",
     "layer_gain_test": "b3bfc9cec32e27a4",
+    "ln_backward_contract": "c69b4e4a37e4745f",
+    "ln_backward_gradient": "d59e634ce0b7d7ce",
+    "ln_forward_contract": "320687f79567d4d5",
+    "ln_forward_normalizes": "ffc3ab34fb5080cc",
     "mean_variance_contract": "fa06ed73c57468a0",
     "mean_variance_values": "d217ab227fea5403",
     "normalize_inputs_contract": "a502121294c64e9f",
     "normalize_inputs_values": "60fac48fe75877f2",
     "normalize_splits_train_stats": "ae5c0601a0b8840b",
+    "prediction_centering_test": "4128efe010a49211",
+    "prediction_injected_noise_test": "4128efe010a49211",
+    "prediction_leaky_he_test": "4128efe010a49211",
+    "prediction_residual_gradient_test": "4128efe010a49211",
+    "prediction_sigmoid_gradient_test": "4128efe010a49211",
+    "prediction_smallest_usable_test": "4128efe010a49211",
+    "scale_invariance": "64ad1513ea7ffe67",
     "symmetry_distinct_units": "1d7796117897928c",
     "usable_lr_diverged": "ece25624fc774583",
     "usable_lr_largest": "440e31d426994feb",
