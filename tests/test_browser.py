@@ -242,7 +242,7 @@ def test_the_right_answer_passes(page):
 
 def test_validate_names_the_remaining_mistake(page, course):
     answers = {**reference_answers(LESSON), "normalize_inputs": BY_VARIANCE}
-    for grade_id in ("normalize_inputs", "normalize_splits", "least_squares_hessian", "conditioning"):
+    for grade_id in ("normalize_inputs", "normalize_splits", "least_squares_hessian", "conditioning", "prediction_centering"):
         answer(page, grade_id, answers[grade_id])
     page.locator(".jp-NotebookPanel-toolbar .validate-button").click()
     dialog = page.locator(".jp-Dialog")

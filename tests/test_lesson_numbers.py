@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 #: The quoted numbers behind issue 11's corrections, by lesson: a master must keep quoting them.
 REQUIRED = {
+    "01_normalizing_inputs": {"kappa_raw_over_centered"},  # the prediction: centering alone
     "02_batch_norm": {
         "bn_m4_train_acc", "bn_m4_dev_acc", "bn_m4_train_acc_batch_stats", "plain_m16_gap", "plain_m64_gap",
         "plain_m256_gap", "plain_m4_diverged_in_epoch",  # 1: small batches fail to fit; the control
@@ -36,6 +37,7 @@ REQUIRED = {
                           "tanh_gain1_A30", "tanh_gain53_A30"},  # gap: tanh gain 5/3
     "05_putting_it_together": {
         "smallest_usable_B", "smallest_usable_C",  # 12: He widens the low end
+        "smallest_usable_A",  # the prediction: normalizing alone narrows the low end
         "bn_gap_a01", "bn_ratio_times_a_10",  # batch norm's scale invariance, measured
         "plain_dev_std_1e_3", "bn_worst_dev_small", "bn_dev_std_10", "bn_dev_std_10_output_he",  # the scale sweep
         "vector_error", "buggy_worst_init", "buggy_worst_trained", "kink_worst", "kink_worst_small_h",  # gradient check

@@ -14,7 +14,8 @@ against the training statistics: a helper mistake that changes its numbers costs
 import numpy as np
 
 from autograder import wire
-from autograder.checks import Failure, Item, case_seed, expect_array, expect_close, expect_ndarray, expect_tuple
+from autograder.checks import (Failure, Item, case_seed, expect_array, expect_close, expect_ndarray, expect_tuple,
+                               prediction_item)
 
 #: This lesson's graded items, in the master's order (`checks.items` reads them).
 ITEMS = []
@@ -443,3 +444,13 @@ def conditioning_cases():
 
 ITEMS.append(Item("conditioning_values", ["conditioning"], run_conditioning, conditioning_values, conditioning_cases,
                   conditioning_mistakes(), project=project_conditioning))
+
+
+# ---- predict before you run ------------------------------------------------------------
+
+ITEMS.append(prediction_item(
+    "prediction_centering_test", "prediction_centering",
+    "the condition number after centering only",
+    hint="centering takes the means out of H (its last row and column, and the mu^2 in each diagonal entry), "
+         "but the diagonal still holds the squared spreads of the features, more than 10^10 apart; weigh the "
+         "means of the widest features against their spreads"))

@@ -18,7 +18,7 @@ import math
 import numpy as np
 
 from autograder import wire
-from autograder.checks import ANSWER, Failure, Item, case_seed
+from autograder.checks import ANSWER, Failure, Item, case_seed, prediction_item
 from lessonkit import mlp
 
 #: This lesson's graded items, in the master's order (`checks.items` reads them).
@@ -126,6 +126,16 @@ ITEMS.append(Item("usable_lr_largest", ["largest_usable_lr"], run_usable, answer
                   project=project, reference_answer=True))
 ITEMS.append(Item("usable_lr_diverged", ["largest_usable_lr"], run_usable, answer_value, diverged_cases, mistakes(),
                   project=project, reference_answer=True))
+
+
+# ---- predict before you run ------------------------------------------------------------
+
+ITEMS.append(prediction_item(
+    "prediction_smallest_usable_test", "prediction_smallest_usable",
+    "B's smallest usable rate against A's", choices=("lower", "same", "higher"),
+    hint="lesson 01's rounder cost is about the largest stable rate; the smallest usable one depends on how "
+         "fast training starts, and with the same weights of standard deviation 0.1, inputs about 8 times "
+         "smaller make a smaller signal in every layer (lesson 04)"))
 
 
 # ---- scale_invariance_gap --------------------------------------------------------------

@@ -72,4 +72,6 @@ HIDDEN_CASES = {
     "normalize_splits_train_stats": splits,
     "hessian_values": hessian,
     "conditioning_values": conditioning,
+    # A prediction has one question: the hidden case asks it again, so plain nbgrader scores it too.
+    "prediction_centering_test": lambda: [("the prediction, asked again", {})],
 }

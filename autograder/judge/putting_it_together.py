@@ -141,6 +141,9 @@ MISTAKES["scale_invariance"] = {
     "signed gap": lambda **c: _scale(**c, gap=np.max),
 }
 
+# A prediction has one question: the hidden case asks it again, so plain nbgrader scores it too.
+HIDDEN_CASES["prediction_smallest_usable_test"] = lambda: [("the prediction, asked again", {})]
+
 HIDDEN_CASES["scale_invariance"] = lambda: [
     ("unit columns, a = 0.2", scale_case(31, "unit columns", 0.2, n=4, k=3, m=5)),
     ("unit rows, a = 0.3", scale_case(32, "unit rows", 0.3, n=2, k=5, m=8)),

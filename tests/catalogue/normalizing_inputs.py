@@ -132,5 +132,7 @@ VARIANTS = [
 '''}, lose={"hessian_values": "divide by m"}),
     Variant("rate-one-over-lambda", answers={"conditioning": conditioning_with("1 / lam[-1]")},
             lose={"conditioning_values": "2 / lambda_max"}),
+    Variant("prediction-centering-shrinks", answers={"prediction_centering": 'def prediction_centering():\n    return "shrinks"\n'},
+            lose={"prediction_centering_test": "squared spreads"}),
     Variant("untouched", untouched=True, lose_all=True),
 ]
