@@ -3,10 +3,14 @@
 Records are built with `checks.collect` in this process (as the worker would) and then
 doctored where a test plays a worker that lies.
 """
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
 from autograder import checks, grade, judge, reference, runner, wire
+from autograder.course import ROOT
 from tests.catalogue import Variant, build
 
 CELL = "<ipython-input-7-0123456789ab>"  # the filename IPython gives a notebook cell
@@ -284,3 +288,15 @@ def test_a_layernorm_that_keeps_running_averages_fails_the_case_that_calls_it_tw
         if checks.evaluate(item, case.inputs, checks.collect(item, [fresh], case.inputs), hidden=case.hidden):
             failed.append(case.label)
     assert len(failed) == 1 and "called after a batch" in failed[0], failed
+
+
+def test_the_reference_loads_without_pyplot():
+    """The masters' import cells import pyplot for their plots; the grader's copy of the reference
+    skips it (half a second of every grading run) and still defines every function the judge calls."""
+    code = ("import sys\nfrom autograder import checks, reference\nfrom autograder.course import lessons\n"
+            "loaded = {l: reference.load(l) for l in lessons()}\n"
+            "missing = [f for item in checks.items().values() for f in item.functions\n"
+            "           if not any(f in ns for ns in loaded.values())]\n"
+            "print(sorted(m for m in sys.modules if m.startswith('matplotlib.pyplot')), missing)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT).stdout
+    assert out.strip() == "[] []"
