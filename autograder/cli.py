@@ -14,6 +14,7 @@ import argparse
 import functools
 import os
 import sys
+import threading
 from pathlib import Path
 
 from autograder import release, workspace
@@ -77,6 +78,10 @@ def grade(submissions, out, workers, db_url=None, isolate=True, scan=True, force
         if progress:
             progress.update(result, done, total)
     figure.prepare()
+    course_db, autograded, feedback = course_directories()
+    db_url = course_db if db_url is None else db_url
+    if db_url:  # nbgrader's import (0.6 s) overlaps the grading, which mostly waits for workers
+        threading.Thread(target=_import_gradebook, daemon=True).start()
     try:
         try:
             results, unknown = grade_class(submissions, workers=workers, isolate=isolate, scan=scan,
@@ -109,8 +114,6 @@ def grade(submissions, out, workers, db_url=None, isolate=True, scan=True, force
     if not results:
         print(f"error: no submissions found in {submissions} (expected <student>/<lesson>/lesson.ipynb)", file=sys.stderr)
         return 2
-    course_db, autograded, feedback = course_directories()
-    db_url = course_db if db_url is None else db_url
     notes = []
     if db_url:  # the gradebook holds the due dates: reports are rewritten below when a penalty applies
         from sqlalchemy.exc import DatabaseError
@@ -172,6 +175,12 @@ def _similarity(submissions, out, top):
         print(terminal_text(f"{p.score:.2f}  {p.lesson}  {p.a.student} / {p.b.student}"))
     print(f"similarity: {out} ({len(pairs)} pairs; it reports, it changes no grade)")
     return 0
+
+
+def _import_gradebook():
+    """Import what the gradebook step needs (nbgrader, SQLAlchemy), in a thread of its own."""
+    import autograder.gradebook  # noqa: F401
+    import autograder.nbgrader_files  # noqa: F401
 
 
 def gradebook_failure(exc, db_url, out):
