@@ -1,7 +1,8 @@
 """A small fully connected ReLU network in numpy, trained with mini-batch gradient descent.
 
 Hidden layer l: Z[l] = W[l] A[l-1] + b[l], optionally batch- or layer-normalized (then
-b[l] is dropped: the mean subtraction cancels it), then A[l] = relu(...). The output layer
+b[l] is dropped and beta takes its role; with batch norm the mean subtraction cancels it
+exactly), then A[l] = relu(...). The output layer
 is softmax with cross-entropy. The normalization is done by the functions you pass in (your
 own from lesson 02), so the experiments run on your code.
 """
