@@ -3,7 +3,9 @@
 The client (`grade --cluster ADDRESS`) reads each submission with the grader's own safe
 reader (`notebook.find_notebook`, `notebook.read_regular_file`) and sends the notebook's
 bytes with its task, so workers need no shared filesystem for submissions; they need the
-course itself (the same checkout, installed in the same environment). On the worker the
+course itself (the same checkout, installed in the same environment): every task carries a
+hash of the client's (`checkout`), and a worker whose own differs refuses the task, so a
+stale worker never grades with other masters, judges or packages. On the worker the
 task writes the bytes into a folder of its own and calls `grade.grade_submission` exactly
 as a local run does: the student's code runs confined there (isolation.py), the judge
 runs in the worker's grader process, and only the plain-data result comes back.
@@ -16,6 +18,8 @@ ends the run with `ClusterError` before anything is written.
 import atexit
 import contextlib
 import dataclasses
+import functools
+import hashlib
 import logging
 import tempfile
 import threading
@@ -34,6 +38,23 @@ _setup_lock, _setup = threading.Lock(), {}
 
 class ClusterError(Exception):
     """The cluster could not be reached, or was lost before every submission was graded."""
+
+
+class CheckoutMismatch(Exception):
+    """A worker's course checkout or environment is not the client's."""
+
+
+@functools.lru_cache(maxsize=None)
+def checkout(lesson):
+    """str: a content hash of all that grading `lesson` depends on: `refcache.key` (the master,
+    the checks and judge, lessonkit, the locked environment, Python's version) and every module
+    of the grader."""
+    from autograder import refcache
+    from autograder.course import ROOT
+    digest = hashlib.sha256(refcache.key(lesson).encode() + b"\0")
+    for path in sorted((ROOT / "autograder").rglob("*.py")):
+        digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 def grade_on_cluster(found, address, options=None):
@@ -71,7 +92,7 @@ def grade_on_cluster(found, address, options=None):
                 result = SubmissionResult(student, lesson, problems=problems)
                 results[(student, lesson)] = not_graded(load_master(lesson), result)
                 continue
-            future = client.submit(grade_task, student, lesson, name, data, options,
+            future = client.submit(grade_task, student, lesson, name, data, options, checkout(lesson),
                                    pure=False, retries=RETRIES, key=f"grade-{student}-{lesson}-{run}")
             pending[future] = (student, lesson)
         try:
@@ -83,6 +104,8 @@ def grade_on_cluster(found, address, options=None):
             what = (f"lost the Dask scheduler at {address}" if exc.reason == "scheduler-connection-lost"
                     else f"the Dask cluster at {address} cancelled {exc.key} ({exc.reason})")
             raise ClusterError(f"{what} with {left} of {len(found)} submissions left to grade") from None
+        except CheckoutMismatch as exc:
+            raise ClusterError(str(exc)) from None
         except KilledWorker as exc:
             raise ClusterError(f"the Dask workers running {exc.task} died again and again "
                                "(see the workers' logs)") from None
@@ -109,12 +132,13 @@ def notebook_payload(folder):
     return path.name, data, problems
 
 
-def grade_task(student, lesson, name, data, options=None):
+def grade_task(student, lesson, name, data, options=None, client_checkout=None):
     """One submission, graded on the worker that runs this task.
 
     The notebook is written as ``<student>/<lesson>/<name>`` in a folder of this attempt,
     removed afterwards, so a task run twice (its first worker died) grades the same bytes
-    from scratch.
+    from scratch. A `client_checkout` other than this worker's `checkout` raises
+    `CheckoutMismatch` before anything runs.
 
     Returns
     -------
@@ -125,6 +149,10 @@ def grade_task(student, lesson, name, data, options=None):
     for part in (student, lesson, name):
         if part in ("", ".", "..") or "/" in part or "\0" in part:
             raise ValueError(f"not a single path component: {part!r}")
+    if client_checkout is not None and checkout(lesson) != client_checkout:
+        raise CheckoutMismatch(f"the Dask worker {_worker_name()} grades {lesson} with another course checkout "
+                               "or environment than this one (masters, grader or packages differ): update it "
+                               "to this checkout and restart it")
     scratch, public_dir = worker_setup(lesson)
     attempt = Path(tempfile.mkdtemp(dir=scratch / "tasks"))
     try:
@@ -193,6 +221,14 @@ def _closing(client):
         finally:
             for logger in loggers:
                 logger.disabled = False
+
+
+def _worker_name():
+    try:
+        from distributed import get_worker
+        return get_worker().address
+    except (ImportError, ValueError):
+        return "(not a Dask worker)"
 
 
 def _first_line(exc):

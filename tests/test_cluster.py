@@ -196,3 +196,25 @@ def test_an_unreachable_scheduler_is_a_cluster_error(monkeypatch):
     monkeypatch.setattr(cluster, "CONNECT_SECONDS", 1)
     with pytest.raises(cluster.ClusterError, match=r"^could not reach the Dask scheduler at tcp://127.0.0.1:1 "):
         cluster.grade_on_cluster([], "tcp://127.0.0.1:1")
+
+
+def test_workers_with_another_checkout_grade_nothing(class_folder, cluster, monkeypatch, tmp_path, capsys):
+    """A client whose course differs from the workers' (here: its hash of it) gets every task refused:
+    one line naming a worker, exit status 4, nothing written."""
+    from autograder import cli
+    from autograder import cluster as dask_grading
+    monkeypatch.setattr(dask_grading, "checkout", lambda lesson: "a course the workers do not have")
+    status = cli.grade(class_folder, tmp_path / "grades", 2, "", quiet=True, cluster=cluster.address)
+    stderr = capsys.readouterr().err
+    assert status == 4, stderr
+    assert re.match(rf"error: the Dask worker tcp://127\.0\.0\.1:\d+ grades {LESSON} with another course checkout",
+                    stderr), stderr
+    assert stderr.strip().count("\n") == 0 and not (tmp_path / "grades").exists()
+
+
+def test_a_task_refuses_a_checkout_hash_that_is_not_its_own(class_folder):
+    from autograder.cluster import CheckoutMismatch, checkout, grade_task, notebook_payload
+    name, data, _ = notebook_payload(class_folder / "student0" / LESSON)
+    assert checkout(LESSON) != checkout("04_initialization")  # the hash tells lessons apart
+    with pytest.raises(CheckoutMismatch, match="another course checkout"):
+        grade_task("student0", LESSON, name, data, None, "0" * 64)
