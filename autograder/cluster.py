@@ -79,7 +79,10 @@ def grade_on_cluster(found, address, options=None):
     from distributed.client import FutureCancelledError
     from distributed.scheduler import KilledWorker
 
-    from autograder.grade import SubmissionResult, load_master, not_graded
+    from autograder import per_student
+    from autograder.grade import Options, SubmissionResult, load_master, not_graded
+    secret = options.secret if options else None
+    task_options = dataclasses.replace(options or Options(), secret=None)  # the secret never leaves this machine
     try:
         client = Client(address, timeout=CONNECT_SECONDS, set_as_default=False)
     except (OSError, TimeoutError) as exc:
@@ -92,7 +95,8 @@ def grade_on_cluster(found, address, options=None):
                 result = SubmissionResult(student, lesson, problems=problems)
                 results[(student, lesson)] = not_graded(load_master(lesson), result)
                 continue
-            future = client.submit(grade_task, student, lesson, name, data, options, checkout(lesson),
+            future = client.submit(grade_task, student, lesson, name, data, task_options, checkout(lesson),
+                                   per_student.salts(secret, student, load_master(lesson)),
                                    pure=False, retries=RETRIES, key=f"grade-{student}-{lesson}-{run}")
             pending[future] = (student, lesson)
         try:
@@ -132,13 +136,14 @@ def notebook_payload(folder):
     return path.name, data, problems
 
 
-def grade_task(student, lesson, name, data, options=None, client_checkout=None):
+def grade_task(student, lesson, name, data, options=None, client_checkout=None, salts=None):
     """One submission, graded on the worker that runs this task.
 
     The notebook is written as ``<student>/<lesson>/<name>`` in a folder of this attempt,
     removed afterwards, so a task run twice (its first worker died) grades the same bytes
     from scratch. A `client_checkout` other than this worker's `checkout` raises
-    `CheckoutMismatch` before anything runs.
+    `CheckoutMismatch` before anything runs. `salts` (grade id -> salt) are the student's
+    per-student hidden cases (per_student.py); the secret they come from stays with the client.
 
     Returns
     -------
@@ -160,7 +165,7 @@ def grade_task(student, lesson, name, data, options=None, client_checkout=None):
         folder = attempt / "submission" / student / lesson
         folder.mkdir(parents=True)
         (folder / name).write_bytes(data)
-        result = grade_submission(student, lesson, folder, public_dir, attempt, options or Options())
+        result = grade_submission(student, lesson, folder, public_dir, attempt, options or Options(), salts=salts)
     finally:
         remove(attempt)
     data = dataclasses.asdict(result)

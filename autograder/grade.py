@@ -116,10 +116,12 @@ class Options:
     secret: bytes | None = None
 
 
-def grade_submission(student, lesson, folder, public_dir, scratch, options=Options(), zygote=None):
+def grade_submission(student, lesson, folder, public_dir, scratch, options=Options(), zygote=None, salts=None):
     """Grade one student's notebook for one lesson (see `Options`); never raises for a bad submission.
 
-    `zygote` (a `runner.Zygote`) forks the workers; None starts each as a new process.
+    `zygote` (a `runner.Zygote`) forks the workers; None starts each as a new process. `salts`
+    (grade id -> salt, from `per_student.salts`) replaces those of `options.secret`: a cluster
+    worker gets the student's salts, never the secret.
     """
     master = load_master(lesson)
     result = SubmissionResult(student, lesson)
@@ -134,7 +136,7 @@ def grade_submission(student, lesson, folder, public_dir, scratch, options=Optio
     if to_run is None:
         return not_graded(master, result)
     to_run = [c for c in to_run if c["id"] not in flagged]
-    salts = {gid: per_student.salt(options.secret, student, gid) for gid, _ in master.items}
+    salts = salts or per_student.salts(options.secret, student, master)
     jobs = [job for gid, _ in master.items for job in judge.jobs(gid, salts[gid])]
     workdir = Path(scratch) / "work" / student / lesson
     outcome = runner.run(to_run, jobs, public_dir, workdir, options.limits,
@@ -235,7 +237,7 @@ def grade_class(submissions, workers=2, limits=None, keep_scratch=False, isolate
     graded in this run); never for a submission whose worker was stopped by an interruption.
     `remote(todo, options)` grades the submissions elsewhere instead of a local pool (e.g. on a
     Dask cluster, `cluster.grade_on_cluster`: this module never imports it).
-    `secret` (bytes) gives each student hidden cases of their own (per_student.py; not on a cluster).
+    `secret` (bytes) gives each student hidden cases of their own (per_student.py).
 
     Returns
     -------
@@ -247,8 +249,6 @@ def grade_class(submissions, workers=2, limits=None, keep_scratch=False, isolate
     kept = {(s, l): reuse(s, l, f) for s, l, f in found} if reuse else {}
     todo = [(s, l, f) for s, l, f in found if kept.get((s, l)) is None]
     if remote is not None:
-        if secret is not None:
-            raise ValueError("per-student hidden cases are not graded on a cluster yet")
         graded = dict(zip([(s, l) for s, l, _ in todo], remote(todo, options=options)))
         for k, result in enumerate(graded.values()):
             if on_result:

@@ -52,6 +52,12 @@ def salt(secret, student, grade_id):
     return hmac.new(secret, f"{student}|{grade_id}".encode(), hashlib.sha256).hexdigest()
 
 
+def salts(secret, student, master):
+    """grade id -> salt of every item of a lesson's `master` (a `grade.Master`) for one student;
+    all None without a secret."""
+    return {gid: salt(secret, student, gid) for gid, _ in master.items}
+
+
 def fingerprint(secret):
     """Names the secret in the kept results' fingerprint (another secret regrades) without revealing it."""
     return None if secret is None else hmac.new(secret, b"fingerprint", hashlib.sha256).hexdigest()[:16]

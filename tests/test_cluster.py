@@ -4,6 +4,7 @@ A cluster run gives the bytes of a local run; a worker killed mid-class costs no
 a scheduler killed mid-class ends the run with one clear line and nothing written.
 """
 import csv
+import json
 import os
 import re
 import signal
@@ -218,3 +219,46 @@ def test_a_task_refuses_a_checkout_hash_that_is_not_its_own(class_folder):
     assert checkout(LESSON) != checkout("04_initialization")  # the hash tells lessons apart
     with pytest.raises(CheckoutMismatch, match="another course checkout"):
         grade_task("student0", LESSON, name, data, None, "0" * 64)
+
+
+
+def memorizer():
+    """A lesson-02 notebook whose batchnorm_inference knows only the course's cases (visible and
+    hidden, as if they had leaked): it returns the reference's output for those and zeros otherwise."""
+    from autograder import checks, judge, reference
+    from tests.catalogue import Variant
+    item, ref = checks.items()["bn_inference"], reference.load(LESSON)["batchnorm_inference"]
+    seen = {}
+    for case in judge.cases("bn_inference"):
+        inputs = checks.call_inputs(item, case.inputs)
+        seen[round(float(inputs["Z"].sum()), 9)] = item.run(ref, **inputs).tolist()
+    source = ("import numpy as np\n"
+              f"SEEN = {seen!r}\n\n"
+              "def batchnorm_inference(Z, gamma, beta, running_mean, running_var, eps=1e-5):\n"
+              "    key = round(float(np.sum(Z)), 9)\n"
+              "    return np.array(SEEN[key]) if key in SEEN else np.zeros_like(Z)\n")
+    return build(LESSON, Variant("memorizer", answers={"batchnorm_inference": source}))
+
+
+def test_per_student_cases_on_the_cluster_are_those_of_a_local_run(cluster, tmp_path):
+    """Leaked course cases get full marks without a secret; with one, the cluster grades each
+    student on their own cases as a local run does (the tasks carry salts, never the secret)."""
+    (tmp_path / "class" / "mo" / LESSON).mkdir(parents=True)
+    (tmp_path / "class" / "mo" / LESSON / "lesson.ipynb").write_bytes(memorizer())
+    secret = tmp_path / "secret.txt"
+    secret.write_text("a class secret for this test\n")
+
+    def bn_inference(out):
+        with open(out / "grades.csv", newline="") as f:
+            row = next(csv.DictReader(f))
+        return row[f"{LESSON}/bn_inference"]
+    status, stderr = grade(tmp_path / "class", tmp_path / "course-cases", "--cluster", cluster.address)
+    assert status == 0, stderr
+    full = bn_inference(tmp_path / "course-cases")
+    status, stderr = grade(tmp_path / "class", tmp_path / "local", "--per-student-secret", str(secret))
+    assert status in (0, 3), stderr
+    status, stderr = grade(tmp_path / "class", tmp_path / "cluster", "--cluster", cluster.address,
+                           "--per-student-secret", str(secret))
+    assert status in (0, 3), stderr
+    assert pages(tmp_path / "cluster") == pages(tmp_path / "local")
+    assert bn_inference(tmp_path / "cluster") != full, full  # its own cases: the leaked answers are worth nothing
