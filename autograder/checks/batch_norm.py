@@ -94,49 +94,64 @@ ITEMS.append(Item("bn_forward_normalizes", ["batchnorm_forward"],
 
 # ---- batchnorm_backward --------------------------------------------------------------
 
-def run_backward(batchnorm_forward, batchnorm_backward, Z, gamma, beta, dZ_tilde):
-    _, cache = batchnorm_forward(Z, gamma, beta)
-    return batchnorm_backward(dZ_tilde, cache)
+# Shared with layer norm (below): a normalization's forward and backward pass, in that order.
+
+def run_backward(forward, backward, Z, gamma, beta, dZ_tilde):
+    _, cache = forward(Z, gamma, beta)
+    return backward(dZ_tilde, cache)
 
 
-def numerical_gradients(batchnorm_forward, Z, gamma, beta, dZ_tilde, h=1e-5):
+def numerical_gradients(forward, Z, gamma, beta, dZ_tilde, h=1e-5):
     """Centered differences of L = sum(dZ_tilde * Z_tilde) through the given forward pass."""
     def loss(Z_, g_, b_):
-        return float(np.sum(dZ_tilde * first(batchnorm_forward(Z_, g_, b_))))
+        return float(np.sum(dZ_tilde * first(forward(Z_, g_, b_))))
     return tuple(centered_differences(loss, [Z, gamma, beta], h))
 
 
-def backward_contract(inputs, result):
-    n, m = inputs["Z"].shape
-    dZ, dgamma, dbeta = expect_tuple(result, "batchnorm_backward", 3)
-    expect_array(dZ, "dZ", (n, m))
-    expect_array(dgamma, "dgamma", (n, 1))
-    expect_array(dbeta, "dbeta", (n, 1))
+def run_backward_with_gradcheck(forward, backward, Z, gamma, beta, dZ_tilde):
+    return {"grads": run_backward(forward, backward, Z, gamma, beta, dZ_tilde),
+            "numerical": numerical_gradients(forward, Z, gamma, beta, dZ_tilde)}
 
 
-def backward_values(inputs, result):
-    backward_contract(inputs, result["grads"])
+def gradients_contract(function):
+    """The contract of a backward pass named `function`: (dZ, dgamma, dbeta) shaped (n, m), (n, 1), (n, 1)."""
+    def contract(inputs, result):
+        n, m = inputs["Z"].shape
+        dZ, dgamma, dbeta = expect_tuple(result, function, 3)
+        expect_array(dZ, "dZ", (n, m))
+        expect_array(dgamma, "dgamma", (n, 1))
+        expect_array(dbeta, "dbeta", (n, 1))
+    return contract
+
+
+def gradients_agree(inputs, result, contract, forward, dbeta_message, expect_zero_sums):
+    """dbeta, dgamma and dZ against centered differences of the student's own `forward` pass (so
+    a forward mistake is not charged again); `expect_zero_sums(dZ)` checks, before dZ itself,
+    that the subtracted mean shows in dZ."""
+    contract(inputs, result["grads"])
     dZ, dgamma, dbeta = result["grads"]
     Z = inputs["Z"]
     n = Z.shape[0]
-    # Judged against your own forward pass, so a forward mistake is not charged here again.
     num_dZ = expect_array(result["numerical"][0], "numerical gradient", Z.shape)
     num_dgamma = expect_array(result["numerical"][1], "numerical gradient", (n, 1))
     num_dbeta = expect_array(result["numerical"][2], "numerical gradient", (n, 1))
-    expect_close(dbeta, num_dbeta, "dbeta should be the sum of dZ_tilde over the examples", rtol=1e-5, atol=1e-6,
-                 row_name="unit")
+    expect_close(dbeta, num_dbeta, dbeta_message, rtol=1e-5, atol=1e-6, row_name="unit")
     expect_close(dgamma, num_dgamma, "dgamma should be the sum over the examples of dZ_tilde * Z_norm "
-                 "(Z_norm as your batchnorm_forward computes it)", rtol=1e-5, atol=1e-6, row_name="unit")
-    expect_close(dZ.sum(axis=1, keepdims=True), np.zeros_like(dbeta),
-                 "each unit of dZ should sum to zero over the batch (the mean was subtracted)", atol=1e-7,
-                 row_name="unit")
-    expect_close(dZ, num_dZ, "dZ disagrees with a centered-difference gradient of your batchnorm_forward",
+                 f"(Z_norm as your {forward} computes it)", rtol=1e-5, atol=1e-6, row_name="unit")
+    expect_zero_sums(dZ)
+    expect_close(dZ, num_dZ, f"dZ disagrees with a centered-difference gradient of your {forward}",
                  rtol=1e-5, atol=1e-6, row_name="unit")
 
 
-def run_backward_with_gradcheck(batchnorm_forward, batchnorm_backward, Z, gamma, beta, dZ_tilde):
-    return {"grads": run_backward(batchnorm_forward, batchnorm_backward, Z, gamma, beta, dZ_tilde),
-            "numerical": numerical_gradients(batchnorm_forward, Z, gamma, beta, dZ_tilde)}
+backward_contract = gradients_contract("batchnorm_backward")
+
+
+def backward_values(inputs, result):
+    gradients_agree(inputs, result, backward_contract, "batchnorm_forward",
+                    "dbeta should be the sum of dZ_tilde over the examples",
+                    lambda dZ: expect_close(dZ.sum(axis=1, keepdims=True), np.zeros((dZ.shape[0], 1)),
+                                            "each unit of dZ should sum to zero over the batch (the mean was "
+                                            "subtracted)", atol=1e-7, row_name="unit"))
 
 
 def backward_mistakes():
@@ -314,43 +329,15 @@ ITEMS.append(Item("ln_forward_normalizes", ["layernorm_forward"],
 
 # ---- layernorm_backward --------------------------------------------------------------
 
-def run_ln_backward(layernorm_forward, layernorm_backward, Z, gamma, beta, dZ_tilde):
-    _, cache = layernorm_forward(Z, gamma, beta)
-    return layernorm_backward(dZ_tilde, cache)
-
-
-def ln_backward_contract(inputs, result):
-    n, m = inputs["Z"].shape
-    dZ, dgamma, dbeta = expect_tuple(result, "layernorm_backward", 3)
-    expect_array(dZ, "dZ", (n, m))
-    expect_array(dgamma, "dgamma", (n, 1))
-    expect_array(dbeta, "dbeta", (n, 1))
+ln_backward_contract = gradients_contract("layernorm_backward")
 
 
 def ln_backward_values(inputs, result):
-    ln_backward_contract(inputs, result["grads"])
-    dZ, dgamma, dbeta = result["grads"]
-    Z = inputs["Z"]
-    n, m = Z.shape
-    # Judged against your own forward pass, so a forward mistake is not charged here again.
-    num_dZ = expect_array(result["numerical"][0], "numerical gradient", Z.shape)
-    num_dgamma = expect_array(result["numerical"][1], "numerical gradient", (n, 1))
-    num_dbeta = expect_array(result["numerical"][2], "numerical gradient", (n, 1))
-    expect_close(dbeta, num_dbeta, "dbeta should be the sum of dZ_tilde over the examples (beta is one per unit)",
-                 rtol=1e-5, atol=1e-6, row_name="unit")
-    expect_close(dgamma, num_dgamma, "dgamma should be the sum over the examples of dZ_tilde * Z_norm "
-                 "(Z_norm as your layernorm_forward computes it)", rtol=1e-5, atol=1e-6, row_name="unit")
-    expect_close(dZ.sum(axis=0, keepdims=True).T, np.zeros((m, 1)),
-                 "each example (column) of dZ should sum to zero over the units (its mean was subtracted)",
-                 atol=1e-7, row_name="example")
-    expect_close(dZ, num_dZ, "dZ disagrees with a centered-difference gradient of your layernorm_forward",
-                 rtol=1e-5, atol=1e-6, row_name="unit")
-
-
-def run_ln_backward_with_gradcheck(layernorm_forward, layernorm_backward, Z, gamma, beta, dZ_tilde):
-    return {"grads": run_ln_backward(layernorm_forward, layernorm_backward, Z, gamma, beta, dZ_tilde),
-            "numerical": numerical_gradients(layernorm_forward, Z, gamma, beta, dZ_tilde)}
-
+    gradients_agree(inputs, result, ln_backward_contract, "layernorm_forward",
+                    "dbeta should be the sum of dZ_tilde over the examples (beta is one per unit)",
+                    lambda dZ: expect_close(dZ.sum(axis=0, keepdims=True).T, np.zeros((dZ.shape[1], 1)),
+                                            "each example (column) of dZ should sum to zero over the units "
+                                            "(its mean was subtracted)", atol=1e-7, row_name="example"))
 
 def ln_backward_mistakes():
     return [("ignores the statistics",
@@ -368,10 +355,10 @@ def ln_backward_cases():
             ("Z of shape (5, 4) with a small spread (std 0.01)", with_dZ(55, 5, 4, scale=0.01))]
 
 
-ITEMS.append(Item("ln_backward_contract", ["layernorm_forward", "layernorm_backward"], run_ln_backward,
+ITEMS.append(Item("ln_backward_contract", ["layernorm_forward", "layernorm_backward"], run_backward,
                   ln_backward_contract, ln_backward_cases, compare=False))
 ITEMS.append(Item("ln_backward_gradient", ["layernorm_forward", "layernorm_backward"],
-                  run_ln_backward_with_gradcheck, ln_backward_values, ln_backward_cases, ln_backward_mistakes(),
+                  run_backward_with_gradcheck, ln_backward_values, ln_backward_cases, ln_backward_mistakes(),
                   project=lambda result: result.get("grads") if isinstance(result, dict) else result,
                   depends_on=["ln_forward_normalizes"]))
 

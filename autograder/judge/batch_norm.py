@@ -2,6 +2,8 @@
 and for layer norm a second call after a first (no state between calls); and the
 implementations of the items' private mistakes (`MISTAKES`), derived from the reference by
 changing its inputs (or, for eps outside the square root, written out)."""
+from functools import partial
+
 import numpy as np
 
 from autograder import reference
@@ -32,20 +34,23 @@ def _biased_running(running_mean, running_var, Z, momentum):
     return mean, var
 
 
-def _backward_parts(Z, gamma, beta, dZ_tilde):
+# Backward mistakes shared by batch norm and layer norm: `norm` is "batchnorm" or "layernorm",
+# whose reference caches are both (Z_norm, gamma, inv_std).
+
+def _backward_parts(norm, Z, gamma, beta, dZ_tilde):
     """The reference's cache and gradients on a case."""
-    _, cache = _ref("batchnorm_forward")(Z, gamma, beta)
-    return cache, _ref("batchnorm_backward")(dZ_tilde, cache)
+    _, cache = _ref(f"{norm}_forward")(Z, gamma, beta)
+    return cache, _ref(f"{norm}_backward")(dZ_tilde, cache)
 
 
-def _ignores_batch_stats(Z, gamma, beta, dZ_tilde):
-    (_, _, inv_std), (_, dgamma, dbeta) = _backward_parts(Z, gamma, beta, dZ_tilde)
+def _ignores_stats(norm, Z, gamma, beta, dZ_tilde):
+    (_, _, inv_std), (_, dgamma, dbeta) = _backward_parts(norm, Z, gamma, beta, dZ_tilde)
     return gamma * inv_std * dZ_tilde, dgamma, dbeta
 
 
-def _forgets_gamma(Z, gamma, beta, dZ_tilde):
-    (Z_norm, _, inv_std), (_, dgamma, dbeta) = _backward_parts(Z, gamma, beta, dZ_tilde)
-    dZ, _, _ = _ref("batchnorm_backward")(dZ_tilde, (Z_norm, np.ones_like(gamma), inv_std))
+def _forgets_gamma(norm, Z, gamma, beta, dZ_tilde):
+    (Z_norm, _, inv_std), (_, dgamma, dbeta) = _backward_parts(norm, Z, gamma, beta, dZ_tilde)
+    dZ, _, _ = _ref(f"{norm}_backward")(dZ_tilde, (Z_norm, np.ones_like(gamma), inv_std))
     return dZ, dgamma, dbeta
 
 
@@ -74,31 +79,15 @@ def _layernorm_by_variance(Z, gamma, beta, Z_first=None):
     return gamma * (Z - mean) / (var + EPS) + beta
 
 
-def _ln_backward_parts(Z, gamma, beta, dZ_tilde):
-    """The reference's cache and gradients on a case."""
-    _, cache = _ref("layernorm_forward")(Z, gamma, beta)
-    return cache, _ref("layernorm_backward")(dZ_tilde, cache)
-
-
-def _ln_ignores_stats(Z, gamma, beta, dZ_tilde):
-    (_, _, inv_std), (_, dgamma, dbeta) = _ln_backward_parts(Z, gamma, beta, dZ_tilde)
-    return gamma * inv_std * dZ_tilde, dgamma, dbeta
-
-
 def _ln_batch_norm_axis(Z, gamma, beta, dZ_tilde):
-    cache, (_, dgamma, dbeta) = _ln_backward_parts(Z, gamma, beta, dZ_tilde)
+    cache, (_, dgamma, dbeta) = _backward_parts("layernorm", Z, gamma, beta, dZ_tilde)
     dZ, _, _ = _ref("batchnorm_backward")(dZ_tilde, cache)  # batch norm's backward: sums over axis 1
     return dZ, dgamma, dbeta
 
 
-def _ln_forgets_gamma(Z, gamma, beta, dZ_tilde):
-    (Z_norm, _, inv_std), (_, dgamma, dbeta) = _ln_backward_parts(Z, gamma, beta, dZ_tilde)
-    dZ, _, _ = _ref("layernorm_backward")(dZ_tilde, (Z_norm, np.ones_like(gamma), inv_std))
-    return dZ, dgamma, dbeta
-
-
 MISTAKES = {
-    "bn_backward_gradient": {"ignores batch statistics": _ignores_batch_stats, "forgets gamma": _forgets_gamma},
+    "bn_backward_gradient": {"ignores batch statistics": partial(_ignores_stats, "batchnorm"),
+                             "forgets gamma": partial(_forgets_gamma, "batchnorm")},
     "bn_inference": {
         "batch statistics at test time": lambda Z, gamma, beta, running_mean, running_var:
             _inference(Z, gamma, beta, *batch_stats(Z)),
@@ -115,8 +104,9 @@ MISTAKES = {
         "unbiased variance": _layernorm_unbiased,
         "eps outside the square root": _layernorm_eps_outside,
         "divide by variance": _layernorm_by_variance},
-    "ln_backward_gradient": {"ignores the statistics": _ln_ignores_stats, "batch norm's axis": _ln_batch_norm_axis,
-                             "forgets gamma": _ln_forgets_gamma},
+    "ln_backward_gradient": {"ignores the statistics": partial(_ignores_stats, "layernorm"),
+                             "batch norm's axis": _ln_batch_norm_axis,
+                             "forgets gamma": partial(_forgets_gamma, "layernorm")},
 }
 
 
