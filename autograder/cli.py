@@ -12,6 +12,7 @@
 """
 import argparse
 import functools
+import importlib
 import os
 import sys
 import threading
@@ -74,11 +75,9 @@ def grade(submissions, out, workers, db_url=None, isolate=True, scan=True, force
         store.save(result)  # kept at once: a run killed later still keeps it
         if progress:
             progress.update(result, done, total)
-    figure.prepare()
     course_db, autograded, feedback = course_directories()
     db_url = course_db if db_url is None else db_url
-    if db_url:  # nbgrader's import (0.6 s) overlaps the grading, which mostly waits for workers
-        threading.Thread(target=_import_gradebook, daemon=True).start()
+    _import_in_background(figure.MODULES, *([GRADEBOOK_MODULES] if db_url else []))
     try:
         try:
             results, unknown = grade_class(submissions, workers=workers, isolate=isolate, scan=scan,
@@ -174,10 +173,16 @@ def _similarity(submissions, out, top):
     return 0
 
 
-def _import_gradebook():
-    """Import what the gradebook step needs (nbgrader, SQLAlchemy), in a thread of its own."""
-    import autograder.gradebook  # noqa: F401
-    import autograder.nbgrader_files  # noqa: F401
+#: What the gradebook step imports (nbgrader and SQLAlchemy: 0.6 s).
+GRADEBOOK_MODULES = ("autograder.gradebook", "autograder.nbgrader_files")
+
+
+def _import_in_background(*groups):
+    """Import each group of modules in a thread of its own, while grading mostly waits for its
+    workers: the slowest imports of a run (matplotlib, nbgrader) then cost it little."""
+    for modules in groups:
+        threading.Thread(target=lambda modules=modules: [importlib.import_module(m) for m in modules],
+                         name="imports", daemon=True).start()
 
 
 def gradebook_failure(exc, db_url, out):

@@ -158,7 +158,7 @@ def grade_task(student, lesson, name, data, options=None, client_checkout=None, 
         raise CheckoutMismatch(f"the Dask worker {_worker_name()} grades {lesson} with another course checkout "
                                "or environment than this one (masters, grader or packages differ): update it "
                                "to this checkout and restart it")
-    scratch, public_dir = worker_setup(lesson)
+    scratch, public_dir = worker_setup(lesson, course_cases=not any((salts or {}).values()))
     attempt = Path(tempfile.mkdtemp(dir=scratch / "tasks"))
     try:
         (attempt / "jail").mkdir()
@@ -173,9 +173,10 @@ def grade_task(student, lesson, name, data, options=None, client_checkout=None, 
     return data
 
 
-def worker_setup(lesson):
+def worker_setup(lesson, course_cases=True):
     """This worker process's scratch folder and public-code copy, made once per process,
-    and the reference results of `lesson`, computed once before any of its tasks judges.
+    and (`course_cases`: the task is judged on the course's cases, not a student's own) the
+    reference results of `lesson`, computed once before any of its tasks judges.
 
     The scratch folder is removed when the process exits; one left by a killed process is
     removed by the next grading run on the machine (`scratch.remove_stale`).
@@ -194,7 +195,7 @@ def worker_setup(lesson):
             atexit.register(context.__exit__, None, None, None)
             (scratch / "tasks").mkdir()
             _setup["folders"] = scratch, runner.prepare_public(scratch / "public")
-        if lesson not in _setup:
+        if course_cases and lesson not in _setup:
             for gid, _ in load_master(lesson).items:
                 judge.expected(gid)
             _setup[lesson] = True

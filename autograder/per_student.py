@@ -53,7 +53,7 @@ def salt(secret, student, grade_id):
 
 
 def salts(secret, student, master):
-    """grade id -> salt of every item of a lesson's `master` (a `grade.Master`) for one student;
+    """grade id -> salt of every item of a lesson's `master` (a `notebook.Master`) for one student;
     all None without a secret."""
     return {gid: salt(secret, student, gid) for gid, _ in master.items}
 
