@@ -46,6 +46,24 @@ def timed(cmd, ok=(0,), **kw):
     return time.perf_counter() - start
 
 
+def timed_to_file(cmd, path, ok=(0,), **kw):
+    """(seconds until `path` exists, seconds until `cmd` ends): the grader writes its outputs
+    whole (atomic rename), so the file's appearance is the moment it is ready."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **kw)
+    ready = None
+    while proc.poll() is None:
+        if ready is None and path.exists():
+            ready = time.perf_counter() - start
+        time.sleep(0.002)
+    ended = time.perf_counter() - start
+    stderr = proc.stderr.read().decode(errors="replace")
+    proc.stderr.close()
+    if proc.returncode not in ok:
+        raise SystemExit(f"{' '.join(map(str, cmd))} failed ({proc.returncode}): {stderr[-2000:]}")
+    return (ended if ready is None else ready), ended
+
+
 def env_with_venv():
     return dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
 
@@ -106,10 +124,17 @@ def bench_latency(scratch):
                        cwd=tree, env=env_with_venv())
         print(f"  {label}: first run {cold:.2f}, first run with a new gradebook {new_db:.2f}")
     for db, what in [(False, "without a gradebook (--db '')"), (True, "with the SQLite gradebook")]:
-        figures = by_turns(lambda tree, k: grade_cmd(scratch / "one", scratch / f"one-out{k}-{tree.name}",
-                                                     f"sqlite:///{scratch}/gb-{tree.name}.db" if db else ""))
-        for label, (median, runs) in figures.items():
-            print(f"  {what:<30} {label}: median {median:5.2f}  (runs: {', '.join(f'{r:.2f}' for r in runs)})")
+        runs = {label: [] for label, _ in trees()}
+        for k in range(REPEATS):
+            for label, tree in trees():
+                out = scratch / f"one-out{k}-{tree.name}-{db}"
+                cmd = grade_cmd(scratch / "one", out, f"sqlite:///{scratch}/gb-{tree.name}.db" if db else "")
+                runs[label].append(timed_to_file(cmd, out / "feedback" / "student" / "02_batch_norm.html",
+                                                 cwd=tree, env=env_with_venv()))
+        for label, pairs in runs.items():
+            page, end = (statistics.median(p[i] for p in pairs) for i in (0, 1))
+            print(f"  {what:<30} {label}: feedback page median {page:5.2f}, command ends median {end:5.2f}  "
+                  f"(runs: {', '.join(f'{a:.2f}/{b:.2f}' for a, b in pairs)})")
 
 
 def bench_class(folder, count, scratch):
