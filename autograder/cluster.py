@@ -24,8 +24,9 @@ import logging
 import tempfile
 import threading
 import uuid
-from datetime import datetime
 from pathlib import Path
+
+from autograder.results import from_plain, to_plain
 
 #: Extra runs of a task that raised (a task whose worker died is re-run by the scheduler,
 #: up to its `distributed.scheduler.allowed-failures`, without counting here).
@@ -80,7 +81,8 @@ def grade_on_cluster(found, address, options=None):
     from distributed.scheduler import KilledWorker
 
     from autograder import per_student
-    from autograder.grade import Options, SubmissionResult, load_master, not_graded
+    from autograder.grade import Options, load_master, not_graded
+    from autograder.results import SubmissionResult
     secret = options.secret if options else None
     task_options = dataclasses.replace(options or Options(), secret=None)  # the secret never leaves this machine
     try:
@@ -147,7 +149,7 @@ def grade_task(student, lesson, name, data, options=None, client_checkout=None, 
 
     Returns
     -------
-    result : dict of str, float, list and None (`dataclasses.asdict` of a SubmissionResult)
+    result : dict, the SubmissionResult's plain form (`results.to_plain`)
     """
     from autograder.grade import Options, grade_submission
     from autograder.scratch import remove
@@ -168,9 +170,7 @@ def grade_task(student, lesson, name, data, options=None, client_checkout=None, 
         result = grade_submission(student, lesson, folder, public_dir, attempt, options or Options(), salts=salts)
     finally:
         remove(attempt)
-    data = dataclasses.asdict(result)
-    data["timestamp"] = result.timestamp.isoformat() if result.timestamp else None  # plain data only
-    return data
+    return to_plain(result)
 
 
 def worker_setup(lesson, course_cases=True):
@@ -200,14 +200,6 @@ def worker_setup(lesson, course_cases=True):
                 judge.expected(gid)
             _setup[lesson] = True
         return _setup["folders"]
-
-
-def from_plain(data):
-    """The SubmissionResult of a task's plain dict (see `grade_task`)."""
-    from autograder.grade import ItemResult, SubmissionResult
-    when = data.get("timestamp")
-    return SubmissionResult(**{**data, "items": [ItemResult(**item) for item in data["items"]],
-                               "timestamp": datetime.fromisoformat(when) if when else None})
 
 
 @contextlib.contextmanager

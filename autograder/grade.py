@@ -13,8 +13,7 @@ import logging
 import threading
 import traceback
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 from pathlib import Path
 
 from autograder import checks, judge, per_student, runner
@@ -22,45 +21,9 @@ from autograder.scan import scan as scan_cell
 from autograder.scratch import scratch_folder
 from autograder.course import lessons
 from autograder.notebook import Master, find_notebook, plan, read_submission, submission_time
+from autograder.results import ItemResult, SubmissionResult
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class ItemResult:
-    grade_id: str
-    points: float
-    max_points: float
-    message: str = ""
-    hint: str | None = None
-    failed_case: str | None = None  # label of the first case it failed (see `judge.cases`), for item analysis
-
-
-@dataclass
-class SubmissionResult:
-    student: str
-    lesson: str
-    items: list = field(default_factory=list)
-    problems: list = field(default_factory=list)
-    incidents: list = field(default_factory=list)
-    log: str = ""
-    isolation: str | None = None
-    timestamp: datetime | None = None  # when it was handed in (naive UTC, as nbgrader stores it)
-    penalty: float = 0.0  # points taken off by the course's nbgrader late rule (see late.py)
-    seconds_late: float = 0.0  # past the due date and any extension, as the gradebook says
-
-    @property
-    def raw_score(self):
-        return sum(i.points for i in self.items)
-
-    @property
-    def score(self):
-        """The score after any late penalty, as ``nbgrader export`` computes it."""
-        return max(0.0, self.raw_score - self.penalty) if self.penalty else self.raw_score
-
-    @property
-    def max_score(self):
-        return sum(i.max_points for i in self.items)
 
 
 @functools.lru_cache(maxsize=None)

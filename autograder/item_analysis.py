@@ -1,7 +1,7 @@
 """Item analysis of a graded class: how hard each item and each hidden case is, and whether
 it separates the students who do well on the rest of the lesson from those who do not.
 
-Everything comes from the graded results (`grade.SubmissionResult`): an item's points, and
+Everything comes from the graded results (`results.SubmissionResult`): an item's points, and
 `ItemResult.failed_case`, the label of the first case it failed. The judge checks an
 item's cases in order (visible, then hidden) and stops at the first failure, so a hidden
 case is *reached* by the submissions that passed the item and those that failed it on that

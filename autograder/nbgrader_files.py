@@ -28,7 +28,7 @@ def write(results, submissions, autograded, feedback, notebook="lesson"):
 
     Parameters
     ----------
-    results : list of grade.SubmissionResult, those recorded in the gradebook
+    results : list of results.SubmissionResult, those recorded in the gradebook
     submissions : Path, ``<student>/<lesson>/`` folders as graded
     autograded, feedback : Path, nbgrader's course folders
 

@@ -8,23 +8,21 @@ byte: the submission's files (and their times); the lesson's master and its own 
 that decides verdicts (`VERDICT_CODE`) with `requirements.lock`; the grading options. A
 run killed midway keeps what it finished; ``--force`` ignores every kept result.
 """
-import dataclasses
 import functools
 import hashlib
 import json
 import os
 import stat
-from datetime import datetime
 from pathlib import Path
 
 from autograder import atomic, judge, runner
-from autograder.grade import ItemResult, SubmissionResult
+from autograder.results import from_plain, to_plain
 from autograder.course import ROOT, SOLUTIONS
 
 #: What decides a verdict besides the submission and the master: the code that runs beside
 #: the student's (runner.PUBLIC) and the code that reads, runs and judges it.
-VERDICT_CODE = sorted({*runner.PUBLIC, "autograder/judge", "autograder/grade.py", "autograder/notebook.py",
-                       "autograder/scan.py", "autograder/runner.py", "autograder/reference.py",
+VERDICT_CODE = sorted({*runner.PUBLIC, "autograder/judge", "autograder/grade.py", "autograder/results.py",
+                       "autograder/notebook.py", "autograder/scan.py", "autograder/runner.py", "autograder/reference.py",
                        "autograder/nbgrader_files.py", "requirements.lock"})
 FORMAT = 1  # of the saved files; a change makes every kept result stale
 
@@ -91,17 +89,6 @@ def submission_digest(folder):
     return h.hexdigest()
 
 
-def to_json(result):
-    data = dataclasses.asdict(result)
-    return {**data, "timestamp": result.timestamp and result.timestamp.isoformat()}
-
-
-def from_json(data):
-    when = data.get("timestamp")
-    return SubmissionResult(**{**data, "items": [ItemResult(**i) for i in data["items"]],
-                               "timestamp": when and datetime.fromisoformat(when)})
-
-
 class ResultStore:
     """The kept results of one output folder.
 
@@ -134,7 +121,7 @@ class ResultStore:
             kept = json.loads(self.path(student, lesson).read_bytes())
             if kept["fingerprint"] != fingerprint:
                 return None
-            result = from_json(kept["result"])
+            result = from_plain(kept["result"])
         except (OSError, ValueError, KeyError, TypeError):  # none yet, or unreadable: grade it
             return None
         self.reused += 1
@@ -144,7 +131,7 @@ class ResultStore:
         """Keep `result` under the fingerprint `load` computed before it was graded."""
         fingerprint = self.fingerprints[result.student, result.lesson]
         atomic.write(self.path(result.student, result.lesson),
-                     json.dumps({"fingerprint": fingerprint, "result": to_json(result)}, indent=1))
+                     json.dumps({"fingerprint": fingerprint, "result": to_plain(result)}, indent=1))
         self.saved += 1
 
     def prune(self, results):

@@ -15,7 +15,8 @@ import pytest
 from nbgrader.api import Gradebook
 
 from autograder import gradebook, nbgrader_cmd
-from autograder.grade import ItemResult, SubmissionResult, load_master
+from autograder.grade import load_master
+from autograder.results import ItemResult, SubmissionResult
 from autograder.course import ROOT
 from tests.catalogue import build, normalizing_inputs
 from tests.course_copy import copy_course

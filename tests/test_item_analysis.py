@@ -4,7 +4,8 @@ import math
 import pytest
 
 from autograder import item_analysis, report
-from autograder.grade import ItemResult, SubmissionResult, grade_class
+from autograder.grade import grade_class
+from autograder.results import ItemResult, SubmissionResult
 from tests.catalogue import build, catalogue
 
 INIT = "04_initialization"

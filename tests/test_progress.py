@@ -1,7 +1,7 @@
 """The progress line of long grading runs, on a fake clock."""
 import io
 
-from autograder.grade import SubmissionResult
+from autograder.results import SubmissionResult
 from autograder.progress import Progress, duration
 
 

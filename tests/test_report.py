@@ -11,7 +11,7 @@ import mistune
 import pytest
 
 from autograder import item_analysis, report
-from autograder.grade import ItemResult, SubmissionResult
+from autograder.results import ItemResult, SubmissionResult
 
 HOSTILE = [
     "<script>alert(1)</script>",

@@ -13,7 +13,7 @@ from datetime import datetime
 import pytest
 
 from autograder import atomic, cli, grade, report, runner, store
-from autograder.grade import ItemResult, SubmissionResult
+from autograder.results import ItemResult, SubmissionResult
 from autograder.course import ROOT
 from tests.catalogue import Variant, build
 from tests.conftest import digest
