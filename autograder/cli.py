@@ -11,6 +11,7 @@
   canvas-export --grades CSV --roster CSV --out CSV   grades.csv -> Canvas's grade import CSV
 """
 import argparse
+import contextlib
 import functools
 import importlib
 import os
@@ -20,6 +21,7 @@ from pathlib import Path
 
 from autograder import release, workspace
 from autograder.course import ROOT
+from autograder.gradebook_process import GradebookError, GradebookProcess
 from autograder.nbgrader_cmd import course_directories, with_venv_on_path
 
 #: `grade` exit statuses: 0 every submission graded cleanly; 3 the class was graded but some
@@ -39,15 +41,7 @@ def grade(submissions, out, workers, db_url=None, isolate=True, scan=True, force
     `cluster`: a Dask scheduler's address to grade on (cluster.py); `diff`: an earlier output folder (or its
     receipts) to explain this run's changes against (receipt.py); `secret_file`: per-student hidden cases
     derived from this secret, a file outside the course tree (per_student.py)."""
-    from autograder import figure, receipt, report, similarity
-    from autograder.atomic import WriteError
-    from autograder.atomic import write as atomic_write
-    from autograder.course import lessons
-    from autograder.grade import grade_class
-    from autograder.progress import Progress
-    from autograder.cluster import ClusterError, grade_on_cluster
-    from autograder.scratch import Interrupted
-    from autograder.store import ResultStore
+    from autograder import receipt
     submissions, out = Path(submissions), Path(out)
     if not submissions.is_dir():
         print(f"error: {submissions} is not a folder of submissions (<student>/<lesson>/lesson.ipynb)", file=sys.stderr)
@@ -57,27 +51,57 @@ def grade(submissions, out, workers, db_url=None, isolate=True, scan=True, force
         return 2
     secret = None
     if secret_file is not None:
-        from autograder.per_student import SecretError, fingerprint, read_secret
+        from autograder.per_student import SecretError, read_secret
         try:
             secret = read_secret(secret_file)
         except SecretError as exc:
             print(f"error: {exc}.", file=sys.stderr)
             return 2
     previous = receipt.load(diff) if diff is not None else None  # read before this run replaces them
+    course_db, autograded, feedback = course_directories()
+    db_url = course_db if db_url is None else db_url
+    # the gradebook's helper process imports nbgrader while the class is graded
+    with GradebookProcess(db_url) if db_url else contextlib.nullcontext() as books:
+        status, graded = _grade_and_report(submissions, out, workers, isolate, scan, force, quiet, cluster,
+                                           secret, previous, diff)
+        if status is not None:
+            return status
+        results, unknown, changes, store = graded
+        notes = []
+        if books:
+            status, notes = _record(books, results, unknown, submissions, out, autograded, feedback)
+            if status is not None:
+                return status
+    return _print_run(results, unknown, notes, changes, previous, diff, store, out, books and books.shown)
+
+
+def _grade_and_report(submissions, out, workers, isolate, scan, force, quiet, cluster, secret, previous, diff):
+    """Grade the class and write our outputs (grades.csv, feedback, summary, receipts).
+
+    Returns (exit status, None) when the run stopped, else (None, (results, unknown, changes, store))."""
+    from autograder import figure, receipt, report, similarity
+    from autograder.atomic import WriteError
+    from autograder.atomic import write as atomic_write
+    from autograder.cluster import ClusterError, grade_on_cluster
+    from autograder.course import lessons
+    from autograder.grade import grade_class
+    from autograder.progress import Progress
+    from autograder.scratch import Interrupted
+    from autograder.store import ResultStore
     options = {"isolate": isolate, "scan": scan}
     if secret is not None:
+        from autograder.per_student import fingerprint
         options["per_student_cases"] = fingerprint(secret)
     remote = functools.partial(grade_on_cluster, address=cluster) if cluster else None
     store = ResultStore(out, force, options=options)
     progress = Progress(sys.stderr) if not quiet else None
+    changes = None
+    _import_in_background(figure.MODULES)
 
     def finished(result, done, total):
         store.save(result)  # kept at once: a run killed later still keeps it
         if progress:
             progress.update(result, done, total)
-    course_db, autograded, feedback = course_directories()
-    db_url = course_db if db_url is None else db_url
-    _import_in_background(figure.MODULES, *([GRADEBOOK_MODULES] if db_url else []))
     try:
         try:
             results, unknown = grade_class(submissions, workers=workers, isolate=isolate, scan=scan,
@@ -100,42 +124,52 @@ def grade(submissions, out, workers, db_url=None, isolate=True, scan=True, force
         print(f"error: grading was interrupted ({exc or 'Ctrl-C'}); the {kept} submission{'s' * (kept != 1)} "
               f"graded so far {'is' if kept == 1 else 'are'} kept in {store.folder}. "
               "Run the same command again to grade the rest.", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return EXIT_INTERRUPTED, None
     except WriteError as exc:
         print(f"error: {exc}.", file=sys.stderr)
-        return EXIT_FAILED
+        return EXIT_FAILED, None
     except ClusterError as exc:
         print(f"error: {exc}; nothing was written.", file=sys.stderr)
-        return EXIT_CLUSTER
+        return EXIT_CLUSTER, None
     if not results:
         print(f"error: no submissions found in {submissions} (expected <student>/<lesson>/lesson.ipynb)", file=sys.stderr)
-        return 2
-    notes = []
-    if db_url:  # the gradebook holds the due dates: reports are rewritten below when a penalty applies
-        from sqlalchemy.exc import DatabaseError
+        return 2, None
+    return None, (results, unknown, changes, store)
 
-        from autograder import gradebook, nbgrader_files  # nbgrader and SQLAlchemy: only for the gradebook
-        if db_url.startswith("sqlite:///"):
-            Path(db_url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
-        try:
-            recorded, notes = gradebook.record(results, db_url)
-            notes += nbgrader_files.write(recorded, submissions, autograded, feedback)
-        except DatabaseError as exc:
-            print(f"error: {gradebook_failure(exc, db_url, out)}.", file=sys.stderr)
-            return EXIT_FAILED
-        except OSError as exc:  # nbgrader's files: each replaced whole, as ours are
-            print(f"error: {WriteError(exc.errno, exc.strerror, exc.filename)}.", file=sys.stderr)
-            return EXIT_FAILED
-        except KeyboardInterrupt:
-            print(f"error: interrupted while updating the gradebook; the grades are in {out / 'grades.csv'}. "
-                  "Run the same command again to update it (nothing is graded twice).", file=sys.stderr)
-            return EXIT_INTERRUPTED
+
+def _record(books, results, unknown, submissions, out, autograded, feedback):
+    """The gradebook step: nbgrader's gradebook (`books`, a GradebookProcess), nbgrader's
+    autograded and feedback files, then our reports again if a late penalty changed a score.
+
+    Returns (exit status or None, notes)."""
+    from autograder import nbgrader_files, report
+    from autograder.atomic import WriteError
+    from autograder.course import lessons
+    grades = out / "grades.csv"
+    try:
+        recorded, notes = books.record(results)
+        notes += nbgrader_files.write(recorded, submissions, autograded, feedback)
         if any(r.penalty for r in results):  # late penalties come from the gradebook's due dates
-            try:
-                report.write_all(results, unknown, out, lessons())
-            except WriteError as exc:
-                print(f"error: {exc}.", file=sys.stderr)
-                return EXIT_FAILED
+            report.write_all(results, unknown, out, lessons())
+    except GradebookError as exc:
+        print(f"error: {exc}; the grades are in {grades}.", file=sys.stderr)
+        return EXIT_FAILED, None
+    except WriteError as exc:
+        print(f"error: {exc}.", file=sys.stderr)
+        return EXIT_FAILED, None
+    except OSError as exc:  # nbgrader's files: each replaced whole, as ours are
+        print(f"error: {WriteError(exc.errno, exc.strerror, exc.filename)}.", file=sys.stderr)
+        return EXIT_FAILED, None
+    except KeyboardInterrupt:
+        print(f"error: interrupted while updating the gradebook; the grades are in {grades}. "
+              "Run the same command again to update it (nothing is graded twice).", file=sys.stderr)
+        return EXIT_INTERRUPTED, None
+    return None, notes
+
+
+def _print_run(results, unknown, notes, changes, previous, diff, store, out, gradebook_shown):
+    """The terminal's account of a finished run; returns the exit status."""
+    from autograder import report
     print(report.table(results))
     if previous is not None:
         moved = sum(1 for c in changes if c.items)
@@ -156,7 +190,7 @@ def grade(submissions, out, workers, db_url=None, isolate=True, scan=True, force
         print(f"note: {report.terminal_text(note)}")
     print(f"grades:   {out / 'grades.csv'}\nfeedback: {out / 'feedback'}/<student>/<lesson>.html\n"
           f"summary:  {out / 'summary.md'} and {out / 'summary.png'}; similarity: {out / 'similarity.html'}"
-          + (f"\ngradebook: {gradebook.shown(db_url)}" if db_url else ""))
+          + (f"\ngradebook: {gradebook_shown}" if gradebook_shown else ""))
     return EXIT_PROBLEMS if troubled or notes or unknown else 0
 
 
@@ -173,27 +207,12 @@ def _similarity(submissions, out, top):
     return 0
 
 
-#: What the gradebook step imports (nbgrader and SQLAlchemy: 0.6 s).
-GRADEBOOK_MODULES = ("autograder.gradebook", "autograder.nbgrader_files")
-
-
 def _import_in_background(*groups):
     """Import each group of modules in a thread of its own, while grading mostly waits for its
-    workers: the slowest imports of a run (matplotlib, nbgrader) then cost it little."""
+    workers: the slowest import of a run (matplotlib) then costs it little."""
     for modules in groups:
         threading.Thread(target=lambda modules=modules: [importlib.import_module(m) for m in modules],
                          name="imports", daemon=True).start()
-
-
-def gradebook_failure(exc, db_url, out):
-    """The one sentence for a gradebook that could not be written (a SQLAlchemy DatabaseError)."""
-    reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-    grades = f"the grades are in {Path(out) / 'grades.csv'}"
-    if db_url.startswith("sqlite:///") and ("not a database" in reason or "malformed" in reason):
-        return (f"the gradebook {db_url[len('sqlite:///'):]} is not a readable SQLite database: "
-                f"move it aside and run again; {grades}")
-    from autograder.gradebook import shown
-    return f"the gradebook {shown(db_url)} could not be written ({reason}): fix that and run again; {grades}"
 
 
 def add_lms_commands(sub):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from nbgrader.api import Grade, Gradebook, InvalidEntry, MissingEntry
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError, ProgrammingError, SAWarning
+from sqlalchemy.exc import ArgumentError, DatabaseError, IntegrityError, ProgrammingError, SAWarning
 
 from autograder import late
 from autograder.nbgrader_cmd import generate
@@ -22,10 +22,32 @@ ATTEMPTS = 3
 
 def shown(db_url):
     """The gradebook URL as it may be printed: any password masked."""
-    return make_url(db_url).render_as_string(hide_password=True)
+    try:
+        return make_url(db_url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        return "(a URL SQLAlchemy cannot read, not shown)"
 
 
-def record(results, db_url, notebook="lesson"):
+def failure(exc, db_url):
+    """The sentence for a gradebook that could not be written: which, why, and what to do."""
+    not_a_url = isinstance(exc, ArgumentError)  # e.g. an unknown dialect
+    try:
+        make_url(db_url)
+    except (ArgumentError, ValueError) as unreadable:
+        exc, not_a_url = unreadable, True
+    if not_a_url:
+        return (f"the gradebook URL {shown(db_url)} is not a database URL SQLAlchemy can open "
+                f"({type(exc).__name__}): see `--db` in `grade --help`")
+    if isinstance(exc, OSError):
+        return f"the gradebook could not be written ({exc.strerror or exc}: {exc.filename}): fix that and run again"
+    reason = str(getattr(exc, "orig", None) or exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if isinstance(exc, DatabaseError) and db_url.startswith("sqlite:///") and (
+            "not a database" in reason or "malformed" in reason):
+        return f"the gradebook {db_url[len('sqlite:///'):]} is not a readable SQLite database: move it aside and run again"
+    return f"the gradebook {shown(db_url)} could not be written ({reason}): fix that and run again"
+
+
+def record(results, db_url, notebook="lesson", root=None):
     """Write every item's score as the auto score of its grade cell, in one transaction.
 
     A lesson the gradebook has not seen is registered as ``nbgrader generate_assignment``
@@ -36,9 +58,10 @@ def record(results, db_url, notebook="lesson"):
 
     Parameters
     ----------
-    results : list of grade.SubmissionResult
+    results : list of results.SubmissionResult
     db_url : str, SQLAlchemy URL of the gradebook
     notebook : str, nbgrader's notebook name within each lesson
+    root : str or Path or None, the course root whose nbgrader_config.py applies (default: the course's)
 
     Returns
     -------
@@ -50,10 +73,10 @@ def record(results, db_url, notebook="lesson"):
         by_lesson.setdefault(r.lesson, []).append(r)
     with _opened(db_url) as gb:
         known = {a.name for a in gb.assignments if notebook in {n.name for n in a.notebooks}}
-    late_rule = late.rule()
+    late_rule = late.rule(root)
     registrations, notes = {}, []
     for lesson in sorted(set(by_lesson) - known):
-        registrations[lesson], note = _registration(lesson, notebook)
+        registrations[lesson], note = _registration(lesson, notebook, root)
         notes += [note] if note else []
     for attempt in range(ATTEMPTS):
         with warnings.catch_warnings(), Gradebook(db_url) as gb, _deferred_commits(gb) as commit:
@@ -99,7 +122,7 @@ def _deferred_commits(gb):
         del gb.db.commit
 
 
-def _registration(lesson, notebook):
+def _registration(lesson, notebook, root=None):
     """A lesson's cells as nbgrader generate_assignment records them (run on a scratch gradebook).
 
     Returns
@@ -109,7 +132,7 @@ def _registration(lesson, notebook):
     """
     with tempfile.TemporaryDirectory() as scratch:
         db = Path(scratch) / "gradebook.db"
-        status, output = generate(lesson, Path(scratch) / "release", db)
+        status, output = generate(lesson, Path(scratch) / "release", db, root)
         if status:
             return None, f"gradebook: could not add lesson {lesson}: {output.strip()[-300:]}"
         with Gradebook(f"sqlite:///{db}") as gb:

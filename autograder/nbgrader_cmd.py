@@ -18,7 +18,7 @@ def with_venv_on_path():
     return dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
 
 
-def generate(lesson, into, scratch_db):
+def generate(lesson, into, scratch_db, root=None):
     """nbgrader generate_assignment of one lesson against a throw-away SQLite gradebook.
 
     Parameters
@@ -26,6 +26,7 @@ def generate(lesson, into, scratch_db):
     lesson : str, e.g. ``"02_batch_norm"``
     into : str or Path, the release folder to write ``<lesson>/lesson.ipynb`` into
     scratch_db : Path, a SQLite file nbgrader creates and registers the lesson's cells in
+    root : str or Path or None, the course root (default: this checkout)
 
     Returns
     -------
@@ -34,7 +35,7 @@ def generate(lesson, into, scratch_db):
     """
     done = subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", lesson, "--force",
                            "--log-level=WARN", f"--CourseDirectory.db_url=sqlite:///{Path(scratch_db).resolve()}",
-                           f"--CourseDirectory.release_directory={into}"], cwd=ROOT, env=with_venv_on_path(),
+                           f"--CourseDirectory.release_directory={into}"], cwd=Path(root or ROOT), env=with_venv_on_path(),
                           capture_output=True, text=True)
     return done.returncode, done.stdout + done.stderr
 

@@ -6,9 +6,11 @@ import io
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
-from contextlib import redirect_stdout
+import time
+from contextlib import redirect_stderr, redirect_stdout
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -16,9 +18,10 @@ import nbformat
 import pytest
 from nbgrader.api import Comment, Gradebook, MissingEntry
 
-from autograder import cli, gradebook, nbgrader_cmd, nbgrader_files
+from autograder import cli, gradebook, gradebook_process, nbgrader_cmd, nbgrader_files
 from autograder.notebook import submission_time
-from autograder.grade import ItemResult, SubmissionResult, load_master
+from autograder.grade import load_master
+from autograder.results import ItemResult, SubmissionResult
 from autograder.course import ROOT
 from tests.catalogue import build, normalizing_inputs
 
@@ -172,17 +175,96 @@ def test_the_gradebook_url_never_reaches_a_command_line(tmp_path, monkeypatch):
     assert not [argv for argv in seen if "s3cret" in argv]
 
 
-def test_the_printed_gradebook_url_hides_the_password(tmp_path, monkeypatch):
+def test_the_printed_gradebook_url_hides_the_password():
+    assert gradebook.shown("postgresql://grader:hunter2@db.example/course") == "postgresql://grader:***@db.example/course"
+    assert "hunter2" not in gradebook.shown("postgresql://grader:hunter2@db.example:notaport/course")
+
+
+def grade_faked(monkeypatch, tmp_path, db_url, results=None):
+    """`grade` of an empty class whose grading is faked to `results` (default: ann, full marks),
+    the gradebook step real; returns (status, stdout, stderr, argv of every process started)."""
     import autograder.grade
-    monkeypatch.setattr(autograder.grade, "grade_class", lambda *a, **k: ([result("ann")], []))
-    monkeypatch.setattr(gradebook, "record", lambda results, url: (list(results), []))
-    monkeypatch.setattr(nbgrader_files, "write", lambda *a: [])
-    (tmp_path / "class").mkdir()
-    out = io.StringIO()
-    with redirect_stdout(out):
-        cli.grade(tmp_path / "class", tmp_path / "out", 1, "postgresql://grader:hunter2@db.example/course")
-    assert "hunter2" not in out.getvalue()
-    assert "gradebook: postgresql://grader:***@db.example/course" in out.getvalue()
+    results = [result("ann")] if results is None else results
+
+    def fake(*args, **kwargs):
+        if isinstance(results, BaseException):
+            raise results
+        return results, []
+    monkeypatch.setattr(autograder.grade, "grade_class", fake)
+    started, popen = [], subprocess.Popen
+
+    def spy(argv, **kwargs):
+        started.append(" ".join(map(str, argv)))
+        return popen(argv, **kwargs)
+    monkeypatch.setattr(gradebook_process.subprocess, "Popen", spy)
+    (tmp_path / "class").mkdir(exist_ok=True)
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        status = cli.grade(tmp_path / "class", tmp_path / "out", 1, db_url, quiet=True)
+    return status, out.getvalue(), err.getvalue(), started
+
+
+def test_an_unreachable_gradebook_is_one_line_and_never_shows_the_password(tmp_path, monkeypatch):
+    status, out, err, started = grade_faked(monkeypatch, tmp_path, "postgresql://grader:hunter2@127.0.0.1:1/course")
+    assert status == cli.EXIT_FAILED
+    assert err.startswith("error: the gradebook postgresql://grader:***@127.0.0.1:1/course could not be written (")
+    assert err.endswith(f"; the grades are in {tmp_path / 'out' / 'grades.csv'}.\n") and err.count("\n") == 1
+    assert (tmp_path / "out" / "grades.csv").exists()
+    assert started and "hunter2" not in out + err + "".join(started)  # the URL goes to the helper on its stdin
+
+
+@pytest.mark.parametrize("url, said", [
+    ("no-such-dialect://x/y", "is not a database URL"),
+    ("postgresql://grader:hunter2@db.example:notaport/course", "is not a database URL"),
+    ("sqlite:///{tmp}/a-file/gradebook.db", "could not be written (File exists: "),
+])
+def test_a_gradebook_that_cannot_be_opened_is_one_line(tmp_path, monkeypatch, url, said):
+    (tmp_path / "a-file").write_text("a file where the gradebook's folder should be")
+    status, _, err, _ = grade_faked(monkeypatch, tmp_path, url.format(tmp=tmp_path))
+    assert status == cli.EXIT_FAILED and said in err and err.count("\n") == 1 and "hunter2" not in err
+
+
+def test_a_run_that_grades_nothing_never_opens_the_gradebook(tmp_path, monkeypatch):
+    db = tmp_path / "gradebook.db"
+    status, _, err, started = grade_faked(monkeypatch, tmp_path, f"sqlite:///{db}", results=KeyboardInterrupt())
+    assert status == cli.EXIT_INTERRUPTED and "grading was interrupted" in err
+    assert started and not db.exists()  # the helper was started, told "no results", and left
+    status, _, err, _ = grade_faked(monkeypatch, tmp_path, f"sqlite:///{db}", results=[])
+    assert status == 2 and not db.exists()
+    with gradebook_process.GradebookProcess(f"sqlite:///{db}") as books:  # let it import all, then say "none"
+        books.proc.stdin.close()
+        assert books.proc.wait(timeout=120) == 0 and not db.exists()
+
+
+def test_an_interrupted_gradebook_step_stops_the_helper_before_it_says_so(tmp_path, monkeypatch):
+    books = gradebook_process.GradebookProcess(f"sqlite:///{tmp_path / 'gradebook.db'}")
+
+    def interrupted(request):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(books.proc, "communicate", interrupted)
+    with books, pytest.raises(KeyboardInterrupt):
+        books.record([result("ann")])
+    assert books.proc.returncode == -signal.SIGKILL and not (tmp_path / "gradebook.db").exists()
+
+
+def test_the_helper_dies_with_the_grader(tmp_path):
+    """A grader killed outright (SIGKILL: no cleanup runs) takes its gradebook helper with it."""
+    grader = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time; sys.path.insert(0, sys.argv[1]); from autograder.gradebook_process import GradebookProcess\n"
+        "books = GradebookProcess('sqlite:///' + sys.argv[2]); print(books.proc.pid, flush=True); time.sleep(60)"),
+        str(ROOT), str(tmp_path / "gradebook.db")], stdout=subprocess.PIPE, text=True)
+    helper = int(grader.stdout.readline())
+    grader.kill()
+    grader.wait()
+    grader.stdout.close()
+    for _ in range(500):
+        if not Path(f"/proc/{helper}").exists() or "State:\tZ" in Path(f"/proc/{helper}/status").read_text():
+            break
+        time.sleep(0.01)
+    else:
+        os.kill(helper, signal.SIGKILL)
+        pytest.fail("the gradebook helper outlived its grader")
+    assert not (tmp_path / "gradebook.db").exists()
 
 
 @pytest.mark.parametrize("content, problem", [
