@@ -43,7 +43,8 @@ class GradebookProcess:
         self.db_url, self.root = db_url, Path(root or nbgrader_cmd.ROOT)
         self.shown = None
         boot = "import sys; sys.path.insert(0, sys.argv[1]); from autograder.gradebook_process import serve; serve()"
-        self.proc = subprocess.Popen([sys.executable, "-c", boot, str(CODE_ROOT), str(os.getpid())],
+        # -I: nothing from the current folder or PYTHON* variables; the code is this checkout's
+        self.proc = subprocess.Popen([sys.executable, "-I", "-c", boot, str(CODE_ROOT), str(os.getpid())],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
     def __enter__(self):
