@@ -46,16 +46,14 @@ class CheckoutMismatch(Exception):
 
 
 @functools.lru_cache(maxsize=None)
-def checkout(lesson):
+def checkout(lesson, root=None):
     """str: a content hash of all that grading `lesson` depends on: `refcache.key` (the master,
-    the checks and judge, lessonkit, the locked environment, Python's version) and every module
-    of the grader."""
+    the checks and judge, lessonkit, the locked environment, Python's version) and every file
+    of the grader (its modules, and data such as the visible cases' ``known_outputs.json``)."""
     from autograder import refcache
     from autograder.course import ROOT
-    digest = hashlib.sha256(refcache.key(lesson).encode() + b"\0")
-    for path in sorted((ROOT / "autograder").rglob("*.py")):
-        digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
+    from autograder.store import digest_files
+    return hashlib.sha256(f"{refcache.key(lesson)}\0{digest_files(['autograder'], root or ROOT)}".encode()).hexdigest()
 
 
 def grade_on_cluster(found, address, options=None):

@@ -7,6 +7,7 @@ import csv
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -211,6 +212,18 @@ def test_workers_with_another_checkout_grade_nothing(class_folder, cluster, monk
     assert re.match(rf"error: the Dask worker tcp://127\.0\.0\.1:\d+ grades {LESSON} with another course checkout",
                     stderr), stderr
     assert stderr.strip().count("\n") == 0 and not (tmp_path / "grades").exists()
+
+
+def test_the_checkout_hash_covers_the_graders_data_too(tmp_path):
+    """A worker whose visible cases' known outputs differ would judge differently: its hash differs."""
+    from autograder.cluster import checkout
+    hashed = checkout.__wrapped__  # not the per-process cache
+    shutil.copytree(ROOT / "autograder", tmp_path / "autograder", ignore=shutil.ignore_patterns("__pycache__"))
+    before = hashed(LESSON, tmp_path)
+    assert before == hashed(LESSON, ROOT)
+    known = tmp_path / "autograder" / "checks" / "known_outputs.json"
+    known.write_text(known.read_text().replace("0", "1", 1))
+    assert hashed(LESSON, tmp_path) != before
 
 
 def test_a_task_refuses_a_checkout_hash_that_is_not_its_own(class_folder):
