@@ -181,7 +181,8 @@ def _print_run(results, unknown, notes, changes, previous, diff, store, out, gra
     troubled = [r for r in results if r.problems or r.incidents]
     levels = sorted({r.isolation for r in results if r.isolation})
     print("\nStudent code ran isolated by: " + ("; ".join(levels) or "a separate process only"))
-    print(f"\nGraded {len(results)} submissions of {len({r.student for r in results})} students"
+    students = len({r.student for r in results})
+    print(f"\nGraded {len(results)} submission{'s' * (len(results) != 1)} of {students} student{'s' * (students != 1)}"
           f" ({len(troubled)} with problems, each named above and in the summary).")
     if store.reused:
         print(f"{store.reused} of them were unchanged since an earlier run and kept from {store.folder} "

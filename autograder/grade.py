@@ -10,6 +10,7 @@ the plain-data results against the reference (`judge`). Students are graded in p
 """
 import functools
 import logging
+import os
 import threading
 import traceback
 from concurrent.futures import ThreadPoolExecutor
@@ -51,13 +52,31 @@ def discover(submissions):
             continue
         if not student_dir.is_dir():
             continue
+        if not _is_text(student_dir.name):  # it could not be a gradebook's student id
+            unknown.append(f"{_shown(student_dir.name)}: a folder name that is not UTF-8 text; "
+                           "not graded (rename the folder)")
+            continue
         for lesson_dir in sorted(p for p in student_dir.iterdir() if (p.is_symlink() or p.is_dir())
                                  and not p.name.startswith(".")):
             if lesson_dir.name in known:
                 found.append((student_dir.name, lesson_dir.name, lesson_dir))
             else:
-                unknown.append(f"{student_dir.name}/{lesson_dir.name}: not a lesson of this course")
+                unknown.append(f"{student_dir.name}/{_shown(lesson_dir.name)}: not a lesson of this course")
     return found, unknown
+
+
+def _is_text(name):
+    """False for a file name that is not valid UTF-8 (Python keeps its bytes as lone surrogates)."""
+    try:
+        name.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
+def _shown(name):
+    """A file name as text, any byte that is not UTF-8 written as ``\\xNN``."""
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ import copy
 import json
 import os
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -98,6 +99,14 @@ def test_student_folder_linked_elsewhere_is_not_graded(tmp_path, nb):
     found, unknown = discover(tmp_path)
     assert [s for s, _, _ in found] == ["alice"]
     assert len(unknown) == 1 and unknown[0].startswith("mallory:") and "symbolic link" in unknown[0]
+
+
+def test_a_student_folder_named_in_bytes_that_are_not_utf8_is_named_and_not_graded(tmp_path, nb):
+    submit(tmp_path / "alice" / LESSON, nb)
+    submit(Path(os.fsdecode(bytes(tmp_path) + b"/st\xffu")) / LESSON, nb)
+    found, unknown = discover(tmp_path)
+    assert [s for s, _, _ in found] == ["alice"]
+    assert unknown == ["st\\xffu: a folder name that is not UTF-8 text; not graded (rename the folder)"]
 
 
 def test_link_to_dev_zero_is_refused_without_reading_it(tmp_path):
