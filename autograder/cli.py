@@ -23,6 +23,7 @@ from autograder import release, workspace
 from autograder.course import ROOT
 from autograder.gradebook_process import GradebookError, GradebookProcess
 from autograder.nbgrader_cmd import course_directories, with_venv_on_path
+from autograder.scratch import stop_on_termination
 
 #: `grade` exit statuses: 0 every submission graded cleanly; 3 the class was graded but some
 #: submissions (named in the output and the summary) had problems; 2 nothing to grade;
@@ -60,8 +61,9 @@ def grade(submissions, out, workers, db_url=None, isolate=True, scan=True, force
     previous = receipt.load(diff) if diff is not None else None  # read before this run replaces them
     course_db, autograded, feedback = course_directories()
     db_url = course_db if db_url is None else db_url
-    # the gradebook's helper process imports nbgrader while the class is graded
-    with GradebookProcess(db_url) if db_url else contextlib.nullcontext() as books:
+    # SIGTERM and SIGHUP end the run as Ctrl-C does, gradebook step included; the gradebook's
+    # helper process imports nbgrader while the class is graded
+    with stop_on_termination(), GradebookProcess(db_url) if db_url else contextlib.nullcontext() as books:
         status, graded = _grade_and_report(submissions, out, workers, isolate, scan, force, quiet, cluster,
                                            secret, previous, diff)
         if status is not None:
@@ -145,6 +147,7 @@ def _record(books, results, unknown, submissions, out, autograded, feedback):
     from autograder import nbgrader_files, report
     from autograder.atomic import WriteError
     from autograder.course import lessons
+    from autograder.scratch import Interrupted
     grades = out / "grades.csv"
     try:
         recorded, notes = books.record(results)
@@ -160,8 +163,9 @@ def _record(books, results, unknown, submissions, out, autograded, feedback):
     except OSError as exc:  # nbgrader's files: each replaced whole, as ours are
         print(f"error: {WriteError(exc.errno, exc.strerror, exc.filename)}.", file=sys.stderr)
         return EXIT_FAILED, None
-    except KeyboardInterrupt:
-        print(f"error: interrupted while updating the gradebook; the grades are in {grades}. "
+    except (KeyboardInterrupt, Interrupted) as exc:
+        print(f"error: interrupted ({exc or 'Ctrl-C'}) while updating the gradebook (it holds all of this run's "
+              f"grades or none of them); the grades are in {grades}. "
               "Run the same command again to update it (nothing is graded twice).", file=sys.stderr)
         return EXIT_INTERRUPTED, None
     return None, notes

@@ -25,6 +25,8 @@ from autograder.notebook import Master, find_notebook, plan, read_submission, su
 from autograder.results import ItemResult, SubmissionResult
 
 log = logging.getLogger(__name__)
+#: The longest student id nbgrader's gradebook holds (its ``student.id`` column).
+STUDENT_ID_MAX = 128
 
 
 @functools.lru_cache(maxsize=None)
@@ -55,6 +57,10 @@ def discover(submissions):
         if not _is_text(student_dir.name):  # it could not be a gradebook's student id
             unknown.append(f"{_shown(student_dir.name)}: a folder name that is not UTF-8 text; "
                            "not graded (rename the folder)")
+            continue
+        if len(student_dir.name) > STUDENT_ID_MAX:  # PostgreSQL would refuse the whole class's grades
+            unknown.append(f"{student_dir.name[:40]}...: a folder name longer than {STUDENT_ID_MAX} characters, "
+                           "nbgrader's limit for a student id; not graded (rename the folder)")
             continue
         for lesson_dir in sorted(p for p in student_dir.iterdir() if (p.is_symlink() or p.is_dir())
                                  and not p.name.startswith(".")):

@@ -20,31 +20,49 @@ from autograder.nbgrader_cmd import generate
 ATTEMPTS = 3
 
 
+#: How `shown` writes a URL it cannot print safely.
+UNREADABLE, UNESCAPED_AT = "(a URL SQLAlchemy cannot read, not shown)", "(a URL with an unescaped @, not shown)"
+
+
 def shown(db_url):
-    """The gradebook URL as it may be printed: any password masked."""
+    """The gradebook URL as it may be printed: any password masked (after the user name, or
+    as a ``password=`` query parameter); a URL whose credentials cannot be told apart is not shown."""
     try:
-        return make_url(db_url).render_as_string(hide_password=True)
+        url = make_url(db_url)
     except (ArgumentError, ValueError):
-        return "(a URL SQLAlchemy cannot read, not shown)"
+        return UNREADABLE
+    if "@" in (url.host or "") or "@" in (url.database or ""):  # a password holding an unescaped @
+        return UNESCAPED_AT
+    mask = "MASKED-PASSWORD-MASKED"
+    query = {k: (mask if "pass" in k.lower() else v) for k, v in url.query.items()}
+    return url.set(query=query).render_as_string(hide_password=True).replace(mask, "***")
 
 
 def failure(exc, db_url):
     """The sentence for a gradebook that could not be written: which, why, and what to do."""
+    where = shown(db_url)
     not_a_url = isinstance(exc, ArgumentError)  # e.g. an unknown dialect
     try:
-        make_url(db_url)
+        url = make_url(db_url)
     except (ArgumentError, ValueError) as unreadable:
         exc, not_a_url = unreadable, True
     if not_a_url:
-        return (f"the gradebook URL {shown(db_url)} is not a database URL SQLAlchemy can open "
+        return (f"the gradebook URL {where} is not a database URL SQLAlchemy can open "
                 f"({type(exc).__name__}): see `--db` in `grade --help`")
     if isinstance(exc, OSError):
         return f"the gradebook could not be written ({exc.strerror or exc}: {exc.filename}): fix that and run again"
-    reason = str(getattr(exc, "orig", None) or exc).splitlines()[0] if str(exc) else type(exc).__name__
+    reason = (str(getattr(exc, "orig", None) or exc).splitlines() or [type(exc).__name__])[0]
     if isinstance(exc, DatabaseError) and db_url.startswith("sqlite:///") and (
             "not a database" in reason or "malformed" in reason):
         return f"the gradebook {db_url[len('sqlite:///'):]} is not a readable SQLite database: move it aside and run again"
-    return f"the gradebook {shown(db_url)} could not be written ({reason}): fix that and run again"
+    if where == UNESCAPED_AT:  # the driver may repeat any piece of the password it misread
+        reason = type(exc).__name__
+    else:
+        secrets = [url.password] + [v for k, v in url.query.items() if "pass" in k.lower()]
+        for secret in sorted({str(v) for s in secrets if s for v in (s if isinstance(s, tuple) else (s,))},
+                             key=len, reverse=True):
+            reason = reason.replace(secret, "***")  # a driver may repeat what it was given
+    return f"the gradebook {where} could not be written ({reason}): fix that and run again"
 
 
 def record(results, db_url, notebook="lesson", root=None):

@@ -5,23 +5,25 @@ helper imports them at a lower priority while the class is graded (so the feedba
 are not delayed by it), then waits on its standard input for the results: one JSON request,
 ``{"db_url", "root", "results"}``. It answers on its standard output with
 ``{"recorded": [[student, lesson, penalty, seconds_late], ...], "notes", "shown"}`` or
-``{"error": sentence, "shown"}``. A run that ends without results kills the helper before it
+``{"error": sentence, "shown"}``. A run that ends without results stops the helper before it
 was sent any: the gradebook is never opened. The helper dies with the grader (PDEATHSIG),
-and the grader kills it when interrupted; either way `gradebook.record`'s one transaction
-is committed whole or not at all.
+and the grader stops it (SIGTERM, then SIGKILL) when interrupted; either way
+`gradebook.record`'s one transaction is committed whole or not at all.
 """
 import json
 import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from autograder.course import ROOT as CODE_ROOT
 
 #: The helper's niceness: the CPU it wants while a class is graded goes to the grading first.
 NICENESS = 10
-PR_SET_PDEATHSIG = 1
+#: Seconds a stopped helper gets to roll back and clean up before it is killed.
+STOP_SECONDS = 10
 
 
 class GradebookError(Exception):
@@ -42,9 +44,11 @@ class GradebookProcess:
         from autograder import nbgrader_cmd
         self.db_url, self.root = db_url, Path(root or nbgrader_cmd.ROOT)
         self.shown = None
-        boot = "import sys; sys.path.insert(0, sys.argv[1]); from autograder.gradebook_process import serve; serve()"
-        # -I: nothing from the current folder or PYTHON* variables; the code is this checkout's
-        self.proc = subprocess.Popen([sys.executable, "-I", "-c", boot, str(CODE_ROOT), str(os.getpid())],
+        boot = ("import json, sys; sys.path[:] = json.loads(sys.argv[1]); "
+                "from autograder.gradebook_process import serve; serve()")
+        # -I, then the grader's own sys.path: the helper imports exactly what the grader would
+        path = [str(CODE_ROOT)] + [p for p in sys.path if p != str(CODE_ROOT)]
+        self.proc = subprocess.Popen([sys.executable, "-I", "-c", boot, json.dumps(path), str(os.getpid())],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
     def __enter__(self):
@@ -63,16 +67,16 @@ class GradebookProcess:
 
         Raises
         ------
-        GradebookError, with the sentence to print; KeyboardInterrupt (the helper is killed
-        first, so nothing is written after the grader says it stopped)
+        GradebookError, with the sentence to print; KeyboardInterrupt or `scratch.Interrupted`
+        (the helper is stopped first, so nothing is written after the grader says it stopped)
         """
         from autograder.results import to_plain
         request = json.dumps({"db_url": self.db_url, "root": str(self.root),
                               "results": [to_plain(r) for r in results]}).encode()
         try:
             out, err = self.proc.communicate(request)
-        except KeyboardInterrupt:
-            self._kill()
+        except BaseException:  # Ctrl-C, SIGTERM: the transaction is rolled back, nothing is committed after
+            self._stop()
             raise
         try:
             reply = json.loads(out)
@@ -91,27 +95,37 @@ class GradebookProcess:
 
     def close(self):
         """End the helper. One still running was never sent results (`record` waits for its
-        answer), so it has not opened the gradebook: killing it loses nothing."""
+        answer), so it has not opened the gradebook: stopping it loses nothing."""
         if self.proc.poll() is None:
-            self._kill()
+            self._stop()
         for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
             if not stream.closed:
                 stream.close()
 
-    def _kill(self):
-        self.proc.kill()
+    def _stop(self):
+        """SIGTERM: the helper rolls back, removes its scratch files and its nbgrader command,
+        and exits; SIGKILL if it has not within STOP_SECONDS. Returns once it is reaped."""
+        self.proc.terminate()
+        deadline = time.monotonic() + STOP_SECONDS
         while True:
             try:
-                self.proc.wait()
+                self.proc.wait(max(0.0, deadline - time.monotonic()))
                 return
-            except KeyboardInterrupt:  # a second Ctrl-C: the helper is dying anyway; reap it
-                continue
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                deadline = float("inf")
+            except BaseException:  # a second Ctrl-C or SIGTERM: stop waiting politely
+                self.proc.kill()
+                deadline = float("inf")
 
 
 def serve():
     """The helper: ``argv`` is [code root, the grader's pid]; see the module docstring."""
     grader = int(sys.argv[2])
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the grader decides; it kills this process if need be
+    # Ctrl-C reaches the whole terminal's process group: the grader decides, and SIGTERMs this
+    # process if need be. (A handler, not SIG_IGN, which nbgrader's own commands would inherit.)
+    signal.signal(signal.SIGINT, lambda signum, frame: None)
+    signal.signal(signal.SIGTERM, _terminated)
     _die_with(grader)
     os.nice(NICENESS)
     replies = os.fdopen(os.dup(1), "w")
@@ -134,9 +148,13 @@ def serve():
     replies.close()
 
 
+def _terminated(signum, frame):
+    raise SystemExit(128 + signum)  # unwinds: the transaction rolls back, scratch files go
+
+
 def _die_with(grader):
     """Be killed when the grader ends, however it ends; exit now if it already has."""
-    import ctypes
-    ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    from autograder.nbgrader_cmd import dies_with_parent
+    dies_with_parent()
     if os.getppid() != grader:
         os._exit(1)

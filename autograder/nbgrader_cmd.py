@@ -3,7 +3,9 @@
 Only a scratch SQLite path ever reaches an nbgrader command line: the real gradebook's URL
 (which may hold a PostgreSQL password) stays in this process.
 """
+import ctypes
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +18,16 @@ from autograder.course import ROOT
 def with_venv_on_path():
     """nbgrader runs the `alembic` command of this environment to create gradebooks."""
     return dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+
+
+PR_SET_PDEATHSIG = 1
+_prctl = ctypes.CDLL(None).prctl  # looked up here: between fork and exec only the call may run
+
+
+def dies_with_parent():
+    """Ask the kernel to SIGKILL this process when the one that started it ends, however it
+    ends (as the `preexec_fn` of a command, or first thing in a helper process)."""
+    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
 def generate(lesson, into, scratch_db, root=None):
@@ -36,7 +48,7 @@ def generate(lesson, into, scratch_db, root=None):
     done = subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", lesson, "--force",
                            "--log-level=WARN", f"--CourseDirectory.db_url=sqlite:///{Path(scratch_db).resolve()}",
                            f"--CourseDirectory.release_directory={into}"], cwd=Path(root or ROOT), env=with_venv_on_path(),
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, preexec_fn=dies_with_parent)
     return done.returncode, done.stdout + done.stderr
 
 

@@ -86,6 +86,17 @@ def remove(folder):
         shutil.rmtree(folder, ignore_errors=True)
 
 
+@contextlib.contextmanager
+def stop_on_termination():
+    """Within the block SIGTERM and SIGHUP raise `Interrupted` (in the main thread), so a
+    command ends through its clean-up and says so, as on Ctrl-C."""
+    previous = _stop_on_termination()
+    try:
+        yield
+    finally:
+        _restore(previous)
+
+
 def _stop_on_termination():
     if threading.current_thread() is not threading.main_thread():
         return None

@@ -5,6 +5,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -175,9 +176,29 @@ def test_the_gradebook_url_never_reaches_a_command_line(tmp_path, monkeypatch):
     assert not [argv for argv in seen if "s3cret" in argv]
 
 
-def test_the_printed_gradebook_url_hides_the_password():
-    assert gradebook.shown("postgresql://grader:hunter2@db.example/course") == "postgresql://grader:***@db.example/course"
-    assert "hunter2" not in gradebook.shown("postgresql://grader:hunter2@db.example:notaport/course")
+@pytest.mark.parametrize("url, printed", [
+    ("postgresql://grader:hunter2@db.example/course", "postgresql://grader:***@db.example/course"),
+    ("postgresql://grader@db.example/course?password=hunter2&sslmode=require",
+     "postgresql://grader@db.example/course?password=***&sslmode=require"),
+    ("postgresql://grader:hunter2@db.example:notaport/course", gradebook.UNREADABLE),
+    ("postgresql://grader:hun@ter2@db.example/course", gradebook.UNESCAPED_AT),  # '@' should be %40
+    ("sqlite:////srv/course/gradebook.db", "sqlite:////srv/course/gradebook.db"),
+])
+def test_the_printed_gradebook_url_hides_the_password(url, printed):
+    assert gradebook.shown(url) == printed
+
+
+@pytest.mark.parametrize("url, driver_said", [
+    ("postgresql://grader@db/course?password=hunter2", 'password "hunter2" refused'),
+    ("postgresql://grader:hunter2@db/course", "user grader:hunter2 unknown"),
+    ("postgresql://grader:hun@ter2@db/course", 'could not translate host name "ter2@db"'),
+    ("postgresql://grader:hunter2@db/course", ""),  # a driver error with no message at all
+])
+def test_a_gradebook_failure_never_repeats_the_password(url, driver_said):
+    from sqlalchemy.exc import OperationalError
+    said = gradebook.failure(OperationalError("SELECT 1", {}, Exception(driver_said)), url)
+    assert said.startswith("the gradebook ") and "could not be written (" in said
+    assert "hunter2" not in said and "ter2" not in said
 
 
 def grade_faked(monkeypatch, tmp_path, db_url, results=None):
@@ -244,7 +265,61 @@ def test_an_interrupted_gradebook_step_stops_the_helper_before_it_says_so(tmp_pa
     monkeypatch.setattr(books.proc, "communicate", interrupted)
     with books, pytest.raises(KeyboardInterrupt):
         books.record([result("ann")])
-    assert books.proc.returncode == -signal.SIGKILL and not (tmp_path / "gradebook.db").exists()
+    assert books.proc.returncode in (128 + signal.SIGTERM, -signal.SIGTERM)  # asked to stop; it did at once
+    assert not (tmp_path / "gradebook.db").exists()
+
+
+def session_processes(sid):
+    """pid -> command line of every live process of session `sid`."""
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+            if int(fields[3]) == sid and fields[0] != "Z":
+                found[int(stat.parent.name)] = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
+@pytest.mark.parametrize("signum, to_group", [(signal.SIGINT, True), (signal.SIGTERM, False), (signal.SIGHUP, False)])
+def test_a_grader_stopped_while_nbgrader_registers_a_lesson_leaves_nothing_running(tmp_path, signum, to_group):
+    """Ctrl-C (to the terminal's process group), SIGTERM or SIGHUP while the gradebook's helper
+    runs nbgrader generate_assignment (every first run of a term): one line, exit 130, no
+    process of the run left, and no grades in the gradebook."""
+    variant = next(v for v in normalizing_inputs.VARIANTS if v.name == "correct-different")
+    (tmp_path / "class" / "ann" / normalizing_inputs.LESSON).mkdir(parents=True)
+    (tmp_path / "class" / "ann" / normalizing_inputs.LESSON / "lesson.ipynb").write_bytes(
+        build(normalizing_inputs.LESSON, variant))
+    db = tmp_path / "gradebook.db"
+    grader = subprocess.Popen([sys.executable, "-m", "autograder", "grade", str(tmp_path / "class"), "--out",
+                               str(tmp_path / "out"), "--db", f"sqlite:///{db}", "-q"], cwd=ROOT, text=True,
+                              start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 120
+        while not (nbgrader := [c for c in session_processes(grader.pid).values() if "generate_assignment" in c]):
+            assert grader.poll() is None and time.monotonic() < deadline, "nbgrader never ran"
+            time.sleep(0.01)
+        scratch = Path(re.search(r"--CourseDirectory\.release_directory=(\S+)", nbgrader[0])[1]).parent
+        (os.killpg if to_group else os.kill)(grader.pid, signum)
+        out, err = grader.communicate(timeout=60)
+        assert grader.returncode == cli.EXIT_INTERRUPTED, err
+        assert err.startswith("error: interrupted (") and "while updating the gradebook" in err and err.count("\n") == 1
+        for _ in range(20):  # the helper reaps its nbgrader command before the grader reaps the helper
+            left = session_processes(grader.pid)
+            if not left:
+                break
+            time.sleep(0.01)
+        assert not left, left
+        assert not scratch.exists()  # the helper's scratch gradebook and release folder
+    finally:
+        for pid in session_processes(grader.pid):
+            os.kill(pid, signal.SIGKILL)
+        grader.kill()
+        grader.communicate()
+    if db.exists():
+        with Gradebook(f"sqlite:///{db}") as gb:
+            assert gb.students == []
 
 
 def test_the_helper_dies_with_the_grader(tmp_path):

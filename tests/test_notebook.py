@@ -109,6 +109,14 @@ def test_a_student_folder_named_in_bytes_that_are_not_utf8_is_named_and_not_grad
     assert unknown == ["st\\xffu: a folder name that is not UTF-8 text; not graded (rename the folder)"]
 
 
+def test_a_student_folder_name_longer_than_nbgrader_stores_is_named_and_not_graded(tmp_path, nb):
+    for name in ("a" * grade.STUDENT_ID_MAX, "b" * (grade.STUDENT_ID_MAX + 1)):
+        submit(tmp_path / name / LESSON, nb)
+    found, unknown = discover(tmp_path)
+    assert [s for s, _, _ in found] == ["a" * grade.STUDENT_ID_MAX]
+    assert len(unknown) == 1 and unknown[0].startswith("b" * 40 + "...: a folder name longer than 128 characters")
+
+
 def test_link_to_dev_zero_is_refused_without_reading_it(tmp_path):
     folder = tmp_path / LESSON
     folder.mkdir()
