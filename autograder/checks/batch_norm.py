@@ -45,9 +45,15 @@ def run_forward(batchnorm_forward, Z, gamma, beta):
     return batchnorm_forward(Z, gamma, beta)
 
 
-def forward_contract(inputs, result):
-    Z_tilde, _cache = expect_tuple(result, "batchnorm_forward", 2)
-    expect_array(Z_tilde, "Z_tilde", inputs["Z"].shape)
+def normalized_contract(function):
+    """The contract of a forward pass named `function`: (Z_tilde, cache), Z_tilde shaped like Z."""
+    def contract(inputs, result):
+        Z_tilde, _cache = expect_tuple(result, function, 2)
+        expect_array(Z_tilde, "Z_tilde", inputs["Z"].shape)
+    return contract
+
+
+forward_contract = normalized_contract("batchnorm_forward")
 
 
 def forward_values(inputs, Z_tilde):
@@ -272,9 +278,7 @@ def run_ln_forward(layernorm_forward, Z, gamma, beta, Z_first=None):
     return layernorm_forward(Z, gamma, beta)
 
 
-def ln_forward_contract(inputs, result):
-    Z_tilde, _cache = expect_tuple(result, "layernorm_forward", 2)
-    expect_array(Z_tilde, "Z_tilde", inputs["Z"].shape)
+ln_forward_contract = normalized_contract("layernorm_forward")
 
 
 def ln_forward_values(inputs, Z_tilde):
