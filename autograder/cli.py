@@ -212,12 +212,10 @@ def _similarity(submissions, out, top):
     return 0
 
 
-def _import_in_background(*groups):
-    """Import each group of modules in a thread of its own, while grading mostly waits for its
-    workers: the slowest import of a run (matplotlib) then costs it little."""
-    for modules in groups:
-        threading.Thread(target=lambda modules=modules: [importlib.import_module(m) for m in modules],
-                         name="imports", daemon=True).start()
+def _import_in_background(modules):
+    """Import `modules` in a thread, while grading mostly waits for its workers: the slowest
+    import of a run (matplotlib) then costs it little."""
+    threading.Thread(target=lambda: [importlib.import_module(m) for m in modules], name="imports", daemon=True).start()
 
 
 def add_lms_commands(sub):
