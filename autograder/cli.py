@@ -63,7 +63,7 @@ def grade(submissions, out, workers, db_url=None, isolate=True, scan=True, force
     db_url = course_db if db_url is None else db_url
     # SIGTERM and SIGHUP end the run as Ctrl-C does, gradebook step included; the gradebook's
     # helper process imports nbgrader while the class is graded
-    with stop_on_termination(), GradebookProcess(db_url) if db_url else contextlib.nullcontext() as books:
+    with stop_on_termination(), (GradebookProcess(db_url) if db_url else contextlib.nullcontext()) as books:
         status, graded = _grade_and_report(submissions, out, workers, isolate, scan, force, quiet, cluster,
                                            secret, previous, diff)
         if status is not None:

@@ -15,7 +15,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from autograder.course import ROOT as CODE_ROOT
@@ -106,17 +105,11 @@ class GradebookProcess:
         """SIGTERM: the helper rolls back, removes its scratch files and its nbgrader command,
         and exits; SIGKILL if it has not within STOP_SECONDS. Returns once it is reaped."""
         self.proc.terminate()
-        deadline = time.monotonic() + STOP_SECONDS
-        while True:
-            try:
-                self.proc.wait(max(0.0, deadline - time.monotonic()))
-                return
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                deadline = float("inf")
-            except BaseException:  # a second Ctrl-C or SIGTERM: stop waiting politely
-                self.proc.kill()
-                deadline = float("inf")
+        try:
+            self.proc.wait(STOP_SECONDS)
+        except BaseException:  # too slow, or a second Ctrl-C or SIGTERM: no more waiting politely
+            self.proc.kill()
+            self.proc.wait()
 
 
 def serve():
