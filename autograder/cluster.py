@@ -12,8 +12,10 @@ runs in the worker's grader process, and only the plain-data result comes back.
 
 A worker that dies mid-class costs nothing: the scheduler runs its tasks again elsewhere,
 an attempt never sees what an earlier one left (a fresh folder each), and the client keeps
-one result per (student, lesson), in the order of a local run. A scheduler that goes away
-ends the run with `ClusterError` before anything is written.
+one result per (student, lesson), in the order of a local run. A task that fails (it
+raised, or every worker that ran it died) costs its own submission only: "not graded",
+with one incident, as in a local run. A scheduler that goes away ends the run with
+`ClusterError` before anything is written.
 """
 import atexit
 import contextlib
@@ -79,7 +81,7 @@ def grade_on_cluster(found, address, options=None):
     from distributed.scheduler import KilledWorker
 
     from autograder import per_student
-    from autograder.grade import Options, load_master, not_graded
+    from autograder.grade import Options, grading_failed, load_master, not_graded
     from autograder.results import SubmissionResult
     secret = options.secret if options else None
     task_options = dataclasses.replace(options or Options(), secret=None)  # the secret never leaves this machine
@@ -101,7 +103,17 @@ def grade_on_cluster(found, address, options=None):
             pending[future] = (student, lesson)
         try:
             for future in as_completed(pending, loop=client.loop):
-                results.setdefault(pending[future], from_plain(future.result()))
+                student, lesson = pending[future]
+                try:
+                    result = from_plain(future.result())
+                except (FutureCancelledError, CheckoutMismatch):
+                    raise
+                except KilledWorker:  # it kills whatever grades it: it costs itself only
+                    died = "the Dask workers grading this submission died again and again (see their logs)"
+                    result = not_graded(load_master(lesson), SubmissionResult(student, lesson, incidents=[died]), died)
+                except Exception as exc:  # noqa: BLE001 - the fault barrier, as in a local run
+                    result = grading_failed(load_master(lesson), SubmissionResult(student, lesson), exc)
+                results.setdefault((student, lesson), result)
         except FutureCancelledError as exc:
             lost.set()
             left = sum(key not in results for key in pending.values())
@@ -110,9 +122,6 @@ def grade_on_cluster(found, address, options=None):
             raise ClusterError(f"{what} with {left} of {len(found)} submissions left to grade") from None
         except CheckoutMismatch as exc:
             raise ClusterError(str(exc)) from None
-        except KilledWorker as exc:
-            raise ClusterError(f"the Dask workers running {exc.task} died again and again "
-                               "(see the workers' logs)") from None
     return [results[(student, lesson)] for student, lesson, _ in found]
 
 

@@ -105,13 +105,31 @@ class Options:
 
 
 def grade_submission(student, lesson, folder, public_dir, scratch, options=Options(), zygote=None, salts=None):
-    """Grade one student's notebook for one lesson (see `Options`); never raises for a bad submission.
+    """Grade one student's notebook for one lesson (see `Options`); never raises.
 
-    `zygote` (a `runner.Zygote`) forks the workers; None starts each as a new process. `salts`
-    (grade id -> salt, from `per_student.salts`) replaces those of `options.secret`: a cluster
-    worker gets the student's salts, never the secret.
+    Whatever fails while grading it (reading, running, supervising, judging) costs this
+    submission only: it is "not graded", with one incident saying so, and the grader's
+    traceback in its log. `zygote` (a `runner.Zygote`) forks the workers; None starts each
+    as a new process. `salts` (grade id -> salt, from `per_student.salts`) replaces those of
+    `options.secret`: a cluster worker gets the student's salts, never the secret.
     """
     master = load_master(lesson)
+    try:
+        return _grade_submission(master, student, lesson, folder, public_dir, scratch, options, zygote, salts)
+    except Exception as exc:  # noqa: BLE001 - the fault barrier: one submission must cost only itself
+        return grading_failed(master, SubmissionResult(student, lesson), exc)
+
+
+def grading_failed(master, result, exc):
+    """`result`, not graded because grading it raised `exc` (one incident; the traceback in its log)."""
+    log.warning("%s/%s: grading failed", result.student, result.lesson, exc_info=exc)
+    result.log = "".join(traceback.format_exception(exc, limit=-10))[-4000:]
+    result.incidents.append(f"the grader failed while grading this submission ({type(exc).__name__}); "
+                            "your instructor has the details")
+    return not_graded(master, result, result.incidents[-1])
+
+
+def _grade_submission(master, student, lesson, folder, public_dir, scratch, options, zygote, salts):
     result = SubmissionResult(student, lesson)
     try:
         to_run, flagged = _read_and_plan(master, folder, result, options.scan)
@@ -125,7 +143,8 @@ def grade_submission(student, lesson, folder, public_dir, scratch, options=Optio
         return not_graded(master, result)
     to_run = [c for c in to_run if c["id"] not in flagged]
     salts = salts or per_student.salts(options.secret, student, master)
-    jobs = [job for gid, _ in master.items for job in judge.jobs(gid, salts[gid])]
+    jobs = [{**job, "hidden": case.hidden} for gid, _ in master.items
+            for job, case in zip(judge.jobs(gid, salts[gid]), judge.cases(gid, salts[gid]))]
     workdir = Path(scratch) / "work" / student / lesson
     outcome = runner.run(to_run, jobs, public_dir, workdir, options.limits,
                          jail=Path(scratch) / "jail" if options.isolate else None, zygote=zygote)
@@ -158,9 +177,9 @@ def item_columns(results):
     return [(lesson, gid, pts) for (lesson, gid), pts in seen.items()]
 
 
-def not_graded(master, result):
-    """`result` with every item of `master` at zero, for the last of its problems."""
-    reason = result.problems[-1]
+def not_graded(master, result, reason=None):
+    """`result` with every item of `master` at zero, for `reason` (default: the last of its problems)."""
+    reason = reason or result.problems[-1]
     result.items = [ItemResult(gid, 0.0, pts, f"not graded: {reason}") for gid, pts in master.items]
     return result
 

@@ -16,6 +16,7 @@ way the worker confines itself before any student code runs.
 import json
 import logging
 import os
+import re
 import select
 import signal
 import socket
@@ -26,6 +27,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 from autograder.cgroups import WorkerCgroups
 from autograder.course import WORKER_FILES, copy_files
@@ -38,13 +41,19 @@ _live, _stopping = set(), threading.Event()
 
 @dataclass(frozen=True)
 class Limits:
-    """Resource limits of one worker (seconds, bytes, processes)."""
+    """Resource limits of one submission's workers (seconds, bytes, processes).
+
+    `submission_seconds` caps the wall time of all of a submission's cells and cases,
+    restarts included: the per-cell and per-case limits never add up past it.
+    """
     cell_seconds: float = 30.0
     case_seconds: float = 10.0
+    submission_seconds: float = 300.0
     memory_bytes: int = 3 * 2**30          # address space of each process
     worker_memory_bytes: int = 4 * 2**30   # resident memory of the worker and all it starts (cgroup)
     file_bytes: int = 64 * 2**20
-    max_line_bytes: int = 32 * 2**20
+    event_bytes: int = 4 * 2**20           # one line on the event pipe
+    events_bytes: int = 64 * 2**20         # all of a submission's events, restarts included
     processes: int = 64
     log_bytes: int = 4000
 
@@ -84,10 +93,15 @@ def isolation_plan(public_dir, workdir, jail, limits):
 def run(cells, jobs, public_dir, workdir, limits=None, jail=None, zygote=None):
     """Execute `cells`, then collect every job, surviving hangs and crashes.
 
+    The visible cases run first; the hidden ones (jobs with ``"hidden": True``) run after
+    every visible one, in workers of their own whose cell errors are not kept: nothing the
+    student's code saw in a hidden case can reach a message about a visible one. All of it
+    fits in `limits.submission_seconds`, owned here: the worker's events never extend it.
+
     Parameters
     ----------
     cells : list of {"id", "source"}
-    jobs : list of {"key", "grade_id", "inputs"}
+    jobs : list of {"key", "grade_id", "inputs"} and optionally "hidden" (bool)
     public_dir, workdir : Path
     jail : Path or None
         An empty folder for the worker's new root: the worker is confined (namespaces,
@@ -105,34 +119,52 @@ def run(cells, jobs, public_dir, workdir, limits=None, jail=None, zygote=None):
     workdir.mkdir(parents=True, exist_ok=True)
     isolation = None if jail is None else isolation_plan(public_dir, workdir, jail, limits)
     outcome, dropped = Outcome(), set()
-    for _attempt in range(len(cells) + len(jobs) + 2):
-        if _stopping.is_set():
-            outcome.incidents.append("grading was interrupted")
-            break
-        todo_cells = [c for c in cells if c["id"] not in dropped]
-        todo_jobs = [j for j in jobs if j["key"] not in outcome.records]
-        if _attempt and not todo_jobs:
-            break
-        plan = {"sys_path": [str(public_dir)] + _site_packages(), "cells": todo_cells, "jobs": todo_jobs,
-                "isolation": isolation}
-        stopped = Worker(plan, public_dir, workdir, limits, outcome, zygote).supervise()
-        if stopped is None:
-            break
-        (kind, key), reason = stopped
-        if key == "startup":
-            outcome.incidents.append(f"the grader could not start the process that runs the code: {reason}")
-            break
-        outcome.incidents.append(f"{kind} {key}: {reason}")
-        if kind == "cell":
-            dropped.add(key)
-            outcome.cell_errors[key] = reason
-        else:  # the item has failed: its remaining cases are not worth another timeout
-            grade_id = next(j["grade_id"] for j in jobs if j["key"] == key)
-            outcome.records[key] = {"error": reason}
-            for job in jobs:
-                if job["grade_id"] == grade_id and job["key"] not in outcome.records:
-                    outcome.records[job["key"]] = {"error": f"not run: case {key} of this item {reason}"}
+    budget = Budget(time.monotonic() + limits.submission_seconds, limits.events_bytes)
+    phases = [[j for j in jobs if not j.get("hidden")], [j for j in jobs if j.get("hidden")]]
+    for phase, phase_jobs in enumerate(phases):
+        for attempt in range(len(cells) + len(phase_jobs) + 2):
+            if _stopping.is_set():
+                outcome.incidents.append("grading was interrupted")
+                return outcome
+            todo_jobs = [j for j in phase_jobs if j["key"] not in outcome.records]
+            if (attempt or phase) and not todo_jobs:
+                break
+            plan = {"sys_path": [str(public_dir)] + _site_packages(), "cells": [c for c in cells if c["id"] not in dropped],
+                    "jobs": [{k: j[k] for k in ("key", "grade_id", "inputs")} for j in todo_jobs], "isolation": isolation}
+            stopped = Worker(plan, public_dir, workdir, limits, outcome, zygote, budget,
+                             keep_cell_errors=phase == 0).supervise()
+            if stopped is None:
+                break
+            (kind, key), reason = stopped
+            if key == "startup":
+                outcome.incidents.append(f"the grader could not start the process that runs the code: {reason}")
+                return outcome
+            if kind == "submission":  # out of time, or the worker broke the protocol: nothing more runs
+                lost = [j for j in jobs if j["key"] not in outcome.records]
+                outcome.incidents.append(f"{reason}; not run: " + (", ".join(dict.fromkeys(j["grade_id"] for j in lost))
+                                                                     or "nothing left"))
+                for job in lost:
+                    outcome.records[job["key"]] = {"error": f"not run: {reason}"}
+                return outcome
+            outcome.incidents.append(f"{kind} {key}: {reason}")
+            if kind == "cell":
+                dropped.add(key)
+                if phase == 0:
+                    outcome.cell_errors[key] = reason
+            else:  # the item has failed: its remaining cases are not worth another timeout
+                grade_id = next(j["grade_id"] for j in jobs if j["key"] == key)
+                outcome.records[key] = {"error": reason}
+                for job in jobs:
+                    if job["grade_id"] == grade_id and job["key"] not in outcome.records:
+                        outcome.records[job["key"]] = {"error": f"not run: case {key} of this item {reason}"}
     return outcome
+
+
+@dataclass
+class Budget:
+    """What one submission may still spend: a wall-clock deadline (time.monotonic) and bytes of events."""
+    deadline: float
+    event_bytes: int
 
 
 def _site_packages():
@@ -143,9 +175,10 @@ def _site_packages():
 class Worker:
     """One worker process: started, fed its plan, watched, and killed with all it started."""
 
-    def __init__(self, plan, public_dir, workdir, limits, outcome, zygote=None):
+    def __init__(self, plan, public_dir, workdir, limits, outcome, zygote=None, budget=None, keep_cell_errors=True):
         self.plan, self.limits, self.outcome = plan, limits, outcome
-        self.wanted = {job["key"] for job in plan["jobs"]}
+        self.budget = budget or Budget(time.monotonic() + limits.submission_seconds, limits.events_bytes)
+        self.keep_cell_errors = keep_cell_errors
         self.events_r, events_w = os.pipe()
         self.output_r, output_w = os.pipe()
         self.proc = zygote.spawn(events_w, output_w, limits) if zygote else None
@@ -161,9 +194,13 @@ class Worker:
         os.close(output_w)
         self.cgroups = WorkerCgroups.create(self.proc.pid, limits.processes, limits.worker_memory_bytes)
         _live.add(self.proc)
+        if _stopping.is_set():  # started while `stop_all` ran (e.g. after it killed the zygote): stopped too
+            _kill(self.proc)
 
     def supervise(self):
-        """Run to the end. Returns None when the worker finished, else ((kind, key), reason)."""
+        """Run to the end. Returns None when the worker finished, else ((kind, key), reason):
+        kind "cell" or "case" for the item that hung or died, "submission" when nothing more
+        of this submission may run (its time is up, or its worker broke the protocol)."""
         try:
             if not self._send_plan():
                 self.proc.wait()
@@ -181,11 +218,16 @@ class Worker:
             return False
 
     def _watch(self):
-        current, deadline, buffer = ("cell", "startup"), time.monotonic() + self.limits.cell_seconds, b""
+        current, deadline = ("cell", "startup"), time.monotonic() + self.limits.cell_seconds
+        conversation = Conversation(self.plan)
+        lines = Lines(self.limits.event_bytes, self.budget)
         open_fds = [self.events_r, self.output_r]
         while self.events_r in open_fds:
-            wait = deadline - time.monotonic()
+            wait = min(deadline, self.budget.deadline) - time.monotonic()
             if wait <= 0:
+                if self.budget.deadline <= deadline:
+                    return ("submission", None), (f"the submission ran out of its {self.limits.submission_seconds:g} s "
+                                                  "for all its cells and cases")
                 seconds = self.limits.cell_seconds if current[0] == "cell" else self.limits.case_seconds
                 return current, f"timed out after {seconds:g} s (stopped)"
             ready, _, _ = select.select(open_fds, [], [], wait)
@@ -196,26 +238,25 @@ class Worker:
             chunk = os.read(self.events_r, 1 << 16)
             if not chunk:
                 break
-            buffer += chunk
-            if len(buffer) > self.limits.max_line_bytes:
-                return current, "produced an output too large to grade"
-            *lines, buffer = buffer.split(b"\n")
-            for line in lines:
-                event = _parse(line)
-                kind = event.get("event")
-                if kind == "isolation" and self.outcome.isolation is None:
-                    self.outcome.isolation = self._level(str(event.get("level"))[:400])
-                elif kind == "cell_start":
-                    current, deadline = ("cell", str(event.get("id"))), time.monotonic() + self.limits.cell_seconds
-                elif kind == "cell_end" and event.get("error"):
-                    self.outcome.cell_errors[str(event.get("id"))] = str(event["error"])[:400]
-                elif kind == "case_start":
-                    current, deadline = ("case", str(event.get("key"))), time.monotonic() + self.limits.case_seconds
-                elif kind == "case_end" and isinstance(event.get("record"), dict) and event.get("key") in self.wanted:
-                    self.outcome.records[event["key"]] = event["record"]
-                elif kind == "done":
-                    self._drain_output(open_fds)
-                    return None
+            try:
+                for line in lines.feed(chunk):
+                    event = conversation.accept(parse(line))
+                    kind = event["event"]
+                    if kind == "isolation":
+                        self.outcome.isolation = self._level(event["level"][:400])
+                    elif kind == "cell_start":
+                        current, deadline = ("cell", event["id"]), time.monotonic() + self.limits.cell_seconds
+                    elif kind == "cell_end" and event["error"] and self.keep_cell_errors:
+                        self.outcome.cell_errors[event["id"]] = event["error"][:400]
+                    elif kind == "case_start":
+                        current, deadline = ("case", event["key"]), time.monotonic() + self.limits.case_seconds
+                    elif kind == "case_end":
+                        self.outcome.records[event["key"]] = event["record"]
+                    elif kind == "done":
+                        self._drain_output(open_fds)
+                        return None
+            except ProtocolError as exc:
+                return ("submission", None), f"the process running the code broke the grader's protocol ({exc})"
         _kill(self.proc)
         return current, _death(self.proc.returncode)
 
@@ -416,12 +457,108 @@ def _env(workdir):
     return env
 
 
-def _parse(line):
+class ProtocolError(Exception):
+    """The worker's event pipe carried something other than the planned events, in order.
+    Its message is the grader's own words, never the worker's."""
+
+
+#: Each event's fields besides "event", and their types (see sandbox.py).
+EVENTS = {"isolation": {"level": str}, "cell_start": {"id": str}, "cell_end": {"id": str, "error": (str, type(None))},
+          "case_start": {"key": str}, "case_end": {"key": str, "record": dict}, "done": {}}
+RECORD_FIELDS = {"result", "error", "inputs_after"}  # see `checks.collect`
+#: The deepest nesting of arrays and objects in one event (a record of `wire.MAX_DEPTH` levels is far less).
+MAX_NESTING = 40
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+def nesting(line):
+    """The deepest nesting of arrays and objects in a JSON text, strings left out; no recursion."""
+    brackets = np.frombuffer(_STRING.sub(b"", line).translate(None, _NOT_BRACKETS), np.uint8)
+    steps = np.where((brackets == ord("[")) | (brackets == ord("{")), 1, -1)
+    return int(np.cumsum(steps).max(initial=0))
+
+
+def parse(line):
+    """One event from a line of the pipe, checked against its schema (`EVENTS`).
+
+    Raises
+    ------
+    ProtocolError
+        Not a JSON object, nested deeper than `MAX_NESTING`, an unknown event or other fields.
+    """
+    if nesting(line) > MAX_NESTING:
+        raise ProtocolError(f"an event nested deeper than {MAX_NESTING} levels")
     try:
         event = json.loads(line)
     except ValueError:
-        return {}
-    return event if isinstance(event, dict) else {}
+        raise ProtocolError("a line that is not JSON") from None
+    if not isinstance(event, dict) or type(event.get("event")) is not str or event["event"] not in EVENTS:
+        raise ProtocolError("an event of no known kind")
+    fields = EVENTS[event["event"]]
+    if event.keys() != {"event", *fields} or not all(isinstance(event[k], t) for k, t in fields.items()):
+        raise ProtocolError(f"a {event['event']} event whose fields are not those of its kind")
+    if "record" in event and not event["record"].keys() <= RECORD_FIELDS:
+        raise ProtocolError("a case's record whose fields are not those of a record")
+    return event
+
+
+class Conversation:
+    """What the worker may say next: its isolation level first (when it was asked to confine
+    itself), then each planned cell and case started once and ended, in the plan's order,
+    then "done"."""
+
+    def __init__(self, plan):
+        self.items = [("cell", c["id"]) for c in plan["cells"]] + [("case", j["key"]) for j in plan["jobs"]]
+        self.started = 0          # items started so far
+        self.open = None          # the item started and not yet ended
+        self.level_due = bool(plan.get("isolation"))
+
+    def accept(self, event):
+        """`event` if it may come now, else raises ProtocolError."""
+        kind = event["event"]
+        if self.level_due != (kind == "isolation"):
+            raise ProtocolError("an isolation level out of place" if kind == "isolation"
+                                else "an event before the isolation level")
+        if kind == "isolation":
+            self.level_due = False
+        elif kind.endswith("_start"):
+            item = (kind[:-6], event.get("id", event.get("key")))
+            if self.open is not None or self.started == len(self.items) or item != self.items[self.started]:
+                raise ProtocolError(f"a {kind} that is not the next planned one")
+            self.open, self.started = item, self.started + 1
+        elif kind.endswith("_end"):
+            if self.open != (kind[:-4], event.get("id", event.get("key"))):
+                raise ProtocolError(f"a {kind} of no {kind[:-4]} in progress")
+            self.open = None
+        elif self.open is not None or self.started < len(self.items):  # done
+            raise ProtocolError("done before every planned cell and case")
+        return event
+
+
+class Lines:
+    """Whole lines of the event pipe as they arrive: none longer than `line_bytes`, and all
+    of them within `budget.event_bytes` (spent here), else ProtocolError."""
+
+    def __init__(self, line_bytes, budget):
+        self.line_bytes, self.budget, self.parts, self.size = line_bytes, budget, [], 0
+
+    def feed(self, chunk):
+        self.budget.event_bytes -= len(chunk)
+        if self.budget.event_bytes < 0:
+            raise ProtocolError("more events than a submission may send")
+        *ended, rest = chunk.split(b"\n")
+        lines = []
+        for piece in ended:
+            if self.size + len(piece) > self.line_bytes:
+                raise ProtocolError(f"an event longer than {self.line_bytes} bytes")
+            lines.append(b"".join(self.parts + [piece]))
+            self.parts, self.size = [], 0
+        self.parts.append(rest)
+        self.size += len(rest)
+        if self.size > self.line_bytes:
+            raise ProtocolError(f"an event longer than {self.line_bytes} bytes")
+        return lines
 
 
 def _death(code):

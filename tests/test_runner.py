@@ -219,3 +219,88 @@ killed = sum(os.WIFSIGNALED(os.waitpid(pid, 0)[1]) for pid in children)
 print("killed=" + str(killed))
 """, limits)
     assert any("SIGKILL" in i for i in outcome.incidents) or int(printed(outcome, "killed")) > 0, outcome
+
+
+# ---- the event pipe is hostile input; the submission's time is the grader's ------------
+
+#: A cell's way to the event pipe: fd 3 in a worker forked by the zygote, argv[1] in one started alone.
+EVENTS_FD = "EVENTS = int(sys.argv[1]) if sys.argv[0].endswith('sandbox.py') else 3\n"
+
+
+def writes_events(payload):
+    """A cell that writes `payload` (bytes) on the event pipe, then idles as if it were fine."""
+    return f"import os, sys, time\n{EVENTS_FD}os.write(EVENTS, {payload!r})\ntime.sleep(1)\n"
+
+
+def one_job():
+    from autograder import judge
+    return judge.jobs("bn_inference")[:1]
+
+
+HOSTILE_EVENTS = {
+    "nests-100000-deep": b"[" * 100_000 + b"\n",
+    "unhashable-key": b'{"event": "case_end", "key": ["bn_inference#0"], "record": {}}\n',
+    "starts-an-unplanned-case": b'{"event": "case_end", "id": "attack", "error": null}\n'
+                                b'{"event": "case_start", "key": "no-such-item#0"}\n',
+    "not-json": b"\xff\xfe not json\n",
+    "extra-fields": b'{"event": "cell_end", "id": "attack", "error": null, "more": 1}\n',
+    "record-of-other-fields": b'{"event": "cell_end", "id": "attack", "error": null}\n'
+                              b'{"event": "case_start", "key": "bn_inference#0"}\n'
+                              b'{"event": "case_end", "key": "bn_inference#0", "record": {"x": 1}}\n',
+    "forged-isolation-level": b'{"event": "isolation", "level": "namespaces"}\n',
+    "done-too-early": b'{"event": "done"}\n',
+    "line-without-end": b"x" * (5 * 2**20),
+}
+
+
+@pytest.mark.parametrize("name", HOSTILE_EVENTS)
+def test_hostile_events_end_the_worker_as_a_protocol_violation(confined, tmp_path, name):
+    """Whatever the pipe carries, the grader raises nothing: the worker's remaining cases
+    are lost, by name, and the incident quotes nothing the worker sent."""
+    public = tmp_path / "public"
+    outcome = runner.run([{"id": "attack", "source": writes_events(HOSTILE_EVENTS[name])}], one_job(), public,
+                         tmp_path / "work" / name, jail=tmp_path / "jail")
+    assert [i for i in outcome.incidents if "broke the grader's protocol" in i and "bn_inference" in i], outcome.incidents
+    assert outcome.records == {"bn_inference#0": {"error": outcome.records["bn_inference#0"]["error"]}}
+    assert outcome.records["bn_inference#0"]["error"].startswith("not run: the process running the code broke")
+    assert not any("no-such-item" in i or "xxxx" in i for i in outcome.incidents)
+
+
+def test_events_of_a_submission_are_bounded_in_bytes(confined, tmp_path):
+    """Lines each within the limit, but more of them than a submission may send."""
+    line = b'{"event": "isolation", "level": "' + b"x" * 1000 + b'"}\n'
+    limits = runner.Limits(events_bytes=2**20)
+    outcome = runner.run([{"id": "attack", "source": writes_events(line * 2000)}], one_job(), tmp_path / "public",
+                         tmp_path / "work" / "s", limits, jail=tmp_path / "jail")
+    assert any("broke the grader's protocol" in i for i in outcome.incidents), outcome.incidents
+
+
+@pytest.mark.parametrize("line", [b"[" * 100_000, b'{"a": ' * 50 + b"1" + b"}" * 50, b"\xff", b"[1]", b'"x"',
+                                  b'{"event": "case_end", "key": 1, "record": {}}', b'{"event": ["done"]}'])
+def test_parse_refuses_without_recursion_or_type_errors(line):
+    with pytest.raises(runner.ProtocolError):
+        runner.parse(line)
+
+
+def test_nesting_skips_brackets_in_strings():
+    assert runner.nesting(b'{"a": "[[[{{{", "b": [[1], "]]"]}') == 3
+    assert runner.nesting(b'"\\"[[[" ') == 0
+
+
+def test_a_worker_cannot_extend_its_time_by_restarting_its_cell(confined, tmp_path):
+    """A cell that says it starts again every 0.2 s, so that its 2 s would never run out."""
+    cell = (f"import os, sys, time\n{EVENTS_FD}for _ in range(40):\n"
+            "    os.write(EVENTS, b'{\"event\": \"cell_start\", \"id\": \"attack\"}\\n')\n    time.sleep(0.2)\n")
+    outcome = runner.run([{"id": "attack", "source": cell}], one_job(), tmp_path / "public", tmp_path / "work" / "s",
+                         runner.Limits(cell_seconds=2), jail=tmp_path / "jail")
+    assert any("broke the grader's protocol" in i for i in outcome.incidents), outcome.incidents
+
+
+def test_cell_limits_never_add_up_past_the_submission_budget(confined, tmp_path):
+    """Each cell within its own limit, all of them past the submission's: the grader stops it."""
+    cells = [{"id": f"c{k}", "source": f"import time\ntime.sleep(1.5)\nprint('ran=c{k}')"} for k in range(6)]
+    outcome = runner.run(cells, one_job(), tmp_path / "public", tmp_path / "work" / "s",
+                         runner.Limits(cell_seconds=2, submission_seconds=4), jail=tmp_path / "jail")
+    assert any("ran out of its 4 s" in i and "bn_inference" in i for i in outcome.incidents), outcome.incidents
+    assert "ran=c5" not in outcome.log
+    assert outcome.records["bn_inference#0"]["error"].startswith("not run: the submission ran out")
