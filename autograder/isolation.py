@@ -61,7 +61,7 @@ def _enter_user_namespace(libc, flags):
         f.write(f"{gid} {gid} 1")
 
 
-def confine(jail, workdir, readable, process_limit=64):
+def confine(jail, workdir, readable, process_limit=64, workdir_tmpfs=None):
     """Confine this process; in the confined child, return the level reached.
 
     Parameters
@@ -70,6 +70,8 @@ def confine(jail, workdir, readable, process_limit=64):
     workdir : str, the worker's own folder, the only one left writable
     readable : list of str, folders the code needs read-only (Python, the public code)
     process_limit : int, the most processes the student's code may have at once
+    workdir_tmpfs : str or None, tmpfs options (size, inodes) of a fresh, empty working folder
+        mounted at `workdir` in place of the folder itself: bounded, and gone with the worker
 
     Returns
     -------
@@ -88,7 +90,7 @@ def confine(jail, workdir, readable, process_limit=64):
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     missing = []
     try:
-        _build_root(libc, jail, workdir, readable, missing)
+        _build_root(libc, jail, workdir, readable, missing, workdir_tmpfs)
         _enter_user_namespace(libc, CLONE_NEWNS)  # locks the mounts above for what runs next
     except OSError as exc:
         # Without the new root the course tree would be in reach: run nothing.
@@ -121,7 +123,7 @@ def _keep(child):
     os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 70)
 
 
-def _build_root(libc, jail, workdir, readable, missing):
+def _build_root(libc, jail, workdir, readable, missing, workdir_tmpfs=None):
     """Mount the allowlisted folders on a tmpfs at `jail` and pivot into it."""
     _check(libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "make mounts private")
     _check(libc.mount(b"tmpfs", jail.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, b"size=1m,mode=755"), "new root")
@@ -132,7 +134,10 @@ def _build_root(libc, jail, workdir, readable, missing):
         if os.path.lexists(path) and not any(path == c or path.startswith(c.rstrip("/") + "/") for c in covered):
             _expose(libc, jail, path, writable=False)
             covered.append(path)
-    _expose(libc, jail, workdir, writable=True)
+    if workdir_tmpfs:
+        _tmpfs(libc, jail, workdir, workdir_tmpfs)
+    else:
+        _expose(libc, jail, workdir, writable=True)
     for device in DEVICES:
         if os.path.exists(device):
             _expose(libc, jail, device, writable=True)

@@ -55,6 +55,8 @@ class Limits:
     event_bytes: int = 4 * 2**20           # one line on the event pipe
     events_bytes: int = 64 * 2**20         # all of a submission's events, restarts included
     processes: int = 64
+    workdir_bytes: int = 128 * 2**20       # the confined worker's working folder: a tmpfs of this size
+    workdir_files: int = 10_000            # ... and this many files and folders
     log_bytes: int = 4000
 
 
@@ -87,7 +89,8 @@ def isolation_plan(public_dir, workdir, jail, limits):
     readable = {sys.prefix, sys.base_prefix, sys.exec_prefix, str(Path(sys.executable).resolve().parent),
                 str(Path(public_dir).resolve())}
     return {"jail": str(jail), "workdir": str(Path(workdir).resolve()), "readable": sorted(readable),
-            "process_limit": limits.processes}
+            "process_limit": limits.processes,
+            "workdir_tmpfs": f"size={limits.workdir_bytes},nr_inodes={limits.workdir_files},mode=700"}
 
 
 def run(cells, jobs, public_dir, workdir, limits=None, jail=None, zygote=None):

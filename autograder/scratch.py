@@ -6,8 +6,8 @@ removes it. SIGTERM and SIGHUP end a run the way Ctrl-C does, through the clean-
 """
 import contextlib
 import fcntl
+import logging
 import os
-import shutil
 import signal
 import stat
 import tempfile
@@ -15,6 +15,7 @@ import threading
 import time
 from pathlib import Path
 
+log = logging.getLogger(__name__)
 PREFIX = "course-grading-"
 #: A folder of this prefix with no lock file is only taken for stale after this long.
 UNLOCKED_GRACE_SECONDS = 600
@@ -74,16 +75,58 @@ def remove_stale(parent=None):
 
 
 def remove(folder):
-    """Remove a folder whatever a worker did to it (links are removed, never followed)."""
-    shutil.rmtree(folder, ignore_errors=True)
-    if os.path.lexists(folder):  # a worker may have taken the write bit off its own folders
-        for dirpath, dirnames, _ in os.walk(folder):
-            for name in dirnames:
-                path = os.path.join(dirpath, name)
-                if not os.path.islink(path):
-                    os.chmod(path, 0o700)
-        os.chmod(folder, 0o700)
-        shutil.rmtree(folder, ignore_errors=True)
+    """Remove a folder whatever a worker did to it; never raises, never recurses.
+
+    Links are removed, never followed; folders a worker made unreadable are made readable
+    first; a chain of folders of any depth (deeper than any path may be long) is walked
+    down and up one folder at a time, by descriptor. What cannot be removed is logged.
+
+    Returns
+    -------
+    removed : bool
+    """
+    try:
+        _remove_tree(os.fspath(folder))
+        return True
+    except Exception as exc:  # noqa: BLE001 - clean-up must never stop a run (nor a later one)
+        log.warning("could not remove %s: %s", folder, exc)
+        return False
+
+
+def _remove_tree(path):
+    if not os.path.lexists(path):
+        return
+    if not stat.S_ISDIR(os.lstat(path).st_mode):
+        os.unlink(path)
+        return
+    os.chmod(path, 0o700)
+    names = []  # the folders walked down into from `path`; only the current one's descriptor is open
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    try:
+        while True:
+            below = None
+            with os.scandir(fd) as entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):
+                        below = entry.name
+                    else:
+                        os.unlink(entry.name, dir_fd=fd)
+            if below is not None:
+                os.chmod(below, 0o700, dir_fd=fd)
+                child = os.open(below, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+                os.close(fd)
+                fd = child
+                names.append(below)
+            elif names:
+                parent = os.open("..", os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+                os.close(fd)
+                fd = parent
+                os.rmdir(names.pop(), dir_fd=fd)
+            else:
+                break
+    finally:
+        os.close(fd)
+    os.rmdir(path)
 
 
 @contextlib.contextmanager

@@ -304,3 +304,69 @@ def test_cell_limits_never_add_up_past_the_submission_budget(confined, tmp_path)
     assert any("ran out of its 4 s" in i and "bn_inference" in i for i in outcome.incidents), outcome.incidents
     assert "ran=c5" not in outcome.log
     assert outcome.records["bn_inference#0"]["error"].startswith("not run: the submission ran out")
+
+
+# ---- the scratch folder: removed whatever a worker left in it --------------------------
+
+def deep_chain(top, depth=3000, name="dd"):
+    """A chain of `depth` folders under `top` (longer than any path may be), a file at the bottom."""
+    fd = os.open(top, os.O_RDONLY | os.O_DIRECTORY)
+    for _ in range(depth):
+        os.mkdir(name, dir_fd=fd)
+        child = os.open(name, os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+        os.close(fd)
+        fd = child
+    os.close(os.open("bottom.txt", os.O_CREAT | os.O_WRONLY, dir_fd=fd))
+    os.fchmod(fd, 0)  # the worker took every bit off its deepest folder
+    os.close(fd)
+
+
+def test_a_3000_deep_folder_chain_is_removed_without_recursion(tmp_path):
+    folder = tmp_path / "scratch"
+    (folder / "work").mkdir(parents=True)
+    deep_chain(folder / "work")
+    (folder / "work" / "link").symlink_to(tmp_path / "kept")
+    (tmp_path / "kept").mkdir()
+    assert scratch.remove(folder) is True
+    assert not folder.exists() and (tmp_path / "kept").is_dir()
+
+
+def test_a_stale_scratch_holding_a_deep_chain_never_breaks_a_later_run(tmp_path):
+    stale = tmp_path / (scratch.PREFIX + "killed")
+    stale.mkdir()
+    (stale / ".lock").write_text("")
+    deep_chain(stale)
+    scratch.remove_stale(tmp_path)
+    assert not stale.exists()
+
+
+def test_the_remover_never_raises(tmp_path, monkeypatch):
+    (tmp_path / "x").mkdir()
+    monkeypatch.setattr(scratch.os, "rmdir", lambda *a, **k: (_ for _ in ()).throw(PermissionError(1, "refused")))
+    assert scratch.remove(tmp_path / "x") is False
+
+
+def test_the_working_folder_is_bounded_in_bytes_and_files_and_leaves_nothing(confined):
+    outcome, workdir = confined("""
+import os
+written = files = 0
+try:
+    with open("big", "wb") as f:
+        for _ in range(64):
+            f.write(b"x" * 2**20)
+            written += 1
+except OSError:
+    pass
+os.mkdir("many")
+try:
+    for k in range(20000):
+        open(f"many/{k}", "w").close()
+        files += 1
+except OSError:
+    pass
+print(f"written={written}")
+print(f"files={files}")
+""", runner.Limits(workdir_bytes=16 * 2**20, workdir_files=1000))
+    assert int(printed(outcome, "written")) < 17
+    assert int(printed(outcome, "files")) < 1000
+    assert list(workdir.iterdir()) == []  # it lived in the worker's memory only
