@@ -81,7 +81,7 @@ def _grade_and_report(submissions, out, workers, isolate, scan, force, quiet, cl
     """Grade the class and write our outputs (grades.csv, feedback, summary, receipts).
 
     Returns (exit status, None) when the run stopped, else (None, (results, unknown, changes, store))."""
-    from autograder import figure, receipt, report, similarity
+    from autograder import figure, receipt, report
     from autograder.atomic import WriteError
     from autograder.atomic import write as atomic_write
     from autograder.cluster import ClusterError, grade_on_cluster
@@ -112,7 +112,6 @@ def _grade_and_report(submissions, out, workers, isolate, scan, force, quiet, cl
             if progress:
                 progress.close()
         if results:
-            similarity.write(submissions, out / "similarity.html")
             report.write_all(results, unknown, out, lessons())
             receipts = receipt.Receipts(options, secret)
             current = [receipts.receipt(r, store.fingerprints.get((r.student, r.lesson), {}).get("submission")) for r in results]
@@ -121,6 +120,7 @@ def _grade_and_report(submissions, out, workers, isolate, scan, force, quiet, cl
                 changes = receipt.diff(previous, {(r["student"], r["lesson"]): r for r in current})
                 atomic_write(out / "regrade_diff.md", receipt.markdown(changes, diff))
             store.prune(results)
+            _similarity_after_grades(submissions, out)
     except (KeyboardInterrupt, Interrupted) as exc:
         kept = store.reused + store.saved
         print(f"error: grading was interrupted ({exc or 'Ctrl-C'}); the {kept} submission{'s' * (kept != 1)} "
@@ -199,16 +199,27 @@ def _print_run(results, unknown, notes, changes, previous, diff, store, out, gra
     return EXIT_PROBLEMS if troubled or notes or unknown else 0
 
 
+def _similarity_after_grades(submissions, out):
+    """The similarity report, once the grades are written: bounded in time, and whatever
+    fails in it costs the report only (said in one line)."""
+    from autograder import similarity
+    try:
+        similarity.write(submissions, out / "similarity.html")
+    except Exception as exc:  # noqa: BLE001 - no grade depends on it
+        print(f"note: the similarity report was not written ({type(exc).__name__}: {str(exc)[:200]})", file=sys.stderr)
+
+
 def _similarity(submissions, out, top):
     from autograder import similarity
     from autograder.report import terminal_text
     if not Path(submissions).is_dir():
         print(f"error: {submissions} is not a folder of submissions (<student>/<lesson>/lesson.ipynb)", file=sys.stderr)
         return 2
-    pairs = similarity.write(submissions, out, top)
+    pairs, left_out = similarity.write(submissions, out, top)
     for p in pairs[:5]:
         print(terminal_text(f"{p.score:.2f}  {p.lesson}  {p.a.student} / {p.b.student}"))
-    print(f"similarity: {out} ({len(pairs)} pairs; it reports, it changes no grade)")
+    print(f"similarity: {out} ({len(pairs)} pairs; it reports, it changes no grade)"
+          + (f"; {len(left_out)} submissions not read in time, named in it" if left_out else ""))
     return 0
 
 

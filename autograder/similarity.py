@@ -28,6 +28,7 @@ import ast
 import copy
 import hashlib
 import math
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from itertools import combinations
@@ -41,6 +42,11 @@ from autograder.notebook import find_notebook, plan, read_submission
 from autograder.report import html_text
 
 TOP = 20  # pairs shown in the HTML page
+#: A longer answer cell is not compared (an honest one is a few hundred characters; the cost
+#: of comparing grows with its size times its nesting).
+MAX_CELL_CHARS = 20_000
+#: The whole report's time: the students not read by then are left out, and the page says so.
+SECONDS = 120.0
 RELEASE = ROOT / "notebooks"  # the student copies: their answer cells are the starter code
 
 
@@ -146,6 +152,8 @@ def statements(source, keep=frozenset()):
     -------
     statements : list of Statement
     """
+    if len(source) > MAX_CELL_CHARS:
+        return []
     try:
         tree = ast.parse(_strip_magics(source))
         _drop_docstrings(tree)
@@ -181,12 +189,20 @@ def _api(master):
     return {name for names in master.defines.values() for name in names}
 
 
-def read_class(submissions):
-    """lesson -> list of Document, every student's answer cells (unreadable notebooks left out)."""
+def read_class(submissions, seconds=SECONDS):
+    """Every student's answer cells, read for at most `seconds`.
+
+    Returns
+    -------
+    documents : dict, lesson -> list of Document (unreadable notebooks left out)
+    left_out : list of str, "student/lesson" of the submissions not read in time
+    """
     from autograder.grade import discover, load_master
     found, _ = discover(submissions)
-    documents = {}
-    for student, lesson, folder in found:
+    documents, deadline = {}, time.monotonic() + seconds
+    for k, (student, lesson, folder) in enumerate(found):
+        if k and time.monotonic() > deadline:
+            return documents, [f"{s}/{l}" for s, l, _ in found[k:]]
         path, _ = find_notebook(folder)
         cells, _ = read_submission(path) if path else (None, None)
         if cells is None:
@@ -199,7 +215,7 @@ def read_class(submissions):
                 doc.sources[cell["id"]] = cell["source"]
                 doc.statements[cell["id"]] = statements(cell["source"], _api(master))
         documents.setdefault(lesson, []).append(doc)
-    return documents
+    return documents, []
 
 
 def weights(documents, common):
@@ -224,21 +240,23 @@ def score(a, b, weight):
     return (low / high if high else 0.0), shared
 
 
-def rank(submissions):
-    """Every pair of students of every lesson, most similar first.
+def rank(submissions, seconds=SECONDS):
+    """Every pair of students of every lesson, most similar first (see `read_class`).
 
     Returns
     -------
     pairs : list of Pair
+    left_out : list of str, the submissions not read in time
     """
     from autograder.grade import load_master
     pairs = []
-    for lesson, documents in sorted(read_class(submissions).items()):
+    documents_of, left_out = read_class(submissions, seconds)
+    for lesson, documents in sorted(documents_of.items()):
         weight = weights(documents, common_fingerprints(lesson, load_master(lesson)))
         for a, b in combinations(sorted(documents, key=lambda d: d.student), 2):
             value, shared = score(a, b, weight)
             pairs.append(Pair(lesson, a, b, value, shared))
-    return sorted(pairs, key=lambda p: (-p.score, p.lesson, p.a.student, p.b.student))
+    return sorted(pairs, key=lambda p: (-p.score, p.lesson, p.a.student, p.b.student)), left_out
 
 
 def _cell_html(doc, cell, shared):
@@ -249,8 +267,9 @@ def _cell_html(doc, cell, shared):
                    for n, line in enumerate(lines, start=1))
 
 
-def page(pairs, top=TOP):
-    """The HTML report: the `top` pairs, each with its shared answer cells side by side."""
+def page(pairs, top=TOP, left_out=()):
+    """The HTML report: the `top` pairs, each with its shared answer cells side by side, and the
+    submissions `left_out` (not read in time)."""
     shown = [p for p in pairs if p.score > 0][:top]
     rows, blocks = [], []
     for k, p in enumerate(shown, start=1):
@@ -273,16 +292,30 @@ span.s{{background:#fde2a8}}span.o{{color:#777}}</style></head><body>
 <p>Computed on this machine; nothing was uploaded, and no grade depends on it. Score: weighted Jaccard index of
 the statements of two students' answer cells, compared as syntax (names, order of lines and comments ignored),
 with the starter code, the master's solution and code most students write weighing little or nothing.
-A high score is a reason to look, not a finding: highlighted lines are the uncommon statements both have.</p>
-<table><tr><th>#</th><th>lesson</th><th>student</th><th>student</th><th>score</th><th>shared statements</th></tr>
+A high score is a reason to look, not a finding: highlighted lines are the uncommon statements both have.
+Answer cells longer than {MAX_CELL_CHARS} characters are not compared.</p>
+{_left_out_html(left_out)}<table><tr><th>#</th><th>lesson</th><th>student</th><th>student</th><th>score</th><th>shared statements</th></tr>
 {''.join(rows) or "<tr><td colspan='6'>no pair shares any uncommon code</td></tr>"}</table>
 {''.join(blocks)}
 </body></html>
 """
 
 
-def write(submissions, path, top=TOP):
-    """Rank the pairs of a class and write the HTML page to `path`; returns the ranked pairs."""
-    pairs = rank(submissions)
-    atomic.write(Path(path), page(pairs, top))
-    return pairs
+def _left_out_html(left_out):
+    if not left_out:
+        return ""
+    return (f"<p><b>Not compared</b> ({len(left_out)} submissions not read within {SECONDS:g} s): "
+            + html_text(", ".join(left_out[:50]) + (" ..." if len(left_out) > 50 else "")) + "</p>")
+
+
+def write(submissions, path, top=TOP, seconds=SECONDS):
+    """Rank the pairs of a class (for at most about `seconds`) and write the HTML page to `path`.
+
+    Returns
+    -------
+    pairs : list of Pair
+    left_out : list of str, the submissions not read in time
+    """
+    pairs, left_out = rank(submissions, seconds)
+    atomic.write(Path(path), page(pairs, top, left_out))
+    return pairs, left_out

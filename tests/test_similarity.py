@@ -47,7 +47,8 @@ def test_planted_disguised_copy_ranks_above_every_honest_pair(tmp_path):
     (tmp_path / "class" / "copycat" / INIT).mkdir(parents=True)
     (tmp_path / "class" / "copycat" / INIT / "lesson.ipynb").write_bytes(build(INIT, Variant("c", answers=DISGUISED)))
     assert cli.main(["similarity", str(tmp_path / "class"), "--out", str(tmp_path / "similarity.html")]) == 0
-    pairs = similarity.rank(tmp_path / "class")
+    pairs, left_out = similarity.rank(tmp_path / "class")
+    assert left_out == []
     planted = [p for p in pairs if {p.a.student, p.b.student} == {ORIGINAL, "copycat"}]
     honest = [p for p in pairs if "copycat" not in (p.a.student, p.b.student)]
     assert len(planted) == 1 and len(honest) > 500
@@ -63,7 +64,7 @@ def test_starter_and_master_code_count_for_nothing(tmp_path):
         (tmp_path / student / INIT / "lesson.ipynb").write_bytes(build(INIT, Variant("v")))
     (tmp_path / "cat" / INIT).mkdir(parents=True)  # and one who hands in the starter code
     (tmp_path / "cat" / INIT / "lesson.ipynb").write_bytes(build(INIT, Variant("u", untouched=True)))
-    assert [p.score for p in similarity.rank(tmp_path)] == [0.0, 0.0, 0.0]
+    assert [p.score for p in similarity.rank(tmp_path)[0]] == [0.0, 0.0, 0.0]
 
 
 def test_page_is_inert(tmp_path):
@@ -78,3 +79,38 @@ def test_page_is_inert(tmp_path):
     page = (tmp_path / "similarity.html").read_text()
     assert "<img" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page and "near[r, :r]" in page
     assert "&lt;/pre&gt;&lt;img" in page  # the comment, shown as text
+
+
+def nested_cell(depth=100, size=220_000):
+    """An answer cell of about `size` characters: if-statements nested `depth` deep, repeated."""
+    block = "".join("    " * k + "if x:\n" for k in range(depth - 1)) + "    " * (depth - 1) + "y = 1\n"
+    return "x = 1\n" + block * (size // len(block))
+
+
+def test_a_huge_nested_answer_cell_is_not_compared():
+    """Ten of these kept the report busy past 180 s; one longer than MAX_CELL_CHARS is skipped."""
+    assert similarity.statements(nested_cell(30, similarity.MAX_CELL_CHARS // 2))  # an ordinary size is compared
+    assert similarity.statements(nested_cell()) == []
+
+
+def test_the_report_has_a_time_limit_and_names_who_it_left_out(tmp_path):
+    for student in ("ann", "ben", "cat"):
+        (tmp_path / student / INIT).mkdir(parents=True)
+        (tmp_path / student / INIT / "lesson.ipynb").write_bytes(build(INIT, Variant("v")))
+    pairs, left_out = similarity.write(tmp_path, tmp_path / "similarity.html", seconds=0)
+    assert left_out == [f"ben/{INIT}", f"cat/{INIT}"]  # the first is read whatever the time
+    assert f"ben/{INIT}, cat/{INIT}" in (tmp_path / "similarity.html").read_text()
+
+
+def test_grades_are_written_before_the_similarity_report_and_survive_its_failure(tmp_path, monkeypatch, capsys):
+    (tmp_path / "class" / "ann" / INIT).mkdir(parents=True)
+    (tmp_path / "class" / "ann" / INIT / "lesson.ipynb").write_bytes(build(INIT, Variant("v")))
+    grades, seen = tmp_path / "out" / "grades.csv", []
+
+    def fails(*args, **kwargs):
+        seen.append(grades.is_file())
+        raise RecursionError("maximum recursion depth exceeded")
+    monkeypatch.setattr(similarity, "write", fails)
+    status = cli.grade(tmp_path / "class", tmp_path / "out", 1, db_url="", quiet=True)
+    assert status == 0 and seen == [True] and grades.is_file()
+    assert "similarity report was not written (RecursionError" in capsys.readouterr().err
