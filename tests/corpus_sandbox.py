@@ -349,3 +349,64 @@ SCAN_ATTACKS = [
     Entry(Variant("formats-with-percent", answers={"batchnorm_inference": inference(
         f"note = ('normalized %d features'\n        % Z.shape[0])\nreturn {RIGHT_INFERENCE}")})),
 ]
+
+
+# ---- 8: one submission costs only itself (in-process, scan off; issue 21) ----------------
+
+#: A cell's way to the worker's event pipe: fd 3 when forked by the zygote, argv[1] otherwise.
+EVENTS_FD = "import os, sys\nEVENTS = int(sys.argv[1]) if sys.argv[0].endswith('sandbox.py') else 3\n"
+
+
+def on_the_pipe(payload):
+    """The reference answer of batchnorm_forward, after writing `payload` (bytes) on the event pipe."""
+    return before_answer(LESSON, "batchnorm_forward", f"{EVENTS_FD}os.write(EVENTS, {payload!r})")
+
+
+#: Stashes what batchnorm_forward sees on cases of shapes the notebook never shows (hidden
+#: ones), then quotes it in the error of a later item's visible case.
+STASHES = {
+    "batchnorm_forward": reference_answers(LESSON)["batchnorm_forward"] + """
+
+SEEN, _right_forward = [], batchnorm_forward
+
+def batchnorm_forward(Z, *args, **kwargs):
+    if Z.shape not in [(3, 5), (4, 7)]:
+        SEEN.append(repr(float(Z.ravel()[0])))
+    return _right_forward(Z, *args, **kwargs)
+""",
+    "layernorm_forward": """def layernorm_forward(Z, gamma, beta, eps=1e-5):
+    raise ValueError("seen: " + " ".join(SEEN[-12:]))
+""",
+}
+
+#: A 3000-deep chain of folders in its working folder, then right answers.
+DEEP_CHAIN = """import os
+_top = os.open(".", os.O_RDONLY)
+for _ in range(3000):
+    os.mkdir("d")
+    os.chdir("d")
+os.fchdir(_top)"""
+
+#: Failures planted in the grader itself while it grades these students (see test_adversarial).
+GRADER_FAULTS = ["supervision-raises", "judge-raises"]
+
+
+def barrier_class():
+    """Submissions that used to stop the whole class (or cost the grader memory and minutes),
+    and correct ones whose grading the test makes fail inside the grader."""
+    ln = {"ln_forward_contract": None, "ln_forward_normalizes": None, "ln_backward_contract": None,
+          "ln_backward_gradient": None}
+    return [
+        Entry(Variant("bystander")),
+        Entry(Variant("nests-the-event-pipe", answers=on_the_pipe(b"[" * 100_000 + b"\n"), lose_all=True),
+              reported=True),
+        Entry(Variant("sends-an-unhashable-key", answers=on_the_pipe(
+            b'{"event": "case_end", "key": ["bn_forward_contract#0"], "record": {}}\n'), lose_all=True), reported=True),
+        Entry(Variant("starts-an-unplanned-case", answers=on_the_pipe(
+            b'{"event": "case_start", "key": "no-such-item#0"}\n'), lose_all=True), reported=True),
+        Entry(Variant("returns-huge-arrays", answers={"batchnorm_inference": inference("return np.zeros(1_500_000)")},
+                      lose={"bn_inference": None})),
+        Entry(Variant("leaves-a-deep-folder-chain", answers=before_answer(LESSON, "batchnorm_forward", DEEP_CHAIN))),
+        Entry(Variant("stashes-hidden-inputs", answers=STASHES, lose=ln)),
+        *[Entry(Variant(name, lose_all=True), reported=True) for name in GRADER_FAULTS],
+    ]

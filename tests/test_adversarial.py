@@ -160,13 +160,28 @@ def lenient(result, entry):
     return wrong
 
 
+#: The bystander's notebook's file time in every class (its submission time, shown in its feedback).
+SUBMITTED = 1_700_000_000
+
+
+def same_submission_time(folder):
+    os.utime(folder / "bystander" / LESSON / "lesson.ipynb", (SUBMITTED, SUBMITTED))
+
+
 @pytest.fixture(scope="module")
-def bystander_alone(tmp_path_factory):
-    """The bystander's items graded alone: [(grade_id, points, message)]."""
+def bystander_graded_alone(tmp_path_factory):
+    """The bystander's SubmissionResult, graded alone."""
     folder = tmp_path_factory.mktemp("alone")
     write_entries(folder, [hostile.Entry(Variant("bystander"))])
+    same_submission_time(folder)
     results, unknown = grade_class(folder)
-    return [(i.grade_id, i.points, i.message) for i in results[0].items]
+    return results[0]
+
+
+@pytest.fixture(scope="module")
+def bystander_alone(bystander_graded_alone):
+    """The bystander's items graded alone: [(grade_id, points, message)]."""
+    return [(i.grade_id, i.points, i.message) for i in bystander_graded_alone.items]
 
 
 def same_as_alone(results, alone):
@@ -425,3 +440,84 @@ def test_a_worker_cannot_kill_the_grader(graded_kill, bystander_alone):
     assert graded_kill["status"] in (0, 3), f"exit status {graded_kill['status']}"
     cli_same_as_alone(graded_kill, bystander_alone)
     assert float(cli_points(graded_kill, "kills-the-grader")[f"{LESSON}/bn_inference"]) == 0.0
+
+
+# ---- 8: one submission costs only itself (issue 21) -------------------------------------
+
+BARRIER = hostile.barrier_class()
+
+
+def bystander_pages(result, out):
+    """The bystander's row of grades.csv and its feedback page, as `report.write_all` writes them."""
+    from autograder import report
+    report.write_all([result], [], out)
+    _, rows = csv_rows((out / "grades.csv").read_bytes())
+    return rows["bystander"], (out / "feedback" / "bystander" / f"{LESSON}.html").read_bytes()
+
+
+@pytest.fixture(scope="module")
+def graded_barrier(tmp_path_factory):
+    """The barrier class graded with the scan off, with the grader made to fail while it runs
+    one student's worker (supervision) and while it judges another's items."""
+    import threading
+
+    from autograder import grade, runner
+    folder = tmp_path_factory.mktemp("barrier")
+    write_entries(folder, BARRIER)
+    same_submission_time(folder)
+    grading, run, judge_item = threading.local(), runner.run, judge.judge
+
+    def failing_run(cells, jobs, public_dir, workdir, *args, **kwargs):
+        grading.student = Path(workdir).parent.name
+        if grading.student == "supervision-raises":
+            raise RuntimeError("planted: the supervisor failed")
+        return run(cells, jobs, public_dir, workdir, *args, **kwargs)
+
+    def failing_judge(grade_id, records, salt=None):
+        if getattr(grading, "student", None) == "judge-raises":
+            raise KeyError("planted: the judge failed")
+        return judge_item(grade_id, records, salt)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(grade.runner, "run", failing_run)
+        patch.setattr(grade.judge, "judge", failing_judge)
+        results, unknown = grade_apart(folder, timeout=300, scan=False)
+    return results, unknown
+
+
+def test_no_submission_stops_the_class_and_the_bystander_is_byte_identical(graded_barrier, bystander_graded_alone,
+                                                                            tmp_path):
+    results, unknown = graded_barrier
+    assert results is not None, unknown
+    assert sorted(results) == sorted(e.name for e in BARRIER)
+    assert bystander_pages(results["bystander"], tmp_path / "class") == \
+        bystander_pages(bystander_graded_alone, tmp_path / "alone")
+
+
+@pytest.mark.parametrize("entry", [e for e in BARRIER if e.name not in ("bystander", "stashes-hidden-inputs")],
+                         ids=lambda e: e.name)
+def test_what_stopped_the_class_costs_its_own_submission_only(graded_barrier, entry):
+    results, unknown = graded_barrier
+    assert results is not None, unknown
+    assert lenient(results[entry.name], entry) == []
+    if entry.variant.lose_all:  # one line says why, in the table and the feedback
+        assert len(results[entry.name].incidents) == 1, results[entry.name].incidents
+
+
+@pytest.mark.parametrize("name", hostile.GRADER_FAULTS)
+def test_a_fault_of_the_grader_leaves_that_submission_not_graded(graded_barrier, name):
+    result = graded_barrier[0][name]
+    assert result.incidents == [result.incidents[0]] and "the grader failed while grading" in result.incidents[0]
+    assert all(i.message.startswith("not graded: the grader failed") for i in result.items)
+    assert "planted" in result.log  # the instructor has the traceback
+
+
+def test_hidden_inputs_never_reach_a_later_visible_message(graded_barrier):
+    """The submission stashes what batchnorm_forward saw on hidden cases and raises it in
+    layernorm_forward's visible cases: hidden cases run after every visible one, apart."""
+    from autograder import checks
+    result = graded_barrier[0]["stashes-hidden-inputs"]
+    users = [gid for gid, item in checks.items().items() if "batchnorm_forward" in item.functions]
+    hidden = {repr(float(case.inputs["Z"].ravel()[0])) for gid in users for case in judge.cases(gid) if case.hidden}
+    seen = [i.message for i in result.items if i.grade_id.startswith("ln_forward")]
+    assert any("seen:" in m for m in seen), seen  # the attack ran: its visible error is quoted
+    assert [m for m in seen if any(h in m for h in hidden)] == []
