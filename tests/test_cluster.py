@@ -275,3 +275,50 @@ def test_per_student_cases_on_the_cluster_are_those_of_a_local_run(cluster, tmp_
     assert status in (0, 3), stderr
     assert pages(tmp_path / "cluster") == pages(tmp_path / "local")
     assert bn_inference(tmp_path / "cluster") != full, full  # its own cases: the leaked answers are worth nothing
+
+
+def test_hostile_submissions_on_the_cluster_cost_only_themselves(cluster, tmp_path):
+    """The event-pipe attacks that ended a cluster run with nothing written, beside correct
+    classmates: each attacker is not graded, and the classmates' rows and feedback pages are
+    byte for byte those of the class without the attackers."""
+    from tests import corpus_sandbox as hostile
+    correct = next(v for v in catalogue()[LESSON] if v.name == "correct")
+    attackers = [e for e in hostile.barrier_class() if e.name in
+                 ("nests-the-event-pipe", "sends-an-unhashable-key", "starts-an-unplanned-case")]
+    for folder in ("with", "without"):
+        for student in ("ann", "bob"):
+            (tmp_path / folder / student / LESSON).mkdir(parents=True)
+            notebook = tmp_path / folder / student / LESSON / "lesson.ipynb"
+            notebook.write_bytes(build(LESSON, correct))
+            os.utime(notebook, (1_700_000_000, 1_700_000_000))
+    for entry in attackers:
+        (tmp_path / "with" / entry.name / LESSON).mkdir(parents=True)
+        (tmp_path / "with" / entry.name / LESSON / "lesson.ipynb").write_bytes(build(LESSON, entry.variant))
+    status, stderr = grade(tmp_path / "with", tmp_path / "cluster", "--cluster", cluster.address, "--no-scan")
+    assert status == 3, stderr
+    status, stderr = grade(tmp_path / "without", tmp_path / "local", "--no-scan")
+    assert status == 0, stderr
+
+    def rows(out):
+        with open(out / "grades.csv", newline="") as f:
+            return {row["student"]: row for row in csv.DictReader(f)}
+    with_them, without = rows(tmp_path / "cluster"), rows(tmp_path / "local")
+    assert {s: with_them[s] for s in ("ann", "bob")} == without
+    assert {p: b for p, b in pages(tmp_path / "cluster").items() if "/ann/" in p or "/bob/" in p} == \
+        {p: b for p, b in pages(tmp_path / "local").items() if p != "grades.csv"}
+    for entry in attackers:
+        assert float(with_them[entry.name][f"{LESSON}/total"]) == 0.0
+        assert b"broke the grader&#x27;s protocol" in pages(tmp_path / "cluster")[f"feedback/{entry.name}/{LESSON}.html"]
+
+
+def test_a_task_that_raises_costs_its_own_submission_only(class_folder, cluster):
+    """A task that fails on its worker (here: a student id the task refuses) is "not graded", with
+    one incident; the other submission of the run is graded."""
+    from autograder.cluster import grade_on_cluster
+    folder = class_folder / "student0" / LESSON
+    results = grade_on_cluster([("..", LESSON, folder), ("student0", LESSON, folder)], cluster.address)
+    refused, graded = results
+    assert refused.incidents == ["the grader failed while grading this submission (ValueError); "
+                                 "your instructor has the details"]
+    assert refused.raw_score == 0 and all(i.message.startswith("not graded:") for i in refused.items)
+    assert graded.raw_score == graded.max_score and not graded.incidents
