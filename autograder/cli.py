@@ -36,16 +36,20 @@ EXIT_INTERRUPTED = 130
 
 
 def grade(submissions, out, workers, db_url=None, isolate=True, scan=True, force=False, quiet=False,
-          cluster=None, diff=None, secret_file=None):
+          cluster=None, diff=None, secret_file=None, submission_seconds=None):
     """`db_url` None: the course's gradebook (nbgrader_config.py, resolved against the course root); "": none.
     `force`: grade every submission again, even one unchanged since a run into `out`; `quiet`: no progress line;
     `cluster`: a Dask scheduler's address to grade on (cluster.py); `diff`: an earlier output folder (or its
     receipts) to explain this run's changes against (receipt.py); `secret_file`: per-student hidden cases
-    derived from this secret, a file outside the course tree (per_student.py)."""
+    derived from this secret, a file outside the course tree (per_student.py); `submission_seconds`: the wall
+    time each submission's code may take in all (None: `runner.Limits`' default)."""
     from autograder import receipt
     submissions, out = Path(submissions), Path(out)
     if not submissions.is_dir():
         print(f"error: {submissions} is not a folder of submissions (<student>/<lesson>/lesson.ipynb)", file=sys.stderr)
+        return 2
+    if submission_seconds is not None and not 0 < submission_seconds < float("inf"):
+        print(f"error: --submission-seconds {submission_seconds:g} is not a positive number of seconds", file=sys.stderr)
         return 2
     if diff is not None and not Path(diff).is_dir():
         print(f"error: --diff {diff} is not an earlier output folder (or its receipts folder)", file=sys.stderr)
@@ -65,7 +69,7 @@ def grade(submissions, out, workers, db_url=None, isolate=True, scan=True, force
     # helper process imports nbgrader while the class is graded
     with stop_on_termination(), (GradebookProcess(db_url) if db_url else contextlib.nullcontext()) as books:
         status, graded = _grade_and_report(submissions, out, workers, isolate, scan, force, quiet, cluster,
-                                           secret, previous, diff)
+                                           secret, previous, diff, submission_seconds)
         if status is not None:
             return status
         results, unknown, changes, store = graded
@@ -77,7 +81,8 @@ def grade(submissions, out, workers, db_url=None, isolate=True, scan=True, force
     return _print_run(results, unknown, notes, changes, previous, diff, store, out, books and books.shown)
 
 
-def _grade_and_report(submissions, out, workers, isolate, scan, force, quiet, cluster, secret, previous, diff):
+def _grade_and_report(submissions, out, workers, isolate, scan, force, quiet, cluster, secret, previous, diff,
+                      submission_seconds=None):
     """Grade the class and write our outputs (grades.csv, feedback, summary, receipts).
 
     Returns (exit status, None) when the run stopped, else (None, (results, unknown, changes, store))."""
@@ -90,7 +95,12 @@ def _grade_and_report(submissions, out, workers, isolate, scan, force, quiet, cl
     from autograder.progress import Progress
     from autograder.scratch import Interrupted
     from autograder.store import ResultStore
+    from autograder.runner import Limits
     options = {"isolate": isolate, "scan": scan}
+    limits = None
+    if submission_seconds is not None:
+        limits = Limits(submission_seconds=submission_seconds)
+        options["submission_seconds"] = submission_seconds
     if secret is not None:
         from autograder.per_student import fingerprint
         options["per_student_cases"] = fingerprint(secret)
@@ -106,7 +116,7 @@ def _grade_and_report(submissions, out, workers, isolate, scan, force, quiet, cl
             progress.update(result, done, total)
     try:
         try:
-            results, unknown = grade_class(submissions, workers=workers, isolate=isolate, scan=scan,
+            results, unknown = grade_class(submissions, workers=workers, limits=limits, isolate=isolate, scan=scan,
                                            reuse=store.load, on_result=finished, remote=remote, secret=secret)
         finally:
             if progress:
@@ -295,6 +305,9 @@ def main(argv=None):
     p.add_argument("--per-student-secret", metavar="FILE",
                    help="give each student hidden cases of their own, derived from this secret file (kept outside "
                         "the course tree) and the student's id")
+    p.add_argument("--submission-seconds", type=float, metavar="S",
+                   help="wall time each submission's cells and cases may take in all, restarts included "
+                        "(default: 300); what is left when it runs out is not run")
     p.add_argument("--diff", metavar="PREVIOUS",
                    help="explain per student and item what changed since an earlier output folder (its receipts)")
     p = sub.add_parser("similarity", help="rank pairs of students by similar answer cells (autograder/similarity.py)")
@@ -317,7 +330,7 @@ def main(argv=None):
         return release.release(args.lessons, args.into, args.force)
     if args.command == "grade":
         return grade(args.submissions, args.out, args.workers, args.db, not args.no_isolation, not args.no_scan,
-                     args.force, args.quiet, args.cluster, args.diff, args.per_student_secret)
+                     args.force, args.quiet, args.cluster, args.diff, args.per_student_secret, args.submission_seconds)
     if args.command in LMS_COMMANDS:
         return LMS_COMMANDS[args.command](args)
     if args.command == "similarity":

@@ -370,3 +370,19 @@ print(f"files={files}")
     assert int(printed(outcome, "written")) < 17
     assert int(printed(outcome, "files")) < 1000
     assert list(workdir.iterdir()) == []  # it lived in the worker's memory only
+
+
+def test_the_submission_budget_is_a_grade_option(tmp_path, capsys):
+    from autograder import cli
+    from tests.catalogue import Variant, build
+    folder = tmp_path / "class" / "ann" / "04_initialization"
+    folder.mkdir(parents=True)
+    (folder / "lesson.ipynb").write_bytes(build("04_initialization", Variant("right")))
+    assert cli.main(["grade", str(tmp_path / "class"), "--out", str(tmp_path / "out"), "--db", "", "-q",
+                     "--submission-seconds", "nan"]) == 2
+    assert "--submission-seconds nan is not a positive number" in capsys.readouterr().err
+    assert cli.main(["grade", str(tmp_path / "class"), "--out", str(tmp_path / "out"), "--db", "", "-q",
+                     "--submission-seconds", "0.01"]) == 3
+    summary = (tmp_path / "out" / "summary.md").read_text()
+    assert "ran out of its 0.01 s for all its cells and cases" in summary
+    assert "ann,0,0" in (tmp_path / "out" / "grades.csv").read_text()
