@@ -52,8 +52,8 @@ class Limits:
     memory_bytes: int = 3 * 2**30          # address space of each process
     worker_memory_bytes: int = 4 * 2**30   # resident memory of the worker and all it starts (cgroup)
     file_bytes: int = 64 * 2**20
-    event_bytes: int = 4 * 2**20           # one line on the event pipe
-    events_bytes: int = 64 * 2**20         # all of a submission's events, restarts included
+    event_bytes: int = 16 * 2**20          # one line on the event pipe (the largest record is 3.5 MB)
+    events_bytes: int = 64 * 2**20         # all of a submission's events, restarts included (lesson 04's: 19 MB)
     processes: int = 64
     workdir_bytes: int = 128 * 2**20       # the confined worker's working folder: a tmpfs of this size
     workdir_files: int = 10_000            # ... and this many files and folders

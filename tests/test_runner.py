@@ -249,7 +249,7 @@ HOSTILE_EVENTS = {
                               b'{"event": "case_end", "key": "bn_inference#0", "record": {"x": 1}}\n',
     "forged-isolation-level": b'{"event": "isolation", "level": "namespaces"}\n',
     "done-too-early": b'{"event": "done"}\n',
-    "line-without-end": b"x" * (5 * 2**20),
+    "line-without-end": b"x" * (17 * 2**20),
 }
 
 
@@ -386,3 +386,22 @@ def test_the_submission_budget_is_a_grade_option(tmp_path, capsys):
     summary = (tmp_path / "out" / "summary.md").read_text()
     assert "ran out of its 0.01 s for all its cells and cases" in summary
     assert "ann,0,0" in (tmp_path / "out" / "grades.csv").read_text()
+
+
+@pytest.mark.parametrize("grade_id", ["init_params_statistics", "init_params_shapes"])
+def test_the_largest_honest_records_fit_the_pipes_bounds(grade_id):
+    """Lesson 04's weight matrices are the largest results of the course: the reference's, on
+    every case, cross the wire whole and fit in one submission's events with room to spare."""
+    import json
+
+    from autograder import checks, judge, reference, wire
+    item, ref = checks.items()[grade_id], reference.load("04_initialization")
+    lines = [json.dumps({"event": "case_end", "key": "k", "record": checks.collect(
+        item, [ref[name] for name in item.functions], case.inputs)}).encode() for case in judge.cases(grade_id)]
+    assert max(map(len, lines)) < runner.Limits().event_bytes / 2
+    assert sum(map(len, lines)) < runner.Limits().events_bytes / 2
+
+    def opaque(value):
+        parts = value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple)) else []
+        return isinstance(value, wire.Opaque) or any(opaque(v) for v in parts)
+    assert not any(opaque(wire.decode(runner.parse(line)["record"]["result"])) for line in lines)
