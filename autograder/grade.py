@@ -244,7 +244,8 @@ def grade_class(submissions, workers=2, limits=None, keep_scratch=False, isolate
     graded in this run); never for a submission whose worker was stopped by an interruption.
     `remote(todo, options)` grades the submissions elsewhere instead of a local pool (e.g. on a
     Dask cluster, `cluster.grade_on_cluster`: this module never imports it).
-    `secret` (bytes) gives each student hidden cases of their own (per_student.py).
+    `secret` (bytes) gives each student hidden cases of their own (per_student.py). Whatever
+    fails while one submission is graded costs it alone (`grade_submission` never raises).
 
     Returns
     -------

@@ -7,7 +7,10 @@ and a new worker runs without that cell or case, so a fault costs only what it t
 
 Only pipes this module created cross between the worker and the grader: the plan goes
 in on standard input, events (JSON lines) and the worker's output come back. The grader
-never opens a path in the worker's folder.
+never opens a path in the worker's folder. The events are hostile input: each is checked
+against its schema and the plan (`parse`, `Conversation`), bounded in bytes (`Lines`), and
+anything else ends the submission as a protocol violation. The submission's wall time is
+the grader's (`Limits.submission_seconds`): no event extends it.
 
 A grading run starts one `Zygote` (see zygote.py), which has numpy and IPython imported
 already and forks each worker; without one, each worker is a new Python process. Either

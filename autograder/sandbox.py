@@ -11,6 +11,9 @@ descriptor FD, a pipe the grader created:
     {"event": "case_start", "key": ...}      {"event": "case_end", "key": ..., "record": ...}
     {"event": "done"}
 
+in that order, each planned cell and case once (the grader ends a worker that says anything
+else: `runner.Conversation`).
+
 Standard output and error go to another pipe of the grader's. The worker opens no file
 of the grader's and writes none but in its own working folder.
 """
