@@ -152,12 +152,13 @@ def run(cells, jobs, public_dir, workdir, limits=None, jail=None, zygote=None):
                 for job in lost:
                     outcome.records[job["key"]] = {"error": f"not run: {reason}"}
                 return outcome
-            outcome.incidents.append(f"{kind} {key}: {reason}")
-            if kind == "cell":
-                dropped.add(key)
+            if kind == "cell":  # said only when it failed beside the visible cases: whether a cell
+                dropped.add(key)  # fails beside the hidden ones may depend on what it found of them
                 if phase == 0:
+                    outcome.incidents.append(f"{kind} {key}: {reason}")
                     outcome.cell_errors[key] = reason
-            else:  # the item has failed: its remaining cases are not worth another timeout
+            else:
+                outcome.incidents.append(f"{kind} {key}: {reason}")  # the item has failed: its remaining cases are not worth another timeout
                 grade_id = next(j["grade_id"] for j in jobs if j["key"] == key)
                 outcome.records[key] = {"error": reason}
                 for job in jobs:

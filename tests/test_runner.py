@@ -405,3 +405,25 @@ def test_the_largest_honest_records_fit_the_pipes_bounds(grade_id):
         parts = value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple)) else []
         return isinstance(value, wire.Opaque) or any(opaque(v) for v in parts)
     assert not any(opaque(wire.decode(runner.parse(line)["record"]["result"])) for line in lines)
+
+
+def test_what_a_cell_does_beside_the_hidden_cases_never_shows(confined, tmp_path):
+    """A cell that finds its worker's plan (among the live objects) and dies when it holds a
+    hidden case: neither its error nor an incident says so, and no visible case ever shared a
+    worker with a hidden one."""
+    from autograder import judge
+    jobs = [{**job, "hidden": case.hidden} for job, case in zip(judge.jobs("bn_inference"), judge.cases("bn_inference"))]
+    hidden_keys = [job["key"] for job in jobs if job["hidden"]]
+    cell = f"""import gc, os
+plan = next(o for o in gc.get_objects() if isinstance(o, dict) and "jobs" in o and "cells" in o)
+keys = [job["key"] for job in plan["jobs"]]
+print("keys=" + ",".join(keys), flush=True)
+if set(keys) & set({hidden_keys!r}):
+    os._exit(3)
+"""
+    outcome = runner.run([{"id": "finder", "source": cell}], jobs, tmp_path / "public", tmp_path / "work" / "s",
+                         jail=tmp_path / "jail")
+    printed = [line for line in outcome.log.splitlines() if line.startswith("keys=")]
+    assert printed[0] == "keys=" + ",".join(job["key"] for job in jobs if not job["hidden"]), outcome.log
+    assert printed[1:] and all(set(p[5:].split(",")) <= set(hidden_keys) for p in printed[1:]), outcome.log
+    assert outcome.cell_errors == {} and not any("finder" in i for i in outcome.incidents), outcome.incidents
