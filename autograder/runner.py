@@ -135,8 +135,10 @@ def run(cells, jobs, public_dir, workdir, limits=None, jail=None, zygote=None):
             todo_jobs = [j for j in phase_jobs if j["key"] not in outcome.records]
             if (attempt or phase) and not todo_jobs:
                 break
-            plan = {"sys_path": [str(public_dir)] + _site_packages(), "cells": [c for c in cells if c["id"] not in dropped],
-                    "jobs": [{k: j[k] for k in ("key", "grade_id", "inputs")} for j in todo_jobs], "isolation": isolation}
+            plan = {"sys_path": [str(public_dir)] + _site_packages(),
+                    "cells": [c for c in cells if c["id"] not in dropped],
+                    "jobs": [{k: j[k] for k in ("key", "grade_id", "inputs")} for j in todo_jobs],
+                    "isolation": isolation}
             stopped = Worker(plan, public_dir, workdir, limits, outcome, zygote, budget,
                              keep_cell_errors=phase == 0).supervise()
             if stopped is None:
@@ -157,8 +159,8 @@ def run(cells, jobs, public_dir, workdir, limits=None, jail=None, zygote=None):
                 if phase == 0:
                     outcome.incidents.append(f"{kind} {key}: {reason}")
                     outcome.cell_errors[key] = reason
-            else:
-                outcome.incidents.append(f"{kind} {key}: {reason}")  # the item has failed: its remaining cases are not worth another timeout
+            else:  # the item has failed: its remaining cases are not worth another timeout
+                outcome.incidents.append(f"{kind} {key}: {reason}")
                 grade_id = next(j["grade_id"] for j in jobs if j["key"] == key)
                 outcome.records[key] = {"error": reason}
                 for job in jobs:

@@ -294,7 +294,8 @@ the statements of two students' answer cells, compared as syntax (names, order o
 with the starter code, the master's solution and code most students write weighing little or nothing.
 A high score is a reason to look, not a finding: highlighted lines are the uncommon statements both have.
 Answer cells longer than {MAX_CELL_CHARS} characters are not compared.</p>
-{_left_out_html(left_out)}<table><tr><th>#</th><th>lesson</th><th>student</th><th>student</th><th>score</th><th>shared statements</th></tr>
+{_left_out_html(left_out)}
+<table><tr><th>#</th><th>lesson</th><th>student</th><th>student</th><th>score</th><th>shared statements</th></tr>
 {''.join(rows) or "<tr><td colspan='6'>no pair shares any uncommon code</td></tr>"}</table>
 {''.join(blocks)}
 </body></html>

@@ -12,7 +12,9 @@ import numpy as np
 
 MAX_DEPTH = 6
 MAX_ITEMS = 64
-MAX_ARRAY_BYTES = 4 * 2**20  # the largest array of any case is 1.6 MB (lesson 04's weights); this bounds what the grader keeps
+#: The largest array sent whole (lesson 04's weights, the largest of any case, are 1.6 MB); this
+#: bounds what the grader keeps of a submission's results.
+MAX_ARRAY_BYTES = 4 * 2**20
 
 
 class Opaque:
