@@ -104,13 +104,16 @@ def _remove_tree(path):
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
     try:
         while True:
-            below = None
+            below, unlinked = None, False
             with os.scandir(fd) as entries:
                 for entry in entries:
                     if entry.is_dir(follow_symlinks=False):
                         below = entry.name
                     else:
                         os.unlink(entry.name, dir_fd=fd)
+                        unlinked = True
+            if unlinked and below is None:
+                continue  # looked at again: empty, or what a listing changed under it may have skipped
             if below is not None:
                 os.chmod(below, 0o700, dir_fd=fd)
                 child = os.open(below, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
