@@ -154,6 +154,7 @@ class _Checker:
                     reasons.append("uses a relative import")
                 elif name.split(".")[0] not in ALLOWED_MODULES:
                     reasons.append(f"imports {name} (answers may import only numpy, math and the standard helpers)")
+            reasons += _imported_modules(node)
             for alias in node.names:
                 if alias.name in REFLECTION and alias.asname not in (None, alias.name):
                     reasons.append(f"imports {alias.name} under another name")
@@ -247,6 +248,26 @@ def _magic_code(name, line):
     if any(v and not (v.isidentifier() and not v.startswith("_") if k == "v" else v.isdigit()) for k, v in opts.items()):
         return None, "option values the grader does not understand"
     return [stmt], None
+
+
+def _imported_modules(node):
+    """Reasons an import reaches a refused module or name through an allowed one, as an
+    attribute would (``from dataclasses import sys``, ``import numpy.os``, ``from functools
+    import __builtins__``): every dotted part after the first and every imported name is
+    judged as the attribute of the same name would be."""
+    if isinstance(node, ast.Import):
+        reached = [(part, a.name) for a in node.names for part in a.name.split(".")[1:]]
+    else:
+        source = "." * node.level + (node.module + "." if node.module else "")
+        reached = [(part, source + a.name) for a in node.names
+                   for part in (node.module or "").split(".")[1:] + [a.name]]
+    reasons = []
+    for part, whole in reached:
+        if part.lstrip("_") in MODULE_ATTRIBUTES:
+            reasons.append(f"reaches the module {part.lstrip('_')} through the import of {whole[:60]}")
+        elif part in FORBIDDEN_NAMES or (_DUNDER.fullmatch(part) and part not in ALLOWED_DUNDERS):
+            reasons.append(f"imports {part}")
+    return reasons
 
 
 def _root_name(node):

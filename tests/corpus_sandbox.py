@@ -346,6 +346,12 @@ SCAN_ATTACKS = [
         "wrap = [c for c in getattr(object, '__subclasses__')() if c.__name__ == '_wrap_close'][0]\n"
         "pid = getattr(getattr(wrap, '__init__'), '__globals__')['getpid']()\n"
         + inference(f"return {RIGHT_INFERENCE}"))}, lose={"bn_inference": None}), reported=True),
+    # issue 21: a module an allowed module holds, imported by name; `_checks` is not bound by an
+    # import, so assigning to its attribute passes the module-attribute rule once sys is reached
+    Entry(Variant("imports-sys-from-dataclasses", answers={"batchnorm_inference": (
+        "from dataclasses import sys as _s, builtins as _b\n_checks = _s.modules['autograder.checks']\n"
+        "_checks._same = lambda after, before: True\n\n" + inference(RIGHT_IN_PLACE))},
+                  lose={"bn_inference": None}), reported=True),
     Entry(Variant("formats-with-percent", answers={"batchnorm_inference": inference(
         f"note = ('normalized %d features'\n        % Z.shape[0])\nreturn {RIGHT_INFERENCE}")})),
 ]

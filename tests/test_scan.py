@@ -34,6 +34,17 @@ FLAGGED = [  # (id, cell source, fragment of a reason)
     ("too-long", "x = 1\n" * 40000, "too long"),
     ("magic-nested-too-deep", "%time " * 10 + "x\n", "more than"),
     ("module-attribute", "import numpy as q\n%time q.allclose = None\n", "changes the module attribute q.allclose"),
+    # a module an allowed module holds, imported by name rather than reached as an attribute
+    ("from-import-module", "from dataclasses import sys as _s, builtins as _b\n", "module sys through"),
+    ("from-import-module-second", "from dataclasses import sys as _s, builtins as _b\n", "module builtins through"),
+    ("from-import-private-module", "from random import _os\n", "module os through the import of random._os"),
+    ("from-import-plain", "from warnings import sys\n", "module sys through"),
+    ("from-import-in-magic", "%time from typing import sys\n", "module sys through"),
+    ("from-dotted-module", "from numpy.os import path\n", "module os through"),
+    ("import-dotted-module", "import numpy.os as o\n", "module os through"),
+    ("from-import-builtins-dict", "from functools import __builtins__ as b\n", "imports __builtins__"),
+    ("from-import-get-ipython", "from typing import get_ipython\n", "imports get_ipython"),
+    ("relative-from-import", "from . import sys\n", "relative import"),
 ]
 
 ALLOWED = [  # (id, cell source)
@@ -46,6 +57,8 @@ ALLOWED = [  # (id, cell source)
     ("getattr-public", "act = getattr(np, \"tanh\")\nhasattr(np, 'relu')\n"),
     ("main-guard", "if __name__ == \"__main__\":\n    pass\n"),
     ("input-as-name", "def forward(input):\n    return input * 2\n"),
+    ("from-import-submodules", "from collections import abc\nfrom numpy import random as rng\n"
+                               "import matplotlib.pyplot as plt\nfrom numpy import *\n"),
 ]
 
 
