@@ -21,7 +21,7 @@ line, which the tests remove again: a broken defence touches the real working tr
 import json
 from dataclasses import dataclass
 
-from tests.catalogue import ROOT, Variant, reference_answers
+from tests.catalogue import ROOT, Variant, build, reference_answers
 from tests.corpus import LESSON, RIGHT_INFERENCE, inference
 
 MASTER = ROOT / "solutions" / LESSON / "lesson.ipynb"
@@ -289,6 +289,18 @@ def link_lesson_folder(folder, data):
     folder.symlink_to(ROOT / "solutions" / LESSON, target_is_directory=True)
 
 
+def link_student_folder(folder, data):
+    """<student>/ a link to a folder outside the class holding a right notebook: graded through
+    the link, it would score in full."""
+    student = folder.parent
+    real = student.parent.parent / f"{student.parent.name}-outside" / student.name
+    (real / folder.name).mkdir(parents=True)
+    (real / folder.name / "lesson.ipynb").write_bytes(build(LESSON, Variant("bystander")))
+    folder.rmdir()
+    student.rmdir()
+    student.symlink_to(real, target_is_directory=True)
+
+
 def raw(data_of):
     def place(folder, data):
         (folder / "lesson.ipynb").write_bytes(data_of(data))
@@ -320,6 +332,7 @@ def file_class():
         Entry(Variant("bystander")),
         Entry(Variant("links-to-the-master", lose_all=True), place=symlink_to(MASTER), reported=True),
         Entry(Variant("links-the-lesson-folder", lose_all=True), place=link_lesson_folder, reported=True),
+        Entry(Variant("links-the-student-folder", lose_all=True), place=link_student_folder, reported=True),
         Entry(Variant("links-to-dev-zero", lose_all=True), place=symlink_to("/dev/zero"), reported=True),
         Entry(Variant("nests-the-json", lose_all=True), place=raw(deep_json), reported=True),
         # planning is linear: the answers are right, so the notebook is graded in full, quickly

@@ -52,8 +52,9 @@ def unpack(archive, dest):
                 os.chmod(dest / info.filename, mode & 0o777)
 
 
-def run_autograder(archive, tmp_path, files, python=sys.executable, damage=None):
-    """Lay out a Gradescope root, run the zip's run_autograder on `files`; returns (results, stdout)."""
+def run_autograder(archive, tmp_path, files, python=sys.executable, damage=None, links=None):
+    """Lay out a Gradescope root, run the zip's run_autograder on `files` and `links` (name ->
+    target relative to the root's source/: symbolic links in the submission); returns (results, stdout)."""
     root = tmp_path / "autograder"
     for folder in ("source", "submission", "results"):
         (root / folder).mkdir(parents=True)
@@ -61,6 +62,9 @@ def run_autograder(archive, tmp_path, files, python=sys.executable, damage=None)
     for name, data in files.items():
         (root / "submission" / name).parent.mkdir(parents=True, exist_ok=True)
         (root / "submission" / name).write_bytes(data)
+    for name, target in (links or {}).items():
+        (root / "submission" / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / "submission" / name).symlink_to(root / "source" / target)
     if damage:
         damage(root / "source")
     env = dict(os.environ, GRADESCOPE_ROOT=str(root), GRADESCOPE_PYTHON=python)
@@ -174,6 +178,20 @@ def test_broken_submission_says_so(zips, tmp_path, files, says, graded):
     assert says in results["output"]
     assert {t["name"].split(":")[0] for t in results["tests"]} == set(items())  # every item listed
     assert results["score"] == (sum(items().values()) if graded else 0)
+
+
+@pytest.mark.parametrize("links", [
+    {"lesson.ipynb": f"solutions/{LESSON}/lesson.ipynb"},
+    {"work": f"solutions/{LESSON}"},
+    {"repo/solutions": "solutions"},
+], ids=["linked-notebook", "linked-lesson-folder", "linked-course-folder"])
+def test_linked_submission_scores_nothing(zips, tmp_path, links):
+    """A submission made from a repository keeps its symbolic links: one to the master (the zip
+    holds it) must read nothing through it, in a zip for one lesson or for every lesson."""
+    for lesson, archive in zips.items():
+        results, _ = run_autograder(archive, tmp_path / str(lesson), {}, links=links)
+        assert results["score"] == 0, results["output"]
+        assert "symbolic link" in results["output"] and "BEGIN SOLUTION" not in json.dumps(results)
 
 
 def test_zip_of_every_lesson_tells_the_lesson_from_the_notebook(zips, tmp_path):
