@@ -121,6 +121,17 @@ IDENTITY_HELPERS = {
 }
 
 
+# Issue 21: as root, /etc/shadow and /etc/gshadow were readable and a visible case's error
+# message (300 characters, shown in the feedback) carried them out.
+READS_SHADOW = inference("""texts = []
+for path in ("/etc/shadow", "/etc/gshadow"):
+    try:
+        texts.append(open(path).read(120))
+    except OSError as exc:
+        texts.append(type(exc).__name__)
+raise ValueError("read: " + " | ".join(texts))""")
+
+
 def sandbox_class(folder, marker, decoy):
     """The sandbox class for a submissions `folder`; `decoy` is a folder named like another
     grading run's scratch (``/tmp/course-grading-*``). Victims of the symlink attacks are
@@ -151,6 +162,9 @@ def sandbox_class(folder, marker, decoy):
             "plan.json", victims / "links-plan-to-a-classmate.ipynb")}, lose={"bn_running_stats": None})),
         Entry(Variant("links-log-to-the-master", answers={"update_running_stats": link_then_crash(
             "output.log", MASTER)}, lose={"bn_running_stats": None})),
+        Entry(Variant("reads-etc-shadow", answers={"batchnorm_inference": READS_SHADOW}, lose={inf: None})),
+        Entry(Variant("runs-as-root", answers={"batchnorm_inference": attempt_then_right(
+            "assert os.getuid() == 0 or os.geteuid() == 0")}, lose={inf: None})),
         Entry(Variant("patches-the-mutation-check", answers={"batchnorm_inference": (
             "import sys\nsys.modules['autograder.checks']._same = lambda after, before: True\n\n"
             + inference(RIGHT_IN_PLACE))}, lose={inf: None})),

@@ -242,6 +242,16 @@ def test_sandbox_attacks_never_change_submissions(graded_sandbox):
     assert sorted(str(p) for p in before.keys() | after.keys() if before.get(p) != after.get(p)) == []
 
 
+def test_worker_reads_no_password_hashes(graded_sandbox):
+    """The attack's message reaches its feedback (so the channel is proven), holding no line of
+    /etc/shadow or /etc/gshadow (each starts with ``root:``)."""
+    results = graded_sandbox["results"]
+    assert results is not None, graded_sandbox["unknown"]
+    messages = " ".join(i.message for i in results["reads-etc-shadow"].items)
+    assert "read: " in messages
+    assert "root:" not in messages
+
+
 def test_grader_never_reads_what_a_worker_links_to(graded_sandbox):
     results = graded_sandbox["results"]
     assert results is not None, graded_sandbox["unknown"]
