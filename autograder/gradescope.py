@@ -202,7 +202,9 @@ def grade_submission(submission, config):
         if NOTEBOOK in copied and len(copied) > 1:
             others = ", ".join(c for c in copied if c != NOTEBOOK)
             notes.append(f"graded {NOTEBOOK}; ignored the other notebooks: {others}")
-        results, _unknown = grade_class(Path(tmp), workers=1)
+        # Gradescope's containers may refuse the namespaces: the student's code is then still graded,
+        # in a separate process only, and run() prints that level for the instructor
+        results, _unknown = grade_class(Path(tmp), workers=1, allow_weak_isolation=True)
     return results[0], lesson, notes
 
 
@@ -265,7 +267,9 @@ def run(root=None):
             results = failure_json("Nothing was graded: " + "; ".join(notes) + ".", config)
         else:
             results = results_json(result, lesson, notes, config)
-            print(f"isolation: {result.isolation or 'none reported'}\n{result.log}", flush=True)
+            weak = (" (weaker than namespaces, accepted: Gradescope's runner grades with allow_weak_isolation)"
+                    if result.isolation and not result.isolation.startswith("namespaces") else "")
+            print(f"isolation: {result.isolation or 'none reported'}{weak}\n{result.log}", flush=True)
     except BaseException:  # KeyboardInterrupt and SystemExit too: a results.json is always written
         traceback.print_exc(file=sys.stdout)
         results = failure_json(f"The autograder failed while grading this submission. {CONTACT}", config)

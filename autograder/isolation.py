@@ -46,6 +46,24 @@ NOT_CONFINED = ("no pid namespace (its processes can outlive grading and signal 
                 "(the course tree and the other submissions are readable and writable), network reachable")
 
 
+def unavailable():
+    """Why `confine` would reach only "process only" here (None when the namespaces can be made).
+
+    Tried in a child that only unshares them, as `confine` does, and exits.
+    """
+    try:
+        libc = _libc()  # loaded before the fork: the child must take no lock another thread may hold
+    except OSError as exc:
+        return f"the C library cannot be loaded ({exc}): {NOT_CONFINED}"
+    child = os.fork()
+    if child == 0:
+        refused = libc.unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWPID) != 0
+        os._exit(ctypes.get_errno() or 1 if refused else 0)
+    _, status = os.waitpid(child, 0)
+    errno = os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1
+    return None if errno == 0 else f"the kernel refuses new namespaces (unshare: {os.strerror(errno)}): {NOT_CONFINED}"
+
+
 def _libc():
     return ctypes.CDLL(None, use_errno=True)
 

@@ -4,6 +4,7 @@ grades a correct, a mistaken, a hostile and broken submissions. setup.sh's apt a
 are not run: the project's .venv stands in for the environment they install."""
 import json
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -52,9 +53,10 @@ def unpack(archive, dest):
                 os.chmod(dest / info.filename, mode & 0o777)
 
 
-def run_autograder(archive, tmp_path, files, python=sys.executable, damage=None, links=None):
+def run_autograder(archive, tmp_path, files, python=sys.executable, damage=None, links=None, prefix=()):
     """Lay out a Gradescope root, run the zip's run_autograder on `files` and `links` (name ->
-    target relative to the root's source/: symbolic links in the submission); returns (results, stdout)."""
+    target relative to the root's source/: symbolic links in the submission), run after the
+    command `prefix`; returns (results, stdout)."""
     root = tmp_path / "autograder"
     for folder in ("source", "submission", "results"):
         (root / folder).mkdir(parents=True)
@@ -68,7 +70,7 @@ def run_autograder(archive, tmp_path, files, python=sys.executable, damage=None,
     if damage:
         damage(root / "source")
     env = dict(os.environ, GRADESCOPE_ROOT=str(root), GRADESCOPE_PYTHON=python)
-    done = subprocess.run([str(root / "source" / "run_autograder")], cwd=root, env=env, capture_output=True,
+    done = subprocess.run([*prefix, str(root / "source" / "run_autograder")], cwd=root, env=env, capture_output=True,
                           text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     results = json.loads((root / "results" / "results.json").read_text())
@@ -192,6 +194,17 @@ def test_linked_submission_scores_nothing(zips, tmp_path, links):
         results, _ = run_autograder(archive, tmp_path / str(lesson), {}, links=links)
         assert results["score"] == 0, results["output"]
         assert "symbolic link" in results["output"] and "BEGIN SOLUTION" not in json.dumps(results)
+
+
+@pytest.mark.skipif(shutil.which("unshare") is None, reason="needs util-linux's unshare")
+def test_refused_namespaces_still_grade_and_say_so(zips, tmp_path):
+    """In a container that refuses the namespaces (here: a user namespace that may create no
+    other), the runner accepts the weaker isolation, as `grade` does only when asked, and says so."""
+    refuse = ["unshare", "--user", "--map-root-user", "sh", "-c",
+              'echo 0 > /proc/sys/user/max_user_namespaces && exec "$0"']
+    results, stdout = run_autograder(zips[LESSON], tmp_path, {"lesson.ipynb": notebook("correct")}, prefix=refuse)
+    assert results["score"] == sum(items().values())
+    assert "isolation: process only" in stdout and "weaker than namespaces, accepted" in stdout
 
 
 def test_zip_of_every_lesson_tells_the_lesson_from_the_notebook(zips, tmp_path):
