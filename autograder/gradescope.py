@@ -49,6 +49,8 @@ NOTEBOOK = "lesson.ipynb"
 STUDENT = "submission"
 CONTACT = "This is not a problem with your notebook: please contact your instructor."
 IGNORED_DIRS = {".ipynb_checkpoints", "__MACOSX"}
+#: Most lines said about the files of an upload that were not read.
+MAX_NOTES = 10
 
 
 # ---- building the zip ----------------------------------------------------------------
@@ -120,25 +122,32 @@ def submitted_notebooks(folder):
     notebooks, refused = {}, []
     if folder.is_symlink() or not folder.is_dir():
         return notebooks, refused
-    for top, dirs, files in os.walk(folder):
-        top = Path(top)
-        kept = []
-        for name in sorted(dirs) + sorted(files):
-            path = top / name
-            if name in IGNORED_DIRS or name.startswith("."):
+    todo = [folder]  # a stack, not recursion: an upload may nest folders thousands deep
+    while todo:
+        top = todo.pop()
+        try:
+            with os.scandir(top) as found:
+                entries = sorted(found, key=lambda e: e.name)
+        except OSError as exc:
+            refused.append(f"{str(top.relative_to(folder))[:80]} could not be read ({exc.strerror})")
+            continue
+        for entry in entries:
+            path = Path(entry.path)
+            if entry.name in IGNORED_DIRS or entry.name.startswith("."):
                 continue
-            if path.is_symlink():
-                refused.append(f"{path.relative_to(folder)} is a symbolic link; it was not read (submit the files "
-                               "themselves)")
-            elif name in dirs:
-                kept.append(name)
-            elif name.endswith(".ipynb"):
+            if entry.is_symlink():
+                refused.append(f"{str(path.relative_to(folder))[:80]} is a symbolic link; it was not read (submit "
+                               "the files themselves)")
+            elif entry.is_dir(follow_symlinks=False):
+                todo.append(path)
+            elif entry.name.endswith(".ipynb"):
                 data, problem = read_regular_file(path, below=folder)
                 if problem:
                     refused.append(problem)
                 else:
                     notebooks[path.relative_to(folder)] = data
-        dirs[:] = kept
+    if len(refused) > MAX_NOTES:
+        refused[MAX_NOTES:] = [f"... and {len(refused) - MAX_NOTES} more not read"]
     return dict(sorted(notebooks.items())), refused
 
 

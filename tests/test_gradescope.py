@@ -207,6 +207,22 @@ def test_refused_namespaces_still_grade_and_say_so(zips, tmp_path):
     assert "isolation: process only" in stdout and "weaker than namespaces, accepted" in stdout
 
 
+def test_upload_nested_thousands_deep_with_many_links_is_read_without_recursion(tmp_path, monkeypatch):
+    """The upload is walked with a stack (Python 3.11's os.walk and rglob recurse) and says in a
+    few lines what it did not read; the notebook at the top is still found."""
+    (tmp_path / "lesson.ipynb").write_bytes(notebook("correct"))
+    monkeypatch.chdir(tmp_path)
+    for _ in range(3000):  # deeper than the recursion limit, and than PATH_MAX allows a path
+        os.mkdir("d")
+        os.chdir("d")
+    for k in range(50):
+        (tmp_path / f"link{k}.ipynb").symlink_to(tmp_path / "lesson.ipynb")
+    notebooks, refused = gradescope.submitted_notebooks(tmp_path)
+    assert list(notebooks) == [Path("lesson.ipynb")]
+    assert len(refused) == gradescope.MAX_NOTES + 1 and "symbolic link" in refused[0]
+    assert all(len(line) < 200 for line in refused)
+
+
 def test_zip_of_every_lesson_tells_the_lesson_from_the_notebook(zips, tmp_path):
     results, _ = run_autograder(zips[None], tmp_path, {"my work/homework.ipynb": notebook("correct")})
     assert results["output"].startswith(f"Lesson {LESSON}:")
