@@ -91,11 +91,12 @@ def not_a_regular_file(name, mode):
     """Why a file of this `st_mode` is not accepted as a notebook (None when it is a regular file)."""
     if stat.S_ISREG(mode):
         return None
+    advice = "submit the notebook file itself" if str(name).endswith(".ipynb") else "it was not read"
     if stat.S_ISLNK(mode):
-        return f"{name} is a symbolic link; submit the notebook file itself"
+        return f"{name} is a symbolic link; {advice}"
     if stat.S_ISDIR(mode):
-        return f"{name} is a folder; submit the notebook file itself"
-    return f"{name} is not a regular file (a pipe or a device); submit the notebook file itself"
+        return f"{name} is a folder; {advice}"
+    return f"{name} is not a regular file (a pipe or a device); {advice}"
 
 
 def read_regular_file(path, limit=MAX_NOTEBOOK_BYTES, below=None):
