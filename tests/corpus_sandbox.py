@@ -237,6 +237,10 @@ def grader_class(marker):
         Entry(Variant(IMG)),
         Entry(Variant(SVG)),
         Entry(Variant(ANSI)),
+        # issue 21: GitHub-flavoured Markdown links these without any markup (its extended autolinks);
+        # renamed, so the summary lists them with the rename
+        Entry(Variant("www.evil.example", filename="www.evil.example.ipynb")),
+        Entry(Variant("phish@evil.example", filename="mailto:phish@evil.example.ipynb")),
     ]
 
 

@@ -408,6 +408,13 @@ def test_reports_escape_html(graded_cli):
         assert [tag for tag in (b"<script", b"<img", b"<svg") if tag in text.lower()] == [], name
 
 
+def test_summary_links_nothing_a_submission_named(graded_cli):
+    """summary.md rendered by GitHub's renderer (cmark-gfm, autolinks on) holds no link."""
+    import cmarkgfm
+    rendered = cmarkgfm.github_flavored_markdown_to_html((graded_cli["out"] / "summary.md").read_text())
+    assert "www[.]evil.example" in rendered and "<a " not in rendered
+
+
 def test_reports_hold_no_terminal_escapes(graded_cli):
     assert [name for name, text in reports(graded_cli).items() if b"\x1b" in text] == []
 
