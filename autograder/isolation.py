@@ -52,12 +52,12 @@ def unavailable():
     Tried in a child that only unshares them, as `confine` does, and exits.
     """
     try:
-        libc = _libc()  # loaded before the fork: the child must take no lock another thread may hold
-    except OSError as exc:
+        unshare = _libc().unshare  # looked up before the fork: the child takes no loader lock a thread may hold
+    except (OSError, AttributeError) as exc:
         return f"the C library cannot be loaded ({exc}): {NOT_CONFINED}"
     child = os.fork()
     if child == 0:
-        refused = libc.unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWPID) != 0
+        refused = unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWPID) != 0
         os._exit(ctypes.get_errno() or 1 if refused else 0)
     _, status = os.waitpid(child, 0)
     errno = os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1
