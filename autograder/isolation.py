@@ -5,16 +5,19 @@ forks. The parent stays outside the new pid namespace as the child's keeper: it 
 student code, waits, and passes the child's fate on (signals included). The child is
 process 1 of its own pid namespace, so everything it starts dies with it, and it sees
 no other process on the machine (a fresh /proc). It then builds a new root from an
-allowlist: the system's read-only folders, Python, the public grader code (read-only),
-its own working folder (the only writable place besides a small private /tmp) and a
-few devices, pivots into it and enters one more user namespace so those mounts are
-locked. The course tree, the submissions, the outputs, the other workers and the
-scratch folders of other runs are simply not there. A process-count limit is set where
-the kernel enforces it for this user (see `runner` for the cgroup used when grading as
-root).
+allowlist: the system's read-only folders (of /etc only what Python, NumPy and matplotlib
+read), Python, the public grader code (read-only), its own working folder (the only
+writable place besides a small private /tmp) and a few devices, each resolved first (a
+linked .venv appears under both of its names), pivots into it and locks those mounts: it
+enters one more user namespace or, grading as root, becomes nobody with no capability
+left, so no file of root's opens to it but by its permissions for others. The course
+tree, the submissions, the outputs, the other workers and the scratch folders of other
+runs are simply not there. A process-count limit is set where the kernel enforces it for
+this user (see `runner` for the cgroup used when grading as root).
 
 Where the kernel refuses a step, `confine` says which guarantee is missing; the grade
-report shows that level.
+report shows that level. `unavailable` tells beforehand whether the namespaces can be
+made at all (`grade` stops unless weaker isolation is accepted).
 """
 import ctypes
 import os
