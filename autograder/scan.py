@@ -32,9 +32,13 @@ ALLOWED_MAGICS = {"%matplotlib", "%time", "%timeit", "%%time", "%%timeit"}
 MATPLOTLIB_BACKENDS = {"", "inline", "agg", "notebook", "widget"}
 #: Attribute names that lead to a module answers may not import (e.g. ``warnings.sys``, ``random._os``).
 MODULE_ATTRIBUTES = {"os", "sys", "subprocess", "builtins", "socket", "shutil", "importlib", "ctypes", "posix",
-                     "pty", "signal", "multiprocessing", "threading", "pathlib", "io", "marshal", "pickle"}
-#: Reflection helpers and the positions of their attribute-name arguments (None: all of them).
-REFLECTION = {"getattr": [1], "hasattr": [1], "attrgetter": None, "methodcaller": [0]}
+                     "pty", "signal", "multiprocessing", "threading", "pathlib", "io", "marshal", "pickle",
+                     "ctypeslib"}
+#: Reflection helpers and the positions of their attribute-name arguments (None: all of them);
+#: ``string.Formatter().get_field("0.attr", args, kwargs)`` returns the attribute itself.
+REFLECTION = {"getattr": [1], "hasattr": [1], "attrgetter": None, "methodcaller": [0], "get_field": [0]}
+#: Loaders whose pickles run code the scan never reads, and the position of `allow_pickle`.
+PICKLE_LOADERS = {"load": 2, "read_array": 1}
 MAX_CHARS = 200_000
 #: How deep magic code may sit inside magic code (``%time %time f()`` is depth 2).
 MAX_DEPTH = 3
@@ -162,6 +166,8 @@ class _Checker:
                     reasons.append(f"uses {alias.asname}")
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in FORBIDDEN_CALLS:
             reasons.append(f"calls {node.func.id}()")
+        elif isinstance(node, ast.Call) and _loads_pickles(node):
+            reasons.append("loads a pickle (allow_pickle), which runs code the grader never checked")
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "type" and (
                 len(node.args) > 1 or any(isinstance(a, ast.Starred) for a in node.args) or node.keywords):
             reasons.append("calls type() with three arguments (builds a class from a dictionary)")
@@ -268,6 +274,17 @@ def _imported_modules(node):
         elif part in FORBIDDEN_NAMES or (_DUNDER.fullmatch(part) and part not in ALLOWED_DUNDERS):
             reasons.append(f"imports {part}")
     return reasons
+
+
+def _loads_pickles(call):
+    """True for a call that passes `allow_pickle` other than a literal False (np.load and the like)."""
+    if any(k.arg == "allow_pickle" and not (isinstance(k.value, ast.Constant) and k.value.value is False)
+           for k in call.keywords):
+        return True
+    name = call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", None)
+    position = PICKLE_LOADERS.get(name)
+    return position is not None and len(call.args) > position and not (
+        isinstance(call.args[position], ast.Constant) and call.args[position].value is False)
 
 
 def _root_name(node):
