@@ -30,19 +30,22 @@ from autograder.scratch import stop_on_termination
 #: 1 an output or the gradebook could not be written (the one-line error says what to do).
 EXIT_FAILED = 1
 #: 4 the Dask cluster could not be reached or was lost (nothing written).
+#: 5 the kernel refuses the sandbox's namespaces and --allow-weak-isolation was not given (nothing written).
 EXIT_PROBLEMS = 3
 EXIT_CLUSTER = 4
+EXIT_WEAK_ISOLATION = 5
 EXIT_INTERRUPTED = 130
 
 
 def grade(submissions, out, workers, db_url=None, isolate=True, scan=True, force=False, quiet=False,
-          cluster=None, diff=None, secret_file=None, submission_seconds=None):
+          cluster=None, diff=None, secret_file=None, submission_seconds=None, allow_weak_isolation=False):
     """`db_url` None: the course's gradebook (nbgrader_config.py, resolved against the course root); "": none.
     `force`: grade every submission again, even one unchanged since a run into `out`; `quiet`: no progress line;
     `cluster`: a Dask scheduler's address to grade on (cluster.py); `diff`: an earlier output folder (or its
     receipts) to explain this run's changes against (receipt.py); `secret_file`: per-student hidden cases
     derived from this secret, a file outside the course tree (per_student.py); `submission_seconds`: the wall
-    time each submission's code may take in all (None: `runner.Limits`' default)."""
+    time each submission's code may take in all (None: `runner.Limits`' default); `allow_weak_isolation`: grade
+    even where the kernel refuses the sandbox's namespaces (else stop first, writing nothing)."""
     from autograder import receipt
     submissions, out = Path(submissions), Path(out)
     if not submissions.is_dir():
@@ -69,7 +72,7 @@ def grade(submissions, out, workers, db_url=None, isolate=True, scan=True, force
     # helper process imports nbgrader while the class is graded
     with stop_on_termination(), (GradebookProcess(db_url) if db_url else contextlib.nullcontext()) as books:
         status, graded = _grade_and_report(submissions, out, workers, isolate, scan, force, quiet, cluster,
-                                           secret, previous, diff, submission_seconds)
+                                           secret, previous, diff, submission_seconds, allow_weak_isolation)
         if status is not None:
             return status
         results, unknown, changes, store = graded
@@ -82,7 +85,7 @@ def grade(submissions, out, workers, db_url=None, isolate=True, scan=True, force
 
 
 def _grade_and_report(submissions, out, workers, isolate, scan, force, quiet, cluster, secret, previous, diff,
-                      submission_seconds=None):
+                      submission_seconds=None, allow_weak_isolation=False):
     """Grade the class and write our outputs (grades.csv, feedback, summary, receipts).
 
     Returns (exit status, None) when the run stopped, else (None, (results, unknown, changes, store))."""
@@ -91,7 +94,7 @@ def _grade_and_report(submissions, out, workers, isolate, scan, force, quiet, cl
     from autograder.atomic import write as atomic_write
     from autograder.cluster import ClusterError, grade_on_cluster
     from autograder.course import lessons
-    from autograder.grade import grade_class
+    from autograder.grade import WeakIsolation, grade_class
     from autograder.progress import Progress
     from autograder.scratch import Interrupted
     from autograder.store import ResultStore
@@ -117,7 +120,8 @@ def _grade_and_report(submissions, out, workers, isolate, scan, force, quiet, cl
     try:
         try:
             results, unknown = grade_class(submissions, workers=workers, limits=limits, isolate=isolate, scan=scan,
-                                           reuse=store.load, on_result=finished, remote=remote, secret=secret)
+                                           reuse=store.load, on_result=finished, remote=remote, secret=secret,
+                                           allow_weak_isolation=allow_weak_isolation)
         finally:
             if progress:
                 progress.close()
@@ -143,6 +147,10 @@ def _grade_and_report(submissions, out, workers, isolate, scan, force, quiet, cl
     except ClusterError as exc:
         print(f"error: {exc}; nothing was written.", file=sys.stderr)
         return EXIT_CLUSTER, None
+    except WeakIsolation as exc:
+        print(f"error: {exc}. Nothing was graded or written; --allow-weak-isolation grades anyway, "
+              "with that much less isolation.", file=sys.stderr)
+        return EXIT_WEAK_ISOLATION, None
     if not results:
         print(f"error: no submissions found in {submissions} (expected <student>/<lesson>/lesson.ipynb)", file=sys.stderr)
         return 2, None
@@ -298,6 +306,10 @@ def main(argv=None):
     p.add_argument("--db", help="nbgrader gradebook URL (default: the course's, in nbgrader_config.py; '' to skip)")
     p.add_argument("--no-isolation", action="store_true",
                    help="run student code without the namespaces (a separate process still); for benchmarks")
+    p.add_argument("--allow-weak-isolation", action="store_true",
+                   help="grade even where the kernel refuses the sandbox's namespaces (user, mount, pid, network): "
+                        "student code then runs in a separate process only, seeing the course tree and the network; "
+                        "without it, grade stops first and writes nothing")
     p.add_argument("--no-scan", action="store_true", help=argparse.SUPPRESS)  # tests of the sandbox alone
     p.add_argument("--force", action="store_true",
                    help="grade every submission again, even those unchanged since the last run into --out")
@@ -330,7 +342,8 @@ def main(argv=None):
         return release.release(args.lessons, args.into, args.force)
     if args.command == "grade":
         return grade(args.submissions, args.out, args.workers, args.db, not args.no_isolation, not args.no_scan,
-                     args.force, args.quiet, args.cluster, args.diff, args.per_student_secret, args.submission_seconds)
+                     args.force, args.quiet, args.cluster, args.diff, args.per_student_secret,
+                     args.submission_seconds, args.allow_weak_isolation)
     if args.command in LMS_COMMANDS:
         return LMS_COMMANDS[args.command](args)
     if args.command == "similarity":

@@ -11,6 +11,12 @@ _INVISIBLE = {"Cc", "Cf", "Cs", "Zl", "Zp"}
 _MD_SPECIAL = re.compile(r"([\\`*\[\]#|~]|(?<![^\W_])_|_(?![^\W_]))")
 _MD_LIST_MARKER = re.compile(r"^(\d*)([-+.)])")  # "- x", "+ x", "1. x", "1) x" would start a list
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# What GitHub-flavoured Markdown turns into a link without any markup (its "extended
+# autolinks": a scheme's ``://``, ``www.``, an e-mail's ``@``, case-insensitively in some
+# renderers), each defanged by bracketing the one character every form needs: ``[:]//``,
+# ``www[.]``, ``name[@]host``. A mark that vanishes in rendering (an escape, an entity)
+# would not do: renderers that merge text nodes before autolinking see the text as written.
+_AUTOLINK = re.compile(r"(?<=[a-z]):(?=//)|(?<=www)\.|(?<=[\w.+-])@", re.I)
 
 
 def html_text(text):
@@ -28,8 +34,10 @@ def terminal_text(text, keep=""):
 
 def md_text(text):
     """str -> str that Markdown renders as this literal text on one line, even inside a table
-    cell: no HTML, no code span, link, emphasis, heading or cell break."""
-    text = _MD_SPECIAL.sub(r"\\\1", html.escape(terminal_text(text), quote=False))
+    cell: no HTML, no code span, link (autolinks included: see `_AUTOLINK`, the one change to
+    the text), emphasis, heading or cell break."""
+    text = _AUTOLINK.sub(lambda m: f"[{m.group(0)}]", terminal_text(text))
+    text = _MD_SPECIAL.sub(r"\\\1", html.escape(text, quote=False))
     return _MD_LIST_MARKER.sub(r"\1\\\2", text)
 
 

@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder import checks, judge, per_student, runner
+from autograder import checks, isolation, judge, per_student, runner
 from autograder.scan import scan as scan_cell
 from autograder.scratch import scratch_folder
 from autograder.course import lessons
@@ -97,11 +97,18 @@ class Options:
     scan : bool, scan the student's cells first (False: for proving the sandbox alone in the
         adversarial tests; never for a real class)
     secret : bytes or None, gives each student hidden cases of their own (per_student.py)
+    allow_weak_isolation : bool, grade even where the kernel refuses the namespaces (the code
+        then runs in a separate process only); otherwise `grade_class` stops first (`WeakIsolation`)
     """
     limits: runner.Limits | None = None
     isolate: bool = True
     scan: bool = True
     secret: bytes | None = None
+    allow_weak_isolation: bool = False
+
+
+class WeakIsolation(Exception):
+    """The kernel refuses the namespaces and weaker isolation was not accepted; nothing was graded."""
 
 
 def grade_submission(student, lesson, folder, public_dir, scratch, options=Options(), zygote=None, salts=None):
@@ -233,7 +240,7 @@ def _cause(master, grade_id, cell_errors):
 
 
 def grade_class(submissions, workers=2, limits=None, keep_scratch=False, isolate=True, scan=True,
-                reuse=None, on_result=None, remote=None, secret=None):
+                reuse=None, on_result=None, remote=None, secret=None, allow_weak_isolation=False):
     """Grade every submission in a folder, each in a confined worker (see isolation.py).
 
     `isolate=False` skips the confinement (still a separate process): for measuring its cost.
@@ -246,14 +253,18 @@ def grade_class(submissions, workers=2, limits=None, keep_scratch=False, isolate
     Dask cluster, `cluster.grade_on_cluster`: this module never imports it).
     `secret` (bytes) gives each student hidden cases of their own (per_student.py). Whatever
     fails while one submission is graded costs it alone (`grade_submission` never raises).
+    Where the kernel refuses the namespaces, raises `WeakIsolation` before anything is graded
+    unless `allow_weak_isolation` (a cluster's workers are not checked here).
 
     Returns
     -------
     results : list of SubmissionResult, sorted by student then lesson
     unknown : list of str, folders that are not submissions of a known lesson
     """
+    if isolate and remote is None and not allow_weak_isolation and (missing := isolation.unavailable()):
+        raise WeakIsolation(missing)
     found, unknown = discover(submissions)
-    options = Options(limits, isolate, scan, secret)
+    options = Options(limits, isolate, scan, secret, allow_weak_isolation)
     kept = {(s, l): reuse(s, l, f) for s, l, f in found} if reuse else {}
     todo = [(s, l, f) for s, l, f in found if kept.get((s, l)) is None]
     if remote is not None:

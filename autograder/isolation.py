@@ -5,16 +5,19 @@ forks. The parent stays outside the new pid namespace as the child's keeper: it 
 student code, waits, and passes the child's fate on (signals included). The child is
 process 1 of its own pid namespace, so everything it starts dies with it, and it sees
 no other process on the machine (a fresh /proc). It then builds a new root from an
-allowlist: the system's read-only folders, Python, the public grader code (read-only),
-its own working folder (the only writable place besides a small private /tmp) and a
-few devices, pivots into it and enters one more user namespace so those mounts are
-locked. The course tree, the submissions, the outputs, the other workers and the
-scratch folders of other runs are simply not there. A process-count limit is set where
-the kernel enforces it for this user (see `runner` for the cgroup used when grading as
-root).
+allowlist: the system's read-only folders (of /etc only what Python, NumPy and matplotlib
+read), Python, the public grader code (read-only), its own working folder (the only
+writable place besides a small private /tmp) and a few devices, each resolved first (a
+linked .venv appears under both of its names), pivots into it and locks those mounts: it
+enters one more user namespace or, grading as root, becomes nobody with no capability
+left, so no file of root's opens to it but by its permissions for others. The course
+tree, the submissions, the outputs, the other workers and the scratch folders of other
+runs are simply not there. A process-count limit is set where the kernel enforces it for
+this user (see `runner` for the cgroup used when grading as root).
 
 Where the kernel refuses a step, `confine` says which guarantee is missing; the grade
-report shows that level.
+report shows that level. `unavailable` tells beforehand whether the namespaces can be
+made at all (`grade` stops unless weaker isolation is accepted).
 """
 import ctypes
 import os
@@ -33,11 +36,35 @@ MNT_DETACH = 2
 PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
 SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}
 #: System folders every Python process needs, read-only (symbolic links are recreated).
-SYSTEM = ["/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32", "/etc"]
+SYSTEM = ["/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32"]
+#: What of /etc Python, NumPy, IPython and matplotlib read (the dynamic linker's cache, the time
+#: zone, fontconfig, Debian's alternatives), and nothing else: not shadow, gshadow or passwd.
+ETC = ["/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime", "/etc/timezone",
+       "/etc/fonts", "/etc/alternatives"]
+#: Who the student's code runs as when grading as root: nobody, which owns nothing of the course.
+NOBODY = 65534
 DEVICES = ["/dev/null", "/dev/zero", "/dev/random", "/dev/urandom"]
 #: What is missing when the kernel refuses the namespaces.
 NOT_CONFINED = ("no pid namespace (its processes can outlive grading and signal the grader), no private root "
                 "(the course tree and the other submissions are readable and writable), network reachable")
+
+
+def unavailable():
+    """Why `confine` would reach only "process only" here (None when the namespaces can be made).
+
+    Tried in a child that only unshares them, as `confine` does, and exits.
+    """
+    try:
+        unshare = _libc().unshare  # looked up before the fork: the child takes no loader lock a thread may hold
+    except (OSError, AttributeError) as exc:
+        return f"the C library cannot be loaded ({exc}): {NOT_CONFINED}"
+    child = os.fork()
+    if child == 0:
+        refused = unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWPID) != 0
+        os._exit(ctypes.get_errno() or 1 if refused else 0)
+    _, status = os.waitpid(child, 0)
+    errno = os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1
+    return None if errno == 0 else f"the kernel refuses new namespaces (unshare: {os.strerror(errno)}): {NOT_CONFINED}"
 
 
 def _libc():
@@ -51,14 +78,60 @@ def _check(result, what):
 
 
 def _enter_user_namespace(libc, flags):
+    """Unshare a user namespace (and `flags`) and map this user to itself in it.
+
+    As root, a helper left outside writes the maps, since only there may root map more than
+    itself: root stays root inside (to build the new root) and `NOBODY` is mapped too, for
+    `_drop_to_nobody`. Returns True when it is.
+    """
     uid, gid = os.getuid(), os.getgid()
-    _check(libc.unshare(CLONE_NEWUSER | flags), "unshare")
-    with open("/proc/self/setgroups", "w") as f:
-        f.write("deny")
-    with open("/proc/self/uid_map", "w") as f:
-        f.write(f"{uid} {uid} 1")
-    with open("/proc/self/gid_map", "w") as f:
-        f.write(f"{gid} {gid} 1")
+    if uid != 0:
+        _check(libc.unshare(CLONE_NEWUSER | flags), "unshare")
+        with open("/proc/self/setgroups", "w") as f:
+            f.write("deny")
+        with open("/proc/self/uid_map", "w") as f:
+            f.write(f"{uid} {uid} 1")
+        with open("/proc/self/gid_map", "w") as f:
+            f.write(f"{gid} {gid} 1")
+        return False
+    unshared_r, unshared_w = os.pipe()
+    helper = os.fork()
+    if helper == 0:
+        os.close(unshared_w)
+        os._exit(_write_maps(os.getppid()) if os.read(unshared_r, 1) == b"y" else 1)
+    os.close(unshared_r)
+    result = libc.unshare(CLONE_NEWUSER | flags)
+    errno = ctypes.get_errno()
+    os.write(unshared_w, b"y" if result == 0 else b"n")
+    os.close(unshared_w)
+    _, status = os.waitpid(helper, 0)
+    if result != 0:
+        raise OSError(errno, f"unshare: {os.strerror(errno)}")
+    if not os.WIFEXITED(status) or os.WEXITSTATUS(status) not in (0, 2):
+        raise OSError(0, "unshare: the user ids could not be mapped")
+    return os.WEXITSTATUS(status) == 0
+
+
+def _write_maps(pid):
+    """In the helper, outside: map root and `NOBODY` (0), or else root alone (2), for `pid`; 1 if neither."""
+    for lines, code in ((f"0 0 1\n{NOBODY} {NOBODY} 1\n", 0), ("0 0 1\n", 2)):
+        try:
+            for name in ("uid_map", "gid_map"):
+                with open(f"/proc/{pid}/{name}", "w") as f:
+                    f.write(lines)
+            return code
+        except OSError:
+            continue
+    return 1
+
+
+def _drop_to_nobody(workdir):
+    """Become `NOBODY` for good: no capability left, so no mount can change, and no file of
+    root's (the course, /etc/shadow) opens but by its permissions for others."""
+    os.chown(workdir, NOBODY, NOBODY)
+    os.setgroups([])
+    os.setresgid(NOBODY, NOBODY, NOBODY)
+    os.setresuid(NOBODY, NOBODY, NOBODY)
 
 
 def confine(jail, workdir, readable, process_limit=64, workdir_tmpfs=None):
@@ -81,23 +154,28 @@ def confine(jail, workdir, readable, process_limit=64, workdir_tmpfs=None):
     """
     try:
         libc = _libc()
-        _enter_user_namespace(libc, CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWPID)
+        nobody = _enter_user_namespace(libc, CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWPID)
     except (OSError, AttributeError) as exc:
         return f"process only ({exc}): {NOT_CONFINED}"
     child = os.fork()
     if child:
         _keep(child)
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    missing = []
+    missing = [] if nobody or os.getuid() != 0 else [f"runs as root inside (uid {NOBODY} could not be mapped)"]
     try:
         _build_root(libc, jail, workdir, readable, missing, workdir_tmpfs)
-        _enter_user_namespace(libc, CLONE_NEWNS)  # locks the mounts above for what runs next
+        if nobody:
+            _drop_to_nobody(workdir)  # with no capability left, the mounts above are locked too
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # a change of user cleared it
+        else:
+            _enter_user_namespace(libc, CLONE_NEWNS)  # locks the mounts above for what runs next
     except OSError as exc:
         # Without the new root the course tree would be in reach: run nothing.
         os.write(2, f"the sandbox could not be built: {exc}\n".encode())
         os._exit(70)
     libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
-    resource.setrlimit(resource.RLIMIT_NPROC, (process_limit, process_limit))
+    if not nobody:  # RLIMIT_NPROC counts every process of a user: NOBODY's workers would share it
+        resource.setrlimit(resource.RLIMIT_NPROC, (process_limit, process_limit))
     return "namespaces" + (f" ({'; '.join(missing)})" if missing else "")
 
 
@@ -130,9 +208,12 @@ def _build_root(libc, jail, workdir, readable, missing, workdir_tmpfs=None):
     _tmpfs(libc, jail, "/tmp", "size=64m,mode=1777")
     _tmpfs(libc, jail, "/dev/shm", "size=64m,mode=1777")
     covered = []
-    for path in SYSTEM + sorted(set(readable), key=len):
+    # each readable path where it is asked for and where it really is: a linked .venv or course
+    # folder is then found by either name (a link recreated in the jail would point at nothing)
+    readable = {os.path.abspath(p) for p in readable} | {os.path.realpath(p) for p in readable}
+    for path in SYSTEM + ETC + sorted(readable, key=len):
         if os.path.lexists(path) and not any(path == c or path.startswith(c.rstrip("/") + "/") for c in covered):
-            _expose(libc, jail, path, writable=False)
+            _expose(libc, jail, path, writable=False, keep_link=path in SYSTEM + ETC)
             covered.append(path)
     if workdir_tmpfs:
         _tmpfs(libc, jail, workdir, workdir_tmpfs)
@@ -184,11 +265,12 @@ def _tmpfs(libc, jail, path, options):
            f"tmpfs at {path}")
 
 
-def _expose(libc, jail, path, writable):
-    """Make `path` appear at the same place under `jail` (a link is recreated as a link)."""
+def _expose(libc, jail, path, writable, keep_link=False):
+    """Make `path` appear at the same place under `jail`: what it resolves to, or with
+    `keep_link` a link recreated as a link (its target must be exposed too)."""
     target = jail + path
     os.makedirs(os.path.dirname(target), exist_ok=True)
-    if os.path.islink(path):
+    if keep_link and os.path.islink(path):
         os.symlink(os.readlink(path), target)
         return
     if os.path.isdir(path):

@@ -69,6 +69,8 @@ def find_notebook(folder, name="lesson.ipynb"):
     folder = Path(folder)
     if folder.is_symlink():
         return None, f"the lesson folder {folder.name} is a symbolic link; submit the folder itself"
+    if folder.parent.is_symlink():  # nbgrader's layout: <student>/<lesson>/
+        return None, f"the student folder {folder.parent.name} is a symbolic link; submit the folder itself"
     path = folder / name
     if os.path.lexists(path):
         problem = not_a_regular_file(name, path.lstat().st_mode)
@@ -89,19 +91,22 @@ def not_a_regular_file(name, mode):
     """Why a file of this `st_mode` is not accepted as a notebook (None when it is a regular file)."""
     if stat.S_ISREG(mode):
         return None
+    advice = "submit the notebook file itself" if str(name).endswith(".ipynb") else "it was not read"
     if stat.S_ISLNK(mode):
-        return f"{name} is a symbolic link; submit the notebook file itself"
+        return f"{name} is a symbolic link; {advice}"
     if stat.S_ISDIR(mode):
-        return f"{name} is a folder; submit the notebook file itself"
-    return f"{name} is not a regular file (a pipe or a device); submit the notebook file itself"
+        return f"{name} is a folder; {advice}"
+    return f"{name} is not a regular file (a pipe or a device); {advice}"
 
 
-def read_regular_file(path, limit=MAX_NOTEBOOK_BYTES):
+def read_regular_file(path, limit=MAX_NOTEBOOK_BYTES, below=None):
     """The bytes of `path` if it is a regular file of at most `limit` bytes.
 
     Opened without following a symbolic link and without blocking (a FIFO opens at once
     and is then refused); the type and size are those of the open descriptor, and at most
-    `limit` + 1 bytes are read, whatever the file claims.
+    `limit` + 1 bytes are read, whatever the file claims. With `below` (a trusted folder
+    holding `path`), every folder between the two is opened without following a link too.
+    The one reader of submitted files (`grade`, the cluster, Gradescope's runner).
 
     Returns
     -------
@@ -109,16 +114,16 @@ def read_regular_file(path, limit=MAX_NOTEBOOK_BYTES):
     problem : str or None
     """
     name = Path(path).name
-    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
     try:
-        fd = os.open(path, flags)
+        fd = os.open(path, flags) if below is None else _open_below(below, path, flags)
     except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            return None, not_a_regular_file(name, stat.S_IFLNK)
+        if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+            return None, not_a_regular_file(exc.filename or name, stat.S_IFLNK)
         return None, f"{name} could not be opened ({exc.strerror})"
     bound = f"{limit // 2**20} MiB" if limit % 2**20 == 0 else f"{limit} bytes"
-    too_big = (f"{name} is larger than {bound}; clear its outputs "
-               "(Edit > Clear Outputs of All Cells), save and submit again")
+    too_big = f"{name} is larger than {bound}" + ("; clear its outputs (Edit > Clear Outputs of All Cells), save "
+                                                  "and submit again" if name.endswith(".ipynb") else "")
     try:
         info = os.fstat(fd)
         if problem := not_a_regular_file(name, info.st_mode):
@@ -139,6 +144,24 @@ def read_regular_file(path, limit=MAX_NOTEBOOK_BYTES):
     return (None, too_big) if size > limit else (b"".join(chunks), None)
 
 
+def _open_below(folder, path, flags):
+    """os.open(`path`, `flags`) one component at a time from `folder`, never through a link
+    (an OSError names the component that is a link or not a folder)."""
+    parts = Path(path).relative_to(folder).parts
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        for k, part in enumerate(parts[:-1]):
+            try:
+                inner = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=fd)
+            except OSError as exc:
+                raise OSError(exc.errno, exc.strerror, "/".join(parts[:k + 1])) from None
+            os.close(fd)
+            fd = inner
+        return os.open(parts[-1], flags, dir_fd=fd)
+    finally:
+        os.close(fd)
+
+
 # A JSON string, or an unterminated one up to the end: every match attempt succeeds, so
 # stripping strings is linear whatever the text.
 _JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?', re.S)
@@ -156,17 +179,26 @@ def json_depth(text):
     return max(itertools.accumulate(map(_DEPTH_STEP.__getitem__, brackets)), default=0)
 
 
-def read_submission(path):
-    """Parse a submitted notebook without trusting it.
+def read_submission(path, below=None):
+    """Read (`read_regular_file`) and parse (`parse_notebook`) a submitted notebook.
 
     Returns
     -------
     cells : list of dict or None (None when the file is unusable)
     problem : str or None
     """
-    data, problem = read_regular_file(path)
-    if problem:
-        return None, problem
+    data, problem = read_regular_file(path, below=below)
+    return (None, problem) if problem else parse_notebook(data)
+
+
+def parse_notebook(data):
+    """Parse a submitted notebook's bytes without trusting them.
+
+    Returns
+    -------
+    cells : list of dict or None (None when the notebook is unusable)
+    problem : str or None
+    """
     too_deep = f"notebook is nested more than {MAX_JSON_DEPTH} levels deep; it was not written by Jupyter"
     try:
         text = data.decode("utf-8")
@@ -297,31 +329,22 @@ MAX_BYTES = 1024
 
 
 def read_small(path):
-    """Text of a small regular file, without following a link or blocking on a pipe.
+    """Text of a small regular file, read by `read_regular_file` (no link, no pipe).
 
     Returns
     -------
     text : str or None, None when the file is absent or unusable
     problem : str or None, why an existing file is unusable
     """
-    path = Path(path)
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except FileNotFoundError:
+    if not os.path.lexists(path):
         return None, None
-    except OSError as exc:
-        return None, f"{path.name} could not be opened ({exc.strerror})"
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        os.close(fd)
-        return None, f"{path.name} is not a regular file"
-    with os.fdopen(fd, "rb") as f:
-        data = f.read(MAX_BYTES + 1)
-    if len(data) > MAX_BYTES:
-        return None, f"{path.name} is larger than {MAX_BYTES} bytes"
+    data, problem = read_regular_file(path, MAX_BYTES)
+    if problem:
+        return None, problem
     try:
         return data.decode("utf-8"), None
     except UnicodeDecodeError:
-        return None, f"{path.name} is not UTF-8 text"
+        return None, f"{Path(path).name} is not UTF-8 text"
 
 
 def submission_time(folder, notebook):

@@ -32,9 +32,13 @@ ALLOWED_MAGICS = {"%matplotlib", "%time", "%timeit", "%%time", "%%timeit"}
 MATPLOTLIB_BACKENDS = {"", "inline", "agg", "notebook", "widget"}
 #: Attribute names that lead to a module answers may not import (e.g. ``warnings.sys``, ``random._os``).
 MODULE_ATTRIBUTES = {"os", "sys", "subprocess", "builtins", "socket", "shutil", "importlib", "ctypes", "posix",
-                     "pty", "signal", "multiprocessing", "threading", "pathlib", "io", "marshal", "pickle"}
-#: Reflection helpers and the positions of their attribute-name arguments (None: all of them).
-REFLECTION = {"getattr": [1], "hasattr": [1], "attrgetter": None, "methodcaller": [0]}
+                     "pty", "signal", "multiprocessing", "threading", "pathlib", "io", "marshal", "pickle",
+                     "ctypeslib"}
+#: Reflection helpers and the positions of their attribute-name arguments (None: all of them);
+#: ``string.Formatter().get_field("0.attr", args, kwargs)`` returns the attribute itself.
+REFLECTION = {"getattr": [1], "hasattr": [1], "attrgetter": None, "methodcaller": [0], "get_field": [0]}
+#: Loaders whose pickles run code the scan never reads, and the position of `allow_pickle`.
+PICKLE_LOADERS = {"load": 2, "read_array": 1}
 MAX_CHARS = 200_000
 #: How deep magic code may sit inside magic code (``%time %time f()`` is depth 2).
 MAX_DEPTH = 3
@@ -154,6 +158,7 @@ class _Checker:
                     reasons.append("uses a relative import")
                 elif name.split(".")[0] not in ALLOWED_MODULES:
                     reasons.append(f"imports {name} (answers may import only numpy, math and the standard helpers)")
+            reasons += _imported_modules(node)
             for alias in node.names:
                 if alias.name in REFLECTION and alias.asname not in (None, alias.name):
                     reasons.append(f"imports {alias.name} under another name")
@@ -161,6 +166,8 @@ class _Checker:
                     reasons.append(f"uses {alias.asname}")
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in FORBIDDEN_CALLS:
             reasons.append(f"calls {node.func.id}()")
+        elif isinstance(node, ast.Call) and _loads_pickles(node):
+            reasons.append("loads a pickle (allow_pickle), which runs code the grader never checked")
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "type" and (
                 len(node.args) > 1 or any(isinstance(a, ast.Starred) for a in node.args) or node.keywords):
             reasons.append("calls type() with three arguments (builds a class from a dictionary)")
@@ -247,6 +254,37 @@ def _magic_code(name, line):
     if any(v and not (v.isidentifier() and not v.startswith("_") if k == "v" else v.isdigit()) for k, v in opts.items()):
         return None, "option values the grader does not understand"
     return [stmt], None
+
+
+def _imported_modules(node):
+    """Reasons an import reaches a refused module or name through an allowed one, as an
+    attribute would (``from dataclasses import sys``, ``import numpy.os``, ``from functools
+    import __builtins__``): every dotted part after the first and every imported name is
+    judged as the attribute of the same name would be."""
+    if isinstance(node, ast.Import):
+        reached = [(part, a.name) for a in node.names for part in a.name.split(".")[1:]]
+    else:
+        source = "." * node.level + (node.module + "." if node.module else "")
+        reached = [(part, source + a.name) for a in node.names
+                   for part in (node.module or "").split(".")[1:] + [a.name]]
+    reasons = []
+    for part, whole in reached:
+        if part.lstrip("_") in MODULE_ATTRIBUTES:
+            reasons.append(f"reaches the module {part.lstrip('_')} through the import of {whole[:60]}")
+        elif part in FORBIDDEN_NAMES or (_DUNDER.fullmatch(part) and part not in ALLOWED_DUNDERS):
+            reasons.append(f"imports {part}")
+    return reasons
+
+
+def _loads_pickles(call):
+    """True for a call that passes `allow_pickle` other than a literal False (np.load and the like)."""
+    if any(k.arg == "allow_pickle" and not (isinstance(k.value, ast.Constant) and k.value.value is False)
+           for k in call.keywords):
+        return True
+    name = call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", None)
+    position = PICKLE_LOADERS.get(name)
+    return position is not None and len(call.args) > position and not (
+        isinstance(call.args[position], ast.Constant) and call.args[position].value is False)
 
 
 def _root_name(node):

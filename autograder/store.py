@@ -18,6 +18,7 @@ from pathlib import Path
 from autograder import atomic, judge, runner
 from autograder.results import from_plain, to_plain
 from autograder.course import ROOT, SOLUTIONS
+from autograder.notebook import MAX_NOTEBOOK_BYTES
 
 #: What decides a verdict besides the submission and the master: the code that runs beside
 #: the student's (runner.PUBLIC) and the code that reads, runs and judges it.
@@ -68,8 +69,10 @@ def lesson_digest(lesson, root=ROOT):
 
 def submission_digest(folder):
     """sha256 of what grading may look at in a lesson folder: every entry's name and kind, the
-    bytes and modification time of regular files (the submission time is the notebook's file
-    time when nbgrader's timestamp.txt is absent); links and pipes are named, never opened."""
+    size, modification time and bytes of regular files (the submission time is the notebook's
+    file time when nbgrader's timestamp.txt is absent) up to the largest notebook read (beyond
+    it the file is refused whatever it holds, and a sparse terabyte would take hours); links and
+    pipes are named, never opened."""
     h = hashlib.sha256()
     folder = Path(folder)
     if folder.is_symlink():
@@ -78,11 +81,13 @@ def submission_digest(folder):
         info = entry.lstat()
         h.update(os.fsencode(entry.name) + b"\0" + oct(stat.S_IFMT(info.st_mode)).encode() + b"\0")
         if stat.S_ISREG(info.st_mode):
-            h.update(str(info.st_mtime_ns).encode() + b"\0")
+            h.update(f"{info.st_mtime_ns} {info.st_size}".encode() + b"\0")
             fd = os.open(entry, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)  # swapped for a pipe: no hang
             with open(fd, "rb") as f:
-                for block in iter(lambda: f.read(1 << 20), b""):
+                left = MAX_NOTEBOOK_BYTES + 1
+                for block in iter(lambda: f.read(min(left, 1 << 20)), b""):
                     h.update(block)
+                    left -= len(block)
         elif stat.S_ISLNK(info.st_mode):
             h.update(os.fsencode(os.readlink(entry)))
         h.update(b"\0")

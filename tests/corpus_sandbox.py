@@ -21,7 +21,7 @@ line, which the tests remove again: a broken defence touches the real working tr
 import json
 from dataclasses import dataclass
 
-from tests.catalogue import ROOT, Variant, reference_answers
+from tests.catalogue import ROOT, Variant, build, reference_answers
 from tests.corpus import LESSON, RIGHT_INFERENCE, inference
 
 MASTER = ROOT / "solutions" / LESSON / "lesson.ipynb"
@@ -121,6 +121,17 @@ IDENTITY_HELPERS = {
 }
 
 
+# Issue 21: as root, /etc/shadow and /etc/gshadow were readable and a visible case's error
+# message (300 characters, shown in the feedback) carried them out.
+READS_SHADOW = inference("""texts = []
+for path in ("/etc/shadow", "/etc/gshadow"):
+    try:
+        texts.append(open(path).read(120))
+    except OSError as exc:
+        texts.append(type(exc).__name__)
+raise ValueError("read: " + " | ".join(texts))""")
+
+
 def sandbox_class(folder, marker, decoy):
     """The sandbox class for a submissions `folder`; `decoy` is a folder named like another
     grading run's scratch (``/tmp/course-grading-*``). Victims of the symlink attacks are
@@ -151,6 +162,9 @@ def sandbox_class(folder, marker, decoy):
             "plan.json", victims / "links-plan-to-a-classmate.ipynb")}, lose={"bn_running_stats": None})),
         Entry(Variant("links-log-to-the-master", answers={"update_running_stats": link_then_crash(
             "output.log", MASTER)}, lose={"bn_running_stats": None})),
+        Entry(Variant("reads-etc-shadow", answers={"batchnorm_inference": READS_SHADOW}, lose={inf: None})),
+        Entry(Variant("runs-as-root", answers={"batchnorm_inference": attempt_then_right(
+            "assert os.getuid() == 0 or os.geteuid() == 0")}, lose={inf: None})),
         Entry(Variant("patches-the-mutation-check", answers={"batchnorm_inference": (
             "import sys\nsys.modules['autograder.checks']._same = lambda after, before: True\n\n"
             + inference(RIGHT_IN_PLACE))}, lose={inf: None})),
@@ -223,6 +237,10 @@ def grader_class(marker):
         Entry(Variant(IMG)),
         Entry(Variant(SVG)),
         Entry(Variant(ANSI)),
+        # issue 21: GitHub-flavoured Markdown links these without any markup (its extended autolinks);
+        # renamed, so the summary lists them with the rename
+        Entry(Variant("www.evil.example", filename="www.evil.example.ipynb")),
+        Entry(Variant("phish@evil.example", filename="mailto:phish@evil.example.ipynb")),
     ]
 
 
@@ -289,6 +307,18 @@ def link_lesson_folder(folder, data):
     folder.symlink_to(ROOT / "solutions" / LESSON, target_is_directory=True)
 
 
+def link_student_folder(folder, data):
+    """<student>/ a link to a folder outside the class holding a right notebook: graded through
+    the link, it would score in full."""
+    student = folder.parent
+    real = student.parent.parent / f"{student.parent.name}-outside" / student.name
+    (real / folder.name).mkdir(parents=True)
+    (real / folder.name / "lesson.ipynb").write_bytes(build(LESSON, Variant("bystander")))
+    folder.rmdir()
+    student.rmdir()
+    student.symlink_to(real, target_is_directory=True)
+
+
 def raw(data_of):
     def place(folder, data):
         (folder / "lesson.ipynb").write_bytes(data_of(data))
@@ -320,6 +350,7 @@ def file_class():
         Entry(Variant("bystander")),
         Entry(Variant("links-to-the-master", lose_all=True), place=symlink_to(MASTER), reported=True),
         Entry(Variant("links-the-lesson-folder", lose_all=True), place=link_lesson_folder, reported=True),
+        Entry(Variant("links-the-student-folder", lose_all=True), place=link_student_folder, reported=True),
         Entry(Variant("links-to-dev-zero", lose_all=True), place=symlink_to("/dev/zero"), reported=True),
         Entry(Variant("nests-the-json", lose_all=True), place=raw(deep_json), reported=True),
         # planning is linear: the answers are right, so the notebook is graded in full, quickly
@@ -346,6 +377,18 @@ SCAN_ATTACKS = [
         "wrap = [c for c in getattr(object, '__subclasses__')() if c.__name__ == '_wrap_close'][0]\n"
         "pid = getattr(getattr(wrap, '__init__'), '__globals__')['getpid']()\n"
         + inference(f"return {RIGHT_INFERENCE}"))}, lose={"bn_inference": None}), reported=True),
+    # issue 21: a module an allowed module holds, imported by name; `_checks` is not bound by an
+    # import, so assigning to its attribute passes the module-attribute rule once sys is reached
+    Entry(Variant("imports-sys-from-dataclasses", answers={"batchnorm_inference": (
+        "from dataclasses import sys as _s, builtins as _b\n_checks = _s.modules['autograder.checks']\n"
+        "_checks._same = lambda after, before: True\n\n" + inference(RIGHT_IN_PLACE))},
+                  lose={"bn_inference": None}), reported=True),
+    # a pickle written with numpy and loaded back: `csys\nmodules\n.` is sys.modules, code the scan never reads
+    Entry(Variant("loads-sys-from-a-pickle", answers={"batchnorm_inference": (
+        "np.frombuffer(b'csys\\nmodules\\n.', dtype=np.uint8).tofile('p.pkl')\n"
+        "_checks = np.load('p.pkl', allow_pickle=True)['autograder.checks']\n"
+        "_checks._same = lambda after, before: True\n\n" + inference(RIGHT_IN_PLACE))},
+                  lose={"bn_inference": None}), reported=True),
     Entry(Variant("formats-with-percent", answers={"batchnorm_inference": inference(
         f"note = ('normalized %d features'\n        % Z.shape[0])\nreturn {RIGHT_INFERENCE}")})),
 ]

@@ -257,6 +257,16 @@ def test_sandbox_attacks_never_change_submissions(graded_sandbox):
     assert sorted(str(p) for p in before.keys() | after.keys() if before.get(p) != after.get(p)) == []
 
 
+def test_worker_reads_no_password_hashes(graded_sandbox):
+    """The attack's message reaches its feedback (so the channel is proven), holding no line of
+    /etc/shadow or /etc/gshadow (each starts with ``root:``)."""
+    results = graded_sandbox["results"]
+    assert results is not None, graded_sandbox["unknown"]
+    messages = " ".join(i.message for i in results["reads-etc-shadow"].items)
+    assert "read: " in messages
+    assert "root:" not in messages
+
+
 def test_grader_never_reads_what_a_worker_links_to(graded_sandbox):
     results = graded_sandbox["results"]
     assert results is not None, graded_sandbox["unknown"]
@@ -411,6 +421,13 @@ def test_reports_escape_html(graded_cli):
         if name == "stdout" or name.endswith(".csv"):
             continue
         assert [tag for tag in (b"<script", b"<img", b"<svg") if tag in text.lower()] == [], name
+
+
+def test_summary_links_nothing_a_submission_named(graded_cli):
+    """summary.md rendered by GitHub's renderer (cmark-gfm, autolinks on) holds no link."""
+    import cmarkgfm
+    rendered = cmarkgfm.github_flavored_markdown_to_html((graded_cli["out"] / "summary.md").read_text())
+    assert "www[.]evil.example" in rendered and "<a " not in rendered
 
 
 def test_reports_hold_no_terminal_escapes(graded_cli):

@@ -353,8 +353,8 @@ def test_the_helper_dies_with_the_grader(tmp_path):
     ("", "holds no time"),
     ("9" * 2000, "larger than"),
     (b"\xff\xfe", "not UTF-8"),
-    ("symlink", "could not be opened"),
-    ("folder", "not a regular file"),
+    ("symlink", "timestamp.txt is a symbolic link; it was not read"),
+    ("folder", "timestamp.txt is a folder; it was not read"),
 ])
 def test_a_submission_time_comes_from_timestamp_txt_else_the_file_time(tmp_path, content, problem):
     notebook = tmp_path / "lesson.ipynb"

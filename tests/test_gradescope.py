@@ -4,6 +4,7 @@ grades a correct, a mistaken, a hostile and broken submissions. setup.sh's apt a
 are not run: the project's .venv stands in for the environment they install."""
 import json
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -52,8 +53,10 @@ def unpack(archive, dest):
                 os.chmod(dest / info.filename, mode & 0o777)
 
 
-def run_autograder(archive, tmp_path, files, python=sys.executable, damage=None):
-    """Lay out a Gradescope root, run the zip's run_autograder on `files`; returns (results, stdout)."""
+def run_autograder(archive, tmp_path, files, python=sys.executable, damage=None, links=None, prefix=()):
+    """Lay out a Gradescope root, run the zip's run_autograder on `files` and `links` (name ->
+    target relative to the root's source/: symbolic links in the submission), run after the
+    command `prefix`; returns (results, stdout)."""
     root = tmp_path / "autograder"
     for folder in ("source", "submission", "results"):
         (root / folder).mkdir(parents=True)
@@ -61,10 +64,13 @@ def run_autograder(archive, tmp_path, files, python=sys.executable, damage=None)
     for name, data in files.items():
         (root / "submission" / name).parent.mkdir(parents=True, exist_ok=True)
         (root / "submission" / name).write_bytes(data)
+    for name, target in (links or {}).items():
+        (root / "submission" / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / "submission" / name).symlink_to(root / "source" / target)
     if damage:
         damage(root / "source")
     env = dict(os.environ, GRADESCOPE_ROOT=str(root), GRADESCOPE_PYTHON=python)
-    done = subprocess.run([str(root / "source" / "run_autograder")], cwd=root, env=env, capture_output=True,
+    done = subprocess.run([*prefix, str(root / "source" / "run_autograder")], cwd=root, env=env, capture_output=True,
                           text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     results = json.loads((root / "results" / "results.json").read_text())
@@ -174,6 +180,47 @@ def test_broken_submission_says_so(zips, tmp_path, files, says, graded):
     assert says in results["output"]
     assert {t["name"].split(":")[0] for t in results["tests"]} == set(items())  # every item listed
     assert results["score"] == (sum(items().values()) if graded else 0)
+
+
+@pytest.mark.parametrize("links", [
+    {"lesson.ipynb": f"solutions/{LESSON}/lesson.ipynb"},
+    {"work": f"solutions/{LESSON}"},
+    {"repo/solutions": "solutions"},
+], ids=["linked-notebook", "linked-lesson-folder", "linked-course-folder"])
+def test_linked_submission_scores_nothing(zips, tmp_path, links):
+    """A submission made from a repository keeps its symbolic links: one to the master (the zip
+    holds it) must read nothing through it, in a zip for one lesson or for every lesson."""
+    for lesson, archive in zips.items():
+        results, _ = run_autograder(archive, tmp_path / str(lesson), {}, links=links)
+        assert results["score"] == 0, results["output"]
+        assert "symbolic link" in results["output"] and "BEGIN SOLUTION" not in json.dumps(results)
+
+
+@pytest.mark.skipif(shutil.which("unshare") is None, reason="needs util-linux's unshare")
+def test_refused_namespaces_still_grade_and_say_so(zips, tmp_path):
+    """In a container that refuses the namespaces (here: a user namespace that may create no
+    other), the runner accepts the weaker isolation, as `grade` does only when asked, and says so."""
+    refuse = ["unshare", "--user", "--map-root-user", "sh", "-c",
+              'echo 0 > /proc/sys/user/max_user_namespaces && exec "$0"']
+    results, stdout = run_autograder(zips[LESSON], tmp_path, {"lesson.ipynb": notebook("correct")}, prefix=refuse)
+    assert results["score"] == sum(items().values())
+    assert "isolation: process only" in stdout and "weaker than namespaces, accepted" in stdout
+
+
+def test_upload_nested_thousands_deep_with_many_links_is_read_without_recursion(tmp_path, monkeypatch):
+    """The upload is walked with a stack (Python 3.11's os.walk and rglob recurse) and says in a
+    few lines what it did not read; the notebook at the top is still found."""
+    (tmp_path / "lesson.ipynb").write_bytes(notebook("correct"))
+    monkeypatch.chdir(tmp_path)
+    for _ in range(3000):  # deeper than the recursion limit, and than PATH_MAX allows a path
+        os.mkdir("d")
+        os.chdir("d")
+    for k in range(50):
+        (tmp_path / f"link{k}.ipynb").symlink_to(tmp_path / "lesson.ipynb")
+    notebooks, refused = gradescope.submitted_notebooks(tmp_path)
+    assert list(notebooks) == [Path("lesson.ipynb")]
+    assert len(refused) == gradescope.MAX_NOTES + 1 and "symbolic link" in refused[0]
+    assert all(len(line) < 200 for line in refused)
 
 
 def test_zip_of_every_lesson_tells_the_lesson_from_the_notebook(zips, tmp_path):

@@ -142,6 +142,30 @@ def test_folder_named_like_the_notebook_is_refused(tmp_path):
     assert path is None and "is a folder" in problem
 
 
+def test_linked_student_folder_is_refused(tmp_path):
+    """<student>/ a link to a real student's folder elsewhere: refused though the lesson folder
+    and the notebook under it are plain (issue 21)."""
+    real = tmp_path / "elsewhere" / LESSON
+    real.mkdir(parents=True)
+    (real / "lesson.ipynb").write_text("{}")
+    (tmp_path / "class").mkdir()
+    (tmp_path / "class" / "student").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    path, problem = find_notebook(tmp_path / "class" / "student" / LESSON)
+    assert path is None and "student folder student is a symbolic link" in problem
+
+
+def test_reading_below_a_folder_refuses_a_link_on_the_way(tmp_path):
+    """With `below`, every folder between it and the file is opened without following a link."""
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real" / "lesson.ipynb").write_text("{}")
+    (tmp_path / "upload").mkdir()
+    (tmp_path / "upload" / "work").symlink_to(tmp_path / "real", target_is_directory=True)
+    assert read_regular_file(tmp_path / "upload" / "work" / "lesson.ipynb")[0] == b"{}"  # without `below`
+    data, problem = read_regular_file(tmp_path / "upload" / "work" / "lesson.ipynb", below=tmp_path / "upload")
+    assert data is None and "work is a symbolic link" in problem
+    assert read_regular_file(tmp_path / "real" / "lesson.ipynb", below=tmp_path) == (b"{}", None)
+
+
 def test_size_bound_is_exact(tmp_path):
     path = tmp_path / "lesson.ipynb"
     path.write_bytes(b"x" * 100)

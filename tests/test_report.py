@@ -4,11 +4,14 @@ Student and lesson folder names, cell ids, and the problems and incidents that q
 come from the submission; every output format must show them as text, never act on them.
 """
 import csv
+import re
 import unicodedata
 from html.parser import HTMLParser
 
+import cmarkgfm
 import mistune
 import pytest
+from cmarkgfm.cmark import Options
 
 from autograder import item_analysis, report
 from autograder.results import ItemResult, SubmissionResult
@@ -125,7 +128,7 @@ def test_summary_markdown_is_inert_and_keeps_its_structure(tmp_path):
     seen = "".join(parsed.text)
     for name in HOSTILE:
         if name.isprintable():
-            assert name in seen, f"{name!r} is not shown as written"
+            assert defanged(name) in seen, f"{name!r} is not shown as written"
 
 
 def is_number(text):
@@ -134,6 +137,39 @@ def is_number(text):
     except ValueError:
         return False
     return True
+
+
+#: Text GitHub-flavoured Markdown links without markup (its extended autolinks), as a folder name,
+#: a cell id or an error message could carry it.
+AUTOLINKS = [
+    "https://evil.example/phish", "see http://evil.example.", "HTTPS://EVIL.EXAMPLE", "ftp://evil.example/x",
+    "www.evil.example", "(www.evil.example/a)", "*WWW.evil.example*", "_www.evil.example_",
+    "me@evil.example", "mailto:me@evil.example", "xmpp:me@evil.example/r", "a.b+c-d_e@evil.example",
+]
+
+
+def test_summary_markdown_leaves_no_autolink(tmp_path):
+    """Rendered by GitHub's own renderer (cmark-gfm, autolink extension on), the summary holds no
+    link from a submission, and still shows each string recognisably."""
+    results, unknown = [], [f"{name}/x: not a lesson of this course" for name in AUTOLINKS]
+    for name in AUTOLINKS:
+        items = [ItemResult(name, 0.0, 1.0, message=name, hint=name)]
+        results.append(SubmissionResult(name, "02_batch_norm", items, problems=[f"cell {name} was deleted"],
+                                        incidents=[name]))
+    text = report.summary(results, unknown, tmp_path)
+    rendered = cmarkgfm.github_flavored_markdown_to_html(text, options=Options.CMARK_OPT_UNSAFE)
+    parsed = Tags(rendered)
+    assert [dict(attrs).get("href") for tag, attrs in parsed.tags if tag == "a"] == []
+    seen = "".join(parsed.text)
+    for name in AUTOLINKS:
+        assert defanged(name) in seen, f"{name!r} is not shown as {defanged(name)!r}"
+
+
+def defanged(text):
+    """`text` as Markdown outputs show it: what would autolink bracketed (``[:]//``, ``www[.]``, and
+    ``[@]`` after a character an e-mail address may hold)."""
+    text = text.replace("://", "[:]//").replace("www.", "www[.]").replace("WWW.", "WWW[.]")
+    return re.sub(r"(?<=[\w.+-])@", "[@]", text)
 
 
 def test_grades_csv_defuses_formulas_in_text_fields(tmp_path):

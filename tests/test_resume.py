@@ -118,6 +118,32 @@ def test_verdict_code_lock_master_and_lesson_modules_are_fingerprinted(tmp_path)
     assert fingerprints(tmp_path) == before
 
 
+def bytes_read():
+    """Bytes this process has read so far (Linux's /proc/self/io, every read call counted)."""
+    with open("/proc/self/io") as f:
+        return int(next(line for line in f if line.startswith("rchar:")).split()[1])
+
+
+def test_fingerprint_reads_a_huge_file_only_up_to_the_notebook_bound(tmp_path):
+    """A sparse file of 4 GiB beside the notebook (a terabyte costs nothing to make): the
+    fingerprint, taken of every submission before any is graded, read all of it, so one such
+    submission held up the whole class; it now reads what the grader could read, and still
+    tells a changed size apart."""
+    folder = tmp_path / "alice" / BN
+    folder.mkdir(parents=True)
+    (folder / "lesson.ipynb").write_bytes(build(BN, Variant("v")))
+    with open(folder / "data.bin", "wb") as f:
+        f.truncate(4 * 2**30)
+    before = bytes_read()
+    first = store.submission_digest(folder)
+    assert bytes_read() - before < 2 * store.MAX_NOTEBOOK_BYTES
+    mtime = os.stat(folder / "data.bin").st_mtime_ns
+    with open(folder / "data.bin", "r+b") as f:  # one byte more, beyond what is read, same file time
+        f.truncate(4 * 2**30 + 1)
+    os.utime(folder / "data.bin", ns=(mtime, mtime))
+    assert store.submission_digest(folder) != first
+
+
 def test_kept_result_is_the_graded_one(tmp_path):
     kept = store.ResultStore(tmp_path)
     original = SubmissionResult("ann", BN, [ItemResult("a", 1.0, 2.0, "msg", None), ItemResult("b", 0.0, 1.0, "m", "h")],

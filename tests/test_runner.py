@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder import runner, scratch
+from autograder import isolation, runner, scratch
 from autograder.course import ROOT
 
 MARKER = "course-test-survivor"
@@ -80,6 +80,33 @@ print("written=" + ",".join(written))
     assert printed(outcome, "written") == ""
     assert "changed" not in (tmp_path / "public" / "autograder" / "wire.py").read_text()
     assert not (ROOT / "lessonkit" / "marker").exists()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the identity inside differs from the grader's only when grading as root")
+def test_grading_as_root_runs_the_code_as_nobody(confined, tmp_path):
+    """Issue 21: as root, uid 0 inside was uid 0 outside (owner of every file of the course) and
+    /etc was exposed whole, shadow included. The code now runs as an unprivileged user that
+    cannot open a root-only file even where it is exposed, and sees only what /etc must hold."""
+    secret = tmp_path / "public" / "root-only.txt"
+    secret.write_text("root's secret\n")
+    secret.chmod(0o600)
+    outcome, workdir = confined(f"""
+import os
+print("ids=" + ",".join(str(i) for i in os.getresuid() + os.getresgid() + tuple(os.getgroups())))
+found = []
+for path in ["/etc/shadow", "/etc/gshadow", "/etc/passwd", {str(secret)!r}]:
+    try:
+        found.append(path + ":" + open(path).read(40))
+    except OSError as exc:
+        found.append(path + ":" + type(exc).__name__)
+print("read=" + ";".join(found))
+print("etc=" + ",".join(sorted(os.listdir("/etc"))))
+open("written-by-the-worker.txt", "w").write("its own folder stays writable")
+""")
+    assert "0" not in printed(outcome, "ids").split(",")
+    assert "secret" not in printed(outcome, "read") and "root:" not in printed(outcome, "read")
+    assert set(printed(outcome, "etc").split(",")) <= {Path(p).name for p in isolation.ETC}
+    assert (workdir / "written-by-the-worker.txt").exists()
 
 
 def test_only_its_own_processes_are_visible_and_signals_reach_no_one(confined):

@@ -34,6 +34,24 @@ FLAGGED = [  # (id, cell source, fragment of a reason)
     ("too-long", "x = 1\n" * 40000, "too long"),
     ("magic-nested-too-deep", "%time " * 10 + "x\n", "more than"),
     ("module-attribute", "import numpy as q\n%time q.allclose = None\n", "changes the module attribute q.allclose"),
+    # a module an allowed module holds, imported by name rather than reached as an attribute
+    ("from-import-module", "from dataclasses import sys as _s, builtins as _b\n", "module sys through"),
+    ("from-import-module-second", "from dataclasses import sys as _s, builtins as _b\n", "module builtins through"),
+    ("from-import-private-module", "from random import _os\n", "module os through the import of random._os"),
+    ("from-import-plain", "from warnings import sys\n", "module sys through"),
+    ("from-import-in-magic", "%time from typing import sys\n", "module sys through"),
+    ("from-dotted-module", "from numpy.os import path\n", "module os through"),
+    ("import-dotted-module", "import numpy.os as o\n", "module os through"),
+    ("from-import-builtins-dict", "from functools import __builtins__ as b\n", "imports __builtins__"),
+    ("from-import-get-ipython", "from typing import get_ipython\n", "imports get_ipython"),
+    ("relative-from-import", "from . import sys\n", "relative import"),
+    # other ways to code or objects the scan never sees
+    ("formatter-get-field", "import string\nstring.Formatter().get_field('0._' + '_class__', [1], {})\n",
+     "get_field() with a computed or private attribute name"),
+    ("numpy-ctypeslib", "np.ctypeslib.load_library('libc.so.6', '/lib').system(b'id')\n", "module ctypeslib"),
+    ("load-allow-pickle", "x = np.load('x.npy', allow_pickle=True)\n", "loads a pickle"),
+    ("load-allow-pickle-computed", "flag = 1\nx = np.load('x.npy', allow_pickle=flag)\n", "loads a pickle"),
+    ("load-allow-pickle-positional", "x = np.load('x.npy', None, True)\n", "loads a pickle"),
 ]
 
 ALLOWED = [  # (id, cell source)
@@ -46,6 +64,10 @@ ALLOWED = [  # (id, cell source)
     ("getattr-public", "act = getattr(np, \"tanh\")\nhasattr(np, 'relu')\n"),
     ("main-guard", "if __name__ == \"__main__\":\n    pass\n"),
     ("input-as-name", "def forward(input):\n    return input * 2\n"),
+    ("load-without-pickles", "x = np.load('x.npy')\ny = np.load('y.npy', allow_pickle=False)\n"
+                             "w = json.load(f)\n"),
+    ("from-import-submodules", "from collections import abc\nfrom numpy import random as rng\n"
+                               "import matplotlib.pyplot as plt\nfrom numpy import *\n"),
 ]
 
 
