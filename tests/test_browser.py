@@ -253,7 +253,8 @@ def test_validate_names_the_remaining_mistake(page, course):
     wide = max(len(line) for line in text.splitlines() if not line.startswith(('"""', "check(")))  # not the cell's source
     limit = checks.MESSAGE_COLUMNS + len("Check failed  ")  # the prefix the first line carries
     assert wide <= limit, f"a message line of {wide} characters: the dialog cuts it off"
-    # normalize_splits calls the student's normalize_inputs, so it fails with it (its feedback says to fix that first)
+    # normalize_splits calls the student's normalize_inputs, so it fails with it and says to fix that first
+    assert checks.dependency_note("normalize_splits_train_stats", {"normalize_inputs_values"}) in " ".join(text.split())
     assert "mean_variance_" not in text and "NotImplementedError" not in text, text
     saved = json.loads((course / NOTEBOOK).read_text())["cells"]  # Validate saved the notebook first
     for grade_id, source in answers.items():
