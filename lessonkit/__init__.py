@@ -2,7 +2,8 @@
 
 In a notebook, ``%load_ext lessonkit`` adds the ``%%experiment`` cell magic: an
 experiment cell runs when you run it, and is skipped while nbgrader validates or grades
-(experiments carry no points, and skipping them keeps grading fast).
+(experiments carry no points, and skipping them keeps grading fast). It also shows every
+figure accessibly (`show_figures_accessibly`).
 
 An experiment that reaches an exercise not done yet prints one line instead, naming the function
 (or lesson) to finish first; one that fails otherwise shows its error once. Either way it draws
@@ -72,10 +73,31 @@ def skipped_line(exc, todo):
     return f"(experiment skipped: {exc}, then run this cell again)"
 
 
+def show_figures_accessibly(ipython):
+    """Every matplotlib figure the notebook shows: in the lessons' colour-blind-safe style, its
+    lines told apart by marker as well as colour, as an image with alt text (`lessonkit.plots`)."""
+    import functools
+
+    import matplotlib
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    from lessonkit import plots
+
+    # Load the backend now (pyplot loads it at the first figure): the inline one registers its
+    # own PNG output for figures when it loads, and that output has no alt text.
+    plt.switch_backend(matplotlib.get_backend())
+    plots.use_style()
+    formatters = ipython.display_formatter.formatters
+    formatters["text/html"].for_type(Figure, functools.partial(plots.figure_html, strict=strict()))
+    formatters["image/png"].pop(Figure, None)  # the same image once, in the <img> that has the alt text
+
+
 def load_ipython_extension(ipython):
     from IPython.core.magic import register_cell_magic
     from IPython.display import clear_output
 
+    show_figures_accessibly(ipython)
     waiting = {}  # what the experiments skipped so far in this kernel wait for (an ordered set)
 
     @register_cell_magic
