@@ -35,12 +35,13 @@ def by_epoch(ax, values, **style):
     ax.set_xlabel("epoch")
 
 
-def legend_outside(fig, ax):
-    """One legend for the figure (the entries of `ax`), right of the panels, where it hides no data.
+def legend_outside(fig, ax, where="right center", **style):
+    """One legend for the figure (the entries of `ax`), outside the panels (`where`: "right center",
+    "lower center", ...), where it hides no data; `style`: more arguments of ``fig.legend``.
 
     The figure needs ``layout="constrained"`` to make room for it.
     """
-    fig.legend(*ax.get_legend_handles_labels(), loc="outside right center")
+    fig.legend(*ax.get_legend_handles_labels(), loc=f"outside {where}", **style)
 
 
 # ---- accessibility: a colour-blind-safe palette, lines told apart without colour, alt text ----
@@ -68,28 +69,31 @@ def _labelled_lines(ax):
 def distinguish(fig):
     """Give a marker to every labelled line of a panel that shares its marker and line style
     with a line of another colour (so no two are told apart by colour alone), and show the
-    same markers in the legends. Lines are restyled in the order they were drawn, so the same
-    series gets the same marker in every panel drawn the same way.
+    same markers in the legends. A label keeps one marker in every panel of the figure.
 
     Returns
     -------
     fig : the same figure
     """
-    restyled = {}
+    clashing, kept = [], set()
     for ax in fig.axes:
         lines = _labelled_lines(ax)
         looks = [(line.get_marker(), line.get_linestyle()) for line in lines]
-        clashing = [line for line, look in zip(lines, looks)
-                    if any(other == look and o.get_color() != line.get_color() for o, other in zip(lines, looks))]
-        free = [m for m in MARKERS if m not in {marker for marker, _ in looks}]
-        for line, marker in zip(clashing, free * len(clashing)):
-            line.set_marker(marker)
-            line.set_markevery(max(1, len(line.get_xdata()) // MARKERS_PER_LINE))
-            restyled[line.get_label()] = marker
+        for line, look in zip(lines, looks):
+            if any(other == look and o.get_color() != line.get_color() for o, other in zip(lines, looks)):
+                clashing.append(line)
+            else:
+                kept.add(line.get_marker())
+    free = [m for m in MARKERS if m not in kept]
+    markers = {}
+    for line in clashing:
+        marker = markers.setdefault(line.get_label(), free[len(markers) % len(free)])
+        line.set_marker(marker)
+        line.set_markevery(max(1, len(line.get_xdata()) // MARKERS_PER_LINE))
     for legend in [ax.get_legend() for ax in fig.axes] + list(fig.legends):
-        for handle, text in zip(legend.legend_handles if legend else (), legend.texts if legend else ()):
-            if text.get_text() in restyled and isinstance(handle, Line2D):
-                handle.set_marker(restyled[text.get_text()])
+        for handle, text in zip(legend.legend_handles, legend.texts) if legend else ():
+            if text.get_text() in markers and isinstance(handle, Line2D):
+                handle.set_marker(markers[text.get_text()])
     return fig
 
 
