@@ -126,7 +126,8 @@ def load_ipython_extension(ipython):
         error = result.error_in_exec or result.error_before_exec
         todo = None if strict() else unfinished(error, waiting)
         if todo is None:
-            ipython.showtraceback((type(error), error, error.__traceback__))
+            if isinstance(error, Exception):  # the others (KeyboardInterrupt) IPython has shown already
+                ipython.showtraceback((type(error), error, error.__traceback__))
             if strict():
                 result.raise_error()
             print(NOTE)
