@@ -47,5 +47,5 @@ def selfcheck(path):
 
 if __name__ == "__main__":
     if len(sys.argv) != 2:
-        sys.exit("usage: python -m autograder.selfcheck NOTEBOOK")
+        sys.exit("usage: make selfcheck NB=work/02_batch_norm/lesson.ipynb (or python -m autograder.selfcheck NOTEBOOK)")
     sys.exit(selfcheck(sys.argv[1]))
