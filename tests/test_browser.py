@@ -2,11 +2,11 @@
 JupyterLab in student mode (``autograder/lab.py``) serving a copy of a released lesson.
 
 The tests run in file order and share one server, one browser page and one notebook: open
-the lesson, run all, answer wrongly, answer rightly, Validate, read the graded feedback of the
-very notebook the browser saved, which must pass axe-core (WCAG 2.1 AA, no serious or critical
-violation; axe-core comes from the npm registry into build/axe). Each step leaves a screenshot
-in build/browser/. Chromium comes from `make system-packages` (run by `make test`); without it
-the module is skipped.
+the lesson, run all, answer wrongly, answer rightly, Validate, see a figure's alt text, read
+the graded feedback of the very notebook the browser saved, which must pass axe-core (WCAG 2.1
+AA, no serious or critical violation; axe-core comes from the npm registry into build/axe).
+Each step leaves a screenshot in build/browser/. Chromium comes from `make system-packages`
+(run by `make test`); without it the module is skipped.
 """
 import json
 import os
@@ -289,6 +289,19 @@ def test_validate_names_the_remaining_mistake(page, course):
     page.keyboard.press("Escape")
 
 
+def test_a_figure_shows_with_its_alt_text(page):
+    """An experiment's figure is an image whose alt text says what it shows (JupyterLab renders
+    lessonkit's <img> output; a plain PNG output would have none)."""
+    run(page, "exp_figure")
+    image = cell(page, "exp_figure").locator(".jp-OutputArea img")
+    sync_api.expect(image).to_have_count(1)
+    image.scroll_into_view_if_needed()
+    shot(page, "07_figure_with_alt_text")
+    alt = image.get_attribute("alt")
+    assert "raw features: a long, narrow valley" in alt and "against w_1 (weight of mean texture)" in alt, alt
+    assert image.evaluate("img => img.complete && img.naturalWidth") > 0, "the figure did not load"
+
+
 def test_the_graded_feedback_of_the_saved_notebook(page, course, tmp_path, axe_script):
     from autograder.grade import grade_class
     from autograder.report import write_all
@@ -298,7 +311,7 @@ def test_the_graded_feedback_of_the_saved_notebook(page, course, tmp_path, axe_s
     results, _ = grade_class(tmp_path / "class")
     write_all(results, [], tmp_path / "grades")
     page.goto((tmp_path / "grades" / "feedback" / "student-in-browser" / f"{LESSON}.html").as_uri())
-    shot(page, "07_feedback")
+    shot(page, "08_feedback")
     text = page.locator("body").inner_text()
     lost = [i.grade_id for i in results[0].items if i.points < i.max_points]
     assert lost == ["normalize_inputs_values", "normalize_splits_train_stats"], lost
@@ -339,7 +352,7 @@ def test_instructor_mode_keeps_the_tools(browser, course):
         page.goto(f"http://127.0.0.1:{port}/lab?token={TOKEN}")
         sync_api.expect(page.locator(".lm-MenuBar-itemLabel", has_text="Nbgrader")).to_be_visible()
         ui = ui_texts(page)
-        shot(page, "08_instructor_mode")
+        shot(page, "09_instructor_mode")
         page.close()
     finally:
         stop(proc)
