@@ -143,3 +143,18 @@ def test_a_notebook_shows_each_figure_once_as_an_image_with_alt_text(tmp_path):
         assert len(images) == 1 and "image/png" not in images[0]["data"], cell.outputs
         html = images[0]["data"]["text/html"]
         assert html.startswith('<img src="data:image/png;base64,') and html.endswith(f' alt="{alt}"/>'), html[-200:]
+
+
+def test_an_unlabelled_figure_of_a_master_shows_an_error_that_fails_nbval(tmp_path, monkeypatch):
+    """With LESSONKIT_STRICT=1 (the masters' nbval run) a figure whose alt text could not say what
+    it shows puts an error output in its cell, which nbval counts as the cell failing."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    monkeypatch.setenv("LESSONKIT_STRICT", "1")
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("import matplotlib.pyplot as plt\n%load_ext lessonkit"),
+                nbformat.v4.new_code_cell("%%experiment\nfig, ax = plt.subplots()\nax.plot([1, 2])")]
+    NotebookClient(nb, resources={"metadata": {"path": str(tmp_path)}}).execute()
+    errors = [o for o in nb.cells[1].outputs if o["output_type"] == "error"]
+    assert [(o["ename"], "no title and no axis label" in o["evalue"]) for o in errors] == [("ValueError", True)]
