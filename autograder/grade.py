@@ -168,10 +168,9 @@ def _grade_submission(master, student, lesson, folder, public_dir, scratch, opti
                                        None if verdict.passed else verdict.case))
     failed = {i.grade_id for i in result.items if i.points < i.max_points}
     for item in result.items:
-        first = [d for d in checks.items()[item.grade_id].depends_on if d in failed]
-        if item.grade_id in failed and first:
-            item.message += (f"\n  Note: this item runs through functions that {', '.join(first)} found wrong; "
-                             "fix that first, this one may then pass as it is.")
+        note = checks.dependency_note(item.grade_id, failed) if item.grade_id in failed else ""
+        if note:
+            item.message += f"\n  {note}"
     return result
 
 

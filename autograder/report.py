@@ -119,16 +119,17 @@ def write_feedback(result, path):
             f"{_num(result.penalty)} points ({_num(result.raw_score)} before it).</p>" if result.penalty else "")
     notes = "".join(f"<li>{html_text(p)}</li>" for p in result.problems + result.incidents)
     notes = f"<h2>About your submission</h2><ul>{notes}</ul>" if notes else ""
-    atomic.write(path, f"""<!doctype html><html><head><meta charset="utf-8">
+    atomic.write(path, f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>{html_text(result.lesson)}: feedback for {html_text(result.student)}</title>
 <style>body{{font-family:sans-serif;max-width:60em;margin:2em auto}}td{{vertical-align:top;padding:.4em;border-bottom:1px solid #ddd}}
 tr.ok td:first-child{{border-left:4px solid #2a2}}tr.bad td:first-child{{border-left:4px solid #c33}}
-pre{{white-space:pre-wrap;margin:0}}.hint{{color:#a50;margin:.3em 0 0}}</style></head><body>
+pre{{white-space:pre-wrap;margin:0}}.hint{{color:#a50;margin:.3em 0 0}}</style></head><body><main>
 <h1>{html_text(result.lesson)}: {_num(result.score)} / {_num(result.max_score)} points</h1>
 {late}<p>Student: {html_text(result.student)}. Each item is one test cell of the notebook; it is checked on the
 visible cases of the notebook and on hidden cases (other shapes and edge cases).</p>
-{notes}<table><tr><th>item</th><th>points</th><th>what the grader found</th></tr>{''.join(rows)}</table>
-</body></html>
+{notes}<table><caption>Points per item</caption>
+<tr><th scope="col">item</th><th scope="col">points</th><th scope="col">what the grader found</th></tr>{''.join(rows)}</table>
+</main></body></html>
 """)
 
 

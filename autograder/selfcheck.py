@@ -10,6 +10,8 @@ from pathlib import Path
 
 from autograder import checks, notebook, runner
 
+NO_RESULT = {"error": "no result"}
+
 
 def selfcheck(path):
     """Run a notebook's visible checks the way the grader runs the code; print a verdict per item."""
@@ -25,19 +27,16 @@ def selfcheck(path):
         public = runner.prepare_public(Path(scratch) / "public")
         outcome = runner.run(to_run, jobs, public, Path(scratch) / "work")
     cell_errors, records, incidents = outcome.cell_errors, outcome.records, outcome.incidents
-    total = earned = 0.0
+    found = {gid: checks.first_failure(checks.items()[gid], lambda k, _, gid=gid: records.get(f"{gid}#{k}", NO_RESULT))
+             for gid, _ in items}
+    failed = {gid for gid, failure in found.items() if failure}
     for gid, pts in items:
-        item = checks.items()[gid]
-        failures = []
-        for k, (label, inputs) in enumerate(item.visible_cases()):
-            failures = checks.evaluate(item, inputs, records.get(f"{gid}#{k}", {"error": "no result"}))
-            if failures:
-                print(f"\u2717 {gid} (0/{pts:g}): {checks.report([(label, failures)])}")
-                break
+        if found[gid]:
+            print(f"\u2717 {gid} (0/{pts:g}): {checks.report([found[gid]], checks.dependency_note(gid, failed))}")
         else:
             print(f"\u2713 {gid} ({pts:g}/{pts:g})")
-            earned += pts
-        total += pts
+    total = sum(pts for _, pts in items)
+    earned = sum(pts for gid, pts in items if gid not in failed)
     for cell, error in cell_errors.items():
         print(f"note: cell {cell} raised {error}")
     for incident in incidents:
@@ -48,5 +47,5 @@ def selfcheck(path):
 
 if __name__ == "__main__":
     if len(sys.argv) != 2:
-        sys.exit("usage: python -m autograder.selfcheck NOTEBOOK")
+        sys.exit("usage: make selfcheck NB=work/02_batch_norm/lesson.ipynb (or python -m autograder.selfcheck NOTEBOOK)")
     sys.exit(selfcheck(sys.argv[1]))

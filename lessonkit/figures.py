@@ -10,6 +10,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch  # noqa: E402
 
+from lessonkit import plots  # noqa: E402
+
 FIGURES = Path(__file__).resolve().parent.parent / "figures"
 
 
@@ -65,8 +67,9 @@ DRAWINGS = {"bn.png": draw_bn, "normalization.png": draw_normalization}
 def main(out=FIGURES):
     out = Path(out)
     out.mkdir(exist_ok=True)
+    plots.use_style()
     for name, draw in DRAWINGS.items():
-        fig = draw()
+        fig = plots.distinguish(draw())
         fig.savefig(out / name, dpi=110, bbox_inches="tight", metadata={"Software": None})
         plt.close(fig)
         print(f"wrote {out / name}")

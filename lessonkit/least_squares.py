@@ -154,7 +154,7 @@ def contour_panel(ax, X, y, steps=40, rate_fraction=0.9, title="", names=("$x_1$
     J_star = cost(w_star, X, target)
     levels = J_star + (J.max() - J_star) * np.linspace(0, 1, 14)[1:] ** 2
     ax.contour(g1, g2, J, levels=levels, cmap="viridis", linewidths=1)
-    ax.plot(run.path[:, 0], run.path[:, 1], "o-", color="tab:red", ms=3, lw=1.2,
+    ax.plot(run.path[:, 0], run.path[:, 1], "o-", color="C3", ms=3, lw=1.2,
             label=f"gradient descent, {steps} steps")
     ax.plot(*w_star, "k*", ms=12, label="minimum")
     ax.set(aspect="equal", xlabel=f"$w_1$ (weight of {names[0]})", ylabel=f"$w_2$ (weight of {names[1]})",

@@ -14,7 +14,14 @@ from autograder.cells import cell_source, defined_functions, is_answer, nbgrader
 
 
 class LessonNotReady(RuntimeError):
-    """A function of an earlier lesson is missing, broken or not implemented yet."""
+    """A function of an earlier lesson is missing, broken or not implemented yet.
+
+    `todo` names what to finish first, e.g. ``"lesson 01_normalizing_inputs (../01_normalizing_inputs/lesson.ipynb)"``.
+    """
+
+    def __init__(self, message, todo):
+        super().__init__(message)
+        self.todo = todo
 
 
 def functions_from(notebook, *names):
@@ -42,11 +49,12 @@ def functions_from(notebook, *names):
     """
     path = Path(notebook)
     lesson = path.parent.name or str(path)
-    finish = f"finish lesson {lesson} ({path}) first"
+    todo = f"lesson {lesson} ({path})"
+    finish = f"finish {todo} first"
     try:
         cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise LessonNotReady(f"cannot read {path} ({type(exc).__name__}: {exc}); {finish}") from None
+        raise LessonNotReady(f"cannot read {path} ({type(exc).__name__}: {exc}); {finish}", todo) from None
     namespace = {"__name__": f"lesson_{lesson}"}
     stubs = set()
     for k, cell in enumerate(cells):
@@ -57,27 +65,27 @@ def functions_from(notebook, *names):
             exec(compile(strip_magics(source), f"{path}, cell {cell.get('id', k + 1)}", "exec"), namespace)
         except Exception as exc:
             raise LessonNotReady(f"a cell of {path} ({_cell_name(cell, k)}) failed: {type(exc).__name__}: "
-                                 f"{exc}; {finish}") from None
+                                 f"{exc}; {finish}", todo) from None
         if is_answer(cell) and "raise NotImplementedError()" in source:
             stubs.update(defined_functions(source))
     missing = [name for name in names if not callable(namespace.get(name))]
     if missing:
-        raise LessonNotReady(f"{path} defines no function {', '.join(missing)}; {finish}")
+        raise LessonNotReady(f"{path} defines no function {', '.join(missing)}; {finish}", todo)
     unfinished = [name for name in names if name in stubs]
     if unfinished:
         verb = "raises" if len(unfinished) == 1 else "raise"
-        raise LessonNotReady(f"{', '.join(unfinished)} in {path} still {verb} NotImplementedError; {finish}")
-    return tuple(_guarded(namespace[name], finish) for name in names)
+        raise LessonNotReady(f"{', '.join(unfinished)} in {path} still {verb} NotImplementedError; {finish}", todo)
+    return tuple(_guarded(namespace[name], todo) for name in names)
 
 
-def _guarded(function, finish):
+def _guarded(function, todo):
     @functools.wraps(function)
     def call(*args, **kwargs):
         try:
             return function(*args, **kwargs)
         except NotImplementedError:
             raise LessonNotReady(f"{function.__name__} uses a function that still raises NotImplementedError; "
-                                 f"{finish}") from None
+                                 f"finish {todo} first", todo) from None
     return call
 
 

@@ -2,9 +2,11 @@
 JupyterLab in student mode (``autograder/lab.py``) serving a copy of a released lesson.
 
 The tests run in file order and share one server, one browser page and one notebook: open
-the lesson, run all, answer wrongly, answer rightly, Validate, read the graded feedback of the
-very notebook the browser saved. Each step leaves a screenshot in build/browser/.
-Chromium comes from `make system-packages` (run by `make test`); without it the module is skipped.
+the lesson, run all, answer wrongly, answer rightly, Validate, see a figure's alt text, read
+the graded feedback of the very notebook the browser saved, which must pass axe-core (WCAG 2.1
+AA, no serious or critical violation; axe-core comes from the npm registry into build/axe).
+Each step leaves a screenshot in build/browser/. Chromium comes from `make system-packages`
+(run by `make test`); without it the module is skipped.
 """
 import json
 import os
@@ -41,6 +43,11 @@ BY_VARIANCE = '''def normalize_inputs(X, mu, var, eps=1e-8):
     return (X - mu) / (var + eps)
 '''
 STEP_TIMEOUT = 60_000  # ms; one step of a 2-core machine shared with others
+#: axe-core (Deque's accessibility engine) from the npm registry, installed into build/axe by `axe_script`.
+AXE_VERSION = "4.14.1"
+AXE = ROOT / "build" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+#: The rules axe-core checks: WCAG 2.0 and 2.1, levels A and AA, and its best practices.
+AXE_RULES = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 
 sync_api = pytest.importorskip("playwright.sync_api")
 sync_api.expect.set_options(timeout=STEP_TIMEOUT)
@@ -140,6 +147,26 @@ def page(browser, lab):
     page.set_default_timeout(STEP_TIMEOUT)
     yield page
     page.close()
+
+
+@pytest.fixture(scope="module")
+def axe_script():
+    """Path of axe-core's script, installed from the npm registry (npm's own client) on first use."""
+    if not AXE.is_file() or json.loads((AXE.parent / "package.json").read_text())["version"] != AXE_VERSION:
+        npm = shutil.which("npm")
+        if npm is None:
+            pytest.skip("npm is missing, so axe-core cannot be installed (Debian: apt-get install npm)")
+        subprocess.run([npm, "install", "--prefix", str(ROOT / "build" / "axe"), "--no-save", "--no-audit",
+                        "--no-fund", f"axe-core@{AXE_VERSION}"], check=True, capture_output=True, timeout=300)
+    return AXE
+
+
+def serious_accessibility_violations(page, axe_script):
+    """axe-core's serious and critical violations on the page, as "impact rule: help (elements)"."""
+    page.add_script_tag(path=str(axe_script))
+    violations = page.evaluate("rules => axe.run(document, {runOnly: rules}).then(r => r.violations)", AXE_RULES)
+    return [f"{v['impact']} {v['id']}: {v['help']} ({[n['target'] for n in v['nodes']][:3]})"
+            for v in violations if v["impact"] in ("serious", "critical")]
 
 
 def shot(page, name):
@@ -253,7 +280,8 @@ def test_validate_names_the_remaining_mistake(page, course):
     wide = max(len(line) for line in text.splitlines() if not line.startswith(('"""', "check(")))  # not the cell's source
     limit = checks.MESSAGE_COLUMNS + len("Check failed  ")  # the prefix the first line carries
     assert wide <= limit, f"a message line of {wide} characters: the dialog cuts it off"
-    # normalize_splits calls the student's normalize_inputs, so it fails with it (its feedback says to fix that first)
+    # normalize_splits calls the student's normalize_inputs, so it fails with it and says to fix that first
+    assert checks.dependency_note("normalize_splits_train_stats", {"normalize_inputs_values"}) in " ".join(text.split())
     assert "mean_variance_" not in text and "NotImplementedError" not in text, text
     saved = json.loads((course / NOTEBOOK).read_text())["cells"]  # Validate saved the notebook first
     for grade_id, source in answers.items():
@@ -261,7 +289,20 @@ def test_validate_names_the_remaining_mistake(page, course):
     page.keyboard.press("Escape")
 
 
-def test_the_graded_feedback_of_the_saved_notebook(page, course, tmp_path):
+def test_a_figure_shows_with_its_alt_text(page):
+    """An experiment's figure is an image whose alt text says what it shows (JupyterLab renders
+    lessonkit's <img> output; a plain PNG output would have none)."""
+    run(page, "exp_figure")
+    image = cell(page, "exp_figure").locator(".jp-OutputArea img")
+    sync_api.expect(image).to_have_count(1)
+    image.scroll_into_view_if_needed()
+    shot(page, "07_figure_with_alt_text")
+    alt = image.get_attribute("alt")
+    assert "raw features: a long, narrow valley" in alt and "against w_1 (weight of mean texture)" in alt, alt
+    assert image.evaluate("img => img.complete && img.naturalWidth") > 0, "the figure did not load"
+
+
+def test_the_graded_feedback_of_the_saved_notebook(page, course, tmp_path, axe_script):
     from autograder.grade import grade_class
     from autograder.report import write_all
     submission = tmp_path / "class" / "student-in-browser" / LESSON
@@ -270,12 +311,35 @@ def test_the_graded_feedback_of_the_saved_notebook(page, course, tmp_path):
     results, _ = grade_class(tmp_path / "class")
     write_all(results, [], tmp_path / "grades")
     page.goto((tmp_path / "grades" / "feedback" / "student-in-browser" / f"{LESSON}.html").as_uri())
-    shot(page, "07_feedback")
+    shot(page, "08_feedback")
     text = page.locator("body").inner_text()
     lost = [i.grade_id for i in results[0].items if i.points < i.max_points]
     assert lost == ["normalize_inputs_values", "normalize_splits_train_stats"], lost
     assert f"{LESSON}: {results[0].score:g} / {results[0].max_score:g} points" in text
     assert "Likely mistake: dividing by the variance" in text, text
+    assert serious_accessibility_violations(page, axe_script) == []
+
+
+def test_every_part_of_a_feedback_page_passes_axe_core(browser, axe_script, tmp_path):
+    """A page with every part a feedback page can have (late penalty, notes about the submission,
+    passed and failed items, hints) has no serious or critical WCAG 2.1 AA violation; the same
+    check finds the violations of a page without a language, so it can fail."""
+    from autograder.report import write_feedback
+    from autograder.results import ItemResult, SubmissionResult
+    result = SubmissionResult("student <one>", LESSON, problems=["the notebook was renamed"], penalty=1.0,
+                              seconds_late=4000, items=[
+                                  ItemResult("mean_variance_values", 0.0, 3.0, "case: off by 0.3\n  Note: ...",
+                                             "the sample variance 1/(m-1)"),
+                                  ItemResult("mean_variance_contract", 2.0, 2.0, "correct: all properties hold")])
+    write_feedback(result, tmp_path / "feedback.html")
+    page = browser.new_page()
+    try:
+        page.goto((tmp_path / "feedback.html").as_uri())
+        assert serious_accessibility_violations(page, axe_script) == []
+        page.set_content("<html><body><p>no language</p></body></html>")
+        assert any("html-has-lang" in v for v in serious_accessibility_violations(page, axe_script))
+    finally:
+        page.close()
 
 
 def test_instructor_mode_keeps_the_tools(browser, course):
@@ -288,7 +352,7 @@ def test_instructor_mode_keeps_the_tools(browser, course):
         page.goto(f"http://127.0.0.1:{port}/lab?token={TOKEN}")
         sync_api.expect(page.locator(".lm-MenuBar-itemLabel", has_text="Nbgrader")).to_be_visible()
         ui = ui_texts(page)
-        shot(page, "08_instructor_mode")
+        shot(page, "09_instructor_mode")
         page.close()
     finally:
         stop(proc)

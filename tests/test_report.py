@@ -93,7 +93,7 @@ def test_feedback_html_escapes_every_field(tmp_path):
         report.write_feedback(result, page)
         parsed = Tags(page.read_bytes().decode())  # read_text() would turn a \r into \n
         assert_inert(parsed, {"html", "head", "meta", "title", "style", "body", "h1", "h2", "p", "ul", "li",
-                              "table", "tr", "th", "td", "code", "pre"})
+                              "table", "caption", "tr", "th", "td", "code", "pre", "main"})
         # escaped exactly once: the reader sees the original text, control characters as escapes
         def shown(text, keep="\n"):
             return report.terminal_text(text, keep)

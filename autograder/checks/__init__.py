@@ -427,14 +427,16 @@ def same_structure(a, b, rtol=1e-6, atol=1e-9):
 MESSAGE_COLUMNS = 90
 
 
-def report(failures_by_case):
-    """Format failures as the message a student reads, wrapped at `MESSAGE_COLUMNS`."""
+def report(failures_by_case, note=""):
+    """Format failures (and a `dependency_note`) as the message a student reads, wrapped at `MESSAGE_COLUMNS`."""
     lines = []
     for label, failures in failures_by_case:
         for f in failures:
             lines += _wrap(f"{label}: {f.message}", "")
             if f.hint:
                 lines += _wrap(f"  Likely mistake: {f.hint}.", "    ")
+    if note:
+        lines += _wrap(f"  {note}", "    ")
     return "\n".join(lines)
 
 
@@ -444,20 +446,67 @@ def _wrap(text, indent):
                                          break_long_words=False, break_on_hyphens=False) or [""]]
 
 
+def dependency_note(grade_id, failed):
+    """The note a failed item's message ends with when items it `depends_on` failed too ("" if none did).
+
+    The one wording of it, for the notebook's test cells, `selfcheck` and the graded feedback.
+
+    Parameters
+    ----------
+    grade_id : str, the failed item
+    failed : set of str, the items found wrong (in the same kernel, run or grading)
+    """
+    first = [d for d in items()[grade_id].depends_on if d in failed]
+    if not first:
+        return ""
+    return (f"Note: this item runs through functions that {', '.join(first)} found wrong; "
+            "fix that first, this one may then pass as it is.")
+
+
+def first_failure(item, record_of):
+    """(label, failures) of the first visible case of `item` that fails, or None.
+
+    `record_of(k, inputs)` gives case k's record: `collect` in the student's kernel, the worker's
+    record in `selfcheck`.
+    """
+    for k, (label, inputs) in enumerate(item.visible_cases()):
+        failures = evaluate(item, inputs, record_of(k, inputs))
+        if failures:
+            return label, failures
+    return None
+
+
+def _collector(item, functions):
+    return lambda k, inputs: collect(item, functions, inputs)
+
+
+def failed_dependencies(item, functions):
+    """The items `item` depends on that fail on their own visible cases with these `functions`
+    (the same functions by name: a backward item's forward pass is the forward item's function)."""
+    given = dict(zip(item.functions, functions))
+    failed = set()
+    for grade_id in item.depends_on:
+        dependency = items()[grade_id]
+        if set(dependency.functions) <= set(given) and first_failure(
+                dependency, _collector(dependency, [given[name] for name in dependency.functions])):
+            failed.add(grade_id)
+    return failed
+
+
 def check(grade_id, *functions):
     """Run a graded item's visible checks on the student's functions.
 
-    Raises `CheckFailed` naming the first property that fails; prints a line on success.
+    Raises `CheckFailed` naming the first property that fails (and, when an item it depends on
+    fails with the same functions, saying to fix that one first); prints a line on success.
     """
     item = items()[grade_id]
     if len(functions) != len(item.functions):
         raise TypeError(f"check({grade_id!r}) takes the functions {', '.join(item.functions)}")
-    cases = item.visible_cases()
-    for label, inputs in cases:
-        failures = evaluate(item, inputs, collect(item, functions, inputs))
-        if failures:
-            raise CheckFailed(report([(label, failures[:1])]))
-    print(f"\u2713 {grade_id}: all properties hold on {len(cases)} visible case(s). "
+    failure = first_failure(item, _collector(item, functions))
+    if failure:
+        label, failures = failure
+        raise CheckFailed(report([(label, failures[:1])], dependency_note(grade_id, failed_dependencies(item, functions))))
+    print(f"\u2713 {grade_id}: all properties hold on {len(item.visible_cases())} visible case(s). "
           "Hidden tests check more cases when your notebook is graded.")
 
 
