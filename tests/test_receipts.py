@@ -109,35 +109,42 @@ def test_a_receipt_of_the_older_format_compares_all_but_the_judge():
     assert change.reasons == [f"receipt format changed (1 -> {receipt.FORMAT}): judge not compared", "master changed"]
 
 
+def floats_mapped(value, move):
+    """`value` (decoded data) with every float array and float x replaced by `move(x as a float64 array)`."""
+    if isinstance(value, np.ndarray) and value.dtype.kind == "f" or isinstance(value, float):
+        moved = move(np.array(value, dtype=float))
+        return float(moved) if isinstance(value, float) else moved.astype(value.dtype)
+    if isinstance(value, dict):
+        return {k: floats_mapped(v, move) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(floats_mapped(v, move) for v in value)
+    return value
+
+
+def largest(x):
+    return np.max(np.abs(x[np.isfinite(x)]), initial=0)
+
+
 def nudged(value, rng):
     """`value` with every float moved as another BLAS kernel might move it: a few units in the last place, and
     1e-12 of its array's largest entry (what an ill-conditioned QR or product can amplify rounding to)."""
-    if isinstance(value, np.ndarray) and value.dtype.kind == "f" or isinstance(value, float):
-        x = np.asarray(value, dtype=float)
-        moved = x * (1 + rng.integers(-8, 9, x.shape) * np.finfo(float).eps)
-        finite = np.isfinite(x)
-        moved = np.where(finite, moved + 1e-12 * np.max(np.abs(x[finite]), initial=0) * rng.standard_normal(x.shape), x)
-        return float(moved) if isinstance(value, float) else moved.astype(value.dtype)
-    if isinstance(value, dict):
-        return {k: nudged(v, rng) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return type(value)(nudged(v, rng) for v in value)
-    return value
+    def move(x):
+        moved = x * (1 + rng.integers(-8, 9, x.shape) * np.finfo(float).eps) + 1e-12 * largest(x) * rng.standard_normal(x.shape)
+        return np.where(np.isfinite(x), moved, x)
+    return floats_mapped(value, move)
 
 
-def moved_once(value, done):
+def moved_once(value):
     """`value` with its first float entry moved by 1e-6 of the array's largest entry (a change a case builder
-    could make: far smaller than any the checks see, far larger than rounding); `done` holds whether it moved."""
-    if not done and (isinstance(value, np.ndarray) and value.dtype.kind == "f" and value.size or isinstance(value, float)):
-        done.append(True)
-        x = np.array(value, dtype=float)
-        x.flat[0] += 1e-6 * max(np.max(np.abs(x[np.isfinite(x)]), initial=0), 1e-300)
-        return float(x) if isinstance(value, float) else x.astype(value.dtype)
-    if isinstance(value, dict):
-        return {k: moved_once(v, done) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return type(value)(moved_once(v, done) for v in value)
-    return value
+    could make: far smaller than any the checks see, far larger than rounding)."""
+    done = []
+
+    def move(x):
+        if not done and x.size:
+            done.append(True)
+            x.flat[0] += 1e-6 * max(largest(x), 1e-300)
+        return x
+    return floats_mapped(value, move)
 
 
 @pytest.mark.parametrize("salted", [False, True])
@@ -158,9 +165,9 @@ def test_case_fingerprints_ignore_the_last_bits_and_see_every_real_change(monkey
         assert any(after[gid] != before[gid] for gid in items), "nothing was nudged"
 
     def one_moved(gid, s=None):
-        cases, done = real(gid, s), []
+        cases = real(gid, s)
         last = cases[-1]
-        return cases[:-1] + [judge.Case(last.label, moved_once(last.inputs, done), last.hidden)]
+        return cases[:-1] + [judge.Case(last.label, moved_once(last.inputs), last.hidden)]
     monkeypatch.setattr(judge, "cases", one_moved)
     with_floats = [gid for gid in items if any(before[gid]["values"])]
     assert len(with_floats) > 30
