@@ -3,7 +3,9 @@
 # `make help` lists the targets.
 
 SHELL := /bin/bash
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# The newest Python that runs among those pyproject.toml's requires-python allows (3.11 to 3.13); PYTHON=... to choose
+PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do $$p -c '' 2>/dev/null && command -v $$p && break; done)
+PYTHON := $(PYTHON)
 VENV := .venv
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 PY := $(VENV)/bin/python
@@ -13,13 +15,22 @@ OUT ?= build/grades
 FORCE_FLAG := $(if $(filter 1,$(FORCE)),--force,)
 
 .DEFAULT_GOAL := help
+
+# Stops with a clear message unless $(PYTHON) is one that pyproject.toml's requires-python (">=3.A,<3.B") allows.
+define CHECK_PYTHON
+import re, sys
+low, high = map(int, re.search(r'requires-python = ">=3\.(\d+),<3\.(\d+)"', open("pyproject.toml").read()).groups())
+if sys.version_info[0] != 3 or not low <= sys.version_info[1] < high:
+    sys.exit(f"Python 3.{low} to 3.{high - 1} is required; {sys.executable} is {sys.version.split()[0]} (set PYTHON=...)")
+endef
+export CHECK_PYTHON
 .PHONY: help venv demo release sample-class grade figures work lab lab-instructor bundle gradescope selfcheck system-packages test bench lock clean distclean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 $(VENV)/.installed: pyproject.toml requirements.lock
-	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11) and "Python 3.11 is required (set PYTHON=...)")'
+	@$(PYTHON) -c "$$CHECK_PYTHON"
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements.lock -e . 2>&1 | grep -v "is ignored" || true
 	$(PY) -m pip show nbgrader >/dev/null
@@ -81,7 +92,8 @@ test: $(VENV)/.installed system-packages ## everything CI proves (installs the D
 bench: $(VENV)/.installed ## time the master notebooks and grading (ours vs plain nbgrader autograde)
 	$(PY) -m tests.bench
 
-lock: ## re-resolve requirements.lock from pyproject.toml in a fresh environment
+lock: ## re-resolve requirements.lock from pyproject.toml in a fresh environment (one lock for every Python allowed: tests/test_release.py installs it on each found)
+	@$(PYTHON) -c "$$CHECK_PYTHON"
 	rm -rf build/lockenv && $(PYTHON) -m venv build/lockenv
 	build/lockenv/bin/pip install --quiet -e . && build/lockenv/bin/pip uninstall --quiet -y rfc3987-syntax
 	build/lockenv/bin/pip freeze --exclude-editable | grep -v '^-e' > requirements.lock

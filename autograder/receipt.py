@@ -5,9 +5,9 @@ decided its grade, each on its own so a later regrade can say which one moved,
 
 - ``submission``: the lesson folder as graded (`store.submission_digest`);
 - ``master``: the lesson's master notebook (its reference solution);
-- ``judge``: the lesson's own check and judge modules and every case the judge used, inputs
-  and expected answers (``cases`` keeps one hash per item, so a changed hidden case names
-  its item);
+- ``judge``: the lesson's own check and judge modules and every case the judge used
+  (``cases`` keeps one `case_fingerprint` per item, so a changed hidden case names its item;
+  the expected answers follow from the cases, the master and these modules);
 - ``grader``: the rest of the code that decides verdicts (`store.VERDICT_CODE`);
 - ``environment``: ``requirements.lock`` with the Python and NumPy versions that ran;
 
@@ -29,22 +29,81 @@ from autograder.report import md_text
 from autograder.store import VERDICT_CODE, digest_files, lesson_modules
 from autograder.course import ROOT, SOLUTIONS
 
-FORMAT = 1
+FORMAT = 2  # 2: ``judge_cases`` holds `case_fingerprint`s (1: exact hashes of float bytes)
 LOCK = "requirements.lock"
 #: Component -> the sentence a regrade diff gives when its hash changed.
 REASONS = {"submission": "submission changed", "master": "master changed", "judge": "judge changed",
            "grader": "grader code changed", "environment": "environment changed"}
 
 
-def case_digest(grade_id, salt=None):
-    """sha256 of every case of an item as the judge holds it (inputs and expected answers); with a
-    `salt`, of one student's cases (per_student.py)."""
-    h = hashlib.sha256()
-    wanted = judge.expected(grade_id, salt)
-    for k, case in enumerate(judge.cases(grade_id, salt)):
-        h.update(json.dumps([case.label, wire.encode(case.inputs), wire.encode(wanted.get(k))], sort_keys=True,
-                            default=str).encode())
-    return h.hexdigest()
+#: Two fingerprints of an item's cases whose values differ by less than this are the same cases:
+#: far above what BLAS kernels change (the last bits, about 1e-15 of an array's norm) and far
+#: below any change a case builder makes on purpose.
+CASE_TOLERANCE = 1e-9
+_PROJECTIONS = 4  # random directions each float array is measured along
+
+
+def case_fingerprint(grade_id, salt=None):
+    """What identifies an item's cases on any machine; with a `salt`, one student's cases (per_student.py).
+
+    The inputs the case builders make are split into what is exact (labels, types, shapes,
+    integers, text, where a float is not finite), hashed, and the finite floats, which a
+    BLAS kernel may change in the last bits (``np.linalg.qr``, ``@``): each array is measured
+    by its norm and along fixed random directions, and compared with `CASE_TOLERANCE`
+    (`same_cases`). Answers computed from the cases (the reference's, the known mistakes')
+    are left out: the master, and the lesson's modules that compute them, have hashes of their own.
+
+    Returns
+    -------
+    fingerprint : {"exact": sha256 hex, "values": list of 2 * _PROJECTIONS floats}
+    """
+    item = checks.items()[grade_id]
+    derived = {checks.ANSWER, checks.KNOWN, *item.reference_inputs}
+    exact, floats = [], []
+    for case in judge.cases(grade_id, salt):
+        made = {k: v for k, v in case.inputs.items() if k not in derived}
+        exact.append([case.label, case.hidden, _skeleton(made, floats)])
+    values = np.zeros(2 * _PROJECTIONS)
+    for k, x in enumerate(floats):
+        norm = float(np.sqrt(np.sum(x * x)))
+        if norm == 0:
+            continue  # an all-zero array is in the exact part
+        rng = np.random.default_rng([k, x.size])
+        values[:_PROJECTIONS] += np.sum(rng.standard_normal((_PROJECTIONS, x.size)) * x, axis=1) / norm
+        values[_PROJECTIONS:] += np.log(norm) * rng.standard_normal(_PROJECTIONS)
+    return {"exact": _hash(exact), "values": [float(v) for v in values]}
+
+
+def _skeleton(value, floats):
+    """`value` as exact JSON data, each float array or float replaced by its shape and dtype (its
+    finite entries appended to `floats`, as float64)."""
+    if isinstance(value, (float, np.floating, np.complexfloating)) or (
+            isinstance(value, np.ndarray) and value.dtype.kind in "fc"):
+        array = np.asarray(value)
+        real = array.view(array.real.dtype) if array.dtype.kind == "c" else array
+        finite = np.isfinite(real)
+        floats.append(np.where(finite, real, 0).astype(np.float64).ravel())
+        return {"float": str(array.dtype), "shape": list(array.shape),
+                "not finite": [[int(i), repr(float(real.flat[i]))] for i in np.flatnonzero(~finite)]}
+    if isinstance(value, np.ndarray):
+        return {"array": str(value.dtype), "shape": list(value.shape), "values": value.tolist()}
+    if isinstance(value, dict):
+        return {"dict": [[str(k), _skeleton(v, floats)] for k, v in value.items()]}
+    if isinstance(value, (list, tuple)):
+        return {type(value).__name__: [_skeleton(v, floats) for v in value]}
+    if isinstance(value, np.generic):
+        return {type(value).__name__: value.item()}
+    if value is None or isinstance(value, (bool, int, str)):
+        return {type(value).__name__: value}
+    return {"other": wire.type_name(wire.roundtrip(value))}
+
+
+def same_cases(a, b):
+    """Whether two `case_fingerprint`s are of the same cases (False for anything else, e.g. an
+    older receipt's hash)."""
+    return (isinstance(a, dict) and isinstance(b, dict) and a.get("exact") == b.get("exact")
+            and len(a.get("values", ())) == len(b.get("values", ())) == 2 * _PROJECTIONS
+            and bool(np.allclose(a["values"], b["values"], rtol=0, atol=CASE_TOLERANCE)))
 
 
 def environment():
@@ -69,11 +128,12 @@ class Receipts:
     def lesson(self, lesson, grade_ids, student):
         key = lesson if self.secret is None else (lesson, student)  # per-student cases: per student
         if key not in self._lessons:
-            cases = {gid: case_digest(gid, per_student.salt(self.secret, student, gid))
+            cases = {gid: case_fingerprint(gid, per_student.salt(self.secret, student, gid))
                      for gid in grade_ids if gid in checks.items()}
             modules = digest_files(lesson_modules().get(lesson, []), ROOT)
             self._lessons[key] = {"master": digest_files([str(SOLUTIONS.relative_to(ROOT) / lesson / "lesson.ipynb")]),
-                                     "judge": _hash([modules, cases]), "cases": cases}
+                                  "judge": _hash([modules, {gid: c["exact"] for gid, c in cases.items()}]),
+                                  "cases": cases}
         return self._lessons[key]
 
     def receipt(self, result, submission):
@@ -136,11 +196,15 @@ def _verdict(item):
 
 
 def _reasons(old, new):
-    reasons = []
+    reasons, comparable = [], old.get("format") == new.get("format")
+    if not comparable:  # the judge's hashes are not comparable across formats; the others are
+        reasons.append(f"receipt format changed ({old.get('format')} -> {new.get('format')}): judge not compared")
+    cases = [g for g in new["judge_cases"] if not same_cases(old.get("judge_cases", {}).get(g), new["judge_cases"][g])]
     for key, sentence in REASONS.items():
-        if old["hashes"].get(key) != new["hashes"].get(key):
+        if key == "judge" and not comparable:
+            continue
+        if old["hashes"].get(key) != new["hashes"].get(key) or (key == "judge" and cases):
             if key == "judge":
-                cases = [g for g in new["judge_cases"] if old.get("judge_cases", {}).get(g) != new["judge_cases"][g]]
                 sentence += f" (cases of: {', '.join(cases)})" if cases else " (its code)"
             elif key == "environment":
                 moved = [f"{k} {old['environment'].get(k)} -> {v}" for k, v in new["environment"].items()

@@ -2,9 +2,10 @@
 exactly the students and items whose verdicts it changed."""
 import json
 
+import numpy as np
 import pytest
 
-from autograder import cli, judge, receipt
+from autograder import checks, cli, judge, per_student, receipt
 from tests.catalogue import build, catalogue
 
 INIT = "04_initialization"
@@ -96,3 +97,82 @@ def test_diff_names_a_changed_submission_and_nothing_else(tmp_path):
     assert change.items == [("a", "1 / 1: passed", "0 / 1: failed on shape (2, 3)")]
     del second["ann", INIT]
     assert [c.reasons for c in receipt.diff(first, second)] == [["not graded in this run"]]
+
+
+def test_a_receipt_of_the_older_format_compares_all_but_the_judge():
+    old = {"format": 1, "student": "ann", "lesson": INIT, "hashes": dict.fromkeys(receipt.REASONS, "h"),
+           "judge_cases": {ITEM: "a hash of float bytes"}, "environment": {"lock": "l"}, "options": {},
+           "isolation": "namespaces", "items": []}
+    new = {**old, "format": receipt.FORMAT, "judge_cases": {ITEM: receipt.case_fingerprint(ITEM)},
+           "hashes": {**old["hashes"], "judge": "other", "master": "other"}}
+    (change,) = receipt.diff({("ann", INIT): old}, {("ann", INIT): new})
+    assert change.reasons == [f"receipt format changed (1 -> {receipt.FORMAT}): judge not compared", "master changed"]
+
+
+def floats_mapped(value, move):
+    """`value` (decoded data) with every float array and float x replaced by `move(x as a float64 array)`."""
+    if isinstance(value, np.ndarray) and value.dtype.kind == "f" or isinstance(value, float):
+        moved = move(np.array(value, dtype=float))
+        return float(moved) if isinstance(value, float) else moved.astype(value.dtype)
+    if isinstance(value, dict):
+        return {k: floats_mapped(v, move) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(floats_mapped(v, move) for v in value)
+    return value
+
+
+def largest(x):
+    return np.max(np.abs(x[np.isfinite(x)]), initial=0)
+
+
+def nudged(value, rng):
+    """`value` with every float moved as another BLAS kernel might move it: a few units in the last place, and
+    1e-12 of its array's largest entry (what an ill-conditioned QR or product can amplify rounding to)."""
+    def move(x):
+        moved = x * (1 + rng.integers(-8, 9, x.shape) * np.finfo(float).eps) + 1e-12 * largest(x) * rng.standard_normal(x.shape)
+        return np.where(np.isfinite(x), moved, x)
+    return floats_mapped(value, move)
+
+
+def moved_once(value):
+    """`value` with its first float entry moved by 1e-6 of the array's largest entry (a change a case builder
+    could make: far smaller than any the checks see, far larger than rounding)."""
+    done = []
+
+    def move(x):
+        if not done and x.size:
+            done.append(True)
+            x.flat[0] += 1e-6 * max(largest(x), 1e-300)
+        return x
+    return floats_mapped(value, move)
+
+
+@pytest.mark.parametrize("salted", [False, True])
+def test_case_fingerprints_ignore_the_last_bits_and_see_every_real_change(monkeypatch, salted):
+    """`grade --diff` after moving the course to a machine with other BLAS kernels must not report "judge
+    changed": the fingerprints hold under three seeds' worth of last-bit noise on every float of every case,
+    and still tell a case moved by 1e-6 in one entry, or a student's own cases, from the course's."""
+    real = judge.cases
+    salt = (lambda gid: per_student.salt(b"s3cret", "ann", gid)) if salted else (lambda gid: None)
+    items = sorted(checks.items())
+    before = {gid: receipt.case_fingerprint(gid, salt(gid)) for gid in items}
+    for seed in (1, 2, 3):
+        rng = np.random.default_rng(seed)
+        monkeypatch.setattr(judge, "cases", lambda gid, s=None: [
+            judge.Case(c.label, nudged(c.inputs, rng), c.hidden) for c in real(gid, s)])
+        after = {gid: receipt.case_fingerprint(gid, salt(gid)) for gid in items}
+        assert [gid for gid in items if not receipt.same_cases(before[gid], after[gid])] == [], seed
+        assert any(after[gid] != before[gid] for gid in items), "nothing was nudged"
+
+    def one_moved(gid, s=None):
+        cases = real(gid, s)
+        last = cases[-1]
+        return cases[:-1] + [judge.Case(last.label, moved_once(last.inputs), last.hidden)]
+    monkeypatch.setattr(judge, "cases", one_moved)
+    with_floats = [gid for gid in items if any(before[gid]["values"])]
+    assert len(with_floats) > 30
+    moved = [gid for gid in with_floats if not receipt.same_cases(before[gid], receipt.case_fingerprint(gid, salt(gid)))]
+    assert moved == with_floats
+    if salted:
+        course = {gid: receipt.case_fingerprint(gid) for gid in items}
+        assert sum(not receipt.same_cases(before[gid], course[gid]) for gid in items) > 20

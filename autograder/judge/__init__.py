@@ -169,12 +169,43 @@ def known_outputs_data():
     return data
 
 
+#: A stored known output is kept while what the reference and the mistakes compute now is this close to it:
+#: another machine's BLAS kernels move the last bits (gradient checks' tiny errors by up to ~3e-8 of
+#: themselves), so regenerating there leaves the committed file as it is; ten times tighter than the
+#: tightest comparison the checks make with these values (rtol 1e-6, atol 1e-9), so they decide the same.
+KNOWN_OUTPUTS_TOLERANCE = {"rtol": 1e-7, "atol": 1e-12}
+
+
 def known_outputs_text():
-    return json.dumps(known_outputs_data(), indent=1, sort_keys=True) + "\n"
+    """`checks.KNOWN_OUTPUTS` as it should be: `known_outputs_data`, with each value that the stored file
+    holds within `KNOWN_OUTPUTS_TOLERANCE` kept as stored (see `kept`)."""
+    stored = json.loads(checks.KNOWN_OUTPUTS.read_text()) if checks.KNOWN_OUTPUTS.exists() else {}
+    return json.dumps(kept(stored, known_outputs_data()), indent=1, sort_keys=True) + "\n"
+
+
+def kept(stored, fresh):
+    """`fresh` (encoded data), where `stored` holds the same value within `KNOWN_OUTPUTS_TOLERANCE` taken from
+    `stored`; anything else (another structure, type, shape or exact value) from `fresh`."""
+    if isinstance(fresh, dict) and not fresh.keys().isdisjoint({"ndarray", "npscalar", "py"}):
+        return stored if isinstance(stored, dict) and _close(wire.decode(stored), wire.decode(fresh)) else fresh
+    if isinstance(fresh, dict) and isinstance(stored, dict):
+        return {key: kept(stored.get(key), value) for key, value in fresh.items()}
+    if isinstance(fresh, list) and isinstance(stored, list) and len(stored) == len(fresh):
+        return [kept(a, b) for a, b in zip(stored, fresh)]
+    return fresh
+
+
+def _close(a, b):
+    if type(a) is not type(b) or np.shape(a) != np.shape(b) or getattr(a, "dtype", None) != getattr(b, "dtype", None):
+        return False
+    if isinstance(a, (float, np.floating, np.ndarray)) and np.asarray(a).dtype.kind in "fc":
+        return bool(np.allclose(a, b, equal_nan=True, **KNOWN_OUTPUTS_TOLERANCE))
+    return bool(np.array_equal(a, b))
 
 
 def write_known_outputs():
-    """Regenerate `checks.KNOWN_OUTPUTS` from the reference and the private mistakes."""
+    """Regenerate `checks.KNOWN_OUTPUTS` from the reference and the private mistakes (values within
+    `KNOWN_OUTPUTS_TOLERANCE` of the stored ones stay as stored, so the file changes only when they do)."""
     checks.KNOWN_OUTPUTS.write_text(known_outputs_text())
     checks.known_outputs.cache_clear()
     cases.cache_clear()
