@@ -74,3 +74,34 @@ def test_the_notebook_names_the_mistake_the_grader_names(graded_class, lesson_na
 
 def test_hidden_only_variants_exist_and_lose_only_when_graded():
     assert any(v.hidden_only for _, v in CASES), "no variant shows what hidden cases alone catch"
+
+
+def detectors():
+    """(grade_id, mistake name, hint) of every known mistake of every item, from the registry
+    (`checks.items()`, each item's `mistakes`): the detectors whose messages the catalogue holds."""
+    return [(grade_id, name, hint) for grade_id, item in checks.items().items() for name, hint, _ in item.mistakes]
+
+
+def asserted_detectors():
+    """(grade_id, mistake name) -> names of the catalogue variants whose expected hint on that item is
+    a fragment of that mistake's hint and of no other hint of the item (so it asserts that one)."""
+    hints = {}
+    for grade_id, name, hint in detectors():
+        hints.setdefault(grade_id, []).append((name, hint))
+    asserted = {}
+    for variants in catalogue().values():
+        for variant in variants:
+            for grade_id, fragment in variant.lose.items():
+                named = [name for name, hint in hints.get(grade_id, []) if fragment and fragment in hint]
+                if len(named) == 1:
+                    asserted.setdefault((grade_id, named[0]), []).append(variant.name)
+    return asserted
+
+
+def test_every_detector_has_a_catalogue_entry_that_asserts_its_message():
+    """Garbling any detector's message (or breaking the detector) makes its catalogue entry fail
+    tests/test_grader.py (the feedback must contain the fragment) and the test above (the notebook
+    must name the same mistake)."""
+    asserted = asserted_detectors()
+    missing = [f"{grade_id}: {name!r}" for grade_id, name, _ in detectors() if (grade_id, name) not in asserted]
+    assert missing == [], "detectors no catalogue entry asserts:\n" + "\n".join(missing)

@@ -258,7 +258,8 @@ def backward_linear_cases():
 
 
 def backward_activation_cases():
-    return [("widths 3-4-2, m = 5, tanh", with_dAL(network(7, [3, 4, 2], 5, "tanh"), 7)),
+    return [("widths 3-3-3 (square layers), m = 4, tanh", with_dAL(network(9, [3, 3, 3], 4, "tanh"), 9)),
+            ("widths 3-4-2, m = 5, tanh", with_dAL(network(7, [3, 4, 2], 5, "tanh"), 7)),
             ("widths 4-5-3, m = 4, relu", with_dAL(network(8, [4, 5, 3], 4, "relu"), 8))]
 
 

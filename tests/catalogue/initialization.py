@@ -158,5 +158,9 @@ VARIANTS = [
     Variant("counts-hard-coded", hidden_only=True, answers={"count_distinct_units": count_with(
         "return {6: 3, 5: 1}[W.shape[0]]  # the answers of the visible cases")},
             lose={"symmetry_distinct_units": None}),
+    Variant("counts-copies", answers={"count_distinct_units": count_with(
+        "kept = []\n    for row in W:\n        if all(np.max(np.abs(row - k)) > tol for k in kept):\n"
+        "            kept.append(row)\n    return W.shape[0] - len(kept)")},
+            lose={"symmetry_distinct_units": "counted the copies"}),
     Variant("untouched", untouched=True, lose_all=True),
 ]
