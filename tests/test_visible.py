@@ -1,19 +1,25 @@
 """One source for every message: each catalogued mistake gets, from the visible checks in the
-notebook, the message the grader gives; a variant marked `hidden_only` passes every visible
-check and loses its items only when graded.
+notebook and from `selfcheck`, the message the grader gives; a variant marked `hidden_only`
+passes every visible check and loses its items only when graded.
 
-The visible checks run in this process, on the variant's answer cells executed after the
-lesson's setup cells (experiments skipped), exactly as `check(grade_id, ...)` runs them in
-the student's kernel.
+The notebook's visible checks run in this process, on the variant's answer cells executed
+after the lesson's setup cells (experiments skipped), exactly as `check(grade_id, ...)` runs
+them in the student's kernel. `selfcheck` runs as a student runs it (`make selfcheck`), its
+workers forked by one zygote for the module, as the grader forks them.
+
+Every detector (each known mistake of each item, `checks.items()`) has a catalogue entry that
+asserts its message, so garbling one fails tests/test_grader.py and this module.
 """
 import contextlib
+import functools
 import io
+import itertools
 import json
 import re
 
 import pytest
 
-from autograder import checks
+from autograder import checks, runner, selfcheck
 from autograder.cells import cell_source, nbgrader_meta
 from autograder.notebook import Master
 from tests.catalogue import build, catalogue
@@ -51,24 +57,74 @@ def visible_outcome(grade_id, namespace):
     return True, None, ""
 
 
+@pytest.fixture(scope="module")
+def forked_selfcheck(tmp_path_factory):
+    """`selfcheck.selfcheck`, its workers forked by one zygote for the module (a worker that starts
+    as a new process costs ~2 s; forked, ~0.1 s): path -> its printed report."""
+    folder = tmp_path_factory.mktemp("selfcheck")
+    public = runner.prepare_public(folder / "public")
+    with runner.Zygote(public, folder / "zygote") as zygote, pytest.MonkeyPatch.context() as patch:
+        patch.setattr(runner, "run", functools.partial(runner.run, zygote=zygote))
+
+        def run(path):
+            with contextlib.redirect_stdout(io.StringIO()) as out:
+                selfcheck.selfcheck(path)
+            return out.getvalue()
+        yield run
+
+
+def selfcheck_outcomes(report):
+    """grade_id -> (passed, hint) from `selfcheck`'s printed report, whose "Likely mistake: ..." line
+    wraps onto lines indented by four spaces."""
+    outcomes, lines = {}, report.splitlines()
+    for k, line in enumerate(lines):
+        found = re.match(r"([\u2713\u2717]) (\S+) \(", line)
+        if not found:
+            continue
+        block = list(itertools.takewhile(lambda l: l.startswith(" "), lines[k + 1:]))
+        hint = None
+        for j, text in enumerate(block):
+            if text.startswith(LIKELY):
+                wrapped = [text[len(LIKELY):]] + list(itertools.takewhile(lambda l: l.startswith("    "), block[j + 1:]))
+                hint = flat(" ".join(wrapped)).removesuffix(".")
+                break
+        outcomes[found[2]] = (found[1] == "\u2713", hint)
+    return outcomes
+
+
+LIKELY = "  Likely mistake: "
+
+
+def flat(text):
+    return None if text is None else " ".join(text.split())
+
+
 @pytest.mark.parametrize("lesson_name,variant", CASES, ids=[f"{l}-{v.name}" for l, v in CASES])
-def test_the_notebook_names_the_mistake_the_grader_names(graded_class, lesson_name, variant):
+def test_the_notebook_and_selfcheck_name_the_mistake_the_grader_names(graded_class, forked_selfcheck, tmp_path,
+                                                                     lesson_name, variant):
     results, _, _ = graded_class
     graded = {item.grade_id: item for item in results[(variant.name, lesson_name)].items}
     namespace = student_namespace(lesson_name, variant)
+    path = tmp_path / "lesson.ipynb"
+    path.write_bytes(build(lesson_name, variant))
+    report = forked_selfcheck(path)
+    checked = selfcheck_outcomes(report)
     wrong = []
     for grade_id, _ in Master(lesson_name).items:
-        passed, hint, message = visible_outcome(grade_id, namespace)
-        lost = grade_id in variant.lose
-        if not lost and not passed:
-            wrong.append(f"{grade_id} fails visibly but keeps full marks when graded: {message}")
-        elif lost and variant.hidden_only and not passed:
-            wrong.append(f"{grade_id} is marked hidden-only but fails visibly: {message}")
-        elif lost and not variant.hidden_only and passed:
-            wrong.append(f"{grade_id} passes every visible check but loses its points when graded "
-                         f"({graded[grade_id].message}); mark the variant hidden_only if no visible case can show it")
-        elif lost and variant.lose[grade_id] and hint != graded[grade_id].hint:
-            wrong.append(f"{grade_id}: the notebook says {hint!r}, the feedback {graded[grade_id].hint!r}")
+        visible = visible_outcome(grade_id, namespace)
+        for where, (passed, hint, message) in (("the notebook", visible),
+                                                ("selfcheck", (*checked.get(grade_id, (False, None)), report))):
+            lost = grade_id in variant.lose
+            if not lost and not passed:
+                wrong.append(f"{grade_id} fails in {where} but keeps full marks when graded: {message}")
+            elif lost and variant.hidden_only and not passed:
+                wrong.append(f"{grade_id} is marked hidden-only but fails in {where}: {message}")
+            elif lost and not variant.hidden_only and passed:
+                wrong.append(f"{grade_id} passes every visible check in {where} but loses its points when graded "
+                             f"({graded[grade_id].message}); mark the variant hidden_only if no visible case can "
+                             "show it")
+            elif lost and variant.lose[grade_id] and flat(hint) != flat(graded[grade_id].hint):
+                wrong.append(f"{grade_id}: {where} says {hint!r}, the feedback {graded[grade_id].hint!r}")
     assert wrong == []
 
 
