@@ -13,7 +13,7 @@ OUT ?= build/grades
 FORCE_FLAG := $(if $(filter 1,$(FORCE)),--force,)
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo release sample-class grade figures work lab lab-instructor bundle gradescope selfcheck system-packages test bench lock clean distclean
+.PHONY: help venv demo release sample-class grade figures work lab lab-instructor bundle gradescope selfcheck system-packages test bench mutation lock clean distclean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -80,6 +80,11 @@ test: $(VENV)/.installed system-packages ## everything CI proves (installs the D
 
 bench: $(VENV)/.installed ## time the master notebooks and grading (ours vs plain nbgrader autograde)
 	$(PY) -m tests.bench
+
+# cosmic-ray is a dev tool: the `mutation` extra of pyproject.toml, never in requirements.lock or the bundle
+mutation: $(VENV)/.installed ## mutation testing of checks/ and judge/ with cosmic-ray, a seeded sample [MUTANTS=40]; slow, not part of `make test`
+	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[mutation]'
+	$(PY) -m tests.mutation --mutants $(or $(MUTANTS),40)
 
 lock: ## re-resolve requirements.lock from pyproject.toml in a fresh environment
 	rm -rf build/lockenv && $(PYTHON) -m venv build/lockenv
