@@ -48,8 +48,8 @@ def keep_sample(session, count, seed):
     with use_db(str(session), WorkDB.Mode.open) as db:
         jobs = sorted(item.job_id for item in db.work_items)
         kept = set(random.Random(seed).sample(jobs, min(count, len(jobs))))
-        db.set_multiple_results([(job, WorkResult(worker_outcome=WorkerOutcome.SKIPPED, output="not sampled"))
-                                 for job in jobs if job not in kept])
+        db.set_multiple_results([job for job in jobs if job not in kept],
+                                WorkResult(worker_outcome=WorkerOutcome.SKIPPED, output="not sampled"))
     return len(kept), len(jobs)
 
 
