@@ -343,7 +343,8 @@ def ln_forward_mistakes():
             ("eps outside the square root", "eps added to the standard deviation, sqrt(var) + eps; it goes "
              "inside the square root, sqrt(var + eps)", None),
             ("divide by variance", "dividing by the variance instead of the standard deviation sqrt(var + eps)",
-             None)]
+             None),
+            ("no eps", "eps left out of the square root (a constant example then divides by zero)", None)]
 
 
 def examples_apart(seed, n, m):
@@ -358,7 +359,8 @@ def examples_apart(seed, n, m):
 def ln_forward_cases():
     return [("Z of shape (5, 3), gamma = 1, beta = 0", case(51, 5, 3, gamma=1.0, beta=0.0)),
             ("Z of shape (4, 6), each example with its own mean and spread, random gamma and beta",
-             examples_apart(52, 4, 6))]
+             examples_apart(52, 4, 6)),
+            ("Z of shape (3, 4), gamma = -0.5", case(56, 3, 4, gamma=-0.5))]
 
 
 ITEMS.append(Item("ln_forward_contract", ["layernorm_forward"], run_ln_forward, ln_forward_contract,
@@ -396,10 +398,23 @@ def ln_backward_cases():
             ("Z of shape (5, 4) with a small spread (std 0.01)", with_dZ(55, 5, 4, scale=0.01))]
 
 
+def constant_example(inputs, column=0, value=3.0):
+    """The case with example `column` of Z constant (its variance over the units is 0)."""
+    inputs["Z"][:, column] = value
+    return inputs
+
+
+def ln_gradient_cases():
+    """The backward's cases, and one whose statistics only eps keeps finite: the hidden cases compare with
+    the reference's gradients, so a forward pass without eps costs this item there too."""
+    return ln_backward_cases() + [("Z of shape (3, 3) whose example 2 is constant (variance 0)",
+                                   constant_example(with_dZ(57, 3, 3), column=2, value=-2.0))]
+
+
 ITEMS.append(Item("ln_backward_contract", ["layernorm_forward", "layernorm_backward"], run_backward,
                   ln_backward_contract, ln_backward_cases, compare=False))
 ITEMS.append(Item("ln_backward_gradient", ["layernorm_forward", "layernorm_backward"],
-                  run_backward_with_gradcheck, ln_backward_values, ln_backward_cases, ln_backward_mistakes(),
+                  run_backward_with_gradcheck, ln_backward_values, ln_gradient_cases, ln_backward_mistakes(),
                   project=lambda result: result.get("grads") if isinstance(result, dict) else result,
                   depends_on=["ln_forward_normalizes"]))
 

@@ -120,7 +120,9 @@ def diverged_cases():
             sweep("the largest rate peaked at 0.9, then ended at 0.6",
                   [0.03, 0.3], [fine(0.8, 0.88), fine(0.9, 0.6)]),
             sweep("every run diverged or ended below the target", [0.01, 3.0], [fine(0.2, 0.3), diverged()],
-                  target=0.5)]
+                  target=0.5),
+            sweep("the largest rate's loss became NaN (not inf) after two good epochs",
+                  [0.05, 0.5], [fine(0.7, 0.87), ([2.1, 0.9, 0.6, float("nan")], [0.9, 0.92])])]
 
 
 # Each item names the mistakes its cases can show: no run of usable_lr_largest diverges or peaks

@@ -225,6 +225,12 @@ VARIANTS = [
     Variant("layernorm-backward-forgets-gamma", answers=edited(LESSON, "layernorm_backward", "dZ_hat = gamma * dZ_tilde",
                                                                "dZ_hat = dZ_tilde"),
             lose={"ln_backward_gradient": "missing the factor gamma"}),
+    Variant("layernorm-no-eps", answers=edited(LESSON, "layernorm_forward", "np.sqrt(var + eps)", "np.sqrt(var)"),
+            lose={"ln_forward_normalizes": "eps left out of the square root (a constant example",
+                  "ln_backward_gradient": "a division by zero: add eps"}),
+    Variant("layernorm-abs-gamma", answers=edited(LESSON, "layernorm_forward", "Z_tilde = gamma * Z_norm + beta",
+                                                  "Z_tilde = np.abs(gamma) * Z_norm + beta"),
+            lose={"ln_forward_normalizes": None}),
     Variant("infinite-loop", answers={"batchnorm_inference": '''def batchnorm_inference(Z, gamma, beta, running_mean, running_var, eps=1e-5):
     while True:
         pass

@@ -41,6 +41,9 @@ VARIANTS = [
         f'{FINITE} and h["dev_acc"] and h["dev_acc"][-1] >= target',
         'max(ok, key=lambda r: histories[rates.index(r)]["dev_acc"][-1]) if ok else None')},
             lose={"usable_lr_largest": "the rate with the best accuracy"}),
+    Variant("infinite-loss-only", answers={"largest_usable_lr": usable_with(
+        'not np.any(np.isinf(h["loss"])) and h["dev_acc"] and h["dev_acc"][-1] >= target')},
+            lose={"usable_lr_diverged": "a run whose loss became NaN or inf diverged"}),
     Variant("zero-instead-of-none", answers={"largest_usable_lr": usable_with(
         f'{FINITE} and h["dev_acc"] and h["dev_acc"][-1] >= target', pick="max(ok) if ok else 0.0")},
             lose={"usable_lr_diverged": None}),
