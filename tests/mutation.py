@@ -4,8 +4,8 @@
 
 Runs in a copy of the committed tree (build/mutation/tree, from `git archive HEAD`), never in
 the working tree: cosmic-ray rewrites the file it mutates. Each mutant is judged by the tests
-that hold the detectors (`TESTS`, the catalogue graded and checked against the notebook and
-selfcheck); a mutant survives when they all pass.
+that hold the detectors (`TESTS`: the catalogue graded and checked against the notebook and
+selfcheck, the known outputs in sync with the judge); a mutant survives when they all pass.
 
 The two folders hold about 8,500 mutants and one run of those tests takes 2-3 minutes on two
 cores, so a full run takes weeks. By default a seeded random sample of `--mutants` is run
@@ -21,7 +21,10 @@ from pathlib import Path
 from autograder.course import ROOT
 
 OUT = ROOT / "build" / "mutation"
-TESTS = ["tests/test_grader.py", "tests/test_visible.py", "tests/test_judge.py"]
+#: The private mistakes' outputs on the visible cases are data (known_outputs.json), so a mutant of
+#: one is seen by the test that keeps that file in sync with the judge.
+TESTS = ["tests/test_release.py::test_known_outputs_are_in_sync_with_the_reference", "tests/test_grader.py",
+         "tests/test_visible.py", "tests/test_judge.py"]
 CONFIG = """[cosmic-ray]
 module-path = ["autograder/checks", "autograder/judge"]
 timeout = 1200.0
