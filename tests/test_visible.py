@@ -10,6 +10,7 @@ workers forked by one zygote for the module, as the grader forks them.
 Every detector (each known mistake of each item, `checks.items()`) has a catalogue entry that
 asserts its message, so garbling one fails tests/test_grader.py and this module.
 """
+import ast
 import contextlib
 import functools
 import io
@@ -20,6 +21,7 @@ import re
 import pytest
 
 from autograder import checks, runner, selfcheck
+from autograder.course import ROOT
 from autograder.cells import cell_source, nbgrader_meta
 from autograder.notebook import Master
 from tests.catalogue import build, catalogue
@@ -132,6 +134,47 @@ def test_hidden_only_variants_exist_and_lose_only_when_graded():
     assert any(v.hidden_only for _, v in CASES), "no variant shows what hidden cases alone catch"
 
 
+def literal(node):
+    """The text of a string literal, an f-string (its fields as "{}") or either branch of a conditional
+    between them; [] for anything else."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node.value]
+    if isinstance(node, ast.JoinedStr):
+        return ["".join(v.value if isinstance(v, ast.Constant) else "{}" for v in node.values)]
+    if isinstance(node, ast.IfExp):
+        return literal(node.body) + literal(node.orelse)
+    return []
+
+
+def inline_hints():
+    """(module, line, hint) of every misconception message written in the checks' and the judge's code rather
+    than as an item's known mistake: the hint of a `Failure(message, hint)`, a value given to a name or a
+    parameter whose name ends in "hint", and the hint of a `(value, hint)` pair among `candidates`."""
+    found = []
+    for path in sorted(CHECKS.glob("*.py")) + sorted(JUDGE.glob("*.py")):
+        tree = ast.parse(path.read_text())
+        parameters = {f.name: [a.arg for a in f.args.args] for f in ast.walk(tree) if isinstance(f, ast.FunctionDef)}
+        for node in ast.walk(tree):
+            given = []
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                names = ["message", "hint"] if node.func.id == "Failure" else parameters.get(node.func.id, [])
+                given += [arg for name, arg in zip(names, node.args) if name.endswith("hint")]
+                given += [k.value for k in node.keywords if k.arg and k.arg.endswith("hint")]
+            if isinstance(node, (ast.Assign, ast.AugAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                names = [t.id for t in targets if isinstance(t, ast.Name)]
+                if any(n.lower().endswith("hint") for n in names):
+                    given.append(node.value)
+                if "candidates" in names:
+                    given += [pair.elts[1] for pair in ast.walk(node.value)
+                              if isinstance(pair, ast.Tuple) and len(pair.elts) == 2]
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "append"
+                    and getattr(node.func.value, "id", None) == "candidates" and isinstance(node.args[0], ast.Tuple)):
+                given.append(node.args[0].elts[1])
+            found += [(path.name, node.lineno, text) for value in given for text in literal(value)]
+    return found
+
+
 def detectors():
     """(grade_id, mistake name, hint) of every known mistake of every item, from the registry
     (`checks.items()`, each item's `mistakes`): the detectors whose messages the catalogue holds."""
@@ -152,6 +195,29 @@ def asserted_detectors():
                 if len(named) == 1:
                     asserted.setdefault((grade_id, named[0]), []).append(variant.name)
     return asserted
+
+
+CHECKS, JUDGE = ROOT / "autograder" / "checks", ROOT / "autograder" / "judge"
+
+
+def test_every_inline_hint_has_a_catalogue_entry_that_asserts_it():
+    """A fragment asserts a hint when it names it (see `names`) and no other message (of `inline_hints` or
+    `detectors`)."""
+    hints = inline_hints()
+    assert len(hints) >= 30, "the scan lost the checks' inline hints"
+    messages = {text for _, _, text in hints} | {hint for _, _, hint in detectors()}
+    fragments = {f for variants in catalogue().values() for v in variants for f in v.lose.values() if f}
+
+    def names(fragment, text):  # within a literal part, or holding every long one (the fields filled in)
+        parts = [part.strip() for part in text.split("{}")]
+        long = [part for part in parts if len(part) >= 8]
+        return any(fragment in part for part in parts) or ("{}" in text and bool(long)
+                                                           and all(part in fragment for part in long))
+
+    def asserted(text):
+        return any(names(f, text) and sum(names(f, m) for m in messages) == 1 for f in fragments)
+    missing = [f"{module}:{line}: {text!r}" for module, line, text in hints if not asserted(text)]
+    assert missing == [], "inline hints no catalogue entry asserts:\n" + "\n".join(missing)
 
 
 def test_every_detector_has_a_catalogue_entry_that_asserts_its_message():

@@ -216,6 +216,8 @@ VARIANTS = [
     Variant("inference-no-eps", answers=edited(LESSON, "batchnorm_inference", "np.sqrt(running_var + eps)",
                                                "np.sqrt(running_var)"),
             lose={"bn_inference": "zero running variance divides by zero"}),
+    Variant("inference-transposed", answers=edited(LESSON, "batchnorm_inference", "return Z_tilde", "return Z_tilde.T"),
+            lose={"bn_inference": "the array is transposed"}),
     Variant("layernorm-divides-by-variance", answers={"layernorm_forward": LN_BY_VARIANCE},
             lose={"ln_forward_normalizes": "dividing by the variance", "ln_backward_gradient": None}),
     Variant("layernorm-backward-ignores-statistics", answers=edited(

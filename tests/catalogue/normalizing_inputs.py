@@ -156,5 +156,8 @@ VARIANTS = [
     X = X.astype(np.float32)
     return X.mean(axis=1, keepdims=True), X.var(axis=1, keepdims=True)
 '''}, lose={"mean_variance_contract": None, "mean_variance_values": None, "normalize_splits_train_stats": None}),
+    Variant("hessian-examples-by-examples", answers={"least_squares_hessian": '''def least_squares_hessian(X):
+    return X.T @ X / X.shape[1]
+'''}, lose={"hessian_values": "multiplied X^T X (examples by examples)"}),
     Variant("untouched", untouched=True, lose_all=True),
 ]
