@@ -255,7 +255,9 @@ def running_cases():
         return {"running_mean": r.normal(0, 1, (n, 1)), "running_var": r.uniform(0.5, 2, (n, 1)),
                 "Z": 3 + 2 * r.standard_normal((n, m)), "momentum": momentum}
     return [("Z of shape (3, 8), momentum 0.9", inputs(3, 8, 0.9, 6)),
-            ("Z of shape (2, 4), momentum 0.5", inputs(2, 4, 0.5, 7))]
+            ("Z of shape (2, 4), momentum 0.5", inputs(2, 4, 0.5, 7)),
+            ("Z of shape (2, 2) (two examples), momentum 0: the batch alone", inputs(2, 2, 0.0, 86)),
+            ("Z of shape (3, 3), momentum 1: the old values alone", inputs(3, 3, 1.0, 87))]
 
 
 ITEMS.append(Item("bn_running_stats", ["update_running_stats"], run_running, running_values, running_cases,
@@ -281,6 +283,12 @@ def inference_mistakes():
             ("no eps", "eps left out of the square root (a unit with zero running variance divides by zero)", None)]
 
 
+def large(inputs, loc, scale):
+    """An inference case moved to values near `loc`, of spread `scale` (the running statistics with them)."""
+    return {**inputs, "Z": loc + scale * inputs["Z"], "running_mean": loc + scale * inputs["running_mean"],
+            "running_var": scale ** 2 * inputs["running_var"]}
+
+
 def inference_cases():
     def inputs(seed, n, m, zero_var_row=None):
         r = np.random.default_rng(seed)
@@ -291,6 +299,7 @@ def inference_cases():
         return d
     return [("a single example, Z of shape (3, 1)", inputs(8, 3, 1)),
             ("Z of shape (4, 6)", inputs(9, 4, 6)),
+            ("Z of shape (2, 5) with values near 3e4 (spread 20)", large(inputs(88, 2, 5), 3e4, 20.0)),
             ("Z of shape (3, 5), unit 0 with zero running variance", inputs(85, 3, 5, zero_var_row=0))]
 
 

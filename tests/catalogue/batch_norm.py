@@ -216,6 +216,16 @@ VARIANTS = [
     Variant("inference-no-eps", answers=edited(LESSON, "batchnorm_inference", "np.sqrt(running_var + eps)",
                                                "np.sqrt(running_var)"),
             lose={"bn_inference": "zero running variance divides by zero"}),
+    Variant("inference-in-float32", answers=edited(LESSON, "batchnorm_inference", "Z_tilde = gamma",
+                                                   "Z = Z.astype(np.float32)\n    Z_tilde = gamma"),
+            lose={"bn_inference": None}),
+    Variant("running-momentum-zero-taken-as-default", answers=edited(
+        LESSON, "update_running_stats", "batch_mean = Z.mean", "momentum = momentum or 0.9\n    batch_mean = Z.mean"),
+            lose={"bn_running_stats": None}),
+    Variant("running-unbiased-above-two-examples", answers=edited(
+        LESSON, "update_running_stats", "batch_var = Z.var(axis=1, ddof=1, keepdims=True)",
+        "batch_var = Z.var(axis=1, ddof=1 if Z.shape[1] > 2 else 0, keepdims=True)"),
+            lose={"bn_running_stats": "storing the biased (1/m) batch variance"}),
     Variant("inference-transposed", answers=edited(LESSON, "batchnorm_inference", "return Z_tilde", "return Z_tilde.T"),
             lose={"bn_inference": "the array is transposed"}),
     Variant("layernorm-divides-by-variance", answers={"layernorm_forward": LN_BY_VARIANCE},

@@ -156,7 +156,7 @@ VARIANTS = [
     return float(np.sqrt(1 / fan))
 '''}, lose={"init_std_simple": "must not fall through"}),
     Variant("counts-hard-coded", hidden_only=True, answers={"count_distinct_units": count_with(
-        "return {6: 3, 5: 1}[W.shape[0]]  # the answers of the visible cases")},
+        "return {6: 3, 5: 1, 3: 2}[W.shape[0]]  # the answers of the visible cases")},
             lose={"symmetry_distinct_units": None}),
     Variant("counts-copies", answers={"count_distinct_units": count_with(
         "kept = []\n    for row in W:\n        if all(np.max(np.abs(row - k)) > tol for k in kept):\n"
@@ -182,5 +182,13 @@ VARIANTS = [
     Variant("seed-fixed-inside", answers={"initialize_parameters": params_with(
         "std * np.random.default_rng(0).standard_normal((n_out, n_in))")},
             lose={"init_params_uses_rng": "fixed inside the function"}),
+    Variant("std-floor-division-for-one-input", answers=edited(
+        LESSON, "init_std", "return float(np.sqrt(gain / fan))",
+        "return float(np.sqrt(gain // fan if fan == 1 else gain / fan))"),
+            lose={"init_std_leaky_relu": None}),
+    Variant("count-ignores-tol", answers={"count_distinct_units": count_with(
+        "kept = []\n    for row in W:\n        if all(np.max(np.abs(row - k)) > 1e-8 for k in kept):\n"
+        "            kept.append(row)\n    return len(kept)")},
+            lose={"symmetry_distinct_units": None}),
     Variant("untouched", untouched=True, lose_all=True),
 ]
