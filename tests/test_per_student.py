@@ -39,8 +39,8 @@ COURSE_CASES = {
     "deep_backward_linear": "f72b24336ce6d93e",
     "deep_forward_contract": "c65350ccd1f245f2",
     "deep_forward_values": "9a440d225b1ae46c",
-    "gradcheck_errors": "8cef68631eab61f6",
-    "hessian_values": "4d67a082cf8e938a",
+    "gradcheck_errors": "c86a15d99b223af3",
+    "hessian_values": "a0bd4056ca49b744",
     "identity_net_output_test": "5dbc49ff259da7eb",
     "init_params_shapes": "4839304222ac4bfa",
     "init_params_statistics": "5168a74673f3d276",
@@ -69,7 +69,7 @@ COURSE_CASES = {
     "scale_invariance": "dac8dbca7402288d",
     "symmetry_distinct_units": "3c32ab028a4aeca2",
     "usable_lr_diverged": "3985e1defbf764ca",
-    "usable_lr_largest": "440e31d426994feb",
+    "usable_lr_largest": "d6955cc15b850f57",
 }
 
 

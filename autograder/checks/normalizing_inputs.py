@@ -350,6 +350,7 @@ def hessian_mistakes():
 
 def hessian_cases():
     return [("X of shape (2, 6)", {"X": features(7, 2, 6)}),
+            ("X of shape (2, 1), one example", {"X": features(14, 2, 1, loc=[1.0, -3.0])}),
             ("X of shape (3, 10), features of means 5, -2, 100", {"X": features(8, 3, 10, [5.0, -2.0, 100.0],
                                                                                   [1.0, 0.5, 20.0])})]
 

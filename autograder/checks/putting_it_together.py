@@ -111,7 +111,8 @@ def largest_cases():
             sweep("rates in no particular order",
                   [0.3, 0.03, 1.0, 0.1], [fine(0.9, 0.97), fine(0.7, 0.88), fine(0.2, 0.4), fine(0.85, 0.9)]),
             sweep("the largest rate ends exactly at the target (that counts: >=)",
-                  [0.01, 0.1, 0.3], [fine(0.9, 0.95), fine(0.8, 0.9), fine(0.7, 0.85)])]
+                  [0.01, 0.1, 0.3], [fine(0.9, 0.95), fine(0.8, 0.9), fine(0.7, 0.85)]),
+            sweep("target 0.7", [0.03, 0.3, 3.0], [fine(0.6, 0.75), fine(0.5, 0.72), fine(0.4, 0.65)], target=0.7)]
 
 
 def diverged_cases():
@@ -344,7 +345,8 @@ def gradient_check_cases():
             ("a ReLU network [4, 5, 3] whose dW1 and db1 forget the ReLU's mask",
              network_case(22, [4, 5, 3], 8, gradients="ReLU mask forgotten in dW1, db1")),
             ("softmax regression with a parameter 'spare' the loss does not use (both its gradients are 0)",
-             network_case(23, [3, 2], 5, extra={"spare": np.full((1, 3), 0.5)}))]
+             network_case(23, [3, 2], 5, extra={"spare": np.full((1, 3), 0.5)})),
+            ("a ReLU network [3, 4, 2], right gradients, step h = 5e-4", network_case(24, [3, 4, 2], 6, h=5e-4))]
 
 
 ITEMS.append(Item("gradcheck_errors", ["gradient_check"], run_gradient_check, gradient_check_values,

@@ -159,5 +159,10 @@ VARIANTS = [
     Variant("hessian-examples-by-examples", answers={"least_squares_hessian": '''def least_squares_hessian(X):
     return X.T @ X / X.shape[1]
 '''}, lose={"hessian_values": "multiplied X^T X (examples by examples)"}),
+    Variant("hessian-squeezed", answers={"least_squares_hessian": '''def least_squares_hessian(X):
+    X = np.atleast_2d(X.squeeze())
+    X_tilde = np.vstack([X, np.ones((1, X.shape[1]))])
+    return X_tilde @ X_tilde.T / X.shape[1]
+'''}, lose={"hessian_values": None}),
     Variant("untouched", untouched=True, lose_all=True),
 ]

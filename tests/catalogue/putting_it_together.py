@@ -1,5 +1,5 @@
 """Lesson 05 submissions with known verdicts."""
-from tests.catalogue import Variant
+from tests.catalogue import Variant, edited
 
 LESSON = "05_putting_it_together"
 
@@ -44,6 +44,8 @@ VARIANTS = [
     Variant("infinite-loss-only", answers={"largest_usable_lr": usable_with(
         'not np.any(np.isinf(h["loss"])) and h["dev_acc"] and h["dev_acc"][-1] >= target')},
             lose={"usable_lr_diverged": "a run whose loss became NaN or inf diverged"}),
+    Variant("target-fixed-at-its-default", answers=edited(LESSON, "largest_usable_lr", ">= target", ">= 0.85"),
+            lose={"usable_lr_largest": None}),
     Variant("zero-instead-of-none", answers={"largest_usable_lr": usable_with(
         f'{FINITE} and h["dev_acc"] and h["dev_acc"][-1] >= target', pick="max(ok) if ok else 0.0")},
             lose={"usable_lr_diverged": None}),
@@ -175,6 +177,9 @@ VARIANTS += [
             lose={"scale_invariance": "one-sided differences"}),
     Variant("scale-signed-gap", answers={"scale_invariance_gap": scale_with(gap="np.max(D)")},
             lose={"scale_invariance": "max of the signed difference"}),
+    Variant("gradcheck-step-fixed", answers=edited(LESSON, "gradient_check", "[params[name] for name in names], h)",
+                                                   "[params[name] for name in names], 1e-5)"),
+            lose={"gradcheck_errors": None}),
     Variant("gradcheck-worst-element", answers={"gradient_check": gradcheck_loop(
         RESTORED, error="np.max(np.abs(num - g) / np.maximum(np.maximum(np.abs(num), np.abs(g)), 1e-12))")},
             lose={"gradcheck_errors": "worst element"}),
