@@ -24,7 +24,7 @@ if sys.version_info[0] != 3 or not low <= sys.version_info[1] < high:
     sys.exit(f"Python 3.{low} to 3.{high - 1} is required; {sys.executable} is {sys.version.split()[0]} (set PYTHON=...)")
 endef
 export CHECK_PYTHON
-.PHONY: help venv demo release sample-class grade figures work lab lab-instructor bundle gradescope selfcheck system-packages test bench lock clean distclean
+.PHONY: help venv demo release sample-class grade figures work lab lab-instructor bundle gradescope selfcheck system-packages test bench mutation lock clean distclean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -91,6 +91,11 @@ test: $(VENV)/.installed system-packages ## everything CI proves (installs the D
 
 bench: $(VENV)/.installed ## time the master notebooks and grading (ours vs plain nbgrader autograde)
 	$(PY) -m tests.bench
+
+# cosmic-ray is a dev tool: the `mutation` extra of pyproject.toml, never in requirements.lock or the bundle
+mutation: $(VENV)/.installed ## mutation testing of checks/ and judge/ with cosmic-ray, a seeded sample [MUTANTS=40]; slow, not part of `make test`
+	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[mutation]'
+	$(PY) -m tests.mutation --mutants $(or $(MUTANTS),40)
 
 lock: ## re-resolve requirements.lock from pyproject.toml in a fresh environment (one lock for every Python allowed: tests/test_release.py installs it on each found)
 	@$(PYTHON) -c "$$CHECK_PYTHON"

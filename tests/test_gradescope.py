@@ -136,7 +136,8 @@ def test_correct_submission_gets_full_marks(zips, tmp_path):
 def test_mistaken_submission_loses_the_right_items(zips, tmp_path):
     """A classic mistake caught on a visible case, and one only a hidden case reveals."""
     mistaken = variant("biased-running-var")
-    hidden_only = forward_with("Z_tilde = np.abs(gamma) * Z_norm + beta")  # wrong for negative gamma only
+    # right on batches of up to 12 examples (every visible case has fewer), the input itself beyond them
+    hidden_only = forward_with("Z_tilde = gamma * Z_norm + beta if Z.shape[1] <= 12 else Z")
     results, _ = run_autograder(zips[LESSON], tmp_path, {"lesson.ipynb": notebook(
         mistaken.name, answers={**mistaken.answers, "batchnorm_forward": hidden_only})})
     tests = by_item(results)

@@ -419,7 +419,7 @@ def same_structure(a, b, rtol=1e-6, atol=1e-9):
     if isinstance(a, np.ndarray):
         return a.shape == b.shape and a.dtype.kind in "fc" and np.allclose(a, b, rtol, atol, equal_nan=True)
     if isinstance(a, (float, np.floating)):
-        return bool(np.isclose(a, b, rtol, atol))
+        return bool(np.isclose(a, b, rtol, atol, equal_nan=True))  # NaN equals NaN, as in arrays
     return a == b if isinstance(a, (int, str, bool)) else False
 
 

@@ -45,11 +45,32 @@ def run_forward(batchnorm_forward, Z, gamma, beta):
     return batchnorm_forward(Z, gamma, beta)
 
 
-def normalized_contract(function):
-    """The contract of a forward pass named `function`: (Z_tilde, cache), Z_tilde shaped like Z."""
+def single_sample_hint(axis):
+    """What NaN means when the statistics are taken over a single value (one example for batch
+    norm's axis 1, one unit for layer norm's axis 0): that value's variance is 0, and eps keeps
+    sqrt(var + eps) above 0, so the division by zero is by m - 1 (the unbiased variance)."""
+    m, what = ("m", "example") if axis == 1 else ("n", "unit")
+    return (f"dividing by {m} - 1 = 0: the unbiased 1/({m}-1) variance (ddof=1) of a single {what} is 0/0; "
+            f"normalization uses the biased 1/{m} variance, which is 0 here, and eps keeps sqrt(var + eps) above 0")
+
+
+def expect_normalized(value, name, shape, Z, axis):
+    """`expect_array`, where NaN on statistics over a single value of Z (along `axis`) is named
+    for its cause (see `single_sample_hint`)."""
+    try:
+        return expect_array(value, name, shape)
+    except Failure as failure:
+        if failure.message.endswith("NaN or inf") and Z.shape[axis] == 1:
+            failure.hint = single_sample_hint(axis)
+        raise
+
+
+def normalized_contract(function, axis=1):
+    """The contract of a forward pass named `function` whose statistics run along `axis` of Z:
+    (Z_tilde, cache), Z_tilde shaped like Z."""
     def contract(inputs, result):
         Z_tilde, _cache = expect_tuple(result, function, 2)
-        expect_array(Z_tilde, "Z_tilde", inputs["Z"].shape)
+        expect_normalized(Z_tilde, "Z_tilde", inputs["Z"].shape, inputs["Z"], axis)
     return contract
 
 
@@ -58,7 +79,7 @@ forward_contract = normalized_contract("batchnorm_forward")
 
 def forward_values(inputs, Z_tilde):
     Z, gamma, beta = inputs["Z"], inputs["gamma"], inputs["beta"]
-    expect_array(Z_tilde, "Z_tilde", Z.shape)
+    expect_normalized(Z_tilde, "Z_tilde", Z.shape, Z, axis=1)
     mu, var = batch_stats(Z)
     expect_close(Z_tilde.mean(axis=1, keepdims=True), beta,
                  "the mean of each unit (row) of Z_tilde should equal beta", row_name="unit")
@@ -86,9 +107,18 @@ def forward_mistakes():
     ]
 
 
+def constant_unit(inputs, row=0, value=3.0):
+    """The case with unit `row` of Z constant (its batch variance is 0)."""
+    inputs["Z"][row] = value
+    return inputs
+
+
 def forward_cases():
     return [("Z of shape (3, 5), gamma = 1, beta = 0", case(1, 3, 5, gamma=1.0, beta=0.0)),
-            ("Z of shape (4, 7) with mean 10 and std 3, random gamma and beta", case(2, 4, 7, loc=10.0, scale=3.0))]
+            ("Z of shape (4, 7) with mean 10 and std 3, random gamma and beta", case(2, 4, 7, loc=10.0, scale=3.0)),
+            ("Z of shape (3, 6) whose unit 1 is constant (variance 0), gamma = -2",
+             constant_unit(case(81, 3, 6, gamma=-2.0), row=1, value=-1.5)),
+            ("a single example, Z of shape (2, 1)", case(82, 2, 1))]
 
 
 ITEMS.append(Item("bn_forward_contract", ["batchnorm_forward"], run_forward, forward_contract, forward_cases,
@@ -119,14 +149,16 @@ def run_backward_with_gradcheck(forward, backward, Z, gamma, beta, dZ_tilde):
             "numerical": numerical_gradients(forward, Z, gamma, beta, dZ_tilde)}
 
 
-def gradients_contract(function):
-    """The contract of a backward pass named `function`: (dZ, dgamma, dbeta) shaped (n, m), (n, 1), (n, 1)."""
+def gradients_contract(function, axis=1):
+    """The contract of a backward pass named `function` (statistics along `axis` of Z): (dZ, dgamma, dbeta)
+    shaped (n, m), (n, 1), (n, 1)."""
     def contract(inputs, result):
-        n, m = inputs["Z"].shape
+        Z = inputs["Z"]
+        n, m = Z.shape
         dZ, dgamma, dbeta = expect_tuple(result, function, 3)
-        expect_array(dZ, "dZ", (n, m))
-        expect_array(dgamma, "dgamma", (n, 1))
-        expect_array(dbeta, "dbeta", (n, 1))
+        expect_normalized(dZ, "dZ", (n, m), Z, axis)
+        expect_normalized(dgamma, "dgamma", (n, 1), Z, axis)
+        expect_normalized(dbeta, "dbeta", (n, 1), Z, axis)
     return contract
 
 
@@ -176,7 +208,9 @@ def with_dZ(seed, n, m, **kw):
 
 def backward_cases():
     return [("Z of shape (3, 4), random gamma and beta", with_dZ(3, 3, 4)),
-            ("Z of shape (2, 6) with mean 5 and std 2", with_dZ(4, 2, 6, loc=5.0, scale=2.0))]
+            ("Z of shape (2, 6) with mean 5 and std 2", with_dZ(4, 2, 6, loc=5.0, scale=2.0)),
+            ("Z of shape (3, 5) whose unit 2 is constant (variance 0)", constant_unit(with_dZ(83, 3, 5), row=2)),
+            ("a single example, Z of shape (2, 1)", with_dZ(84, 2, 1))]
 
 
 ITEMS.append(Item("bn_backward_contract", ["batchnorm_forward", "batchnorm_backward"], run_backward,
@@ -221,7 +255,9 @@ def running_cases():
         return {"running_mean": r.normal(0, 1, (n, 1)), "running_var": r.uniform(0.5, 2, (n, 1)),
                 "Z": 3 + 2 * r.standard_normal((n, m)), "momentum": momentum}
     return [("Z of shape (3, 8), momentum 0.9", inputs(3, 8, 0.9, 6)),
-            ("Z of shape (2, 4), momentum 0.5", inputs(2, 4, 0.5, 7))]
+            ("Z of shape (2, 4), momentum 0.5", inputs(2, 4, 0.5, 7)),
+            ("Z of shape (2, 2) (two examples), momentum 0: the batch alone", inputs(2, 2, 0.0, 86)),
+            ("Z of shape (3, 3), momentum 1: the old values alone", inputs(3, 3, 1.0, 87))]
 
 
 ITEMS.append(Item("bn_running_stats", ["update_running_stats"], run_running, running_values, running_cases,
@@ -247,14 +283,24 @@ def inference_mistakes():
             ("no eps", "eps left out of the square root (a unit with zero running variance divides by zero)", None)]
 
 
+def large(inputs, loc, scale):
+    """An inference case moved to values near `loc`, of spread `scale` (the running statistics with them)."""
+    return {**inputs, "Z": loc + scale * inputs["Z"], "running_mean": loc + scale * inputs["running_mean"],
+            "running_var": scale ** 2 * inputs["running_var"]}
+
+
 def inference_cases():
-    def inputs(seed, n, m):
+    def inputs(seed, n, m, zero_var_row=None):
         r = np.random.default_rng(seed)
         d = case(seed, n, m, loc=2.0, scale=1.5)
         d.update(running_mean=r.normal(2, 0.3, (n, 1)), running_var=r.uniform(1.5, 3, (n, 1)))
+        if zero_var_row is not None:
+            d["running_var"][zero_var_row] = 0.0
         return d
     return [("a single example, Z of shape (3, 1)", inputs(8, 3, 1)),
-            ("Z of shape (4, 6)", inputs(9, 4, 6))]
+            ("Z of shape (4, 6)", inputs(9, 4, 6)),
+            ("Z of shape (2, 5) with values near 3e4 (spread 20)", large(inputs(88, 2, 5), 3e4, 20.0)),
+            ("Z of shape (3, 5), unit 0 with zero running variance", inputs(85, 3, 5, zero_var_row=0))]
 
 
 ITEMS.append(Item("bn_inference", ["batchnorm_inference"], run_inference, inference_values, inference_cases,
@@ -278,12 +324,12 @@ def run_ln_forward(layernorm_forward, Z, gamma, beta, Z_first=None):
     return layernorm_forward(Z, gamma, beta)
 
 
-ln_forward_contract = normalized_contract("layernorm_forward")
+ln_forward_contract = normalized_contract("layernorm_forward", axis=0)
 
 
 def ln_forward_values(inputs, Z_tilde):
     Z, gamma, beta = inputs["Z"], inputs["gamma"], inputs["beta"]
-    expect_array(Z_tilde, "Z_tilde", Z.shape)
+    expect_normalized(Z_tilde, "Z_tilde", Z.shape, Z, axis=0)
     _, var = example_stats(Z)
     Z_norm = (Z_tilde - beta) / gamma  # the cases' gamma has no zero
     # (1, m) rows as (m, 1) columns, so that a failure names the example
@@ -306,7 +352,8 @@ def ln_forward_mistakes():
             ("eps outside the square root", "eps added to the standard deviation, sqrt(var) + eps; it goes "
              "inside the square root, sqrt(var + eps)", None),
             ("divide by variance", "dividing by the variance instead of the standard deviation sqrt(var + eps)",
-             None)]
+             None),
+            ("no eps", "eps left out of the square root (a constant example then divides by zero)", None)]
 
 
 def examples_apart(seed, n, m):
@@ -321,7 +368,8 @@ def examples_apart(seed, n, m):
 def ln_forward_cases():
     return [("Z of shape (5, 3), gamma = 1, beta = 0", case(51, 5, 3, gamma=1.0, beta=0.0)),
             ("Z of shape (4, 6), each example with its own mean and spread, random gamma and beta",
-             examples_apart(52, 4, 6))]
+             examples_apart(52, 4, 6)),
+            ("Z of shape (3, 4), gamma = -0.5", case(56, 3, 4, gamma=-0.5))]
 
 
 ITEMS.append(Item("ln_forward_contract", ["layernorm_forward"], run_ln_forward, ln_forward_contract,
@@ -333,7 +381,7 @@ ITEMS.append(Item("ln_forward_normalizes", ["layernorm_forward"],
 
 # ---- layernorm_backward --------------------------------------------------------------
 
-ln_backward_contract = gradients_contract("layernorm_backward")
+ln_backward_contract = gradients_contract("layernorm_backward", axis=0)
 
 
 def ln_backward_values(inputs, result):
@@ -359,10 +407,23 @@ def ln_backward_cases():
             ("Z of shape (5, 4) with a small spread (std 0.01)", with_dZ(55, 5, 4, scale=0.01))]
 
 
+def constant_example(inputs, column=0, value=3.0):
+    """The case with example `column` of Z constant (its variance over the units is 0)."""
+    inputs["Z"][:, column] = value
+    return inputs
+
+
+def ln_gradient_cases():
+    """The backward's cases, and one whose statistics only eps keeps finite: the hidden cases compare with
+    the reference's gradients, so a forward pass without eps costs this item there too."""
+    return ln_backward_cases() + [("Z of shape (3, 3) whose example 2 is constant (variance 0)",
+                                   constant_example(with_dZ(57, 3, 3), column=2, value=-2.0))]
+
+
 ITEMS.append(Item("ln_backward_contract", ["layernorm_forward", "layernorm_backward"], run_backward,
                   ln_backward_contract, ln_backward_cases, compare=False))
 ITEMS.append(Item("ln_backward_gradient", ["layernorm_forward", "layernorm_backward"],
-                  run_backward_with_gradcheck, ln_backward_values, ln_backward_cases, ln_backward_mistakes(),
+                  run_backward_with_gradcheck, ln_backward_values, ln_gradient_cases, ln_backward_mistakes(),
                   project=lambda result: result.get("grads") if isinstance(result, dict) else result,
                   depends_on=["ln_forward_normalizes"]))
 

@@ -182,12 +182,15 @@ ITEMS.append(Item("init_std_simple", ["init_std"], run_init_std, std_value,
                   lambda: [std_case("zeros", 400, 300), std_case("random", 400, 300, scale=0.05),
                            std_case("Xavier", 400, 300)], project=as_float))
 ITEMS.append(Item("init_std_fan_in", ["init_std"], run_init_std, std_value,
-                  lambda: [std_case("lecun", 400, 300), std_case("he", 400, 300)], project=as_float))
+                  lambda: [std_case("lecun", 400, 300), std_case("he", 400, 300), std_case("lecun", 1, 8)],
+                  project=as_float))
 ITEMS.append(Item("init_std_glorot", ["init_std"], run_init_std, std_value,
-                  lambda: [std_case("glorot", 400, 300), std_case("glorot", 10, 90)], project=as_float))
+                  lambda: [std_case("glorot", 400, 300), std_case("glorot", 10, 90), std_case("glorot", 1, 2)],
+                  project=as_float))
 ITEMS.append(Item("init_std_leaky_relu", ["init_std"], run_init_std, std_value,
                   lambda: [std_case("he", 400, 300, negative_slope=0.2), std_case("he", 100, 50, negative_slope=0.5),
-                           std_case("he", 256, 256, negative_slope=0.0)], project=as_float))
+                           std_case("he", 256, 256, negative_slope=0.0), std_case("he", 1, 3, negative_slope=0.4)],
+                  project=as_float))
 ITEMS.append(Item("init_std_fan_out", ["init_std"], run_init_std, std_value,
                   lambda: [std_case("he", 400, 300, mode="fan_out"), std_case("lecun", 100, 900, mode="fan_out"),
                            std_case("he", 400, 300, mode="fan_in"), std_case("he", 50, 50, mode="fan_avg")],
@@ -389,7 +392,9 @@ def units(seed, pattern, n_in, jitter=0.0, spread=1.0):
 def count_cases():
     return [("6 units, 3 different (rows 0, 1, 3 alike; 2, 4 alike)", units(1, [0, 0, 1, 0, 1, 2], 4)),
             ("5 units, all copies of one another up to 1e-12 (as after training from a symmetric start)",
-             units(2, [0, 0, 0, 0, 0], 12, jitter=1e-12))]
+             units(2, [0, 0, 0, 0, 0], 12, jitter=1e-12)),
+            ("3 units, rows 0 and 2 equal within 1e-4, tol = 1e-2 given", {**units(3, [0, 1, 0], 4, jitter=1e-4),
+                                                                          "tol": 1e-2})]
 
 
 ITEMS.append(Item("symmetry_distinct_units", ["count_distinct_units"], run_count, count_value, count_cases,

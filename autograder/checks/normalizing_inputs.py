@@ -144,7 +144,8 @@ def mean_variance_mistakes():
 
 def mean_variance_cases():
     return [("X of shape (3, 5)", {"X": features(1, 3, 5, loc=2.0)}),
-            ("X of shape (2, 8), features of scales 1000 and 0.01", {"X": features(2, 2, 8, [500.0, 0.1], [1e3, 1e-2])})]
+            ("X of shape (2, 8), features of scales 1000 and 0.01", {"X": features(2, 2, 8, [500.0, 0.1], [1e3, 1e-2])}),
+            ("X of shape (2, 12) with values near 5e4 (spread 30)", {"X": features(13, 2, 12, 5e4, 30.0)})]
 
 
 ITEMS.append(Item("mean_variance_contract", ["compute_mean_variance"], run_mean_variance, mean_variance_contract,
@@ -349,6 +350,7 @@ def hessian_mistakes():
 
 def hessian_cases():
     return [("X of shape (2, 6)", {"X": features(7, 2, 6)}),
+            ("X of shape (2, 1), one example", {"X": features(14, 2, 1, loc=[1.0, -3.0])}),
             ("X of shape (3, 10), features of means 5, -2, 100", {"X": features(8, 3, 10, [5.0, -2.0, 100.0],
                                                                                   [1.0, 0.5, 20.0])})]
 

@@ -70,8 +70,9 @@ def answer_value(inputs, answer):
                       f">= target); got {answer}, {why}")
 
 
-def mistakes():
-    return [
+def mistakes(*names):
+    """The known mistakes of `largest_usable_lr` that the cases of an item can show, by name."""
+    return [mistake for mistake in [
         ("ignores divergence", "a run whose loss became NaN or inf diverged: it is not usable, even if the "
                                "epochs before looked good", None),
         ("strict comparison", "compared the last dev accuracy with `>`; a run that ends exactly at the target "
@@ -82,7 +83,7 @@ def mistakes():
                        "accuracy)", None),
         ("assumes sorted", "took the last usable rate in the list; the rates are not necessarily sorted, take "
                            "the largest", None),
-    ]
+    ] if mistake[0] in names]
 
 
 def history(losses, accuracies):
@@ -110,7 +111,8 @@ def largest_cases():
             sweep("rates in no particular order",
                   [0.3, 0.03, 1.0, 0.1], [fine(0.9, 0.97), fine(0.7, 0.88), fine(0.2, 0.4), fine(0.85, 0.9)]),
             sweep("the largest rate ends exactly at the target (that counts: >=)",
-                  [0.01, 0.1, 0.3], [fine(0.9, 0.95), fine(0.8, 0.9), fine(0.7, 0.85)])]
+                  [0.01, 0.1, 0.3], [fine(0.9, 0.95), fine(0.8, 0.9), fine(0.7, 0.85)]),
+            sweep("target 0.7", [0.03, 0.3, 3.0], [fine(0.6, 0.75), fine(0.5, 0.72), fine(0.4, 0.65)], target=0.7)]
 
 
 def diverged_cases():
@@ -119,13 +121,19 @@ def diverged_cases():
             sweep("the largest rate peaked at 0.9, then ended at 0.6",
                   [0.03, 0.3], [fine(0.8, 0.88), fine(0.9, 0.6)]),
             sweep("every run diverged or ended below the target", [0.01, 3.0], [fine(0.2, 0.3), diverged()],
-                  target=0.5)]
+                  target=0.5),
+            sweep("the largest rate's loss became NaN (not inf) after two good epochs",
+                  [0.05, 0.5], [fine(0.7, 0.87), ([2.1, 0.9, 0.6, float("nan")], [0.9, 0.92])])]
 
 
-ITEMS.append(Item("usable_lr_largest", ["largest_usable_lr"], run_usable, answer_value, largest_cases, mistakes(),
+# Each item names the mistakes its cases can show: no run of usable_lr_largest diverges or peaks
+# before its last epoch, and usable_lr_diverged's usable runs are never tied, exactly at the
+# target or listed out of order.
+ITEMS.append(Item("usable_lr_largest", ["largest_usable_lr"], run_usable, answer_value, largest_cases,
+                  mistakes("strict comparison", "best accuracy", "assumes sorted"),
                   project=project, reference_answer=True))
-ITEMS.append(Item("usable_lr_diverged", ["largest_usable_lr"], run_usable, answer_value, diverged_cases, mistakes(),
-                  project=project, reference_answer=True))
+ITEMS.append(Item("usable_lr_diverged", ["largest_usable_lr"], run_usable, answer_value, diverged_cases,
+                  mistakes("ignores divergence", "best epoch"), project=project, reference_answer=True))
 
 
 # ---- predict before you run ------------------------------------------------------------
@@ -219,7 +227,8 @@ def scale_case(seed, layer, a, n=3, k=4, m=6, h=1e-5):
 def scale_cases():
     return [("a scale-invariant layer ('unit rows': each unit divided by its root mean square over the batch), "
              "a = 10", scale_case(11, "unit rows", 10.0)),
-            ("a = 0.5 with tanh, which is not scale invariant", scale_case(12, "tanh", 0.5))]
+            ("a = 0.5 with tanh, which is not scale invariant", scale_case(12, "tanh", 0.5)),
+            ("a = 0.5 with relu, which is not scale invariant either", scale_case(13, "relu", 0.5))]
 
 
 ITEMS.append(Item("scale_invariance", ["scale_invariance_gap"], run_scale, scale_values, scale_cases,
@@ -314,6 +323,8 @@ def gradient_check_mistakes():
                          "max(||g_num||, ||g||, 1e-12)", None),
         ("absolute error", "returned ||g_num - g|| alone; divide by max(||g_num||, ||g||, 1e-12) to make it "
                            "relative", None),
+        ("no floor", "divided by max(||g_num||, ||g||) without the floor 1e-12: a parameter the loss does not use "
+                     "has both gradients 0, and 0 / 0 is nan; with the floor its relative error is 0", None),
     ]
 
 
@@ -332,7 +343,10 @@ def network_case(seed, dims, m, gradients="right", h=1e-5, extra=None):
 def gradient_check_cases():
     return [("softmax regression (W1 of shape (3, 4), b1), right gradients", network_case(21, [4, 3], 6)),
             ("a ReLU network [4, 5, 3] whose dW1 and db1 forget the ReLU's mask",
-             network_case(22, [4, 5, 3], 8, gradients="ReLU mask forgotten in dW1, db1"))]
+             network_case(22, [4, 5, 3], 8, gradients="ReLU mask forgotten in dW1, db1")),
+            ("softmax regression with a parameter 'spare' the loss does not use (both its gradients are 0)",
+             network_case(23, [3, 2], 5, extra={"spare": np.full((1, 3), 0.5)})),
+            ("a ReLU network [3, 4, 2], right gradients, step h = 5e-4", network_case(24, [3, 4, 2], 6, h=5e-4))]
 
 
 ITEMS.append(Item("gradcheck_errors", ["gradient_check"], run_gradient_check, gradient_check_values,

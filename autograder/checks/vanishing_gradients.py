@@ -258,7 +258,8 @@ def backward_linear_cases():
 
 
 def backward_activation_cases():
-    return [("widths 3-4-2, m = 5, tanh", with_dAL(network(7, [3, 4, 2], 5, "tanh"), 7)),
+    return [("widths 3-3-3 (square layers), m = 4, tanh", with_dAL(network(9, [3, 3, 3], 4, "tanh"), 9)),
+            ("widths 3-4-2, m = 5, tanh", with_dAL(network(7, [3, 4, 2], 5, "tanh"), 7)),
             ("widths 4-5-3, m = 4, relu", with_dAL(network(8, [4, 5, 3], 4, "relu"), 8))]
 
 
@@ -299,7 +300,12 @@ def identity_cases():
              {"X": np.ones((2, 1)), "a": 1.5, "W_out": np.array([[0.5, 0.5]]), "L": 10}),
             ("X of shape (3, 5), a = 0.5, W_out of shape (2, 3), L = 4",
              {"X": np.random.default_rng(9).standard_normal((3, 5)), "a": 0.5,
-              "W_out": np.random.default_rng(10).standard_normal((2, 3)), "L": 4})]
+              "W_out": np.random.default_rng(10).standard_normal((2, 3)), "L": 4}),
+            ("a negative scale, a = -0.8, L = 4", {"X": np.random.default_rng(11).standard_normal((2, 3)), "a": -0.8,
+                                                   "W_out": np.random.default_rng(12).standard_normal((3, 2)), "L": 4}),
+            ("L = 1: no hidden layer, Y = W_out X (a = 2)",
+             {"X": np.random.default_rng(13).standard_normal((2, 2)), "a": 2.0,
+              "W_out": np.random.default_rng(14).standard_normal((1, 2)), "L": 1})]
 
 
 IDENTITY = Item("identity_net_output_test", ["identity_net_output"], run_identity, identity_values,

@@ -8,7 +8,8 @@ import numpy as np
 
 from autograder import reference
 from autograder.checks import case_seed
-from autograder.checks.batch_norm import EPS, batch_stats, case, example_stats, examples_apart, with_dZ
+from autograder.checks.batch_norm import (EPS, batch_stats, case, constant_example, constant_unit, example_stats,
+                                         examples_apart, with_dZ)
 
 LESSON = "02_batch_norm"
 
@@ -103,16 +104,12 @@ MISTAKES = {
         "batch norm's axis": lambda Z, gamma, beta, Z_first=None: _ref("batchnorm_forward")(Z, gamma, beta)[0],
         "unbiased variance": _layernorm_unbiased,
         "eps outside the square root": _layernorm_eps_outside,
-        "divide by variance": _layernorm_by_variance},
+        "divide by variance": _layernorm_by_variance,
+        "no eps": lambda Z, gamma, beta, Z_first=None: _layernorm(Z, gamma, beta, eps=0.0)},
     "ln_backward_gradient": {"ignores the statistics": partial(_ignores_stats, "layernorm"),
                              "batch norm's axis": _ln_batch_norm_axis,
                              "forgets gamma": partial(_forgets_gamma, "layernorm")},
 }
-
-
-def constant_unit(inputs, row=0, value=3.0):
-    inputs["Z"][row] = value
-    return inputs
 
 
 def running(seed, n, m, momentum, loc=0.0, scale=1.0):
@@ -145,11 +142,6 @@ def backward():
             ("shape (4, 6) with a constant unit", constant_unit(with_dZ(23, 4, 6), row=1)),
             ("shape (2, 12) with values near 100", with_dZ(24, 2, 12, loc=100.0, scale=10.0)),
             ("shape (6, 2)", with_dZ(25, 6, 2))]
-
-
-def constant_example(inputs, column=0, value=3.0):
-    inputs["Z"][:, column] = value
-    return inputs
 
 
 def after_another_batch(seed, n, m, m_first):

@@ -182,6 +182,9 @@ def _gradient_check(gradients, params, X, y, h, one_sided=False, restore=True, e
             errors[name] = float(diff / max(np.linalg.norm(a) + np.linalg.norm(b), 1e-12))
         elif error == "absolute":
             errors[name] = float(diff)
+        elif error == "no floor":
+            with np.errstate(invalid="ignore"):
+                errors[name] = float(np.float64(diff) / max(np.linalg.norm(a), np.linalg.norm(b)))
         else:
             errors[name] = float(diff / max(np.linalg.norm(a), np.linalg.norm(b), 1e-12))
     return project_errors(errors)
@@ -193,6 +196,7 @@ MISTAKES["gradcheck_errors"] = {
     "worst element": lambda **c: _gradient_check(**c, error="worst"),
     "sum of norms": lambda **c: _gradient_check(**c, error="sum"),
     "absolute error": lambda **c: _gradient_check(**c, error="absolute"),
+    "no floor": lambda **c: _gradient_check(**c, error="no floor"),
 }
 
 

@@ -47,6 +47,15 @@ def reference_answers(lesson):
     return answers
 
 
+def edited(lesson, grade_id, *changes):
+    """{grade_id: the master's answer with exact edits (old, new, old, new, ...)}, each checked to apply."""
+    source = reference_answers(lesson)[grade_id]
+    for old, new in zip(changes[::2], changes[1::2]):
+        assert old in source, f"{lesson}/{grade_id}: {old!r} not in the reference answer"
+        source = source.replace(old, new)
+    return {grade_id: source}
+
+
 def build(lesson, variant):
     """The bytes of the notebook a student with this variant would submit."""
     release = ROOT / "notebooks" / lesson / "lesson.ipynb"

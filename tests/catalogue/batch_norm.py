@@ -1,7 +1,7 @@
 """Lesson 02 submissions with known verdicts."""
 import json
 
-from tests.catalogue import Variant
+from tests.catalogue import Variant, edited
 
 LESSON = "02_batch_norm"
 
@@ -91,6 +91,9 @@ LN_BATCH_AXIS = ln_forward_with("mu, var = Z.mean(axis=1, keepdims=True), Z.var(
 LN_UNBIASED = ln_forward_with("mu, var = Z.mean(axis=0, keepdims=True), Z.var(axis=0, ddof=1, keepdims=True)")
 LN_EPS_OUTSIDE = ln_forward_with("mu, var = Z.mean(axis=0, keepdims=True), Z.var(axis=0, keepdims=True)",
                                  "np.sqrt(var) + eps")
+
+LN_BY_VARIANCE = ln_forward_with("mu, var = Z.mean(axis=0, keepdims=True), Z.var(axis=0, keepdims=True)",
+                                 "var + eps")
 
 LN_RUNNING = '''_running_stats = {}
 
@@ -194,6 +197,52 @@ VARIANTS = [
             lose={"ln_forward_normalizes": None, "ln_backward_gradient": None}),
     Variant("layernorm-backward-batch-norm-axis", answers={"layernorm_backward": LN_BACKWARD_BATCH_AXIS},
             lose={"ln_backward_gradient": "sums over the examples"}),
+    # The one-example batch: its variance is 0, so eps is all that keeps the square root above 0,
+    # and the unbiased variance divides by m - 1 = 0 (both seen on the visible cases first).
+    Variant("batchnorm-unbiased-variance", answers=edited(LESSON, "batchnorm_forward", "var = Z.var(axis=1, keepdims=True)",
+                                                          "var = Z.var(axis=1, ddof=1, keepdims=True)"),
+            lose={"bn_forward_contract": "dividing by m - 1 = 0", "bn_forward_normalizes": "unbiased 1/(m-1) variance",
+                  "bn_backward_contract": "dividing by m - 1 = 0", "bn_backward_gradient": None}),
+    Variant("batchnorm-no-eps", answers=edited(LESSON, "batchnorm_forward", "np.sqrt(var + eps)", "np.sqrt(var)"),
+            lose={"bn_forward_contract": "a division by zero: add eps", "bn_forward_normalizes": "eps left out",
+                  "bn_backward_contract": "a division by zero: add eps",
+                  "bn_backward_gradient": "a division by zero: add eps"}),
+    Variant("backward-forgets-gamma", answers=edited(LESSON, "batchnorm_backward", "dZ_hat = gamma * dZ_tilde",
+                                                     "dZ_hat = dZ_tilde"),
+            lose={"bn_backward_gradient": "missing the factor gamma"}),
+    Variant("inference-divides-by-variance", answers=edited(LESSON, "batchnorm_inference", "np.sqrt(running_var + eps)",
+                                                            "(running_var + eps)"),
+            lose={"bn_inference": "dividing by running_var + eps"}),
+    Variant("inference-no-eps", answers=edited(LESSON, "batchnorm_inference", "np.sqrt(running_var + eps)",
+                                               "np.sqrt(running_var)"),
+            lose={"bn_inference": "zero running variance divides by zero"}),
+    Variant("inference-in-float32", answers=edited(LESSON, "batchnorm_inference", "Z_tilde = gamma",
+                                                   "Z = Z.astype(np.float32)\n    Z_tilde = gamma"),
+            lose={"bn_inference": None}),
+    Variant("running-momentum-zero-taken-as-default", answers=edited(
+        LESSON, "update_running_stats", "batch_mean = Z.mean", "momentum = momentum or 0.9\n    batch_mean = Z.mean"),
+            lose={"bn_running_stats": None}),
+    Variant("running-unbiased-above-two-examples", answers=edited(
+        LESSON, "update_running_stats", "batch_var = Z.var(axis=1, ddof=1, keepdims=True)",
+        "batch_var = Z.var(axis=1, ddof=1 if Z.shape[1] > 2 else 0, keepdims=True)"),
+            lose={"bn_running_stats": "storing the biased (1/m) batch variance"}),
+    Variant("inference-transposed", answers=edited(LESSON, "batchnorm_inference", "return Z_tilde", "return Z_tilde.T"),
+            lose={"bn_inference": "the array is transposed"}),
+    Variant("layernorm-divides-by-variance", answers={"layernorm_forward": LN_BY_VARIANCE},
+            lose={"ln_forward_normalizes": "dividing by the variance", "ln_backward_gradient": None}),
+    Variant("layernorm-backward-ignores-statistics", answers=edited(
+        LESSON, "layernorm_backward", "dZ = inv_std / n * (n * dZ_hat - dZ_hat.sum(axis=0, keepdims=True)\n"
+        "                        - Z_norm * (dZ_hat * Z_norm).sum(axis=0, keepdims=True))", "dZ = inv_std * dZ_hat"),
+            lose={"ln_backward_gradient": "each example's mean and variance as constants"}),
+    Variant("layernorm-backward-forgets-gamma", answers=edited(LESSON, "layernorm_backward", "dZ_hat = gamma * dZ_tilde",
+                                                               "dZ_hat = dZ_tilde"),
+            lose={"ln_backward_gradient": "missing the factor gamma"}),
+    Variant("layernorm-no-eps", answers=edited(LESSON, "layernorm_forward", "np.sqrt(var + eps)", "np.sqrt(var)"),
+            lose={"ln_forward_normalizes": "eps left out of the square root (a constant example",
+                  "ln_backward_gradient": "a division by zero: add eps"}),
+    Variant("layernorm-abs-gamma", answers=edited(LESSON, "layernorm_forward", "Z_tilde = gamma * Z_norm + beta",
+                                                  "Z_tilde = np.abs(gamma) * Z_norm + beta"),
+            lose={"ln_forward_normalizes": None}),
     Variant("infinite-loop", answers={"batchnorm_inference": '''def batchnorm_inference(Z, gamma, beta, running_mean, running_var, eps=1e-5):
     while True:
         pass

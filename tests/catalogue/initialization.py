@@ -1,5 +1,5 @@
 """Lesson 04 submissions with known verdicts."""
-from tests.catalogue import Variant
+from tests.catalogue import Variant, edited
 
 LESSON = "04_initialization"
 
@@ -97,7 +97,7 @@ VARIANTS = [
             lose={"init_std_fan_in": "fan-out instead of fan-in", "init_params_statistics": "fan-out instead of fan-in",
                   "init_std_leaky_relu": "fan-out instead of fan-in", "init_std_fan_out": "mode='fan_out' ignored"}),
     Variant("variance-not-std", answers={"init_std": std_with("1 / fan", "2 / ((1 + a ** 2) * fan)", "2 / (n_in + n_out)")},
-            lose={item: "variance instead of the standard deviation" for item in (
+            lose={item: "the weights are multiplied by sqrt(variance)" for item in (
                 "init_std_fan_in", "init_std_glorot", "init_params_statistics", "init_std_leaky_relu",
                 "init_std_fan_out")}),
     Variant("he-without-2", answers={"init_std": std_with(LECUN, "np.sqrt(1 / fan)", GLOROT)},
@@ -126,7 +126,7 @@ VARIANTS = [
             "glorot": float(np.sqrt(2 / (n_in + n_out)))}[method]
 '''}, lose={"init_std_leaky_relu": None, "init_std_fan_out": None}),
     Variant("prediction-leaky-stays", answers={"prediction_leaky_he": 'def prediction_leaky_he():\n    return "stays"\n'},
-            lose={"prediction_leaky_he_test": "(1 + a**2) / 2"}),
+            lose={"prediction_leaky_he_test": "30 layers compound it"}),
     Variant("random-biases", answers={"initialize_parameters": params_with(
         "std * rng.standard_normal((n_out, n_in))", bias="std * rng.standard_normal((n_out, 1))")},
             lose={"init_params_statistics": "random biases are not needed"}),
@@ -156,7 +156,39 @@ VARIANTS = [
     return float(np.sqrt(1 / fan))
 '''}, lose={"init_std_simple": "must not fall through"}),
     Variant("counts-hard-coded", hidden_only=True, answers={"count_distinct_units": count_with(
-        "return {6: 3, 5: 1}[W.shape[0]]  # the answers of the visible cases")},
+        "return {6: 3, 5: 1, 3: 2}[W.shape[0]]  # the answers of the visible cases")},
+            lose={"symmetry_distinct_units": None}),
+    Variant("counts-copies", answers={"count_distinct_units": count_with(
+        "kept = []\n    for row in W:\n        if all(np.max(np.abs(row - k)) > tol for k in kept):\n"
+        "            kept.append(row)\n    return W.shape[0] - len(kept)")},
+            lose={"symmetry_distinct_units": "counted the copies"}),
+    Variant("uniform-plus-minus-std", answers={"initialize_parameters": params_with("rng.uniform(-std, std, (n_out, n_in))")},
+            lose={"init_params_statistics": "only std / sqrt(3)"}),
+    Variant("std-as-array", answers=edited(LESSON, "init_std", "return float(np.sqrt(gain / fan))",
+                                           "return np.sqrt(np.array([gain / fan]))"),
+            lose={item: "return float(...)" for item in ("init_std_fan_in", "init_std_glorot", "init_std_leaky_relu",
+                                                         "init_std_fan_out")}),
+    Variant("layers-numbered-from-0", answers={"initialize_parameters": params_with(
+        "std * rng.standard_normal((n_out, n_in))").replace('"W%d" % l', '"W%d" % (l - 1)').replace(
+        '"b%d" % l', '"b%d" % (l - 1)')},
+            lose={item: "layers are numbered from 1" for item in ("init_params_shapes", "init_params_statistics",
+                                                                  "init_params_uses_rng")}),
+    Variant("bias-as-a-vector", answers={"initialize_parameters": params_with(
+        "std * rng.standard_normal((n_out, n_in))", bias="np.zeros(n_out)")},
+            lose={"init_params_shapes": "b[l] is a column"}),
+    Variant("units-drawn-in-pairs", answers={"initialize_parameters": params_with(
+        "np.repeat(std * rng.standard_normal((n_out // 2 + 1, n_in)), 2, axis=0)[:n_out]")},
+            lose={"init_params_statistics": "the same random draw reused"}),
+    Variant("seed-fixed-inside", answers={"initialize_parameters": params_with(
+        "std * np.random.default_rng(0).standard_normal((n_out, n_in))")},
+            lose={"init_params_uses_rng": "fixed inside the function"}),
+    Variant("std-floor-division-for-one-input", answers=edited(
+        LESSON, "init_std", "return float(np.sqrt(gain / fan))",
+        "return float(np.sqrt(gain // fan if fan == 1 else gain / fan))"),
+            lose={"init_std_leaky_relu": None}),
+    Variant("count-ignores-tol", answers={"count_distinct_units": count_with(
+        "kept = []\n    for row in W:\n        if all(np.max(np.abs(row - k)) > 1e-8 for k in kept):\n"
+        "            kept.append(row)\n    return len(kept)")},
             lose={"symmetry_distinct_units": None}),
     Variant("untouched", untouched=True, lose_all=True),
 ]

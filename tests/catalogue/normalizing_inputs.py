@@ -131,8 +131,38 @@ VARIANTS = [
     return X_tilde @ X_tilde.T
 '''}, lose={"hessian_values": "divide by m"}),
     Variant("rate-one-over-lambda", answers={"conditioning": conditioning_with("1 / lam[-1]")},
-            lose={"conditioning_values": "2 / lambda_max"}),
+            lose={"conditioning_values": "empties the steepest direction"}),
     Variant("prediction-centering-shrinks", answers={"prediction_centering": 'def prediction_centering():\n    return "shrinks"\n'},
             lose={"prediction_centering_test": "squared spreads"}),
+    Variant("std-as-variance", answers={"compute_mean_variance": mean_variance_with("var = X.std(axis=1, keepdims=True)")},
+            lose={"mean_variance_values": "standard deviation as var", "normalize_splits_train_stats": None}),
+    Variant("eps-ignored", answers={"normalize_inputs": normalize_with("return (X - mu) / np.sqrt(var + 1e-8)")},
+            lose={"normalize_inputs_values": "the eps argument is ignored", "normalize_splits_train_stats": None}),
+    Variant("hessian-bias-first", answers={"least_squares_hessian": '''def least_squares_hessian(X):
+    X_tilde = np.vstack([np.ones((1, X.shape[1])), X])
+    return X_tilde @ X_tilde.T / X.shape[1]
+'''}, lose={"hessian_values": "the bias row is placed first"}),
+    Variant("rate-from-smallest-eigenvalue", answers={"conditioning": conditioning_with("2 / lam[0]")},
+            lose={"conditioning_values": "not by the smallest"}),
+    Variant("condition-number-inverted", answers={"conditioning": '''def conditioning(H):
+    lam = np.linalg.eigvalsh(H)
+    return float(lam[0] / lam[-1]), float(2 / lam[-1])
+'''}, lose={"conditioning_values": "not its inverse"}),
+    Variant("condition-number-square-root", answers={"conditioning": '''def conditioning(H):
+    lam = np.linalg.eigvalsh(H)
+    return float(np.sqrt(lam[-1] / lam[0])), float(2 / lam[-1])
+'''}, lose={"conditioning_values": "condition number of the data matrix"}),
+    Variant("float32-statistics", answers={"compute_mean_variance": '''def compute_mean_variance(X):
+    X = X.astype(np.float32)
+    return X.mean(axis=1, keepdims=True), X.var(axis=1, keepdims=True)
+'''}, lose={"mean_variance_contract": None, "mean_variance_values": None, "normalize_splits_train_stats": None}),
+    Variant("hessian-examples-by-examples", answers={"least_squares_hessian": '''def least_squares_hessian(X):
+    return X.T @ X / X.shape[1]
+'''}, lose={"hessian_values": "multiplied X^T X (examples by examples)"}),
+    Variant("hessian-squeezed", answers={"least_squares_hessian": '''def least_squares_hessian(X):
+    X = np.atleast_2d(X.squeeze())
+    X_tilde = np.vstack([X, np.ones((1, X.shape[1]))])
+    return X_tilde @ X_tilde.T / X.shape[1]
+'''}, lose={"hessian_values": None}),
     Variant("untouched", untouched=True, lose_all=True),
 ]

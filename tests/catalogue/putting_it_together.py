@@ -1,5 +1,5 @@
 """Lesson 05 submissions with known verdicts."""
-from tests.catalogue import Variant
+from tests.catalogue import Variant, edited
 
 LESSON = "05_putting_it_together"
 
@@ -37,6 +37,15 @@ VARIANTS = [
     Variant("strict-target", answers={"largest_usable_lr": usable_with(
         f'{FINITE} and h["dev_acc"] and h["dev_acc"][-1] > target')},
             lose={"usable_lr_largest": "use `>=`"}),
+    Variant("best-accuracy", answers={"largest_usable_lr": usable_with(
+        f'{FINITE} and h["dev_acc"] and h["dev_acc"][-1] >= target',
+        'max(ok, key=lambda r: histories[rates.index(r)]["dev_acc"][-1]) if ok else None')},
+            lose={"usable_lr_largest": "the rate with the best accuracy"}),
+    Variant("infinite-loss-only", answers={"largest_usable_lr": usable_with(
+        'not np.any(np.isinf(h["loss"])) and h["dev_acc"] and h["dev_acc"][-1] >= target')},
+            lose={"usable_lr_diverged": "a run whose loss became NaN or inf diverged"}),
+    Variant("target-fixed-at-its-default", answers=edited(LESSON, "largest_usable_lr", ">= target", ">= 0.85"),
+            lose={"usable_lr_largest": None}),
     Variant("zero-instead-of-none", answers={"largest_usable_lr": usable_with(
         f'{FINITE} and h["dev_acc"] and h["dev_acc"][-1] >= target', pick="max(ok) if ok else 0.0")},
             lose={"usable_lr_diverged": None}),
@@ -56,6 +65,20 @@ SCALE_OWN_LOOP = '''def scale_invariance_gap(layer, W, U, a, G, h=1e-5):
         return g
     diff = np.abs(layer(a * W @ U) - layer(W @ U))
     return float(diff.max()), float(np.sqrt(np.sum(grad_at(a * W) ** 2) / np.sum(grad_at(W) ** 2)))
+'''
+
+
+SCALE_ONE_SIDED = '''def scale_invariance_gap(layer, W, U, a, G, h=1e-5):
+    loss = lambda V: float(np.sum(G * layer(V @ U)))
+    def grad_at(V):
+        g, base = np.zeros_like(V), loss(V)
+        for idx in np.ndindex(V.shape):
+            P = V.copy()
+            P[idx] += h
+            g[idx] = (loss(P) - base) / h
+        return g
+    D = layer((a * W) @ U) - layer(W @ U)
+    return float(np.max(np.abs(D))), float(np.linalg.norm(grad_at(a * W)) / np.linalg.norm(grad_at(W)))
 '''
 
 
@@ -142,6 +165,21 @@ VARIANTS += [
             lose={"gradcheck_errors": "was not put back"}),
     Variant("gradcheck-not-restored-in-place", answers={"gradient_check": gradcheck_loop(NOT_RESTORED, copy="params")},
             lose={"gradcheck_errors": "in-place update"}),
+    Variant("gradcheck-sum-of-norms", answers={"gradient_check": gradcheck_loop(
+        RESTORED, error="np.linalg.norm(num - g) / max(np.linalg.norm(num) + np.linalg.norm(g), 1e-12)")},
+            lose={"gradcheck_errors": "divided by ||g_num|| + ||g||"}),
+    Variant("gradcheck-absolute-error", answers={"gradient_check": gradcheck_loop(RESTORED, error="np.linalg.norm(num - g)")},
+            lose={"gradcheck_errors": "returned ||g_num - g|| alone"}),
+    Variant("gradcheck-no-floor", answers={"gradient_check": gradcheck_loop(
+        RESTORED, error="np.linalg.norm(num - g) / max(np.linalg.norm(num), np.linalg.norm(g))")},
+            lose={"gradcheck_errors": "without the floor 1e-12"}),
+    Variant("scale-one-sided", answers={"scale_invariance_gap": SCALE_ONE_SIDED},
+            lose={"scale_invariance": "one-sided differences"}),
+    Variant("scale-signed-gap", answers={"scale_invariance_gap": scale_with(gap="np.max(D)")},
+            lose={"scale_invariance": "max of the signed difference"}),
+    Variant("gradcheck-step-fixed", answers=edited(LESSON, "gradient_check", "[params[name] for name in names], h)",
+                                                   "[params[name] for name in names], 1e-5)"),
+            lose={"gradcheck_errors": None}),
     Variant("gradcheck-worst-element", answers={"gradient_check": gradcheck_loop(
         RESTORED, error="np.max(np.abs(num - g) / np.maximum(np.maximum(np.abs(num), np.abs(g)), 1e-12))")},
             lose={"gradcheck_errors": "worst element"}),

@@ -3,7 +3,7 @@
 deep_backward is judged on the activations of a correct forward pass (the judge computes
 them with the reference), so a wrong deep_forward loses the forward items only.
 """
-from tests.catalogue import Variant, reference_answers
+from tests.catalogue import Variant, edited
 
 LESSON = "03_vanishing_gradients"
 
@@ -56,12 +56,7 @@ GAIN_TABLE = '''def layer_gain(activation, n_in, std):
 
 
 def edit(grade_id, *changes):
-    """The reference answer of `grade_id` with exact edits (old, new), each checked to apply."""
-    source = reference_answers(LESSON)[grade_id]
-    for old, new in zip(changes[::2], changes[1::2]):
-        assert old in source, f"{grade_id}: {old!r} not in the reference answer"
-        source = source.replace(old, new)
-    return {grade_id: source}
+    return edited(LESSON, grade_id, *changes)
 
 
 def forward(*changes):
@@ -120,7 +115,7 @@ VARIANTS = [
     Variant("correct-different", answers={"deep_forward": FORWARD_LOOP, "deep_backward": BACKWARD_RECOMPUTE,
                                           "identity_net_output": IDENTITY_POWER, "layer_gain": GAIN_TABLE}),
     Variant("forward-no-last-activation", answers={"deep_forward": FORWARD_NO_LAST_ACTIVATION},
-            lose={"deep_forward_values": "the last one included"}),
+            lose={"deep_forward_values": "the activation is not applied at the last layer"}),
     Variant("forward-ignores-activation", answers=forward('[activation]', '["linear"]'),
             lose={"deep_forward_values": "activation argument is ignored"}),
     Variant("forward-without-A0", answers=forward("activations = [X.copy()]\n    for W in weights:\n"
@@ -132,12 +127,12 @@ VARIANTS = [
             lose={"deep_forward_contract": None, "deep_forward_values": "W[l] used transposed"}),
     Variant("backward-no-derivative", answers=backward('"tanh": lambda A: 1.0 - A ** 2', '"tanh": np.ones_like',
                                                         "(A > 0)", "(A >= 0)"),
-            lose={"deep_backward_activations": "activation derivative is missing"}),
+            lose={"deep_backward_activations": "dZ[l] = dA[l] * g'(Z[l])"}),
     Variant("backward-no-last-derivative", answers={"deep_backward": BACKWARD_NO_LAST_DERIVATIVE},
             lose={"deep_backward_activations": "missing at the last layer"}),
     Variant("backward-W-not-transposed", answers=backward("weights[l - 1].T @ dZ", "weights[l - 1] @ dZ"),
             lose={"deep_backward_contract": None, "deep_backward_linear": "W[l] not transposed",
-                  "deep_backward_activations": None}),
+                  "deep_backward_activations": "W[l] not transposed"}),
     Variant("backward-outer-product-order", answers=backward("dZ @ activations[l - 1].T", "activations[l - 1] @ dZ.T"),
             lose={"deep_backward_contract": "outer product in the wrong order",
                   "deep_backward_linear": "outer product in the wrong order",
@@ -153,7 +148,7 @@ VARIANTS = [
     Variant("identity-seed-power", answers=edit("identity_net_output", "a ** (L - 1)", "a ** L"),
             lose={"identity_net_output_test": "the notes' a^L"}),
     Variant("gain-relu-not-halved", answers=edit("layer_gain", "gain = gain / 2", "gain = gain * 2"),
-            lose={"layer_gain_test": "ReLU halves"}),
+            lose={"layer_gain_test": "He's initialization that doubles"}),
     Variant("gain-std-not-squared", answers=edit("layer_gain", "std ** 2", "std"),
             lose={"layer_gain_test": "std**2"}),
     Variant("syntax-error", answers={"layer_gain": "def layer_gain(activation, n_in, std)\n    return n_in * std ** 2\n"},
@@ -169,6 +164,31 @@ VARIANTS = [
         "prediction_residual_gradient", '"shrinks"')}, lose={"prediction_residual_gradient_test": "I + W^T D"}),
     Variant("residual-prediction-not-a-choice", answers={"prediction_residual_gradient": prediction(
         "prediction_residual_gradient", '"near 1"')}, lose={"prediction_residual_gradient_test": None}),
+    Variant("forward-tanh-and-relu-swapped", answers=forward('"tanh": np.tanh, "relu": lambda Z: np.maximum(Z, 0.0)',
+                                                             '"tanh": lambda Z: np.maximum(Z, 0.0), "relu": np.tanh'),
+            lose={"deep_forward_values": "instead of the one asked for"}),
+    Variant("forward-activations-transposed", answers=forward("return activations",
+                                                              "return [activations[0]] + [A.T for A in activations[1:]]"),
+            lose={"deep_forward_contract": "A[l] transposed", "deep_forward_values": "A[l] transposed"}),
+    Variant("backward-a-gradient-for-X", answers=backward("return grads", "return [np.zeros((1, 1))] + grads"),
+            lose={item: "one gradient per weight matrix" for item in ("deep_backward_contract", "deep_backward_linear",
+                                                                      "deep_backward_activations")}),
+    Variant("identity-output-transposed", answers=edit("identity_net_output", "(W_out @ X)", "(W_out @ X).T"),
+            lose={"identity_net_output_test": "Y transposed"}),
+    Variant("identity-one-factor-too-few", answers=edit("identity_net_output", "a ** (L - 1)", "a ** (L - 2)"),
+            lose={"identity_net_output_test": "one factor a too few"}),
+    Variant("identity-adds-the-factors", answers=edit("identity_net_output", "a ** (L - 1)", "a * (L - 1)"),
+            lose={"identity_net_output_test": "depth multiplies"}),
+    Variant("identity-scale-without-sign", answers=edit("identity_net_output", "a ** (L - 1)", "abs(a) ** (L - 1)"),
+            lose={"identity_net_output_test": None}),
+    Variant("identity-one-layer-scaled", answers=edit("identity_net_output", "a ** (L - 1)", "(a ** (L - 1) if L > 1 else a)"),
+            lose={"identity_net_output_test": None}),
+    Variant("gain-of-the-rms", answers=edit("layer_gain", "gain = n_in * std ** 2", "gain = np.sqrt(n_in) * std"),
+            lose={"layer_gain_test": "factor of the root mean square"}),
+    Variant("gain-relu-kept-whole", answers=edit("layer_gain", "gain = gain / 2", "gain = gain"),
+            lose={"layer_gain_test": "divide by 2 for relu"}),
+    Variant("gain-tanh-halved", answers=edit("layer_gain", 'if activation == "relu":', 'if activation in ("relu", "tanh"):'),
+            lose={"layer_gain_test": "only ReLU halves"}),
     Variant("untouched", untouched=True, lose_all=True),
 ]
 
