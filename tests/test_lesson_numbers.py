@@ -304,3 +304,39 @@ def test_initialization_prediction_holds_for_other_draws(digits):
             A = np.where(Z > 0, Z, 0.5 * Z)
             stds.append(A.std())
         assert stds[-1] / stds[0] > 10
+
+
+@pytest.mark.parametrize("norm", [None, "batch", "layer"])
+def test_seeds_train_is_mlp_train_for_every_seed(norm, digits):
+    """lessonkit.seeds trains each seed as lessonkit.mlp would, and a seed that diverges stops alone."""
+    from lessonkit import mlp, seeds
+    from lessonkit.reuse import functions_from
+    master = ROOT / "solutions" / "02_batch_norm" / "lesson.ipynb"
+    f = dict(zip(["bf", "bb", "run", "inf", "lf", "lb"], functions_from(
+        master, "batchnorm_forward", "batchnorm_backward", "update_running_stats", "batchnorm_inference",
+        "layernorm_forward", "layernorm_backward")))
+    bn = {None: None, "batch": mlp.BatchNorm(f["bf"], f["bb"], f["run"], f["inf"]),
+          "layer": mlp.layer_norm(f["lf"], f["lb"])}[norm]
+    X_train, y_train, X_dev, y_dev = digits
+    X, y = (X_train[:, :300] - 8) / 6, y_train[:300]
+    dims = [64, 32, 32, 10]
+
+    def init(seed):
+        params = mlp.init_params(dims, np.random.default_rng(seed), batch_norm=bn is not None)
+        if seed == 3:  # this seed's loss is not finite from its first step
+            params["W3"][0, 0] = np.inf
+        return params
+
+    together = seeds.train(init, [1, 2, 3], X, y, lr=0.5, epochs=2, batch_size=16, bn=bn, dev=((X_dev - 8) / 6, y_dev))
+    for seed, (params, running, history) in zip([1, 2, 3], together):
+        alone = mlp.train(init(seed), X, y, np.random.default_rng(seed + 1), lr=0.5, epochs=2, batch_size=16, bn=bn,
+                          dev=((X_dev - 8) / 6, y_dev))
+        assert len(history["loss"]) == len(alone[2]["loss"])
+        np.testing.assert_allclose(history["loss"], alone[2]["loss"], rtol=1e-9)
+        np.testing.assert_allclose(history["dev_acc"], alone[2]["dev_acc"], atol=1e-12)
+        for k in params:
+            np.testing.assert_allclose(params[k], alone[0][k], rtol=1e-8, atol=1e-12)
+        for k in running:
+            np.testing.assert_allclose(running[k], alone[1][k], rtol=1e-8, atol=1e-12)
+    assert not np.isfinite(together[2][2]["loss"][-1]) and len(together[2][2]["dev_acc"]) < 2
+    assert len(together[0][2]["dev_acc"]) == 2
