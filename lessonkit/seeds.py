@@ -86,8 +86,8 @@ def backward(P, probs, Y, caches, bn=None):
             if f"gamma{l}" in P:
                 seeds, n, _ = dZ.shape
                 if _layer_norm(bn):
-                    grads[f"gamma{l}"] = (dZ * cache["Z_norm"]).sum(axis=2, keepdims=True)
-                    grads[f"beta{l}"] = dZ.sum(axis=2, keepdims=True)
+                    grads[f"gamma{l}"] = np.einsum("snm,snm->sn", dZ, cache["Z_norm"])[..., None]
+                    grads[f"beta{l}"] = np.einsum("snm->sn", dZ)[..., None]
                     dZ_hat = (P[f"gamma{l}"] * dZ).transpose(1, 0, 2).reshape(n, seeds * m)
                     dZ = bn.backward(dZ_hat, cache["bn"])[0].reshape(n, seeds, m).transpose(1, 0, 2)
                 else:
