@@ -28,11 +28,6 @@ def _layer_norm(bn):
     return bn is not None and bn.update_running_stats is None
 
 
-def _softmax(Z):
-    E = np.exp(Z - Z.max(axis=1, keepdims=True))
-    return E / E.sum(axis=1, keepdims=True)
-
-
 def forward(P, A, bn=None, running=None):
     """Forward pass of stacked parameters (every array with a leading seed axis).
 
@@ -47,58 +42,36 @@ def forward(P, A, bn=None, running=None):
     probs : ndarray of shape (seeds, n_L, m)
     caches : list, one entry per layer
     """
-    caches, L = [], mlp._depth(P)
-    for l in range(1, L + 1):
-        Z = P[f"W{l}"] @ A
-        cache = {"A_prev": A}
-        if f"gamma{l}" in P:
-            seeds, n, m = Z.shape
-            g, b = P[f"gamma{l}"], P[f"beta{l}"]
-            cache["Z_pre_bn"] = Z
-            if _layer_norm(bn):
-                flat = Z.transpose(1, 0, 2).reshape(n, seeds * m)
-                Z_norm, cache["bn"] = bn.forward(flat, np.ones((n, 1)), np.zeros((n, 1)))
-                cache["Z_norm"] = Z_norm.reshape(n, seeds, m).transpose(1, 0, 2)
-                Z = g * cache["Z_norm"] + b
-            elif running is None:
-                Z, cache["bn"] = bn.forward(Z.reshape(seeds * n, m), g.reshape(-1, 1), b.reshape(-1, 1))
-                Z = Z.reshape(seeds, n, m)
-            else:
-                Z = bn.inference(Z.reshape(seeds * n, m), g.reshape(-1, 1), b.reshape(-1, 1),
-                                 running[f"mean{l}"].reshape(-1, 1), running[f"var{l}"].reshape(-1, 1))
-                Z = Z.reshape(seeds, n, m)
+    def normalize(l, Z, cache):
+        seeds, n, m = Z.shape
+        g, b = P[f"gamma{l}"], P[f"beta{l}"]
+        if _layer_norm(bn):  # the seeds' examples side by side, as columns
+            flat = Z.transpose(1, 0, 2).reshape(n, seeds * m)
+            Z_norm, cache["bn"] = bn.forward(flat, np.ones((n, 1)), np.zeros((n, 1)))
+            cache["Z_norm"] = Z_norm.reshape(n, seeds, m).transpose(1, 0, 2)
+            return g * cache["Z_norm"] + b
+        if running is None:  # batch norm: the seeds' units one under the other, as rows
+            Z, cache["bn"] = bn.forward(Z.reshape(seeds * n, m), g.reshape(-1, 1), b.reshape(-1, 1))
         else:
-            Z = Z + P[f"b{l}"]
-        cache["Z"] = Z
-        A = _softmax(Z) if l == L else np.maximum(Z, 0)
-        caches.append(cache)
-    return A, caches
+            Z = bn.inference(Z.reshape(seeds * n, m), g.reshape(-1, 1), b.reshape(-1, 1),
+                             running[f"mean{l}"].reshape(-1, 1), running[f"var{l}"].reshape(-1, 1))
+        return Z.reshape(seeds, n, m)
+    return mlp.layers_forward(P, A, normalize)
 
 
 def backward(P, probs, Y, caches, bn=None):
     """Gradients of each seed's mean cross-entropy, stacked, same keys as `P`."""
-    grads, L, m = {}, mlp._depth(P), Y.shape[2]
-    dZ = (probs - Y) / m
-    for l in range(L, 0, -1):
-        cache = caches[l - 1]
-        if l < L:
-            dZ = dA * (cache["Z"] > 0)
-            if f"gamma{l}" in P:
-                seeds, n, _ = dZ.shape
-                if _layer_norm(bn):
-                    grads[f"gamma{l}"] = np.einsum("snm,snm->sn", dZ, cache["Z_norm"])[..., None]
-                    grads[f"beta{l}"] = np.einsum("snm->sn", dZ)[..., None]
-                    dZ_hat = (P[f"gamma{l}"] * dZ).transpose(1, 0, 2).reshape(n, seeds * m)
-                    dZ = bn.backward(dZ_hat, cache["bn"])[0].reshape(n, seeds, m).transpose(1, 0, 2)
-                else:
-                    dZ, dgamma, dbeta = bn.backward(dZ.reshape(seeds * n, m), cache["bn"])
-                    dZ = dZ.reshape(seeds, n, m)
-                    grads[f"gamma{l}"], grads[f"beta{l}"] = dgamma.reshape(seeds, n, 1), dbeta.reshape(seeds, n, 1)
-        if f"b{l}" in P:
-            grads[f"b{l}"] = dZ.sum(axis=2, keepdims=True)
-        grads[f"W{l}"] = dZ @ cache["A_prev"].transpose(0, 2, 1)
-        dA = P[f"W{l}"].transpose(0, 2, 1) @ dZ
-    return grads
+    def normalize_backward(l, dZ, cache, grads):
+        seeds, n, m = dZ.shape
+        if _layer_norm(bn):
+            grads[f"gamma{l}"] = np.einsum("snm,snm->sn", dZ, cache["Z_norm"])[..., None]
+            grads[f"beta{l}"] = np.einsum("snm->sn", dZ)[..., None]
+            dZ_hat = (P[f"gamma{l}"] * dZ).transpose(1, 0, 2).reshape(n, seeds * m)
+            return bn.backward(dZ_hat, cache["bn"])[0].reshape(n, seeds, m).transpose(1, 0, 2)
+        dZ, dgamma, dbeta = bn.backward(dZ.reshape(seeds * n, m), cache["bn"])
+        grads[f"gamma{l}"], grads[f"beta{l}"] = dgamma.reshape(seeds, n, 1), dbeta.reshape(seeds, n, 1)
+        return dZ.reshape(seeds, n, m)
+    return mlp.layers_backward(P, probs, Y, caches, normalize_backward)
 
 
 def evaluate(P, running, X, y, bn=None):
