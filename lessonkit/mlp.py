@@ -78,8 +78,9 @@ def _depth(params):
 
 
 def softmax(Z):
-    E = np.exp(Z - Z.max(axis=0, keepdims=True))
-    return E / E.sum(axis=0, keepdims=True)
+    """Softmax over the units (axis -2: the rows of (n, m), or of each seed's (seeds, n, m))."""
+    E = np.exp(Z - Z.max(axis=-2, keepdims=True))
+    return E / E.sum(axis=-2, keepdims=True)
 
 
 def forward(params, X, bn=None, running=None, record=False):
@@ -90,17 +91,27 @@ def forward(params, X, bn=None, running=None, record=False):
     probs : ndarray of shape (n_L, m)
     caches : list, one entry per layer, for `backward`
     """
+    def normalize(l, Z, cache):
+        g, b = params[f"gamma{l}"], params[f"beta{l}"]
+        if running is None:
+            Z, cache["bn"] = bn.forward(Z, g, b)
+            return Z
+        return bn.inference(Z, g, b, running[f"mean{l}"], running[f"var{l}"])
+    return layers_forward(params, X, normalize)
+
+
+def layers_forward(params, X, normalize):
+    """The layer loop of `forward`; `normalize(l, Z, cache) -> Z_tilde` does layer l's normalization.
+
+    Also runs stacked parameters (`lessonkit.seeds`: every array with a leading seed axis).
+    """
     A, caches, L = X, [], _depth(params)
     for l in range(1, L + 1):
         Z = params[f"W{l}"] @ A
         cache = {"A_prev": A}
         if f"gamma{l}" in params:
             cache["Z_pre_bn"] = Z
-            g, b = params[f"gamma{l}"], params[f"beta{l}"]
-            if running is None:
-                Z, cache["bn"] = bn.forward(Z, g, b)
-            else:
-                Z = bn.inference(Z, g, b, running[f"mean{l}"], running[f"var{l}"])
+            Z = normalize(l, Z, cache)
         else:
             Z = Z + params[f"b{l}"]
         cache["Z"] = Z
@@ -111,18 +122,27 @@ def forward(params, X, bn=None, running=None, record=False):
 
 def backward(params, probs, Y, caches, bn=None):
     """Gradients of the mean cross-entropy, same keys as `params`."""
-    grads, L, m = {}, _depth(params), Y.shape[1]
+    def normalize_backward(l, dZ, cache, grads):
+        dZ, grads[f"gamma{l}"], grads[f"beta{l}"] = bn.backward(dZ, cache["bn"])
+        return dZ
+    return layers_backward(params, probs, Y, caches, normalize_backward)
+
+
+def layers_backward(params, probs, Y, caches, normalize_backward):
+    """The layer loop of `backward`; `normalize_backward(l, dZ, cache, grads) -> dZ` goes back through
+    layer l's normalization and puts its gamma and beta gradients in `grads`. Also runs stacked parameters."""
+    grads, L, m = {}, _depth(params), Y.shape[-1]
     dZ = (probs - Y) / m
     for l in range(L, 0, -1):
         cache = caches[l - 1]
         if l < L:
             dZ = dA * (cache["Z"] > 0)
             if f"gamma{l}" in params:
-                dZ, grads[f"gamma{l}"], grads[f"beta{l}"] = bn.backward(dZ, cache["bn"])
+                dZ = normalize_backward(l, dZ, cache, grads)
         if f"b{l}" in params:
-            grads[f"b{l}"] = dZ.sum(axis=1, keepdims=True)
-        grads[f"W{l}"] = dZ @ cache["A_prev"].T
-        dA = params[f"W{l}"].T @ dZ
+            grads[f"b{l}"] = dZ.sum(axis=-1, keepdims=True)
+        grads[f"W{l}"] = dZ @ cache["A_prev"].swapaxes(-1, -2)
+        dA = params[f"W{l}"].swapaxes(-1, -2) @ dZ
     return grads
 
 

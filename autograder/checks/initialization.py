@@ -406,5 +406,6 @@ ITEMS.append(Item("symmetry_distinct_units", ["count_distinct_units"], run_count
 ITEMS.append(prediction_item(
     "prediction_leaky_he_test", "prediction_leaky_he",
     "the activations of a leaky-ReLU network (a = 0.5) with plain He weights",
-    hint="He's 2 / n assumes each layer keeps half of the mean square (ReLU); leaky ReLU keeps (1 + a**2) / 2 of "
-         "it, so every layer multiplies the variance by 1 + a**2 = 1.25, and 30 layers compound it"))
+    hint="He's 2 / n assumes each layer keeps half of the mean square (ReLU); a leaky ReLU of slope a keeps "
+         "(1 + a**2) / 2 of it: work out the factor per layer this gives with He's weights at a = 0.5, and what "
+         "30 layers make of it"))

@@ -140,10 +140,12 @@ ITEMS.append(Item("usable_lr_diverged", ["largest_usable_lr"], run_usable, answe
 
 ITEMS.append(prediction_item(
     "prediction_smallest_usable_test", "prediction_smallest_usable",
-    "B's smallest usable rate against A's", choices=("lower", "same", "higher"),
-    hint="lesson 01's rounder cost is about the largest stable rate; the smallest usable one depends on how "
-         "fast training starts, and with the same weights of standard deviation 0.1, inputs about 8 times "
-         "smaller make a smaller signal in every layer (lesson 04)"))
+    "B's dev accuracy at lr = 0.03 against A's", choices=("lower", "same", "higher"),
+    hint="lesson 01's rounder cost is about the largest stable rate; at a small rate what counts is how fast "
+         "training starts, which depends on how large a signal reaches the output and how large a gradient "
+         "reaches the first layers. Both start from the same weights of standard deviation 0.1: compare the "
+         "root mean square of the raw and of the normalized inputs, and follow it through five ReLU layers "
+         "(lesson 04)"))
 
 
 # ---- scale_invariance_gap --------------------------------------------------------------

@@ -365,13 +365,15 @@ GAIN = Item("layer_gain_test", ["layer_gain"], run_gain, gain_values, gain_cases
 SIGMOID_PREDICTION = prediction_item(
     "prediction_sigmoid_gradient_test", "prediction_sigmoid_gradient",
     "the gradient through 20 sigmoid layers with weights 4 times orthogonal",
-    hint="sigmoid'(z) reaches 1/4 only at z = 0, so 4 x 1/4 = 1 is the most a layer can pass on; weights 4 "
-         "times larger also push z away from 0, where sigmoid'(z) is smaller")
+    hint="sigmoid'(z) reaches 1/4 only at z = 0, so the bound (4 x 1/4)^20 = 1 is met only if every unit of "
+         "every layer sits at z = 0: work out where weights 4 times an orthogonal matrix put z, what sigmoid' is "
+         "there (sigmoid'(2) is about 0.10), and what 20 such factors multiply to")
 RESIDUAL_PREDICTION = prediction_item(
     "prediction_residual_gradient_test", "prediction_residual_gradient",
     "the residual network's gradient at the first layer, from depth 1 to 50",
-    hint="a residual block's Jacobian is I + W^T D: the identity carries the gradient down whatever the "
-         "branch does, and a small branch only nudges it, so no long product of small factors appears")
+    hint="a residual block's backward factor is I + W^T D, where a plain layer's is W^T D: work out which "
+         "matrix each factor is close to when the branch's weights are small, and what a product of 50 of them "
+         "does to a vector")
 
 #: This lesson's graded items, in the master's order (`checks.items` reads them).
 ITEMS = [FORWARD_CONTRACT, FORWARD_VALUES, BACKWARD_CONTRACT, BACKWARD_LINEAR, BACKWARD_ACTIVATIONS, IDENTITY, GAIN,

@@ -147,8 +147,8 @@ RESTORED = NOT_RESTORED + """
             point[name][idx] += h"""
 
 VARIANTS += [
-    Variant("prediction-smallest-usable-lower", answers={
-        "prediction_smallest_usable": 'def prediction_smallest_usable():\n    return "lower"\n'},
+    Variant("prediction-smallest-usable-higher", answers={
+        "prediction_smallest_usable": 'def prediction_smallest_usable():\n    return "higher"\n'},
             lose={"prediction_smallest_usable_test": "how fast training starts"}),
     Variant("scale-correct-different", answers={"scale_invariance_gap": SCALE_OWN_LOOP}),
     Variant("scale-chain-rule", answers={"scale_invariance_gap": scale_with(

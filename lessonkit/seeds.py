@@ -1,0 +1,143 @@
+"""`lessonkit.mlp.train` for several seeds at once: one Python loop, the seeds stacked in arrays.
+
+A run that depends on its random draws (the initial weights, the order of the examples) is
+quoted over several seeds. Training them one after the other costs the Python overhead of
+every step once per seed; here every array gets a leading seed axis, so a step is one pass for
+all the seeds, and the normalization functions you pass in are called once per layer:
+
+* batch norm (a `BatchNorm` with running averages) normalizes each row over the examples, so
+  the seeds' units are stacked as rows: ``Z`` of shape (seeds * n, m), ``gamma`` (seeds * n, 1);
+* layer norm (`mlp.layer_norm`) normalizes each column over the units, so the seeds' examples
+  are stacked as columns: ``Z`` of shape (n, seeds * m). Each seed has its own gamma and beta,
+  which one call cannot take, so your function normalizes with gamma = 1 and beta = 0 and the
+  scale and shift are applied here (your backward pass gives dZ; dgamma and dbeta are summed here).
+
+Each seed's run is the run `mlp.train` makes with ``init(seed)`` and ``np.random.default_rng(seed + 1)``,
+up to the last bits of the arithmetic.
+"""
+import numpy as np
+
+from lessonkit import mlp
+
+
+def _stack(dicts):
+    return {k: np.stack([d[k] for d in dicts]) for k in dicts[0]}
+
+
+def _layer_norm(bn):
+    return bn is not None and bn.update_running_stats is None
+
+
+def forward(P, A, bn=None, running=None):
+    """Forward pass of stacked parameters (every array with a leading seed axis).
+
+    Parameters
+    ----------
+    P : dict of ndarray, "W1" of shape (seeds, n_1, n_x), ...
+    A : ndarray of shape (seeds, n_x, m)
+    running : dict of ndarray, optional, (seeds, n, 1) running averages: inference mode
+
+    Returns
+    -------
+    probs : ndarray of shape (seeds, n_L, m)
+    caches : list, one entry per layer
+    """
+    def normalize(l, Z, cache):
+        seeds, n, m = Z.shape
+        g, b = P[f"gamma{l}"], P[f"beta{l}"]
+        if _layer_norm(bn):  # the seeds' examples side by side, as columns
+            flat = Z.transpose(1, 0, 2).reshape(n, seeds * m)
+            Z_norm, cache["bn"] = bn.forward(flat, np.ones((n, 1)), np.zeros((n, 1)))
+            cache["Z_norm"] = Z_norm.reshape(n, seeds, m).transpose(1, 0, 2)
+            return g * cache["Z_norm"] + b
+        if running is None:  # batch norm: the seeds' units one under the other, as rows
+            Z, cache["bn"] = bn.forward(Z.reshape(seeds * n, m), g.reshape(-1, 1), b.reshape(-1, 1))
+        else:
+            Z = bn.inference(Z.reshape(seeds * n, m), g.reshape(-1, 1), b.reshape(-1, 1),
+                             running[f"mean{l}"].reshape(-1, 1), running[f"var{l}"].reshape(-1, 1))
+        return Z.reshape(seeds, n, m)
+    return mlp.layers_forward(P, A, normalize)
+
+
+def backward(P, probs, Y, caches, bn=None):
+    """Gradients of each seed's mean cross-entropy, stacked, same keys as `P`."""
+    def normalize_backward(l, dZ, cache, grads):
+        seeds, n, m = dZ.shape
+        if _layer_norm(bn):
+            grads[f"gamma{l}"] = np.einsum("snm,snm->sn", dZ, cache["Z_norm"])[..., None]
+            grads[f"beta{l}"] = np.einsum("snm->sn", dZ)[..., None]
+            dZ_hat = (P[f"gamma{l}"] * dZ).transpose(1, 0, 2).reshape(n, seeds * m)
+            return bn.backward(dZ_hat, cache["bn"])[0].reshape(n, seeds, m).transpose(1, 0, 2)
+        dZ, dgamma, dbeta = bn.backward(dZ.reshape(seeds * n, m), cache["bn"])
+        grads[f"gamma{l}"], grads[f"beta{l}"] = dgamma.reshape(seeds, n, 1), dbeta.reshape(seeds, n, 1)
+        return dZ.reshape(seeds, n, m)
+    return mlp.layers_backward(P, probs, Y, caches, normalize_backward)
+
+
+def evaluate(P, running, X, y, bn=None):
+    """Accuracy of every seed on (X, y), in inference mode: ndarray of shape (seeds,)."""
+    seeds = next(iter(P.values())).shape[0]
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        probs, _ = forward(P, np.broadcast_to(X, (seeds,) + X.shape), bn, running if running else None)
+    return (probs.argmax(axis=1) == y).mean(axis=1)
+
+
+def train(init, seeds, X, y, lr, epochs, batch_size, bn=None, dev=None, momentum=0.9):
+    """`mlp.train` for every seed of `seeds`, in one loop.
+
+    Parameters
+    ----------
+    init : callable, ``init(seed) -> params`` (a dict as `mlp.init_params` returns)
+    seeds : list of int; seed s shuffles with ``np.random.default_rng(s + 1)``
+    X : ndarray of shape (n_x, m); y : ndarray of shape (m,)
+    bn, dev, momentum : as in `mlp.train`
+
+    Returns
+    -------
+    runs : list of (params, running, history), one per seed, as `mlp.train` returns them: a run
+        whose loss stops being finite keeps the parameters and history of that moment.
+    """
+    P = _stack([init(s) for s in seeds])
+    S = len(seeds)
+    keeps_running = bn is not None and not _layer_norm(bn)
+    running = {k: np.stack([v] * S) for k, v in mlp.init_running(init(seeds[0])).items()} if keeps_running else {}
+    rngs = [np.random.default_rng(s + 1) for s in seeds]
+    Y = np.eye(P[f"W{mlp._depth(P)}"].shape[1])[:, y]
+    histories = [{"loss": [], "train_acc": [], "dev_acc": []} for _ in seeds]
+    alive, final = np.ones(S, dtype=bool), [None] * S
+    m = X.shape[1]
+    for _ in range(epochs):
+        orders = np.stack([rng.permutation(m) for rng in rngs])
+        for start in range(0, m, batch_size):
+            idx = orders[:, start:start + batch_size]
+            if idx.shape[1] < 2 and running:
+                continue
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+                Yb = Y[:, idx].transpose(1, 0, 2)
+                probs, caches = forward(P, X[:, idx].transpose(1, 0, 2), bn)
+                losses = -np.sum(Yb * np.log(probs + 1e-12), axis=(1, 2)) / idx.shape[1]
+                for s in np.flatnonzero(alive):
+                    histories[s]["loss"].append(float(losses[s]))
+                    if not np.isfinite(losses[s]):
+                        alive[s] = False
+                        final[s] = ({k: v[s].copy() for k, v in P.items()}, {k: v[s].copy() for k, v in running.items()})
+                if not alive.any():
+                    break
+                grads = backward(P, probs, Yb, caches, bn)
+                P = {k: P[k] - lr * grads[k] for k in P}
+                for l in mlp._bn_layers(P) if keeps_running else ():
+                    n = P[f"gamma{l}"].shape[1]
+                    mean, var = bn.update_running_stats(
+                        running[f"mean{l}"].reshape(-1, 1), running[f"var{l}"].reshape(-1, 1),
+                        caches[l - 1]["Z_pre_bn"].reshape(S * n, -1), momentum=momentum)
+                    running[f"mean{l}"], running[f"var{l}"] = mean.reshape(S, n, 1), var.reshape(S, n, 1)
+        if not alive.any():
+            break
+        for key, data in (("train_acc", (X, y)), ("dev_acc", dev)):
+            if data is not None:
+                accs = evaluate(P, running, *data, bn)
+                for s in np.flatnonzero(alive):
+                    histories[s][key].append(float(accs[s]))
+    for s in np.flatnonzero(alive):
+        final[s] = ({k: v[s] for k, v in P.items()}, {k: v[s] for k, v in running.items()})
+    return [(params, run_avgs, history) for (params, run_avgs), history in zip(final, histories)]
