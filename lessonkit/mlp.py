@@ -5,6 +5,10 @@ b[l] is dropped and beta takes its role; with batch norm the mean subtraction ca
 exactly), then A[l] = relu(...). The output layer
 is softmax with cross-entropy. The normalization is done by the functions you pass in (your
 own from lesson 02), so the experiments run on your code.
+
+`forward` and `backward` also take several networks stacked on a leading axis (weights
+(S, n_out, n_in), activations (S, n, m); see `lessonkit.seeds`): the normalization then sees
+their pre-activations as one (S * n, m) array, network after network.
 """
 from collections import namedtuple
 
@@ -78,8 +82,14 @@ def _depth(params):
 
 
 def softmax(Z):
-    E = np.exp(Z - Z.max(axis=0, keepdims=True))
-    return E / E.sum(axis=0, keepdims=True)
+    """Softmax over the units (axis -2) of each example."""
+    E = np.exp(Z - Z.max(axis=-2, keepdims=True))
+    return E / E.sum(axis=-2, keepdims=True)
+
+
+def _rows(a):
+    """(..., n, k) -> (... * n, k): the one 2-D array a normalization sees (no copy for 2-D)."""
+    return a.reshape(-1, a.shape[-1])
 
 
 def forward(params, X, bn=None, running=None, record=False):
@@ -96,11 +106,12 @@ def forward(params, X, bn=None, running=None, record=False):
         cache = {"A_prev": A}
         if f"gamma{l}" in params:
             cache["Z_pre_bn"] = Z
-            g, b = params[f"gamma{l}"], params[f"beta{l}"]
+            g, b = _rows(params[f"gamma{l}"]), _rows(params[f"beta{l}"])
             if running is None:
-                Z, cache["bn"] = bn.forward(Z, g, b)
+                Z_tilde, cache["bn"] = bn.forward(_rows(Z), g, b)
             else:
-                Z = bn.inference(Z, g, b, running[f"mean{l}"], running[f"var{l}"])
+                Z_tilde = bn.inference(_rows(Z), g, b, _rows(running[f"mean{l}"]), _rows(running[f"var{l}"]))
+            Z = Z_tilde.reshape(Z.shape)
         else:
             Z = Z + params[f"b{l}"]
         cache["Z"] = Z
@@ -111,18 +122,21 @@ def forward(params, X, bn=None, running=None, record=False):
 
 def backward(params, probs, Y, caches, bn=None):
     """Gradients of the mean cross-entropy, same keys as `params`."""
-    grads, L, m = {}, _depth(params), Y.shape[1]
+    grads, L, m = {}, _depth(params), Y.shape[-1]
     dZ = (probs - Y) / m
     for l in range(L, 0, -1):
         cache = caches[l - 1]
         if l < L:
             dZ = dA * (cache["Z"] > 0)
             if f"gamma{l}" in params:
-                dZ, grads[f"gamma{l}"], grads[f"beta{l}"] = bn.backward(dZ, cache["bn"])
+                dZ_rows, dgamma, dbeta = bn.backward(_rows(dZ), cache["bn"])
+                dZ = dZ_rows.reshape(dZ.shape)
+                grads[f"gamma{l}"] = dgamma.reshape(params[f"gamma{l}"].shape)
+                grads[f"beta{l}"] = dbeta.reshape(params[f"beta{l}"].shape)
         if f"b{l}" in params:
-            grads[f"b{l}"] = dZ.sum(axis=1, keepdims=True)
-        grads[f"W{l}"] = dZ @ cache["A_prev"].T
-        dA = params[f"W{l}"].T @ dZ
+            grads[f"b{l}"] = dZ.sum(axis=-1, keepdims=True)
+        grads[f"W{l}"] = dZ @ np.swapaxes(cache["A_prev"], -1, -2)
+        dA = np.swapaxes(params[f"W{l}"], -1, -2) @ dZ
     return grads
 
 
