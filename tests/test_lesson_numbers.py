@@ -24,6 +24,7 @@ REQUIRED = {
         "plain_train_acc", "bn_train_acc",  # 11: both fit the training set
         "ln_alone_vs_batch", "ln_m4_best_dev_acc", "ln_m4_train_acc", "ln_m4_dev_acc",  # layer norm, small batches
         "noisy_lr1_moved_per_step", "plain_lr01_moved_per_step", "noisy_lr1_dev_acc", "plain_lr1_dev_acc",  # injected noise
+        "gn_G1_vs_layernorm", "gn_m4_bn_below_both", "gn_drop_below_bn_drop",  # group norm, on every seed
     },
     "03_vanishing_gradients": {
         "clip_per_variable_cosine",  # 6: per-variable clipping turns the step
@@ -31,6 +32,8 @@ REQUIRED = {
         "tanh_large_ratio", "linear_large_dW1", "linear_small_dW1",  # 8: 1.4e3, 1e31, 1e-15
         "bound_c1_L10", "sigmoid_c1_L10", "sigmoid_c4_L20",  # gap: sigmoid's 1/4
         "plain_small_L50", "residual_small_L50", "residual_he_L50", "plain_he_L50",  # gap: residual at depth 50
+        "initial_loss_he_above", "initial_loss_scaled_close", "diag_vanishing_below_1e_3", "diag_exploding_above_1",
+        "diag_lr3_broken",  # training diagnostics, on every seed
     },
     "04_initialization": {"relu_scale1_factor", "relu_scale001_factor", "tanh_scale001_factor", "tanh_scale1_std",  # 9
                           "leaky_plain_he_growth", "leaky_predicted_growth", "leaky_general_growth",  # gap: leaky He
