@@ -7,8 +7,8 @@ all the seeds, and the normalization functions you pass in are called once per l
 
 * batch norm (a `BatchNorm` with running averages) normalizes each row over the examples, so
   the seeds' units are stacked as rows: ``Z`` of shape (seeds * n, m), ``gamma`` (seeds * n, 1);
-* layer norm (`mlp.layer_norm`) normalizes each column over the units, so the seeds' examples
-  are stacked as columns: ``Z`` of shape (n, seeds * m). Each seed has its own gamma and beta,
+* layer norm and group norm (passed as `mlp.layer_norm`) normalize each column over its units, so
+  the seeds' examples are stacked as columns: ``Z`` of shape (n, seeds * m). Each seed has its own gamma and beta,
   which one call cannot take, so your function normalizes with gamma = 1 and beta = 0 and the
   scale and shift are applied here (your backward pass gives dZ; dgamma and dbeta are summed here).
 

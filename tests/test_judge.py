@@ -290,6 +290,33 @@ def test_a_layernorm_that_keeps_running_averages_fails_the_case_that_calls_it_tw
     assert len(failed) == 1 and "called after a batch" in failed[0], failed
 
 
+GN_RUNNING = '''_last = {}
+
+
+def groupnorm_forward(Z, gamma, beta, G, eps=1e-5):
+    """Blends each group's statistics with those of the previous call (a running average kept by mistake)."""
+    n, m = Z.shape
+    Z_groups = Z.reshape(G, n // G, m)
+    mu, var = Z_groups.mean(axis=1, keepdims=True), Z_groups.var(axis=1, keepdims=True)
+    if _last:
+        mu, var = 0.9 * _last["mean"] + 0.1 * mu, 0.9 * _last["var"] + 0.1 * var
+    _last["mean"], _last["var"] = mu.mean(), var.mean()
+    inv_std = 1.0 / np.sqrt(var + eps)
+    return gamma * ((Z_groups - mu) * inv_std).reshape(n, m) + beta, (None, gamma, inv_std)
+'''
+
+
+def test_a_groupnorm_that_keeps_state_fails_the_case_that_calls_it_twice():
+    """As for layer norm: only the hidden case that normalizes a first batch before Z shows it."""
+    item = checks.items()["gn_forward_normalizes"]
+    failed = []
+    for case in judge.cases("gn_forward_normalizes"):
+        fresh = cell_functions(GN_RUNNING)["groupnorm_forward"]
+        if checks.evaluate(item, case.inputs, checks.collect(item, [fresh], case.inputs), hidden=case.hidden):
+            failed.append(case.label)
+    assert len(failed) == 1 and "called after a batch" in failed[0], failed
+
+
 def test_the_reference_loads_without_pyplot():
     """The masters' import cells import pyplot for their plots; the grader's copy of the reference
     skips it (half a second of every grading run) and still defines every function the judge calls."""

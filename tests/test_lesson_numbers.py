@@ -27,6 +27,7 @@ REQUIRED = {
         "ln_alone_vs_batch", "ln_best_above_bn_m4_seeds", "ln_m4_best_dev_acc_lowest",  # layer norm, small batches
         "noisy_lr1_moved_per_step", "plain_lr01_moved_per_step", "noisy_lr1_dev_acc_lowest",  # injected noise
         "plain_lr1_dev_acc_highest",
+        "gn_G1_vs_layernorm", "gn_m4_bn_below_both", "gn_drop_below_bn_drop",  # group norm, on every seed
     },
     "03_vanishing_gradients": {
         "clip_per_variable_cosine",  # 6: per-variable clipping turns the step
@@ -36,6 +37,8 @@ REQUIRED = {
         "sigmoid_c16_at_L20", "sigmoid_c32_at_L20", "sigmoid_explodes_from_c",  # 22: large weights explode
         "plain_small_L50", "residual_small_L50", "residual_he_L50", "plain_he_L50",  # gap: residual at depth 50
         "residual_he_mean_square_growth_per_block",  # 22: 2.8 per block, not 2
+        "initial_loss_he_above", "initial_loss_scaled_close", "diag_vanishing_below_1e_3", "diag_exploding_above_1",
+        "diag_lr3_broken",  # training diagnostics, on every seed
     },
     "04_initialization": {"relu_scale1_factor", "relu_scale001_factor", "tanh_scale001_factor", "tanh_scale1_std",  # 9
                           "leaky_plain_he_growth", "leaky_predicted_growth", "leaky_general_growth",  # gap: leaky He

@@ -14,9 +14,9 @@ PER_STUDENT_ITEMS = {
     "01_normalizing_inputs": ["mean_variance_values", "normalize_inputs_values", "normalize_splits_train_stats",
                               "hessian_values"],
     "02_batch_norm": ["bn_forward_normalizes", "bn_running_stats", "bn_inference", "bn_backward_gradient",
-                      "ln_forward_normalizes", "ln_backward_gradient"],
+                      "ln_forward_normalizes", "ln_backward_gradient", "gn_forward_normalizes", "gn_backward_gradient"],
     "03_vanishing_gradients": ["deep_forward_values", "deep_backward_linear", "deep_backward_activations",
-                               "identity_net_output_test"],
+                               "identity_net_output_test", "layer_diagnostics_test"],
     "04_initialization": ["symmetry_distinct_units", "init_params_statistics"],
     "05_putting_it_together": ["usable_lr_largest", "usable_lr_diverged", "scale_invariance", "gradcheck_errors"],
 }

@@ -172,3 +172,107 @@ def test_layernorm_backward_passes_a_centered_difference_gradient_check(ref, n, 
             assert np.abs(analytic).max() < 1e-12
         else:
             assert relative_error(analytic, num) < 1e-7
+
+
+# ---- group norm ---------------------------------------------------------------------------
+
+def loop_groupnorm(Z, gamma, beta, G, eps=EPS):
+    """Group norm one example, one group and one unit at a time, in plain Python floats; group g is
+    the units g * k, ..., (g + 1) * k - 1 with k = n // G (Wu & He's grouping of channels)."""
+    n, m = Z.shape
+    k = n // G
+    out = np.empty((n, m))
+    for i in range(m):
+        for g in range(G):
+            units = range(g * k, (g + 1) * k)
+            mean = sum(Z[j, i] for j in units) / k
+            var = sum((Z[j, i] - mean) ** 2 for j in units) / k
+            for j in units:
+                out[j, i] = gamma[j, 0] * (Z[j, i] - mean) / (var + eps) ** 0.5 + beta[j, 0]
+    return out
+
+
+def grouped_batch(rng, n, m, G):
+    """Z (n, m) with its own mean and spread per group and example; random gamma, beta."""
+    shift, spread = rng.normal(0, 5, (G, 1, m)), rng.uniform(0.5, 3, (G, 1, m))
+    Z = (shift + spread * rng.standard_normal((G, n // G, m))).reshape(n, m)
+    return Z, rng.uniform(0.5, 2, (n, 1)), rng.standard_normal((n, 1))
+
+
+@pytest.mark.parametrize("n,m,G", [(1, 3, 1), (6, 1, 3), (8, 5, 2), (8, 5, 4), (12, 4, 6), (32, 3, 8)])
+def test_groupnorm_forward_matches_a_loop_oracle(ref, n, m, G):
+    Z, gamma, beta = grouped_batch(np.random.default_rng(n * 100 + m * 10 + G), n, m, G)
+    Z_tilde, _ = ref["groupnorm_forward"](Z, gamma, beta, G)
+    assert Z_tilde.shape == (n, m) and Z_tilde.dtype == np.float64
+    np.testing.assert_allclose(Z_tilde, loop_groupnorm(Z, gamma, beta, G), rtol=1e-12, atol=1e-12)
+
+
+def test_groupnorm_ends_are_layer_norm_and_instance_norm(ref):
+    """G = 1 is layer norm; G = n normalizes each unit alone: one number, so Z_tilde = beta."""
+    Z, gamma, beta = grouped_batch(np.random.default_rng(12), 6, 7, 1)
+    np.testing.assert_allclose(ref["groupnorm_forward"](Z, gamma, beta, 1)[0], loop_layernorm(Z, gamma, beta),
+                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(ref["groupnorm_forward"](Z, gamma, beta, 6)[0], np.broadcast_to(beta, Z.shape),
+                               rtol=0, atol=1e-12)
+
+
+def test_groupnorm_is_layer_norm_of_each_group_alone(ref):
+    Z, gamma, beta = grouped_batch(np.random.default_rng(13), 12, 5, 3)
+    whole = ref["groupnorm_forward"](Z, gamma, beta, 3)[0]
+    for g in range(3):
+        rows = slice(4 * g, 4 * g + 4)
+        np.testing.assert_allclose(whole[rows], loop_layernorm(Z[rows], gamma[rows], beta[rows]), rtol=1e-12, atol=1e-12)
+
+
+def test_groupnorm_forward_leaves_its_inputs_alone_and_keeps_nothing_between_calls(ref):
+    rng = np.random.default_rng(14)
+    args = list(grouped_batch(rng, 8, 6, 2))
+    copies = [a.copy() for a in args]
+    first = ref["groupnorm_forward"](*args, 2)[0]
+    ref["groupnorm_forward"](100 + 50 * rng.standard_normal((8, 3)), args[1], args[2], 4)
+    assert all(np.array_equal(a, c) for a, c in zip(args, copies))
+    np.testing.assert_array_equal(ref["groupnorm_forward"](*args, 2)[0], first)
+
+
+@pytest.mark.parametrize("n,m,G", [(6, 3, 2), (8, 2, 4), (5, 4, 1), (9, 1, 3)])
+def test_groupnorm_backward_passes_a_centered_difference_gradient_check(ref, n, m, G):
+    rng = np.random.default_rng(15 * n + m + G)
+    Z, gamma, beta = grouped_batch(rng, n, m, G)
+    dZ_tilde = rng.standard_normal((n, m))
+    dZ, dgamma, dbeta = ref["groupnorm_backward"](dZ_tilde, ref["groupnorm_forward"](Z, gamma, beta, G)[1])
+
+    def loss(Z_, g_, b_):
+        return np.sum(dZ_tilde * loop_groupnorm(Z_, g_, b_, G))
+
+    for analytic, num in zip((dZ, dgamma, dbeta), centered_differences(loss, [Z, gamma, beta])):
+        assert relative_error(analytic, num) < 1e-7
+
+
+# ---- lessonkit.seeds: several seeds trained at once, as one by one ---------------------------
+
+@pytest.mark.parametrize("kind", ["none", "batch norm", "group norm"])
+def test_seeds_trained_at_once_reach_the_accuracies_of_separate_runs(ref, kind):
+    """lessonkit.seeds stacks the seeds' networks; every seed must end where mlp.train ends it alone
+    (the same draws; only the rounding of stacked products may differ, so allow an example or two)."""
+    from lessonkit import data, mlp, seeds
+    X, y = data.load_digits()
+    X = (X - X.mean(axis=1, keepdims=True)) / np.sqrt(X.var(axis=1, keepdims=True) + 1e-8)
+    X_train, y_train, X_dev, y_dev = X[:, :300], y[:300], X[:, 300:500], y[300:500]
+    dims, runs = [64, 32, 32, 10], [3, 4]
+
+    def norm(stacked):
+        if kind == "batch norm":
+            return mlp.BatchNorm(ref["batchnorm_forward"], ref["batchnorm_backward"], ref["update_running_stats"],
+                                 ref["batchnorm_inference"])
+        if kind == "group norm":  # 4 groups per network: 4 per seed on the stack
+            return mlp.layer_norm(lambda Z, g, b: ref["groupnorm_forward"](Z, g, b, 4 * stacked), ref["groupnorm_backward"])
+        return None
+    together = seeds.train(runs, dims, X_train, y_train, lr=0.1, epochs=2, batch_size=16, norm=norm(len(runs)),
+                           dev=(X_dev, y_dev))
+    for k, seed in enumerate(runs):
+        params = mlp.init_params(dims, np.random.default_rng(seed), batch_norm=kind != "none")
+        _, _, alone = mlp.train(params, X_train, y_train, np.random.default_rng(seed + 1), lr=0.1, epochs=2,
+                                batch_size=16, bn=norm(1), dev=(X_dev, y_dev))
+        assert abs(together["train_acc"][k] - alone["train_acc"][-1]) <= 2 / 300
+        assert abs(together["dev_acc"][k] - alone["dev_acc"][-1]) <= 2 / 200
+    assert together["dev_acc"].min() > 0.5  # they learned: the comparison is not between two chance levels

@@ -152,3 +152,57 @@ def test_tanh_gain_is_the_small_activation_gain_and_an_upper_bound(ref):
     gain = ref["layer_gain"]("tanh", 30, 0.4)
     assert gain == pytest.approx(measured_gain("tanh", 30, 0.4, rng, small=True), rel=0.05)
     assert measured_gain("tanh", 30, 0.4, rng) < gain
+
+
+# ---- training diagnostics -----------------------------------------------------------------
+
+@pytest.mark.parametrize("C", [1, 2, 10, 1000])
+def test_expected_initial_loss_is_the_cross_entropy_of_equal_scores(ref, C):
+    """A network whose output scores are all equal: softmax gives 1/C, the loss of any true class."""
+    scores = np.zeros(C)
+    probs = np.exp(scores) / np.exp(scores).sum()
+    assert ref["expected_initial_loss"](C) == pytest.approx(-math.log(probs[C // 2]), rel=1e-12, abs=1e-15)
+
+
+def loop_diagnostics(activations, grads, weights, lr):
+    """The diagnostics of each layer in plain Python floats, entry by entry."""
+    out = {k: [] for k in ("act_mean", "act_std", "grad_std", "saturated", "dead", "update_ratio")}
+    for A, dW, W in zip(activations[1:], grads, weights):
+        a, d, w = A.ravel().tolist(), dW.ravel().tolist(), W.ravel().tolist()
+        mean = sum(a) / len(a)
+        d_mean = sum(d) / len(d)
+        out["act_mean"].append(mean)
+        out["act_std"].append(math.sqrt(sum((x - mean) ** 2 for x in a) / len(a)))
+        out["grad_std"].append(math.sqrt(sum((x - d_mean) ** 2 for x in d) / len(d)))
+        out["saturated"].append(sum(abs(x) > 0.97 for x in a) / len(a))
+        out["dead"].append(sum(all(x == 0 for x in row) for row in A.tolist()) / A.shape[0])
+        out["update_ratio"].append(lr * math.sqrt(sum(x * x for x in d)) / math.sqrt(sum(x * x for x in w)))
+    return {k: np.array(v) for k, v in out.items()}
+
+
+@pytest.mark.parametrize("activation,scale,lr", [("tanh", 1.0, 0.1), ("tanh", 4.0, 0.3), ("relu", np.sqrt(2), 0.01),
+                                                  ("relu", 0.5, 2.0)])
+def test_layer_diagnostics_match_a_loop_oracle_on_a_real_forward_and_backward_pass(ref, activation, scale, lr):
+    X, weights = random_network(31, [6, 9, 9, 9, 4], 12, scale)
+    acts = ref["deep_forward"](X, weights, activation)
+    grads = ref["deep_backward"](np.random.default_rng(32).standard_normal((4, 12)), weights, acts, activation)
+    got, wanted = ref["layer_diagnostics"](acts, grads, weights, lr), loop_diagnostics(acts, grads, weights, lr)
+    assert set(got) == set(wanted)
+    for key in wanted:
+        assert got[key].shape == (4,) and got[key].dtype == np.float64
+        np.testing.assert_allclose(got[key], wanted[key], rtol=1e-10, atol=1e-14, err_msg=key)
+
+
+def test_layer_diagnostics_see_saturation_and_dead_units_where_they_are():
+    """Built cases with known answers: a tanh layer with 3 of 8 entries saturated, a ReLU layer with
+    1 of 3 units zero on every example (and zeros elsewhere that are not dead units)."""
+    ref = reference.load("03_vanishing_gradients")
+    A1 = np.array([[0.99, -0.98, 0.5, 0.0], [0.2, 0.97, -1.0, 0.1]])  # |a| > 0.97: 0.99, -0.98, -1.0
+    A2 = np.array([[0.0, 0.0, 0.0, 0.0], [1.0, 0.0, 2.0, 0.0], [0.0, 3.0, 0.0, 0.0]])
+    W1, W2 = np.full((2, 5), 2.0), np.full((3, 2), -1.0)
+    dW1, dW2 = np.full((2, 5), 1e-3), np.full((3, 2), 0.5)
+    d = ref["layer_diagnostics"]([np.ones((5, 4)), A1, A2], [dW1, dW2], [W1, W2], 0.1)
+    np.testing.assert_allclose(d["saturated"], [3 / 8, 3 / 12])
+    np.testing.assert_allclose(d["dead"], [0.0, 1 / 3])
+    np.testing.assert_allclose(d["update_ratio"], [0.1 * 1e-3 / 2.0, 0.1 * 0.5 / 1.0])  # equal entries: ratio of entries
+    np.testing.assert_allclose(d["grad_std"], [0.0, 0.0], atol=1e-18)

@@ -428,6 +428,140 @@ ITEMS.append(Item("ln_backward_gradient", ["layernorm_forward", "layernorm_backw
                   depends_on=["ln_forward_normalizes"]))
 
 
+# ---- groupnorm_forward ---------------------------------------------------------------
+# Group norm: the n units split into G groups of n // G consecutive units (Z.reshape(G, n // G, m)),
+# each example normalized over the units of each group; gamma, beta (n, 1); no running averages.
+# G = 1 is layer norm; G = n, in these networks, normalizes every unit alone (Z_tilde = beta).
+
+def grouped(A, G):
+    """(n, m) -> (G, n // G, m): group g's units in [g]."""
+    return A.reshape(G, A.shape[0] // G, A.shape[1])
+
+
+def group_stats(Z, G):
+    """Mean and biased variance of each group of each example: two (G, m) arrays."""
+    Zg = grouped(Z, G)
+    return Zg.mean(axis=1), Zg.var(axis=1)
+
+
+def run_gn_forward(groupnorm_forward, Z, gamma, beta, G, Z_first=None):
+    """groupnorm_forward(Z, gamma, beta, G); with `Z_first`, called on that batch first (see `run_ln_forward`)."""
+    if Z_first is not None:
+        groupnorm_forward(Z_first, gamma, beta, G)
+    return groupnorm_forward(Z, gamma, beta, G)
+
+
+gn_forward_contract = normalized_contract("groupnorm_forward")
+
+
+def gn_forward_values(inputs, Z_tilde):
+    Z, gamma, beta, G = inputs["Z"], inputs["gamma"], inputs["beta"], inputs["G"]
+    expect_array(Z_tilde, "Z_tilde", Z.shape)
+    _, var = group_stats(Z, G)
+    Z_norm = (Z_tilde - beta) / gamma  # the cases' gamma has no zero
+    expect_close(grouped(Z_norm, G).mean(axis=1), np.zeros(var.shape),
+                 f"(Z_tilde - beta) / gamma should have mean 0 over the units of each group (G = {G} groups of "
+                 f"{Z.shape[0] // G} consecutive units) of each example", row_name="group")
+    expect_close(grouped(Z_norm, G).std(axis=1), np.sqrt(var / (var + EPS)),
+                 "(Z_tilde - beta) / gamma should have standard deviation sqrt(var / (var + eps)) over the units of "
+                 "each group of each example, var being that group's biased variance", row_name="group")
+    expect_close(Z_tilde, inputs[ANSWER], "Z_tilde should be gamma * (Z - mean) / sqrt(var + eps) + beta, with the "
+                 "mean and variance of each example over the units of each group", row_name="unit")
+
+
+def gn_forward_mistakes():
+    return [("layer norm's statistics", "statistics over all the units of each example, as in layer norm (G = 1); "
+             "group norm takes them over each group of n // G units separately", None),
+            ("every G-th unit", "groups made of every G-th unit (as Z.reshape(n // G, G, m) with statistics over "
+             "axis 0 gives); a group is n // G consecutive units: Z.reshape(G, n // G, m), statistics over axis 1",
+             None),
+            ("G as the group size", "G taken as the number of units in a group; G is the number of groups, each "
+             "of n // G units", None),
+            ("batch statistics", "statistics over the examples of the batch too; group norm normalizes each "
+             "example on its own, over the units of one group", None),
+            ("unbiased variance", "using the unbiased 1/(k-1) variance; group norm uses the biased 1/k variance "
+             "over the k = n // G units of a group", None),
+            ("eps outside the square root", "eps added to the standard deviation, sqrt(var) + eps; it goes "
+             "inside the square root, sqrt(var + eps)", None)]
+
+
+def groups_apart(seed, n, m, G, **kw):
+    """A batch (n, m) in which each group of each example has its own mean (spread 5) and spread
+    (0.5 to 3), and random gamma, beta (n, 1) unless given: any other grouping shows."""
+    inputs = case(seed, n, m, **kw)
+    rng = np.random.default_rng(case_seed(seed + 400))
+    shift, spread = 5 * rng.standard_normal((G, 1, m)), rng.uniform(0.5, 3.0, (G, 1, m))
+    inputs["Z"] = (shift + spread * grouped(inputs["Z"], G)).reshape(n, m)
+    inputs["G"] = G
+    return inputs
+
+
+def gn_forward_cases():
+    return [("Z of shape (6, 4), G = 2, gamma = 1, beta = 0", groups_apart(81, 6, 4, 2, gamma=1.0, beta=0.0)),
+            ("Z of shape (8, 5), G = 4, each group of each example with its own mean and spread, random gamma "
+             "and beta", groups_apart(82, 8, 5, 4))]
+
+
+ITEMS.append(Item("gn_forward_contract", ["groupnorm_forward"], run_gn_forward, gn_forward_contract,
+                  gn_forward_cases, compare=False))
+ITEMS.append(Item("gn_forward_normalizes", ["groupnorm_forward"],
+                  lambda groupnorm_forward, **inputs: first(run_gn_forward(groupnorm_forward, **inputs)),
+                  gn_forward_values, gn_forward_cases, gn_forward_mistakes(), reference_answer=True))
+
+
+# ---- groupnorm_backward --------------------------------------------------------------
+
+def run_gn_backward(forward, backward, Z, gamma, beta, G, dZ_tilde):
+    return run_backward(lambda Z_, g_, b_: forward(Z_, g_, b_, G), backward, Z, gamma, beta, dZ_tilde)
+
+
+def run_gn_backward_with_gradcheck(forward, backward, Z, gamma, beta, G, dZ_tilde):
+    return run_backward_with_gradcheck(lambda Z_, g_, b_: forward(Z_, g_, b_, G), backward, Z, gamma, beta, dZ_tilde)
+
+
+gn_backward_contract = gradients_contract("groupnorm_backward")
+
+
+def gn_backward_values(inputs, result):
+    G = inputs["G"]
+    gradients_agree(inputs, result, gn_backward_contract, "groupnorm_forward",
+                    "dbeta should be the sum of dZ_tilde over the examples (beta is one per unit)",
+                    lambda dZ: expect_close(grouped(dZ, G).sum(axis=1), np.zeros((G, dZ.shape[1])),
+                                            "each group of each example (column) of dZ should sum to zero over "
+                                            "its units (the group's mean was subtracted)", atol=1e-7,
+                                            row_name="group"))
+
+
+def gn_backward_mistakes():
+    return [("ignores the statistics",
+             "the backward pass treats each group's mean and variance as constants; they depend on Z too, so "
+             "dZ needs the terms through them (sums over the units of each group)", None),
+            ("layer norm's sums", "dZ sums over all the units of each example (layer norm's backward); a group's "
+             "mean and variance depend on its own n // G units only, so the sums run over each group, divided "
+             "by n // G", None),
+            ("forgets gamma", "dZ is missing the factor gamma: the gradient reaching Z_norm is gamma * dZ_tilde",
+             None)]
+
+
+def gn_with_dZ(seed, n, m, G, **kw):
+    inputs = groups_apart(seed, n, m, G, **kw)
+    inputs["dZ_tilde"] = np.random.default_rng(case_seed(seed + 100)).standard_normal((n, m))
+    return inputs
+
+
+def gn_backward_cases():
+    return [("Z of shape (6, 3), G = 2, random gamma and beta", gn_with_dZ(83, 6, 3, 2)),
+            ("Z of shape (8, 2), G = 4", gn_with_dZ(84, 8, 2, 4))]
+
+
+ITEMS.append(Item("gn_backward_contract", ["groupnorm_forward", "groupnorm_backward"], run_gn_backward,
+                  gn_backward_contract, gn_backward_cases, compare=False))
+ITEMS.append(Item("gn_backward_gradient", ["groupnorm_forward", "groupnorm_backward"],
+                  run_gn_backward_with_gradcheck, gn_backward_values, gn_backward_cases, gn_backward_mistakes(),
+                  project=lambda result: result.get("grads") if isinstance(result, dict) else result,
+                  depends_on=["gn_forward_normalizes"]))
+
+
 # ---- predict before you run ------------------------------------------------------------
 
 ITEMS.append(prediction_item(

@@ -375,6 +375,117 @@ RESIDUAL_PREDICTION = prediction_item(
          "matrix each factor is close to when the branch's weights are small, and what a product of 50 of them "
          "does to a vector")
 
+# ---- diagnosing a network while it trains ------------------------------------------------
+# expected_initial_loss(C): the cross-entropy of a network that gives every one of C classes 1/C.
+# layer_diagnostics(activations, grads, weights, lr): per layer l = 1..L, the statistics practitioners
+# watch (Karpathy's makemore part 3, CS231n): A[l]'s mean and std, dW[l]'s std, the share of A[l]'s
+# entries with |a| > 0.97 (saturated tanh), the share of A[l]'s units that are 0 on every example
+# (dead ReLU) and the update-to-parameter ratio lr ||dW[l]|| / ||W[l]|| (Frobenius norms).
+
+SATURATION = 0.97
+DIAGNOSTICS = ("act_mean", "act_std", "grad_std", "saturated", "dead", "update_ratio")
+DIAGNOSTIC_RULES = {
+    "act_mean": "the mean of all entries of A[l] = activations[l] (layer l's output, not its input activations[l-1])",
+    "act_std": "the standard deviation of all entries of A[l] = activations[l]",
+    "grad_std": "the standard deviation of all entries of dW[l] = grads[l-1]",
+    "saturated": f"the share of the entries of A[l] with |a| > {SATURATION} (a number between 0 and 1)",
+    "dead": "the share of the units (rows) of A[l] that are 0 on every example of the batch",
+    "update_ratio": "lr * ||dW[l]|| / ||W[l]||, Frobenius norms: the size of the step relative to the weights",
+}
+
+
+def run_initial_loss(expected_initial_loss, C):
+    return expected_initial_loss(C)
+
+
+def initial_loss_values(inputs, value):
+    C = inputs["C"]
+    if not _is_number(value):
+        raise Failure(f"expected_initial_loss({C}) should return a float, got {wire.type_name(value)}")
+    if not np.isclose(float(value), inputs[ANSWER], rtol=RTOL, atol=ATOL):
+        raise Failure(f"expected_initial_loss({C}) should be the cross-entropy of a prediction that gives each of "
+                      f"the {C} classes probability 1/{C}, {inputs[ANSWER]:.6g}; got {float(value):.6g}")
+
+
+def initial_loss_mistakes():
+    return [("log base 10", "a base-10 logarithm; cross-entropy uses the natural logarithm (np.log), "
+             "so log(10) = 2.303 for 10 classes", None),
+            ("log base 2", "a base-2 logarithm (bits); cross-entropy here uses the natural logarithm (np.log)", None),
+            ("probability", "that is the probability 1/C given to the right class; the loss is -log of it", None),
+            ("sign", "the sign is off: the loss is -log(1/C) = log C, positive for C > 1", None)]
+
+
+def initial_loss_cases():
+    return [("C = 10 (the digits)", {"C": 10}), ("C = 2", {"C": 2})]
+
+
+INITIAL_LOSS = Item("initial_loss_test", ["expected_initial_loss"], run_initial_loss, initial_loss_values,
+                    initial_loss_cases, initial_loss_mistakes(), project=_as_float, reference_answer=True)
+
+
+def run_diagnostics(layer_diagnostics, activations, grads, weights, lr):
+    return layer_diagnostics(activations, grads, weights, lr)
+
+
+def diagnostics_values(inputs, result):
+    L = len(inputs["weights"])
+    if type(result) is not dict or set(result) != set(DIAGNOSTICS):
+        got = sorted(result) if type(result) is dict else wire.type_name(result)
+        raise Failure(f"layer_diagnostics should return a dict with the keys {', '.join(DIAGNOSTICS)}; got {got}")
+    for key in DIAGNOSTICS:
+        value = expect_ndarray(result[key], f"{key!r}")
+        if value.shape != (L,) or value.dtype != np.float64:
+            raise Failure(f"{key!r} should be a float64 array of shape ({L},), one value per layer 1..{L}; got "
+                          f"{value.dtype} of shape {value.shape}")
+    for key in DIAGNOSTICS:
+        wanted = inputs[ANSWER][key]
+        bad = ~np.isclose(result[key], wanted, rtol=RTOL, atol=ATOL)
+        if np.any(bad):
+            l = int(np.argmax(bad))
+            raise Failure(f"{key!r} at layer {l + 1} should be {DIAGNOSTIC_RULES[key]}: {wanted[l]:.6g}, "
+                          f"got {result[key][l]:.6g}")
+
+
+def diagnostics_mistakes():
+    return [("input activations", "the statistics of activations[l-1], layer l's input; layer l's output is "
+             "A[l] = activations[l] (skip A0 = X)", None),
+            ("ratio inverted", "the ratio is inverted: the update-to-parameter ratio is lr * ||dW|| / ||W|| "
+             "(about 1e-3 is healthy), not ||W|| / (lr * ||dW||)", None),
+            ("ratio without lr", "the step is lr * dW, so the ratio needs the learning rate: "
+             "lr * ||dW|| / ||W||", None),
+            ("dead entries", "that counts the zero entries of A[l] (about half of them in a healthy ReLU layer); "
+             "a dead unit is a row of A[l] that is 0 on every example", None),
+            ("saturation flag", "one flag per layer (is the mean |a| above 0.97?); the share counts the entries "
+             "of A[l] with |a| > 0.97", None),
+            ("weights' std", "the standard deviation of W[l] instead of its gradient dW[l] = grads[l-1]", None)]
+
+
+def diagnosed_network(seed, widths, m, activation, scale, dead_units=0, lr=0.1):
+    """A case for layer_diagnostics: random weights (scale / sqrt(fan-in) times Gaussian), activations
+    drawn like a forward pass's (elementwise, not a product of the weights: the function only reads
+    them), `dead_units` units of each layer zero on every example, and gradients of assorted sizes."""
+    rng = np.random.default_rng(case_seed(seed))
+    weights = [scale / np.sqrt(n_in) * rng.standard_normal((n_out, n_in)) for n_in, n_out in zip(widths, widths[1:])]
+    g = np.tanh if activation == "tanh" else (lambda Z: np.maximum(Z, 0.0))
+    activations = [rng.standard_normal((widths[0], m))]
+    for l, n in enumerate(widths[1:]):
+        A = g(scale * rng.standard_normal((n, m)) + 0.3 * rng.standard_normal((n, 1)))
+        A[:dead_units] = 0.0
+        activations.append(A)
+    grads = [10.0 ** rng.uniform(-4, 0) * rng.standard_normal(W.shape) for W in weights]
+    return {"activations": activations, "grads": grads, "weights": weights, "lr": lr}
+
+
+def diagnostics_cases():
+    return [("a tanh network of widths (4, 6, 6, 3), weights 3 / sqrt(fan-in), m = 5",
+             diagnosed_network(141, (4, 6, 6, 3), 5, "tanh", 3.0)),
+            ("a ReLU network of widths (5, 8, 4), one dead unit per layer, m = 6, lr = 0.05",
+             diagnosed_network(142, (5, 8, 4), 6, "relu", 1.0, dead_units=1, lr=0.05))]
+
+
+DIAGNOSTICS_ITEM = Item("layer_diagnostics_test", ["layer_diagnostics"], run_diagnostics, diagnostics_values,
+                        diagnostics_cases, diagnostics_mistakes(), reference_answer=True)
+
 #: This lesson's graded items, in the master's order (`checks.items` reads them).
 ITEMS = [FORWARD_CONTRACT, FORWARD_VALUES, BACKWARD_CONTRACT, BACKWARD_LINEAR, BACKWARD_ACTIVATIONS, IDENTITY, GAIN,
-         SIGMOID_PREDICTION, RESIDUAL_PREDICTION]
+         SIGMOID_PREDICTION, RESIDUAL_PREDICTION, INITIAL_LOSS, DIAGNOSTICS_ITEM]

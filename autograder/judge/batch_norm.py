@@ -1,5 +1,6 @@
 """Hidden cases of lesson 02: more shapes, one example, a constant unit, large values,
-and for layer norm a second call after a first (no state between calls); and the
+for layer and group norm a second call after a first (no state between calls), and group
+norm's two ends (G = 1, layer norm; G = n, every unit alone); and the
 implementations of the items' private mistakes (`MISTAKES`), derived from the reference by
 changing its inputs (or, for eps outside the square root, written out)."""
 from functools import partial
@@ -9,7 +10,7 @@ import numpy as np
 from autograder import reference
 from autograder.checks import case_seed
 from autograder.checks.batch_norm import (EPS, batch_stats, case, constant_example, constant_unit, example_stats,
-                                         examples_apart, with_dZ)
+                                         examples_apart, group_stats, grouped, groups_apart, gn_with_dZ, with_dZ)
 
 LESSON = "02_batch_norm"
 
@@ -86,6 +87,66 @@ def _ln_batch_norm_axis(Z, gamma, beta, dZ_tilde):
     return dZ, dgamma, dbeta
 
 
+# Group norm's mistakes. Each input of the reference's group norm that a mistake changes: written out
+# where none can (batch statistics, eps outside the square root).
+
+def _groupnorm(Z, gamma, beta, G, eps=EPS):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return _ref("groupnorm_forward")(Z, gamma, beta, G, eps=eps)[0]
+
+
+def _every_gth_unit(Z, gamma, beta, G, Z_first=None):
+    # units j with the same j % G made consecutive, normalized as groups, and put back in place
+    order = np.argsort(np.arange(Z.shape[0]) % G, kind="stable")
+    out = np.empty_like(Z)
+    out[order] = _groupnorm(Z[order], gamma[order], beta[order], G)
+    return out
+
+
+def _groupnorm_unbiased(Z, gamma, beta, G, Z_first=None):
+    # as `_layernorm_unbiased`, with the k = n // G units of a group
+    c = np.sqrt((Z.shape[0] // G) / (Z.shape[0] // G - 1))
+    return gamma * _groupnorm(c * Z, np.ones_like(gamma), np.zeros_like(beta), G) / c + beta
+
+
+def _groupnorm_batch_stats(Z, gamma, beta, G, Z_first=None):
+    Zg = grouped(Z, G)
+    mean, var = Zg.mean(axis=(1, 2), keepdims=True), Zg.var(axis=(1, 2), keepdims=True)
+    return gamma * ((Zg - mean) / np.sqrt(var + EPS)).reshape(Z.shape) + beta
+
+
+def _groupnorm_eps_outside(Z, gamma, beta, G, Z_first=None):
+    mean, var = group_stats(Z, G)
+    Zg = grouped(Z, G)
+    return gamma * ((Zg - mean[:, None]) / (np.sqrt(var[:, None]) + EPS)).reshape(Z.shape) + beta
+
+
+def _gn_parts(Z, gamma, beta, G, dZ_tilde):
+    """The reference's Z_norm, the inverse standard deviation of each unit's group (n, m), and gradients."""
+    _, cache = _ref("groupnorm_forward")(Z, gamma, beta, G)
+    Z_norm, _, inv_std = cache
+    inv_std_units = np.repeat(inv_std, Z.shape[0] // G, axis=1).reshape(Z.shape)
+    return Z_norm, inv_std_units, _ref("groupnorm_backward")(dZ_tilde, cache)
+
+
+def _gn_ignores_stats(Z, gamma, beta, G, dZ_tilde):
+    _, inv_std, (_, dgamma, dbeta) = _gn_parts(Z, gamma, beta, G, dZ_tilde)
+    return gamma * inv_std * dZ_tilde, dgamma, dbeta
+
+
+def _gn_layer_norm_sums(Z, gamma, beta, G, dZ_tilde):
+    Z_norm, inv_std, (_, dgamma, dbeta) = _gn_parts(Z, gamma, beta, G, dZ_tilde)
+    dZ, _, _ = _ref("layernorm_backward")(dZ_tilde, (Z_norm, gamma, inv_std))  # sums over all n units
+    return dZ, dgamma, dbeta
+
+
+def _gn_forgets_gamma(Z, gamma, beta, G, dZ_tilde):
+    _, cache = _ref("groupnorm_forward")(Z, gamma, beta, G)
+    _, dgamma, dbeta = _ref("groupnorm_backward")(dZ_tilde, cache)
+    dZ, _, _ = _ref("groupnorm_backward")(dZ_tilde, (cache[0], np.ones_like(gamma), cache[2]))
+    return dZ, dgamma, dbeta
+
+
 MISTAKES = {
     "bn_backward_gradient": {"ignores batch statistics": partial(_ignores_stats, "batchnorm"),
                              "forgets gamma": partial(_forgets_gamma, "batchnorm")},
@@ -109,6 +170,16 @@ MISTAKES = {
     "ln_backward_gradient": {"ignores the statistics": partial(_ignores_stats, "layernorm"),
                              "batch norm's axis": _ln_batch_norm_axis,
                              "forgets gamma": partial(_forgets_gamma, "layernorm")},
+    "gn_forward_normalizes": {
+        "layer norm's statistics": lambda Z, gamma, beta, G, Z_first=None: _groupnorm(Z, gamma, beta, 1),
+        "every G-th unit": _every_gth_unit,
+        "G as the group size": lambda Z, gamma, beta, G, Z_first=None: _groupnorm(Z, gamma, beta, Z.shape[0] // G),
+        "batch statistics": _groupnorm_batch_stats,
+        "unbiased variance": _groupnorm_unbiased,
+        "eps outside the square root": _groupnorm_eps_outside},
+    "gn_backward_gradient": {"ignores the statistics": _gn_ignores_stats,
+                             "layer norm's sums": _gn_layer_norm_sums,
+                             "forgets gamma": _gn_forgets_gamma},
 }
 
 
@@ -171,6 +242,39 @@ def ln_backward():
             ("shape (12, 2) with values near 100", with_dZ(75, 12, 2, loc=100.0, scale=10.0))]
 
 
+def constant_group(inputs, group=0, column=0, value=3.0):
+    """One group of one example made constant (its variance 0)."""
+    grouped(inputs["Z"], inputs["G"])[group, :, column] = value
+    return inputs
+
+
+def gn_after_another_batch(seed, n, m, G, m_first):
+    inputs = groups_apart(seed, n, m, G)
+    inputs["Z_first"] = 4.0 + 2.0 * np.random.default_rng(case_seed(seed + 300)).standard_normal((n, m_first))
+    return inputs
+
+
+def gn_forward():
+    return [("shape (6, 1), G = 3, one example", groups_apart(91, 6, 1, 3)),
+            ("shape (16, 32), G = 4", groups_apart(92, 16, 32, 4)),
+            ("shape (5, 4), G = 1: layer norm", examples_apart(93, 5, 4) | {"G": 1}),
+            ("shape (4, 6), G = 4: every unit alone", groups_apart(94, 4, 6, 4)),
+            ("shape (9, 5), G = 3, one group of one example constant", constant_group(groups_apart(95, 9, 5, 3), 1, 2)),
+            ("shape (8, 3), G = 2, a small spread (std 0.01)", groups_apart(96, 8, 3, 2, scale=0.01)),
+            ("shape (12, 3), G = 6, values near 1e4", groups_apart(97, 12, 3, 6, loc=1e4, scale=1e2)),
+            ("shape (6, 3), G = 2, negative gamma", groups_apart(98, 6, 3, 2, gamma=-1.5)),
+            ("shape (8, 5), G = 2, called after a batch of shape (8, 7): nothing may carry over between calls",
+             gn_after_another_batch(99, 8, 5, 2, 7))]
+
+
+def gn_backward():
+    return [("shape (6, 1), G = 2, one example", gn_with_dZ(101, 6, 1, 2)),
+            ("shape (12, 7), G = 3", gn_with_dZ(102, 12, 7, 3)),
+            ("shape (5, 3), G = 1: layer norm", gn_with_dZ(103, 5, 3, 1)),
+            ("shape (8, 4), G = 4, one group of one example constant", constant_group(gn_with_dZ(104, 8, 4, 4), 2, 1)),
+            ("shape (6, 2), G = 3, values near 100", gn_with_dZ(105, 6, 2, 3, loc=100.0, scale=10.0))]
+
+
 HIDDEN_CASES = {
     "bn_forward_contract": lambda: forward()[:3],
     "bn_forward_normalizes": forward,
@@ -189,6 +293,10 @@ HIDDEN_CASES = {
     "ln_forward_normalizes": ln_forward,
     "ln_backward_contract": lambda: ln_backward()[:2],
     "ln_backward_gradient": ln_backward,
+    "gn_forward_contract": lambda: gn_forward()[:2] + gn_forward()[-1:],
+    "gn_forward_normalizes": gn_forward,
+    "gn_backward_contract": lambda: gn_backward()[:2],
+    "gn_backward_gradient": gn_backward,
     # A prediction has one question: the hidden case asks it again, so plain nbgrader scores it too.
     "prediction_injected_noise_test": lambda: [("the prediction, asked again", {})],
 }

@@ -16,7 +16,7 @@ import numpy as np
 
 from autograder import reference
 from autograder.checks import case_seed
-from autograder.checks.vanishing_gradients import network, with_dAL
+from autograder.checks.vanishing_gradients import SATURATION, diagnosed_network, network, with_dAL
 
 LESSON = "03_vanishing_gradients"
 
@@ -80,6 +80,19 @@ def _gain(activation, n_in, std):
     return float(_ref("layer_gain")(activation, n_in, std))
 
 
+def _initial_loss(C):
+    return float(_ref("expected_initial_loss")(C))
+
+
+def _diagnostics(activations, grads, weights, lr):
+    return _ref("layer_diagnostics")(activations, grads, weights, lr)
+
+
+def _changed(key, value, activations, grads, weights, lr):
+    """The reference's diagnostics with one entry replaced by `value`."""
+    return {**_diagnostics(activations, grads, weights, lr), key: value}
+
+
 STRUCTURE_MISTAKES = {"W not transposed": _untransposed_W, "dW transposed": _transposed_dW,
                       "reversed": _reversed, "divided by m": _divided_by_m}
 MISTAKES = {
@@ -96,6 +109,29 @@ MISTAKES = {
         "no ReLU half": lambda activation, n_in, std: _gain("linear", n_in, std),
         "ReLU doubled": lambda activation, n_in, std: _gain(activation, n_in, std) * (4 if activation == "relu" else 1),
         "tanh halved": lambda activation, n_in, std: _gain("relu" if activation == "tanh" else activation, n_in, std)},
+    "initial_loss_test": {"log base 10": lambda C: _initial_loss(C) / float(np.log(10)),
+                          "log base 2": lambda C: _initial_loss(C) / float(np.log(2)),
+                          "probability": lambda C: float(np.exp(-_initial_loss(C))),
+                          "sign": lambda C: -_initial_loss(C)},
+    "layer_diagnostics_test": {
+        # layer l's statistics from activations[l-1]: the list shifted by one
+        "input activations": lambda activations, grads, weights, lr:
+            _diagnostics(activations[:1] + activations[:-1], grads, weights, lr),
+        "ratio inverted": lambda activations, grads, weights, lr: _changed(
+            "update_ratio", 1 / _diagnostics(activations, grads, weights, lr)["update_ratio"], activations, grads,
+            weights, lr),
+        "ratio without lr": lambda activations, grads, weights, lr: _changed(
+            "update_ratio", _diagnostics(activations, grads, weights, 1.0)["update_ratio"], activations, grads,
+            weights, lr),
+        # every entry its own unit (one column): a unit is dead when its single entry is 0
+        "dead entries": lambda activations, grads, weights, lr: _changed(
+            "dead", _diagnostics([A.reshape(-1, 1) for A in activations], grads, weights, lr)["dead"], activations,
+            grads, weights, lr),
+        "saturation flag": lambda activations, grads, weights, lr: _changed(
+            "saturated", np.array([float(np.abs(A).mean() > SATURATION) for A in activations[1:]]), activations,
+            grads, weights, lr),
+        "weights' std": lambda activations, grads, weights, lr: _changed(
+            "grad_std", _diagnostics(activations, weights, weights, lr)["grad_std"], activations, grads, weights, lr)},
 }
 
 
@@ -155,6 +191,19 @@ def gain_cases():
             ("linear, n_in = 64, std = 1 / 8", case("linear", 64, 0.125))]
 
 
+def diagnostics_cases():
+    return [("a ReLU network of widths (6, 10, 10, 10, 4), three dead units per layer, m = 8",
+             diagnosed_network(151, (6, 10, 10, 10, 4), 8, "relu", 1.0, dead_units=3)),
+            ("a tanh network of 12 layers of 8 units, weights 10 / sqrt(fan-in) (saturated), lr = 0.3",
+             diagnosed_network(152, (8,) * 13, 7, "tanh", 10.0, lr=0.3)),
+            ("one example, a ReLU network of widths (3, 5, 2), lr = 0.01",
+             diagnosed_network(153, (3, 5, 2), 1, "relu", 1.0, lr=0.01)),
+            ("one layer (4, 3), tanh, small weights, lr = 1e-3", diagnosed_network(154, (4, 3), 6, "tanh", 0.1, lr=1e-3)),
+            ("width-1 layers (2, 1, 3, 1), ReLU, lr = 2", diagnosed_network(155, (2, 1, 3, 1), 9, "relu", 1.0, lr=2.0)),
+            ("a ReLU network of widths (5, 7, 7, 3), every unit of each layer dead, m = 4",
+             diagnosed_network(156, (5, 7, 7, 3), 4, "relu", 1.0, dead_units=7))]
+
+
 HIDDEN_CASES = {
     "deep_forward_contract": lambda: forward_cases()[:4],
     "deep_forward_values": forward_cases,
@@ -163,6 +212,8 @@ HIDDEN_CASES = {
     "deep_backward_activations": backward_activation_cases,
     "identity_net_output_test": identity_cases,
     "layer_gain_test": gain_cases,
+    "initial_loss_test": lambda: [(f"C = {C}", {"C": C}) for C in (1, 3, 100, 1000, 100000)],
+    "layer_diagnostics_test": diagnostics_cases,
     # A prediction has one question: the hidden case asks it again, so plain nbgrader scores it too.
     "prediction_sigmoid_gradient_test": lambda: [("the prediction, asked again", {})],
     "prediction_residual_gradient_test": lambda: [("the prediction, asked again", {})],

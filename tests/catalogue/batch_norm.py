@@ -123,6 +123,77 @@ LN_BACKWARD_BATCH_AXIS = '''def layernorm_backward(dZ_tilde, cache):
     return dZ, dgamma, dbeta
 '''
 
+GN_LOOPS = '''def groupnorm_forward(Z, gamma, beta, G, eps=1e-5):
+    """Written group by group with slices and a dict cache: different from the reference, still right."""
+    n, m = Z.shape
+    k = n // G
+    Z_norm = np.empty_like(Z)
+    std = np.empty_like(Z)
+    for g in range(G):
+        block = Z[g * k:(g + 1) * k]
+        mean = block.sum(axis=0) / k
+        var = ((block - mean) ** 2).sum(axis=0) / k
+        std[g * k:(g + 1) * k] = np.sqrt(var + eps)
+        Z_norm[g * k:(g + 1) * k] = (block - mean) / np.sqrt(var + eps)
+    return gamma * Z_norm + beta, {"Z_norm": Z_norm, "gamma": gamma, "std": std, "G": G}
+'''
+
+GN_BACKWARD_LOOPS = '''def groupnorm_backward(dZ_tilde, cache):
+    """Each group is a small layer norm: its backward pass, group by group."""
+    Z_norm, gamma, std, G = cache["Z_norm"], cache["gamma"], cache["std"], cache["G"]
+    n = dZ_tilde.shape[0]
+    k = n // G
+    dZ_hat = gamma * dZ_tilde
+    dZ = np.empty_like(dZ_tilde)
+    for g in range(G):
+        rows = slice(g * k, (g + 1) * k)
+        d, z = dZ_hat[rows], Z_norm[rows]
+        dZ[rows] = (k * d - d.sum(axis=0) - z * (d * z).sum(axis=0)) / (k * std[rows])
+    return dZ, (dZ_tilde * Z_norm).sum(axis=1, keepdims=True), dZ_tilde.sum(axis=1, keepdims=True)
+'''
+
+
+def gn_forward_with(view, stats, std="np.sqrt(var + eps)"):
+    return f'''def groupnorm_forward(Z, gamma, beta, G, eps=1e-5):
+    n, m = Z.shape
+    Z_groups = {view}
+    {stats}
+    inv_std = 1.0 / ({std})
+    Z_norm = ((Z_groups - mu) * inv_std).reshape(n, m)
+    return gamma * Z_norm + beta, (Z_norm, gamma, inv_std)
+'''
+
+
+GN_STATS = "mu, var = Z_groups.mean(axis=1, keepdims=True), Z_groups.var(axis=1, keepdims=True)"
+GN_LAYER_NORM = gn_forward_with("Z.reshape(1, n, m)", GN_STATS)
+GN_EVERY_GTH = gn_forward_with("Z.reshape(n // G, G, m)",
+                               "mu, var = Z_groups.mean(axis=0, keepdims=True), Z_groups.var(axis=0, keepdims=True)")
+GN_G_AS_SIZE = gn_forward_with("Z.reshape(n // G, G, m)", GN_STATS)
+GN_BATCH_STATS = gn_forward_with("Z.reshape(G, n // G, m)", "mu, var = Z_groups.mean(axis=(1, 2), keepdims=True), "
+                                 "Z_groups.var(axis=(1, 2), keepdims=True)")
+GN_UNBIASED = gn_forward_with("Z.reshape(G, n // G, m)", "mu, var = Z_groups.mean(axis=1, keepdims=True), "
+                              "Z_groups.var(axis=1, ddof=1, keepdims=True)")
+GN_EPS_OUTSIDE = gn_forward_with("Z.reshape(G, n // G, m)", GN_STATS, "np.sqrt(var) + eps")
+
+GN_BACKWARD_LAYER_NORM_SUMS = '''def groupnorm_backward(dZ_tilde, cache):
+    """Layer norm's backward pass with the group's statistics: its sums run over all the units."""
+    Z_norm, gamma, inv_std = cache
+    n, m = dZ_tilde.shape
+    inv_std = np.repeat(inv_std, n // inv_std.shape[0], axis=1).reshape(n, m)
+    dZ_hat = gamma * dZ_tilde
+    dZ = inv_std / n * (n * dZ_hat - dZ_hat.sum(axis=0, keepdims=True)
+                        - Z_norm * (dZ_hat * Z_norm).sum(axis=0, keepdims=True))
+    return dZ, (dZ_tilde * Z_norm).sum(axis=1, keepdims=True), dZ_tilde.sum(axis=1, keepdims=True)
+'''
+
+GN_BACKWARD_IGNORES_STATS = '''def groupnorm_backward(dZ_tilde, cache):
+    Z_norm, gamma, inv_std = cache
+    n, m = dZ_tilde.shape
+    G = inv_std.shape[0]
+    dZ = (gamma * dZ_tilde).reshape(G, n // G, m) * inv_std
+    return dZ.reshape(n, m), (dZ_tilde * Z_norm).sum(axis=1, keepdims=True), dZ_tilde.sum(axis=1, keepdims=True)
+'''
+
 
 def forward_with(normalize):
     return f'''def batchnorm_forward(Z, gamma, beta, eps=1e-5):
@@ -149,7 +220,8 @@ VARIANTS = [
     Variant("correct-different", answers={"batchnorm_forward": FORWARD_LOOPS, "batchnorm_backward": BACKWARD_GRAPH,
                                           "update_running_stats": RUNNING_EXPLICIT,
                                           "batchnorm_inference": INFERENCE_SCALE_SHIFT,
-                                          "layernorm_forward": LN_LOOPS, "layernorm_backward": LN_BACKWARD_GRAPH}),
+                                          "layernorm_forward": LN_LOOPS, "layernorm_backward": LN_BACKWARD_GRAPH,
+                                          "groupnorm_forward": GN_LOOPS, "groupnorm_backward": GN_BACKWARD_LOOPS}),
     Variant("divides-by-variance",
             answers={"batchnorm_forward": forward_with("Z_tilde = gamma * (Z - mu) / (var + eps) + beta")},
             lose={"bn_forward_normalizes": "dividing by the variance", "bn_backward_gradient": None}),
@@ -243,6 +315,24 @@ VARIANTS = [
     Variant("layernorm-abs-gamma", answers=edited(LESSON, "layernorm_forward", "Z_tilde = gamma * Z_norm + beta",
                                                   "Z_tilde = np.abs(gamma) * Z_norm + beta"),
             lose={"ln_forward_normalizes": None}),
+    Variant("groupnorm-layer-norm-statistics", answers={"groupnorm_forward": GN_LAYER_NORM},
+            lose={"gn_forward_normalizes": "as in layer norm (G = 1)", "gn_backward_gradient": None}),
+    Variant("groupnorm-every-gth-unit", answers={"groupnorm_forward": GN_EVERY_GTH},
+            # its cache holds (1, G, m) statistics, which the reference's backward pass cannot use
+            lose={"gn_forward_normalizes": "every G-th unit", "gn_backward_contract": None, "gn_backward_gradient": None}),
+    Variant("groupnorm-g-as-group-size", answers={"groupnorm_forward": GN_G_AS_SIZE},
+            lose={"gn_forward_normalizes": "G taken as the number of units in a group", "gn_backward_gradient": None}),
+    Variant("groupnorm-batch-statistics", answers={"groupnorm_forward": GN_BATCH_STATS},
+            lose={"gn_forward_normalizes": "statistics over the examples of the batch too",
+                  "gn_backward_gradient": None}),
+    Variant("groupnorm-unbiased-variance", answers={"groupnorm_forward": GN_UNBIASED},
+            lose={"gn_forward_normalizes": "unbiased 1/(k-1)", "gn_backward_gradient": None}),
+    Variant("groupnorm-eps-outside-sqrt", answers={"groupnorm_forward": GN_EPS_OUTSIDE},
+            lose={"gn_forward_normalizes": "eps added to the standard deviation", "gn_backward_gradient": None}),
+    Variant("groupnorm-backward-layer-norm-sums", answers={"groupnorm_backward": GN_BACKWARD_LAYER_NORM_SUMS},
+            lose={"gn_backward_gradient": "sums over all the units of each example"}),
+    Variant("groupnorm-backward-ignores-statistics", answers={"groupnorm_backward": GN_BACKWARD_IGNORES_STATS},
+            lose={"gn_backward_gradient": "treats each group's mean and variance as constants"}),
     Variant("infinite-loop", answers={"batchnorm_inference": '''def batchnorm_inference(Z, gamma, beta, running_mean, running_var, eps=1e-5):
     while True:
         pass

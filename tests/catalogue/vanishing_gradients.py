@@ -110,10 +110,70 @@ def prediction(function, value):
     return f"def {function}():\n    return {value}\n"
 
 
+INITIAL_LOSS_UNIFORM = '''def expected_initial_loss(C):
+    """Computed as the definition says: the cross-entropy of a uniform prediction, for class 0."""
+    p = np.full(C, 1.0 / C)
+    return float(-np.log(p[0]))
+'''
+
+
+def initial_loss(expression):
+    return f"def expected_initial_loss(C):\n    return float({expression})\n"
+
+
+DIAGNOSTICS_LOOPS = '''def layer_diagnostics(activations, grads, weights, lr):
+    """Layer by layer into lists, norms written out, a dead unit found by its largest |a|."""
+    out = {k: [] for k in ("act_mean", "act_std", "grad_std", "saturated", "dead", "update_ratio")}
+    for A, dW, W in zip(activations[1:], grads, weights):
+        n, m = A.shape
+        mean = A.sum() / A.size
+        out["act_mean"].append(mean)
+        out["act_std"].append(np.sqrt(((A - mean) ** 2).sum() / A.size))
+        out["grad_std"].append(np.sqrt(((dW - dW.mean()) ** 2).mean()))
+        out["saturated"].append((np.abs(A) > 0.97).sum() / A.size)
+        out["dead"].append(sum(1 for row in A if np.abs(row).max() == 0) / n)
+        out["update_ratio"].append(lr * np.sqrt((dW ** 2).sum()) / np.sqrt((W ** 2).sum()))
+    return {k: np.array(v, dtype=float) for k, v in out.items()}
+'''
+
+
+def diagnostics_with(old, new):
+    """The reference's layer_diagnostics with one line changed."""
+    source = reference_answers(LESSON)["layer_diagnostics"]
+    assert old in source, old
+    return source.replace(old, new)
+
+
 VARIANTS = [
     Variant("correct"),
     Variant("correct-different", answers={"deep_forward": FORWARD_LOOP, "deep_backward": BACKWARD_RECOMPUTE,
-                                          "identity_net_output": IDENTITY_POWER, "layer_gain": GAIN_TABLE}),
+                                          "identity_net_output": IDENTITY_POWER, "layer_gain": GAIN_TABLE,
+                                          "expected_initial_loss": INITIAL_LOSS_UNIFORM,
+                                          "layer_diagnostics": DIAGNOSTICS_LOOPS}),
+    Variant("initial-loss-log10", answers={"expected_initial_loss": initial_loss("np.log10(C)")},
+            lose={"initial_loss_test": "base-10 logarithm"}),
+    Variant("initial-loss-probability", answers={"expected_initial_loss": initial_loss("1 / C")},
+            lose={"initial_loss_test": "the probability 1/C"}),
+    Variant("initial-loss-sign", answers={"expected_initial_loss": initial_loss("np.log(1 / C)")},
+            lose={"initial_loss_test": "the sign is off"}),
+    Variant("diagnostics-input-activations", answers={"layer_diagnostics": diagnostics_with(
+        "layers = activations[1:]", "layers = activations[:-1]")},
+            lose={"layer_diagnostics_test": "layer l's input"}),
+    Variant("diagnostics-ratio-inverted", answers={"layer_diagnostics": diagnostics_with(
+        "lr * np.linalg.norm(dW) / np.linalg.norm(W)", "np.linalg.norm(W) / (lr * np.linalg.norm(dW))")},
+            lose={"layer_diagnostics_test": "the ratio is inverted"}),
+    Variant("diagnostics-ratio-without-lr", answers={"layer_diagnostics": diagnostics_with(
+        "lr * np.linalg.norm(dW) / np.linalg.norm(W)", "np.linalg.norm(dW) / np.linalg.norm(W)")},
+            lose={"layer_diagnostics_test": "needs the learning rate"}),
+    Variant("diagnostics-dead-entries", answers={"layer_diagnostics": diagnostics_with(
+        "np.mean(np.all(A == 0, axis=1))", "np.mean(A == 0)")},
+            lose={"layer_diagnostics_test": "counts the zero entries"}),
+    Variant("diagnostics-saturation-flag", answers={"layer_diagnostics": diagnostics_with(
+        "np.mean(np.abs(A) > 0.97)", "float(np.abs(A).mean() > 0.97)")},
+            lose={"layer_diagnostics_test": "one flag per layer"}),
+    Variant("diagnostics-weights-std", answers={"layer_diagnostics": diagnostics_with(
+        "dW.std() for dW in grads", "W.std() for W in weights")},
+            lose={"layer_diagnostics_test": "instead of its gradient"}),
     Variant("forward-no-last-activation", answers={"deep_forward": FORWARD_NO_LAST_ACTIVATION},
             lose={"deep_forward_values": "the activation is not applied at the last layer"}),
     Variant("forward-ignores-activation", answers=forward('[activation]', '["linear"]'),
