@@ -335,20 +335,7 @@ def test_cell_limits_never_add_up_past_the_submission_budget(confined, tmp_path)
 
 # ---- the scratch folder: removed whatever a worker left in it --------------------------
 
-def deep_chain(top, depth=3000, name="dd"):
-    """A chain of `depth` folders under `top` (longer than any path may be), a file at the bottom."""
-    fd = os.open(top, os.O_RDONLY | os.O_DIRECTORY)
-    for _ in range(depth):
-        os.mkdir(name, dir_fd=fd)
-        child = os.open(name, os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
-        os.close(fd)
-        fd = child
-    os.close(os.open("bottom.txt", os.O_CREAT | os.O_WRONLY, dir_fd=fd))
-    os.fchmod(fd, 0)  # the worker took every bit off its deepest folder
-    os.close(fd)
-
-
-def test_a_3000_deep_folder_chain_is_removed_without_recursion(tmp_path):
+def test_a_3000_deep_folder_chain_is_removed_without_recursion(tmp_path, deep_chain):
     folder = tmp_path / "scratch"
     (folder / "work").mkdir(parents=True)
     deep_chain(folder / "work")
@@ -358,7 +345,7 @@ def test_a_3000_deep_folder_chain_is_removed_without_recursion(tmp_path):
     assert not folder.exists() and (tmp_path / "kept").is_dir()
 
 
-def test_a_stale_scratch_holding_a_deep_chain_never_breaks_a_later_run(tmp_path):
+def test_a_stale_scratch_holding_a_deep_chain_never_breaks_a_later_run(tmp_path, deep_chain):
     stale = tmp_path / (scratch.PREFIX + "killed")
     stale.mkdir()
     (stale / ".lock").write_text("")
