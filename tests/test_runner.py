@@ -272,6 +272,7 @@ HOSTILE_EVENTS = {
     "starts-an-unplanned-case": b'{"event": "case_end", "id": "attack", "error": null}\n'
                                 b'{"event": "case_start", "key": "no-such-item#0"}\n',
     "not-json": b"\xff\xfe not json\n",
+    "a-valid-event-then-garbage": b'{"event": "cell_end", "id": "attack", "error": null} {"event": "done"}\n',
     "extra-fields": b'{"event": "cell_end", "id": "attack", "error": null, "more": 1}\n',
     "record-of-other-fields": b'{"event": "cell_end", "id": "attack", "error": null}\n'
                               b'{"event": "case_start", "key": "bn_inference#0"}\n'
