@@ -126,8 +126,9 @@ def _grade_and_report(submissions, out, workers, isolate, scan, force, quiet, cl
             if progress:
                 progress.close()
         if results:
-            report.write_all(results, unknown, out, lessons())
             receipts = receipt.Receipts(options, secret)
+            results = [_reportable(r, receipts, store) for r in results]
+            report.write_all(results, unknown, out, lessons())
             current = [receipts.receipt(r, store.fingerprints.get((r.student, r.lesson), {}).get("submission")) for r in results]
             receipt.write_all(current, out)
             if previous is not None:
@@ -155,6 +156,21 @@ def _grade_and_report(submissions, out, workers, isolate, scan, force, quiet, cl
         print(f"error: no submissions found in {submissions} (expected <student>/<lesson>/lesson.ipynb)", file=sys.stderr)
         return 2, None
     return None, (results, unknown, changes, store)
+
+
+def _reportable(result, receipts, store):
+    """`result`, or, when its own outputs (its row, feedback page, receipt) cannot be made,
+    the same submission "not graded" with one incident: it costs only itself."""
+    from autograder import report
+    from autograder.grade import grading_failed, load_master
+    from autograder.results import SubmissionResult
+    try:
+        report.table([result]).encode()  # encoded as they will be: a lone surrogate does not encode
+        report.feedback_page(result).encode()
+        receipts.receipt(result, store.fingerprints.get((result.student, result.lesson), {}).get("submission"))
+    except Exception as exc:  # noqa: BLE001 - the fault barrier, for our outputs
+        return grading_failed(load_master(result.lesson), SubmissionResult(result.student, result.lesson), exc)
+    return result
 
 
 def _record(books, results, unknown, submissions, out, autograded, feedback):

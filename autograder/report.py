@@ -107,7 +107,12 @@ def table(results):
 
 
 def write_feedback(result, path):
-    """One student's feedback for one lesson as a self-contained HTML page."""
+    """Write `feedback_page(result)` to `path`."""
+    atomic.write(path, feedback_page(result))
+
+
+def feedback_page(result):
+    """One student's feedback for one lesson as a self-contained HTML page (a str)."""
     rows = []
     for i in result.items:
         ok = i.points == i.max_points
@@ -119,7 +124,7 @@ def write_feedback(result, path):
             f"{_num(result.penalty)} points ({_num(result.raw_score)} before it).</p>" if result.penalty else "")
     notes = "".join(f"<li>{html_text(p)}</li>" for p in result.problems + result.incidents)
     notes = f"<h2>About your submission</h2><ul>{notes}</ul>" if notes else ""
-    atomic.write(path, f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
+    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>{html_text(result.lesson)}: feedback for {html_text(result.student)}</title>
 <style>body{{font-family:sans-serif;max-width:60em;margin:2em auto}}td{{vertical-align:top;padding:.4em;border-bottom:1px solid #ddd}}
 tr.ok td:first-child{{border-left:4px solid #2a2}}tr.bad td:first-child{{border-left:4px solid #c33}}
@@ -130,7 +135,7 @@ visible cases of the notebook and on hidden cases (other shapes and edge cases).
 {notes}<table><caption>Points per item</caption>
 <tr><th scope="col">item</th><th scope="col">points</th><th scope="col">what the grader found</th></tr>{''.join(rows)}</table>
 </main></body></html>
-""")
+"""
 
 
 def summary(results, unknown, out_dir):

@@ -38,6 +38,8 @@ from autograder.course import WORKER_FILES, copy_files
 from autograder.zygote import apply_limits
 
 log = logging.getLogger(__name__)
+#: Said in the log in place of what the code printed beside the hidden cases (their inputs stay private).
+HIDDEN_OUTPUT_DROPPED = "\n[what the code printed beside the hidden cases is not kept]\n"
 PUBLIC = WORKER_FILES
 _live, _stopping = set(), threading.Event()
 
@@ -278,6 +280,10 @@ class Worker:
     def _take_output(self):
         """Keep the end of what the worker printed; False at the end of its output."""
         chunk = os.read(self.output_r, 1 << 16)
+        if not self.keep_cell_errors:  # beside the hidden cases: read and dropped, it may print their inputs
+            if chunk and not self.outcome.log.endswith(HIDDEN_OUTPUT_DROPPED):
+                self.outcome.log = (self.outcome.log + HIDDEN_OUTPUT_DROPPED)[-self.limits.log_bytes:]
+            return bool(chunk)
         self.outcome.log = (self.outcome.log + chunk.decode("utf-8", "replace"))[-self.limits.log_bytes:]
         return bool(chunk)
 

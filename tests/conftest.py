@@ -1,5 +1,6 @@
 """Shared fixtures: the lessons, and one graded sample class for every grader test."""
 import hashlib
+import os
 from pathlib import Path
 
 import pytest
@@ -29,3 +30,32 @@ def graded_class(tmp_path_factory):
     results, unknown = grade_class(folder)
     assert unknown == []
     return {(r.student, r.lesson): r for r in results}, before, folder
+
+
+@pytest.fixture()
+def deep_chain():
+    """Builds chains of folders deeper than any path may be long, and removes them after the
+    test with `scratch.remove` (which never recurses): pytest's own cleanup of old basetemps
+    recurses and would raise RecursionError on a later run.
+
+    The builder: deep_chain(top, depth=3000, name="dd") makes top/name/name/... with a file
+    at the bottom and every bit taken off the deepest folder (as a worker may leave it).
+    """
+    from autograder import scratch
+    built = []
+
+    def build(top, depth=3000, name="dd"):
+        built.append(Path(top) / name)
+        fd = os.open(top, os.O_RDONLY | os.O_DIRECTORY)
+        for _ in range(depth):
+            os.mkdir(name, dir_fd=fd)
+            child = os.open(name, os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+            os.close(fd)
+            fd = child
+        os.close(os.open("bottom.txt", os.O_CREAT | os.O_WRONLY, dir_fd=fd))
+        os.fchmod(fd, 0)
+        os.close(fd)
+    yield build
+    for chain in built:
+        if os.path.lexists(chain):
+            assert scratch.remove(chain), chain

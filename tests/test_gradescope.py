@@ -208,14 +208,11 @@ def test_refused_namespaces_still_grade_and_say_so(zips, tmp_path):
     assert "isolation: process only" in stdout and "weaker than namespaces, accepted" in stdout
 
 
-def test_upload_nested_thousands_deep_with_many_links_is_read_without_recursion(tmp_path, monkeypatch):
+def test_upload_nested_thousands_deep_with_many_links_is_read_without_recursion(tmp_path, deep_chain):
     """The upload is walked with a stack (Python 3.11's os.walk and rglob recurse) and says in a
     few lines what it did not read; the notebook at the top is still found."""
     (tmp_path / "lesson.ipynb").write_bytes(notebook("correct"))
-    monkeypatch.chdir(tmp_path)
-    for _ in range(3000):  # deeper than the recursion limit, and than PATH_MAX allows a path
-        os.mkdir("d")
-        os.chdir("d")
+    deep_chain(tmp_path, name="d")  # deeper than the recursion limit, and than PATH_MAX allows a path
     for k in range(50):
         (tmp_path / f"link{k}.ipynb").symlink_to(tmp_path / "lesson.ipynb")
     notebooks, refused = gradescope.submitted_notebooks(tmp_path)

@@ -2,6 +2,7 @@
 results kept as they are graded, reused only while nothing that decides them changed;
 outputs written atomically; one clear sentence for each failure."""
 import errno
+import json
 import os
 import shutil
 import signal
@@ -290,3 +291,36 @@ def test_progress_unless_quiet(tmp_path, fake_grading, capsys):
     assert "graded 3/3 (0 with problems)" in capsys.readouterr().err
     cli.grade(tmp_path / "class", tmp_path / "out", 2, "", quiet=True, force=True)
     assert "graded" not in capsys.readouterr().err
+
+
+def classmates_outputs(out, students):
+    """Every feedback page and receipt of `students` under `out`, path -> bytes."""
+    return {p.relative_to(out): p.read_bytes() for s in students
+            for p in sorted((out / "feedback" / s).glob("*")) + sorted((out / "receipts" / s).glob("*"))}
+
+
+@pytest.mark.parametrize("where", ["feedback_page", "receipt"])
+def test_a_failure_writing_one_submissions_outputs_costs_only_it(tmp_path, fake_grading, monkeypatch, where):
+    """Issue 21: the grader failing while it makes one submission's feedback page or receipt
+    leaves that submission "not graded" with one incident; the classmates' outputs are those
+    of a class without it, byte for byte."""
+    from autograder import receipt
+    write_class(tmp_path / "class")
+    shutil.copytree(tmp_path / "class", tmp_path / "alone")  # same submission times
+    shutil.rmtree(tmp_path / "alone" / "ben")
+    assert cli.grade(tmp_path / "alone", tmp_path / "out_alone", 2, "", quiet=True) == 0
+    owner, method = (report, "feedback_page") if where == "feedback_page" else (receipt.Receipts, "receipt")
+    real = getattr(owner, method)
+
+    def failing(*args):  # on ben's graded result, not on the "not graded" one that replaces it
+        if any(getattr(a, "student", None) == "ben" and a.items[0].message == "the message" for a in args):
+            raise ValueError("planted: writing ben's outputs failed")
+        return real(*args)
+    monkeypatch.setattr(owner, method, failing)
+    assert run(tmp_path) == cli.EXIT_PROBLEMS  # graded and written; one submission with a problem
+    others = ["ann", "cat"]
+    assert classmates_outputs(tmp_path / "out", others) == classmates_outputs(tmp_path / "out_alone", others)
+    page = (tmp_path / "out" / "feedback" / "ben" / f"{BN}.html").read_text()
+    assert "not graded: the grader failed while grading this submission (ValueError)" in page
+    kept = json.loads((tmp_path / "out" / "receipts" / "ben" / f"{BN}.json").read_text())
+    assert all(i["points"] == 0 for i in kept["items"])

@@ -126,7 +126,7 @@ VARIANTS = [
             "glorot": float(np.sqrt(2 / (n_in + n_out)))}[method]
 '''}, lose={"init_std_leaky_relu": None, "init_std_fan_out": None}),
     Variant("prediction-leaky-stays", answers={"prediction_leaky_he": 'def prediction_leaky_he():\n    return "stays"\n'},
-            lose={"prediction_leaky_he_test": "30 layers compound it"}),
+            lose={"prediction_leaky_he_test": "what 30 layers make of it"}),
     Variant("random-biases", answers={"initialize_parameters": params_with(
         "std * rng.standard_normal((n_out, n_in))", bias="std * rng.standard_normal((n_out, 1))")},
             lose={"init_params_statistics": "random biases are not needed"}),
