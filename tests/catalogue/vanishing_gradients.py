@@ -139,9 +139,7 @@ DIAGNOSTICS_LOOPS = '''def layer_diagnostics(activations, grads, weights, lr):
 
 def diagnostics_with(old, new):
     """The reference's layer_diagnostics with one line changed."""
-    source = reference_answers(LESSON)["layer_diagnostics"]
-    assert old in source, old
-    return source.replace(old, new)
+    return edit("layer_diagnostics", old, new)["layer_diagnostics"]
 
 
 VARIANTS = [
