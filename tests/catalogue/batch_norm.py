@@ -331,6 +331,9 @@ VARIANTS = [
             lose={"gn_forward_normalizes": "eps added to the standard deviation", "gn_backward_gradient": None}),
     Variant("groupnorm-backward-layer-norm-sums", answers={"groupnorm_backward": GN_BACKWARD_LAYER_NORM_SUMS},
             lose={"gn_backward_gradient": "sums over all the units of each example"}),
+    Variant("groupnorm-backward-forgets-gamma", answers=edited(LESSON, "groupnorm_backward",
+                                                               "dZ_hat = (gamma * dZ_tilde)", "dZ_hat = (dZ_tilde)"),
+            lose={"gn_backward_gradient": "missing the factor gamma"}),
     Variant("groupnorm-backward-ignores-statistics", answers={"groupnorm_backward": GN_BACKWARD_IGNORES_STATS},
             lose={"gn_backward_gradient": "treats each group's mean and variance as constants"}),
     Variant("infinite-loop", answers={"batchnorm_inference": '''def batchnorm_inference(Z, gamma, beta, running_mean, running_var, eps=1e-5):

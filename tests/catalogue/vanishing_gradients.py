@@ -150,6 +150,8 @@ VARIANTS = [
                                           "layer_diagnostics": DIAGNOSTICS_LOOPS}),
     Variant("initial-loss-log10", answers={"expected_initial_loss": initial_loss("np.log10(C)")},
             lose={"initial_loss_test": "base-10 logarithm"}),
+    Variant("initial-loss-log2", answers={"expected_initial_loss": initial_loss("np.log2(C)")},
+            lose={"initial_loss_test": "base-2 logarithm"}),
     Variant("initial-loss-probability", answers={"expected_initial_loss": initial_loss("1 / C")},
             lose={"initial_loss_test": "the probability 1/C"}),
     Variant("initial-loss-sign", answers={"expected_initial_loss": initial_loss("np.log(1 / C)")},
