@@ -309,17 +309,18 @@ def test_initialization_prediction_holds_for_other_draws(digits):
         assert stds[-1] / stds[0] > 10
 
 
-@pytest.mark.parametrize("norm", [None, "batch", "layer"])
+@pytest.mark.parametrize("norm", [None, "batch", "layer", "group"])
 def test_seeds_train_is_mlp_train_for_every_seed(norm, digits):
     """lessonkit.seeds trains each seed as lessonkit.mlp would, and a seed that diverges stops alone."""
     from lessonkit import mlp, seeds
     from lessonkit.reuse import functions_from
     master = ROOT / "solutions" / "02_batch_norm" / "lesson.ipynb"
-    f = dict(zip(["bf", "bb", "run", "inf", "lf", "lb"], functions_from(
+    f = dict(zip(["bf", "bb", "run", "inf", "lf", "lb", "gf", "gb"], functions_from(
         master, "batchnorm_forward", "batchnorm_backward", "update_running_stats", "batchnorm_inference",
-        "layernorm_forward", "layernorm_backward")))
+        "layernorm_forward", "layernorm_backward", "groupnorm_forward", "groupnorm_backward")))
     bn = {None: None, "batch": mlp.BatchNorm(f["bf"], f["bb"], f["run"], f["inf"]),
-          "layer": mlp.layer_norm(f["lf"], f["lb"])}[norm]
+          "layer": mlp.layer_norm(f["lf"], f["lb"]),  # group norm is passed as layer norm is (lesson 02's sweep)
+          "group": mlp.layer_norm(lambda Z, gamma, beta: f["gf"](Z, gamma, beta, 4), f["gb"])}[norm]
     X_train, y_train, X_dev, y_dev = digits
     X, y = (X_train[:, :300] - 8) / 6, y_train[:300]
     dims = [64, 32, 32, 10]

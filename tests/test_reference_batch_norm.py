@@ -246,33 +246,3 @@ def test_groupnorm_backward_passes_a_centered_difference_gradient_check(ref, n, 
 
     for analytic, num in zip((dZ, dgamma, dbeta), centered_differences(loss, [Z, gamma, beta])):
         assert relative_error(analytic, num) < 1e-7
-
-
-# ---- lessonkit.seeds: several seeds trained at once, as one by one ---------------------------
-
-@pytest.mark.parametrize("kind", ["none", "batch norm", "group norm"])
-def test_seeds_trained_at_once_reach_the_accuracies_of_separate_runs(ref, kind):
-    """lessonkit.seeds stacks the seeds' networks; every seed must end where mlp.train ends it alone
-    (the same draws; only the rounding of stacked products may differ, so allow an example or two)."""
-    from lessonkit import data, mlp, seeds
-    X, y = data.load_digits()
-    X = (X - X.mean(axis=1, keepdims=True)) / np.sqrt(X.var(axis=1, keepdims=True) + 1e-8)
-    X_train, y_train, X_dev, y_dev = X[:, :300], y[:300], X[:, 300:500], y[300:500]
-    dims, runs = [64, 32, 32, 10], [3, 4]
-
-    def norm(stacked):
-        if kind == "batch norm":
-            return mlp.BatchNorm(ref["batchnorm_forward"], ref["batchnorm_backward"], ref["update_running_stats"],
-                                 ref["batchnorm_inference"])
-        if kind == "group norm":  # 4 groups per network: 4 per seed on the stack
-            return mlp.layer_norm(lambda Z, g, b: ref["groupnorm_forward"](Z, g, b, 4 * stacked), ref["groupnorm_backward"])
-        return None
-    together = seeds.train(runs, dims, X_train, y_train, lr=0.1, epochs=2, batch_size=16, norm=norm(len(runs)),
-                           dev=(X_dev, y_dev))
-    for k, seed in enumerate(runs):
-        params = mlp.init_params(dims, np.random.default_rng(seed), batch_norm=kind != "none")
-        _, _, alone = mlp.train(params, X_train, y_train, np.random.default_rng(seed + 1), lr=0.1, epochs=2,
-                                batch_size=16, bn=norm(1), dev=(X_dev, y_dev))
-        assert abs(together["train_acc"][k] - alone["train_acc"][-1]) <= 2 / 300
-        assert abs(together["dev_acc"][k] - alone["dev_acc"][-1]) <= 2 / 200
-    assert together["dev_acc"].min() > 0.5  # they learned: the comparison is not between two chance levels
