@@ -60,13 +60,13 @@ work: $(VENV)/.installed ## work/: your copies of notebooks/, made once (a copy 
 	$(PY) -m autograder workspace
 
 lab: work ## JupyterLab as a student sees it: the lessons and nbgrader's Validate button, no instructor tools or folders
-	$(PY) -m autograder.lab work
+	$(PY) -m autograder.student.lab work
 
 lab-instructor: $(VENV)/.installed ## JupyterLab with every nbgrader tool (Formgrader, Create Assignment) on the whole course
-	$(PY) -m autograder.lab --instructor
+	$(PY) -m autograder.student.lab --instructor
 
 selfcheck: $(VENV)/.installed ## check a notebook before submitting: make selfcheck NB=work/02_batch_norm/lesson.ipynb
-	$(PY) -m autograder.selfcheck $(NB)
+	$(PY) -m autograder.student.selfcheck $(NB)
 
 bundle: $(VENV)/.installed ## what students receive (lessons, figures, shared code, visible checks) in build/student-bundle; refuses to replace one a student worked in
 	$(PY) -m autograder bundle $(FORCE_FLAG)

@@ -1,11 +1,32 @@
-"""The course's grader.
+"""The course's grader, in folders that say which side of the boundary a file is on.
 
-`course` says what ships to students (`course.STUDENT_FILES`). Shipped: `course`, `cells`
-(reads nbgrader's cell metadata), `wire` (plain-data encoding), `checks` (the visible checks
-test cells call), `sandbox` and `isolation` (the worker that runs student code, confined),
-`runner` and `cgroups` (supervise it), `notebook` (reads notebooks and plans the cells to
-run), `selfcheck` and `lab`. Instructor
-only: `reference` (loads the reference from the masters), `judge` (hidden cases, comparison
-with the reference), `hidden` (the single entry point of hidden test cells), `grade`,
-`report`, `gradebook`, `release` and `cli`.
+Shipped (to students in the bundle, and into every sandbox): nothing private, and never an
+import of a private folder (`tests/test_layout.py` holds both rules).
+
+- ``worker/``: the course's facts (`course`), reading notebooks and nbgrader's cell metadata
+  (`notebook`, `cells`), and running student code confined: the supervisor (`runner`,
+  `cgroups`), the sandboxed worker (`zygote`, `sandbox`, `isolation`) and the plain-data wire.
+- ``checks/``: the visible checks that the notebooks' test cells call (an import path that
+  released notebooks keep).
+- ``student/``: what a student runs: `selfcheck` (the grader's way, before submitting) and
+  `lab` (JupyterLab in the course's student mode).
+
+Private (instructor only):
+
+- ``judge/``: the reference, its cached results and the hidden cases (`hidden` is the one
+  entry point of nbgrader's hidden test cells, an import path that stored test cells keep).
+- ``grading/``: the pipeline from submissions to results (`grade`, `store`, `scan`,
+  `per_student`, `cluster`, `receipt`, `similarity`).
+- ``outputs/``: what a run writes (`report`, `item_analysis`, `figure`, atomic writes).
+- ``gradebook/``: nbgrader's gradebook, commands and files.
+- ``authoring/``: release, lint, the student bundle and workspace.
+- ``lms/``: Gradescope and Canvas.
+
+`python -m autograder COMMAND` (``cli``) is the one way in.
 """
+#: Folders copied, read-only, into every sandbox (beside ``lessonkit``).
+SANDBOX = ("worker", "checks")
+#: Folders students receive in the bundle.
+SHIPPED = (*SANDBOX, "student")
+#: Folders that never leave the instructor's course tree.
+PRIVATE = ("judge", "grading", "outputs", "gradebook", "authoring", "lms")

@@ -7,7 +7,7 @@
   selfcheck NOTEBOOK            a student's check of a whole notebook before submitting (visible tests)
   bundle [--out D]              what students receive: lessons, figures, shared code, visible checks
   workspace                     work/: the student's copies of notebooks/ (made once, never overwritten)
-  gradescope [--lesson L]       Gradescope's autograder.zip (see autograder/gradescope.py)
+  gradescope [--lesson L]       Gradescope's autograder.zip (see autograder/lms/gradescope.py)
   canvas-export --grades CSV --roster CSV --out CSV   grades.csv -> Canvas's grade import CSV
 """
 import argparse
@@ -19,11 +19,11 @@ import sys
 import threading
 from pathlib import Path
 
-from autograder import release, workspace
-from autograder.course import ROOT
-from autograder.gradebook_process import GradebookError, GradebookProcess
-from autograder.nbgrader_cmd import course_directories, with_venv_on_path
-from autograder.scratch import stop_on_termination
+from autograder.authoring import release, workspace
+from autograder.worker.course import ROOT
+from autograder.gradebook.process import GradebookError, GradebookProcess
+from autograder.gradebook.nbgrader_cmd import course_directories, with_venv_on_path
+from autograder.grading.scratch import stop_on_termination
 
 #: `grade` exit statuses: 0 every submission graded cleanly; 3 the class was graded but some
 #: submissions (named in the output and the summary) had problems; 2 nothing to grade;
@@ -46,7 +46,7 @@ def grade(submissions, out, workers, db_url=None, isolate=True, scan=True, force
     derived from this secret, a file outside the course tree (per_student.py); `submission_seconds`: the wall
     time each submission's code may take in all (None: `runner.Limits`' default); `allow_weak_isolation`: grade
     even where the kernel refuses the sandbox's namespaces (else stop first, writing nothing)."""
-    from autograder import receipt
+    from autograder.grading import receipt
     submissions, out = Path(submissions), Path(out)
     if not submissions.is_dir():
         print(f"error: {submissions} is not a folder of submissions (<student>/<lesson>/lesson.ipynb)", file=sys.stderr)
@@ -59,7 +59,7 @@ def grade(submissions, out, workers, db_url=None, isolate=True, scan=True, force
         return 2
     secret = None
     if secret_file is not None:
-        from autograder.per_student import SecretError, read_secret
+        from autograder.grading.per_student import SecretError, read_secret
         try:
             secret = read_secret(secret_file)
         except SecretError as exc:
@@ -89,23 +89,24 @@ def _grade_and_report(submissions, out, workers, isolate, scan, force, quiet, cl
     """Grade the class and write our outputs (grades.csv, feedback, summary, receipts).
 
     Returns (exit status, None) when the run stopped, else (None, (results, unknown, changes, store))."""
-    from autograder import figure, receipt, report
-    from autograder.atomic import WriteError
-    from autograder.atomic import write as atomic_write
-    from autograder.cluster import ClusterError, grade_on_cluster
-    from autograder.course import lessons
-    from autograder.grade import WeakIsolation, grade_class
-    from autograder.progress import Progress
-    from autograder.scratch import Interrupted
-    from autograder.store import ResultStore
-    from autograder.runner import Limits
+    from autograder.outputs import figure, report
+    from autograder.grading import receipt
+    from autograder.outputs.atomic import WriteError
+    from autograder.outputs.atomic import write as atomic_write
+    from autograder.grading.cluster import ClusterError, grade_on_cluster
+    from autograder.worker.course import lessons
+    from autograder.grading.grade import WeakIsolation, grade_class
+    from autograder.outputs.progress import Progress
+    from autograder.grading.scratch import Interrupted
+    from autograder.grading.store import ResultStore
+    from autograder.worker.runner import Limits
     options = {"isolate": isolate, "scan": scan}
     limits = None
     if submission_seconds is not None:
         limits = Limits(submission_seconds=submission_seconds)
         options["submission_seconds"] = submission_seconds
     if secret is not None:
-        from autograder.per_student import fingerprint
+        from autograder.grading.per_student import fingerprint
         options["per_student_cases"] = fingerprint(secret)
     remote = functools.partial(grade_on_cluster, address=cluster) if cluster else None
     store = ResultStore(out, force, options=options)
@@ -161,9 +162,9 @@ def _grade_and_report(submissions, out, workers, isolate, scan, force, quiet, cl
 def _reportable(result, receipts, store):
     """`result`, or, when its own outputs (its row, feedback page, receipt) cannot be made,
     the same submission "not graded" with one incident: it costs only itself."""
-    from autograder import report
-    from autograder.grade import grading_failed, load_master
-    from autograder.results import SubmissionResult
+    from autograder.outputs import report
+    from autograder.grading.grade import grading_failed, load_master
+    from autograder.grading.results import SubmissionResult
     try:
         report.table([result]).encode()  # encoded as they will be: a lone surrogate does not encode
         report.feedback_page(result).encode()
@@ -178,10 +179,11 @@ def _record(books, results, unknown, submissions, out, autograded, feedback):
     autograded and feedback files, then our reports again if a late penalty changed a score.
 
     Returns (exit status or None, notes)."""
-    from autograder import nbgrader_files, report
-    from autograder.atomic import WriteError
-    from autograder.course import lessons
-    from autograder.scratch import Interrupted
+    from autograder.gradebook import nbgrader_files
+    from autograder.outputs import report
+    from autograder.outputs.atomic import WriteError
+    from autograder.worker.course import lessons
+    from autograder.grading.scratch import Interrupted
     grades = out / "grades.csv"
     try:
         recorded, notes = books.record(results)
@@ -207,7 +209,7 @@ def _record(books, results, unknown, submissions, out, autograded, feedback):
 
 def _print_run(results, unknown, notes, changes, previous, diff, store, out, gradebook_shown):
     """The terminal's account of a finished run; returns the exit status."""
-    from autograder import report
+    from autograder.outputs import report
     print(report.table(results))
     if previous is not None:
         moved = sum(1 for c in changes if c.items)
@@ -236,7 +238,7 @@ def _print_run(results, unknown, notes, changes, previous, diff, store, out, gra
 def _similarity_after_grades(submissions, out):
     """The similarity report, once the grades are written: bounded in time, and whatever
     fails in it costs the report only (said in one line)."""
-    from autograder import similarity
+    from autograder.grading import similarity
     try:
         similarity.write(submissions, out / "similarity.html")
     except Exception as exc:  # noqa: BLE001 - no grade depends on it
@@ -244,8 +246,8 @@ def _similarity_after_grades(submissions, out):
 
 
 def _similarity(submissions, out, top):
-    from autograder import similarity
-    from autograder.report import terminal_text
+    from autograder.grading import similarity
+    from autograder.outputs.report import terminal_text
     if not Path(submissions).is_dir():
         print(f"error: {submissions} is not a folder of submissions (<student>/<lesson>/lesson.ipynb)", file=sys.stderr)
         return 2
@@ -265,8 +267,8 @@ def _import_in_background(modules):
 
 def add_lms_commands(sub):
     """The subcommands that carry grades to where a course runs (Gradescope, Canvas)."""
-    from autograder import canvas
-    from autograder.gradescope import VISIBILITIES
+    from autograder.lms import canvas
+    from autograder.lms.gradescope import VISIBILITIES
     p = sub.add_parser("gradescope", help="write Gradescope's autograder.zip")
     p.add_argument("--lesson", help="grade every submission as this lesson (default: told from the notebook)")
     p.add_argument("--out", default="build/gradescope")
@@ -286,14 +288,14 @@ def add_lms_commands(sub):
 
 
 def _gradescope(args):
-    from autograder.gradescope import build
+    from autograder.lms.gradescope import build
     archive = build(args.out, args.lesson, args.visible_cases, args.hidden_cases)
     print(f"Gradescope autograder: {archive} (lesson: {args.lesson or 'told from each notebook'})")
     return 0
 
 
 def _canvas_export(args):
-    from autograder.canvas import export
+    from autograder.lms.canvas import export
     pairs = [a.split("=", 1) for a in args.assignment]
     if any(len(p) != 2 or not all(p) for p in pairs):
         print("error: --assignment takes LESSON=ID, e.g. 02_batch_norm=12345", file=sys.stderr)
@@ -338,7 +340,7 @@ def main(argv=None):
                         "(default: 300); what is left when it runs out is not run")
     p.add_argument("--diff", metavar="PREVIOUS",
                    help="explain per student and item what changed since an earlier output folder (its receipts)")
-    p = sub.add_parser("similarity", help="rank pairs of students by similar answer cells (autograder/similarity.py)")
+    p = sub.add_parser("similarity", help="rank pairs of students by similar answer cells (autograder/grading/similarity.py)")
     p.add_argument("submissions")
     p.add_argument("--out", default="build/grades/similarity.html")
     p.add_argument("--top", type=int, default=20, help="pairs shown")
@@ -365,7 +367,7 @@ def main(argv=None):
     if args.command == "similarity":
         return _similarity(args.submissions, args.out, args.top)
     if args.command == "selfcheck":
-        from autograder.selfcheck import selfcheck
+        from autograder.student.selfcheck import selfcheck
         return selfcheck(args.notebook)
     if args.command == "guard":
         return release.guard(args.folder, args.target)

@@ -28,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from autograder.course import lessons
+from autograder.worker.course import lessons
 from tests.sample_class import write_class
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder.course import lessons
-from autograder.grade import grade_class
+from autograder.worker.course import lessons
+from autograder.grading.grade import grade_class
 from tests.sample_class import write_class
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,7 +41,7 @@ def deep_chain():
     The builder: deep_chain(top, depth=3000, name="dd") makes top/name/name/... with a file
     at the bottom and every bit taken off the deepest folder (as a worker may leave it).
     """
-    from autograder import scratch
+    from autograder.grading import scratch
     built = []
 
     def build(top, depth=3000, name="dd"):

@@ -145,7 +145,7 @@ def sandbox_class(folder, marker, decoy):
         Entry(Variant("bystander")),
         # sorts before the bystander, so the bystander's worker starts after the tampering
         Entry(Variant("alters-the-public-grader", answers={"batchnorm_inference": attempt_then_right(
-            f"open(sys.modules['autograder.wire'].__file__, 'a').write({TAMPER!r})")}, lose={inf: None})),
+            f"open(sys.modules['autograder.worker.wire'].__file__, 'a').write({TAMPER!r})")}, lose={inf: None})),
         Entry(Variant("appends-to-the-course-config", answers={"batchnorm_inference": attempt_then_right(
             f"open({str(ROOT / 'nbgrader_config.py')!r}, 'a').write('# {marker}\\n')")}, lose={inf: None})),
         Entry(Variant("creates-in-lessonkit", answers={"batchnorm_inference": attempt_then_right(

@@ -5,7 +5,7 @@
 """
 import shutil
 
-from autograder.course import ROOT
+from autograder.worker.course import ROOT
 
 #: What `python -m autograder grade` and nbgrader's commands need of the course.
 COURSE_FILES = ["autograder", "lessonkit", "solutions", "notebooks", "nbgrader_config.py"]

@@ -18,7 +18,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from autograder.course import ROOT
+from autograder.worker.course import ROOT
 
 OUT = ROOT / "build" / "mutation"
 #: The private mistakes' outputs on the visible cases are data (known_outputs.json), so a mutant of

@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from autograder import judge
-from autograder.grade import grade_class
+from autograder.grading.grade import grade_class
 from tests import corpus_sandbox as hostile
 from tests.catalogue import ROOT, Variant, build, verdict_problems
 from tests.conftest import digest
@@ -466,7 +466,7 @@ BARRIER = hostile.barrier_class()
 
 def bystander_pages(result, out):
     """The bystander's row of grades.csv and its feedback page, as `report.write_all` writes them."""
-    from autograder import report
+    from autograder.outputs import report
     report.write_all([result], [], out)
     _, rows = csv_rows((out / "grades.csv").read_bytes())
     return rows["bystander"], (out / "feedback" / "bystander" / f"{LESSON}.html").read_bytes()
@@ -478,7 +478,8 @@ def graded_barrier(tmp_path_factory):
     one student's worker (supervision) and while it judges another's items."""
     import threading
 
-    from autograder import grade, runner
+    from autograder.grading import grade
+    from autograder.worker import runner
     folder = tmp_path_factory.mktemp("barrier")
     write_entries(folder, BARRIER)
     same_submission_time(folder)

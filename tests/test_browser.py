@@ -1,5 +1,5 @@
 """A student's session in a real browser: Debian's Chromium, driven by Playwright, on
-JupyterLab in student mode (``autograder/lab.py``) serving a copy of a released lesson.
+JupyterLab in student mode (``autograder/student/lab.py``) serving a copy of a released lesson.
 
 The tests run in file order and share one server, one browser page and one notebook: open
 the lesson, run all, answer wrongly, answer rightly, Validate, see a figure's alt text, read
@@ -22,7 +22,7 @@ import pytest
 
 from autograder import checks
 
-from autograder.lab import command
+from autograder.student.lab import command
 from tests.catalogue import reference_answers
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -303,8 +303,8 @@ def test_a_figure_shows_with_its_alt_text(page):
 
 
 def test_the_graded_feedback_of_the_saved_notebook(page, course, tmp_path, axe_script):
-    from autograder.grade import grade_class
-    from autograder.report import write_all
+    from autograder.grading.grade import grade_class
+    from autograder.outputs.report import write_all
     submission = tmp_path / "class" / "student-in-browser" / LESSON
     submission.mkdir(parents=True)
     shutil.copy(course / NOTEBOOK, submission / "lesson.ipynb")
@@ -324,8 +324,8 @@ def test_every_part_of_a_feedback_page_passes_axe_core(browser, axe_script, tmp_
     """A page with every part a feedback page can have (late penalty, notes about the submission,
     passed and failed items, hints) has no serious or critical WCAG 2.1 AA violation; the same
     check finds the violations of a page without a language, so it can fail."""
-    from autograder.report import write_feedback
-    from autograder.results import ItemResult, SubmissionResult
+    from autograder.outputs.report import write_feedback
+    from autograder.grading.results import ItemResult, SubmissionResult
     result = SubmissionResult("student <one>", LESSON, problems=["the notebook was renamed"], penalty=1.0,
                               seconds_late=4000, items=[
                                   ItemResult("mean_variance_values", 0.0, 3.0, "case: off by 0.3\n  Note: ...",

@@ -4,8 +4,9 @@ import csv
 
 import pytest
 
-from autograder import cli, report
-from autograder.canvas import CANVAS_COLUMNS, escape, unescape
+from autograder import cli
+from autograder.outputs import report
+from autograder.lms.canvas import CANVAS_COLUMNS, escape, unescape
 
 
 @pytest.fixture(scope="module")

@@ -148,7 +148,7 @@ def test_a_cluster_run_writes_the_bytes_of_a_local_run(class_folder, local, clus
 def test_a_task_sends_back_plain_data_only(class_folder, cluster):
     from distributed import Client
 
-    from autograder.cluster import grade_task, notebook_payload
+    from autograder.grading.cluster import grade_task, notebook_payload
     name, data, problems = notebook_payload(class_folder / "student0" / LESSON)
     assert (name, problems) == ("lesson.ipynb", [])
     with Client(cluster.address, timeout=60) as client:
@@ -194,7 +194,7 @@ def test_a_scheduler_lost_mid_class_ends_the_run_with_one_line_and_nothing_writt
 
 
 def test_an_unreachable_scheduler_is_a_cluster_error(monkeypatch):
-    from autograder import cluster
+    from autograder.grading import cluster
     monkeypatch.setattr(cluster, "CONNECT_SECONDS", 1)
     with pytest.raises(cluster.ClusterError, match=r"^could not reach the Dask scheduler at tcp://127.0.0.1:1 "):
         cluster.grade_on_cluster([], "tcp://127.0.0.1:1")
@@ -204,7 +204,7 @@ def test_workers_with_another_checkout_grade_nothing(class_folder, cluster, monk
     """A client whose course differs from the workers' (here: its hash of it) gets every task refused:
     one line naming a worker, exit status 4, nothing written."""
     from autograder import cli
-    from autograder import cluster as dask_grading
+    from autograder.grading import cluster as dask_grading
     monkeypatch.setattr(dask_grading, "checkout", lambda lesson: "a course the workers do not have")
     status = cli.grade(class_folder, tmp_path / "grades", 2, "", quiet=True, cluster=cluster.address)
     stderr = capsys.readouterr().err
@@ -216,7 +216,7 @@ def test_workers_with_another_checkout_grade_nothing(class_folder, cluster, monk
 
 def test_the_checkout_hash_covers_the_graders_data_too(tmp_path):
     """A worker whose visible cases' known outputs differ would judge differently: its hash differs."""
-    from autograder.cluster import checkout
+    from autograder.grading.cluster import checkout
     hashed = checkout.__wrapped__  # not the per-process cache
     shutil.copytree(ROOT / "autograder", tmp_path / "autograder", ignore=shutil.ignore_patterns("__pycache__"))
     before = hashed(LESSON, tmp_path)
@@ -227,7 +227,7 @@ def test_the_checkout_hash_covers_the_graders_data_too(tmp_path):
 
 
 def test_a_task_refuses_a_checkout_hash_that_is_not_its_own(class_folder):
-    from autograder.cluster import CheckoutMismatch, checkout, grade_task, notebook_payload
+    from autograder.grading.cluster import CheckoutMismatch, checkout, grade_task, notebook_payload
     name, data, _ = notebook_payload(class_folder / "student0" / LESSON)
     assert checkout(LESSON) != checkout("04_initialization")  # the hash tells lessons apart
     with pytest.raises(CheckoutMismatch, match="another course checkout"):
@@ -238,7 +238,8 @@ def test_a_task_refuses_a_checkout_hash_that_is_not_its_own(class_folder):
 def memorizer():
     """A lesson-02 notebook whose batchnorm_inference knows only the course's cases (visible and
     hidden, as if they had leaked): it returns the reference's output for those and zeros otherwise."""
-    from autograder import checks, judge, reference
+    from autograder import checks, judge
+    from autograder.judge import reference
     from tests.catalogue import Variant
     item, ref = checks.items()["bn_inference"], reference.load(LESSON)["batchnorm_inference"]
     seen = {}
@@ -314,7 +315,7 @@ def test_hostile_submissions_on_the_cluster_cost_only_themselves(cluster, tmp_pa
 def test_a_task_that_raises_costs_its_own_submission_only(class_folder, cluster):
     """A task that fails on its worker (here: a student id the task refuses) is "not graded", with
     one incident; the other submission of the run is graded."""
-    from autograder.cluster import grade_on_cluster
+    from autograder.grading.cluster import grade_on_cluster
     folder = class_folder / "student0" / LESSON
     results = grade_on_cluster([("..", LESSON, folder), ("student0", LESSON, folder)], cluster.address)
     refused, graded = results

@@ -8,7 +8,8 @@ import io
 
 import pytest
 
-from autograder import checks, selfcheck
+from autograder import checks
+from autograder.student import selfcheck
 from tests.catalogue import build, catalogue
 from tests.test_visible import student_namespace
 

@@ -44,7 +44,7 @@ def test_student_mode_names_plugins_and_extensions_that_exist():
     """An upgrade that renames a plugin would silently bring an instructor tool back."""
     import json
     import sys
-    student = ROOT / "autograder" / "lab_student"
+    student = ROOT / "autograder" / "student" / "lab_student"
     plugins = json.loads((student / "labconfig" / "page_config.json").read_text())["disabledExtensions"]
     share = Path(sys.prefix) / "share" / "jupyter"
     bundles = "".join(p.read_text(errors="replace") for folder in (share / "labextensions", share / "lab" / "static")

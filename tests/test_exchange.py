@@ -14,10 +14,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from nbgrader.api import Gradebook
 
-from autograder import gradebook, nbgrader_cmd
-from autograder.grade import load_master
-from autograder.results import ItemResult, SubmissionResult
-from autograder.course import ROOT
+from autograder.gradebook import record as gradebook, nbgrader_cmd
+from autograder.grading.grade import load_master
+from autograder.grading.results import ItemResult, SubmissionResult
+from autograder.worker.course import ROOT
 from tests.catalogue import build, normalizing_inputs
 from tests.course_copy import copy_course
 

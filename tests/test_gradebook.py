@@ -19,11 +19,12 @@ import nbformat
 import pytest
 from nbgrader.api import Comment, Gradebook, MissingEntry
 
-from autograder import cli, gradebook, gradebook_process, nbgrader_cmd, nbgrader_files
-from autograder.notebook import submission_time
-from autograder.grade import load_master
-from autograder.results import ItemResult, SubmissionResult
-from autograder.course import ROOT
+from autograder import cli
+from autograder.gradebook import record as gradebook, process as gradebook_process, nbgrader_cmd, nbgrader_files
+from autograder.worker.notebook import submission_time
+from autograder.grading.grade import load_master
+from autograder.grading.results import ItemResult, SubmissionResult
+from autograder.worker.course import ROOT
 from tests.catalogue import build, normalizing_inputs
 
 LESSON = "02_batch_norm"
@@ -204,14 +205,14 @@ def test_a_gradebook_failure_never_repeats_the_password(url, driver_said):
 def grade_faked(monkeypatch, tmp_path, db_url, results=None):
     """`grade` of an empty class whose grading is faked to `results` (default: ann, full marks),
     the gradebook step real; returns (status, stdout, stderr, argv of every process started)."""
-    import autograder.grade
+    import autograder.grading.grade
     results = [result("ann")] if results is None else results
 
     def fake(*args, **kwargs):
         if isinstance(results, BaseException):
             raise results
         return results, []
-    monkeypatch.setattr(autograder.grade, "grade_class", fake)
+    monkeypatch.setattr(autograder.grading.grade, "grade_class", fake)
     started, popen = [], subprocess.Popen
 
     def spy(argv, **kwargs):
@@ -329,7 +330,7 @@ def test_a_grader_stopped_while_nbgrader_registers_a_lesson_leaves_nothing_runni
 def test_the_helper_dies_with_the_grader(tmp_path):
     """A grader killed outright (SIGKILL: no cleanup runs) takes its gradebook helper with it."""
     grader = subprocess.Popen([sys.executable, "-c", (
-        "import sys, time; sys.path.insert(0, sys.argv[1]); from autograder.gradebook_process import GradebookProcess\n"
+        "import sys, time; sys.path.insert(0, sys.argv[1]); from autograder.gradebook.process import GradebookProcess\n"
         "books = GradebookProcess('sqlite:///' + sys.argv[2]); print(books.proc.pid, flush=True); time.sleep(60)"),
         str(ROOT), str(tmp_path / "gradebook.db")], stdout=subprocess.PIPE, text=True)
     helper = int(grader.stdout.readline())

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder import gradescope
-from autograder.grade import load_master
+from autograder.lms import gradescope
+from autograder.grading.grade import load_master
 from tests.catalogue import build
 from tests.catalogue.batch_norm import LESSON, VARIANTS, forward_with
 
@@ -22,8 +22,8 @@ TOP_LEVEL = {"score", "execution_time", "output", "output_format", "test_output_
              "visibility", "stdout_visibility", "extra_data", "tests", "leaderboard"}
 TEST_FIELDS = {"score", "max_score", "status", "name", "name_format", "number", "output", "output_format", "tags",
                "visibility", "extra_data"}
-INSIDE = ["setup.sh", "run_autograder", "autograder/grade.py", "autograder/judge/__init__.py",
-          "autograder/judge/batch_norm.py", "autograder/reference.py", "autograder/checks/batch_norm.py",
+INSIDE = ["setup.sh", "run_autograder", "autograder/grading/grade.py", "autograder/judge/__init__.py",
+          "autograder/judge/batch_norm.py", "autograder/judge/reference.py", "autograder/checks/batch_norm.py",
           f"solutions/{LESSON}/lesson.ipynb", "lessonkit/__init__.py", "nbgrader_config.py", "pyproject.toml",
           "requirements.lock", "gradescope.json"]
 

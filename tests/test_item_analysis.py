@@ -1,11 +1,11 @@
-"""Item analysis (autograder/item_analysis.py) on classes whose answers are known."""
+"""Item analysis (autograder/outputs/item_analysis.py) on classes whose answers are known."""
 import math
 
 import pytest
 
-from autograder import item_analysis, report
-from autograder.grade import grade_class
-from autograder.results import ItemResult, SubmissionResult
+from autograder.outputs import item_analysis, report
+from autograder.grading.grade import grade_class
+from autograder.grading.results import ItemResult, SubmissionResult
 from tests.catalogue import build, catalogue
 
 INIT = "04_initialization"

@@ -3,7 +3,7 @@ function (a package reading its own lesson modules is not an arrow back up)."""
 import ast
 from pathlib import Path
 
-from autograder.course import ROOT
+from autograder.worker.course import ROOT
 
 
 def module_name(path):

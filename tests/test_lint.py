@@ -2,7 +2,7 @@
 would not judge (an extra hidden assert) is refused before release."""
 import pytest
 
-from autograder.lint import master_problems, problems_in_test_cell
+from autograder.authoring.lint import master_problems, problems_in_test_cell
 
 GOOD = '''"""Running averages keep `momentum` of the old value."""
 check("bn_running_stats", update_running_stats)
@@ -34,7 +34,7 @@ def test_a_cell_the_grader_would_misread_is_refused(source, fragment):
 
 
 def test_release_refuses_a_master_with_an_extra_assert(monkeypatch, capsys):
-    from autograder import lint, release
+    from autograder.authoring import lint, release
     monkeypatch.setattr(lint, "master_problems", lambda lesson: [f"{lesson}/bn_inference: line 7 extra assert"])
     with pytest.raises(SystemExit) as stop:
         release.release(["02_batch_norm"], into="/nonexistent")

@@ -1,4 +1,4 @@
-"""Reading and planning submissions that are files an attacker wrote (autograder/notebook.py).
+"""Reading and planning submissions that are files an attacker wrote (autograder/worker/notebook.py).
 
 In the style of nbgrader's preprocessor tests: each test builds a small submission in
 `tmp_path` from the released lesson 02 notebook, changes one thing, and checks what the
@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from autograder import grade
-from autograder.grade import discover, grade_class, grade_submission, load_master
-from autograder.cells import cell_source, nbgrader_meta
-from autograder.course import master_path
-from autograder.notebook import (MAX_JSON_DEPTH, MAX_NOTEBOOK_BYTES, find_notebook, json_depth, plan,
+from autograder.grading import grade
+from autograder.grading.grade import discover, grade_class, grade_submission, load_master
+from autograder.worker.cells import cell_source, nbgrader_meta
+from autograder.worker.course import master_path
+from autograder.worker.notebook import (MAX_JSON_DEPTH, MAX_NOTEBOOK_BYTES, find_notebook, json_depth, plan,
                                  read_regular_file, read_submission)
 from tests.catalogue import ROOT, Variant, build
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from nbgrader.validator import Validator
 
-from autograder.course import lessons
+from autograder.worker.course import lessons
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,10 +1,12 @@
-"""Per-student hidden cases (autograder/per_student.py): each student's own inputs, the same on
+"""Per-student hidden cases (autograder/grading/per_student.py): each student's own inputs, the same on
 every run, and a correct submission still gets full marks."""
 import numpy as np
 import pytest
 
-from autograder import checks, cli, judge, per_student, receipt, wire
-from autograder.course import ROOT
+from autograder import checks, cli, judge
+from autograder.grading import per_student, receipt
+from autograder.worker import wire
+from autograder.worker.course import ROOT
 from tests.catalogue import build, catalogue
 
 INIT, BN = "04_initialization", "02_batch_norm"

@@ -20,8 +20,8 @@ import pytest
 from nbgrader.api import Gradebook
 from sqlalchemy import create_engine, text
 
-from autograder import nbgrader_cmd
-from autograder.grade import load_master
+from autograder.gradebook import nbgrader_cmd
+from autograder.grading.grade import load_master
 from tests.catalogue import build, normalizing_inputs
 from tests.course_copy import copy_course
 

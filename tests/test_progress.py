@@ -1,8 +1,8 @@
 """The progress line of long grading runs, on a fake clock."""
 import io
 
-from autograder.results import SubmissionResult
-from autograder.progress import Progress, duration
+from autograder.grading.results import SubmissionResult
+from autograder.outputs.progress import Progress, duration
 
 
 class Clock:

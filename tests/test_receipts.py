@@ -1,11 +1,12 @@
-"""Grade receipts and regrade diffs (autograder/receipt.py): a changed hidden case is named, with
+"""Grade receipts and regrade diffs (autograder/grading/receipt.py): a changed hidden case is named, with
 exactly the students and items whose verdicts it changed."""
 import json
 
 import numpy as np
 import pytest
 
-from autograder import checks, cli, judge, per_student, receipt
+from autograder import checks, cli, judge
+from autograder.grading import per_student, receipt
 from tests.catalogue import build, catalogue
 
 INIT = "04_initialization"

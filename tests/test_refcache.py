@@ -1,12 +1,13 @@
-"""The reference results kept on disk (autograder/refcache.py): reused while their sources
+"""The reference results kept on disk (autograder/judge/refcache.py): reused while their sources
 are byte-for-byte the same, recomputed otherwise, never trusted when unreadable."""
 import json
 
 import numpy as np
 import pytest
 
-from autograder import judge, reference, refcache
-from autograder.course import master_path
+from autograder import judge
+from autograder.judge import reference, refcache
+from autograder.worker.course import master_path
 
 LESSON = "04_initialization"
 

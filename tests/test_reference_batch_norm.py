@@ -3,7 +3,7 @@ differences, and the running-statistics convention written out by hand (PyTorch'
 import numpy as np
 import pytest
 
-from autograder import reference
+from autograder.judge import reference
 from lessonkit.gradcheck import centered_differences
 
 EPS = 1e-5

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from autograder import reference
+from autograder.judge import reference
 from autograder.checks import Failure, items
 from autograder.checks import initialization as checks
 from autograder.judge import initialization as hidden

@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from autograder import reference
+from autograder.judge import reference
 from lessonkit import least_squares as ls
 
 EPS = 1e-8

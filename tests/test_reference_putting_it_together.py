@@ -7,10 +7,10 @@ import math
 import numpy as np
 import pytest
 
-from autograder import reference
+from autograder.judge import reference
 from autograder.checks import items
 from autograder.judge import putting_it_together as hidden
-from autograder.course import ROOT
+from autograder.worker.course import ROOT
 from lessonkit.reuse import LessonNotReady, functions_from
 
 

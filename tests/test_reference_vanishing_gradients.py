@@ -7,7 +7,7 @@ from functools import reduce
 import numpy as np
 import pytest
 
-from autograder import reference
+from autograder.judge import reference
 
 SCALAR_G = {"linear": lambda z: z, "tanh": math.tanh, "relu": lambda z: max(z, 0.0)}
 

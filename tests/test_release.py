@@ -19,14 +19,14 @@ import numpy as np
 import pytest
 
 from autograder import checks, judge
-from autograder.course import lesson_module, lessons
-from autograder.course import master_path
-from autograder.cells import cell_source, nbgrader_meta
+from autograder.worker.course import lesson_module, lessons
+from autograder.worker.course import master_path
+from autograder.worker.cells import cell_source, nbgrader_meta
 from tests.answer_scan import code_of, fingerprints, shapes_in
 
 ROOT = Path(__file__).resolve().parent.parent
 MARKERS = ["BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "hidden_check", "autograder.hidden",
-           "autograder.judge", "autograder.reference", "HIDDEN_CASES"]
+           "autograder.judge", "autograder.judge.reference", "HIDDEN_CASES"]
 
 
 def solution_lines(lesson):
@@ -95,7 +95,7 @@ def test_student_bundle_leaks_nothing(tmp_path):
     names = {str(p.relative_to(out)) for p in files}
     assert "notebooks/02_batch_norm/lesson.ipynb" in names and "autograder/checks/batch_norm.py" in names
     assert not any(n.startswith(("solutions", "autograder/judge", "tests")) for n in names)
-    assert not {"autograder/reference.py", "autograder/hidden.py"} & names
+    assert not {"autograder/judge/reference.py", "autograder/hidden.py"} & names
     every_solution_line = [l for lesson in lessons() for l in solution_lines(lesson)]
     for path in files:
         if path.suffix in {".py", ".ipynb", ".md", ".toml"}:
@@ -124,7 +124,7 @@ def test_student_bundle_ships_the_locked_environment(tmp_path):
 def test_the_student_readme_lists_every_lesson_and_every_graded_function_from_the_masters(tmp_path):
     """The bundle's README is made from the masters at `bundle` time (it cannot drift): every lesson, and in its
     row every function a graded item runs (the checks' own list, not the README's source) and every prediction."""
-    from autograder.release import student_readme
+    from autograder.authoring.release import student_readme
     subprocess.run([sys.executable, "-m", "autograder", "bundle", "--out", str(tmp_path / "bundle")], cwd=ROOT,
                    check=True, capture_output=True)
     readme = (tmp_path / "bundle" / "README.md").read_text()
@@ -135,13 +135,13 @@ def test_the_student_readme_lists_every_lesson_and_every_graded_function_from_th
         row = rows[judge.lesson_of(grade_id)][0]
         # lesson 05's items run functions of earlier lessons too: those are named in its row as well
         assert all(f"`{name}`" in row for name in item.functions), (grade_id, item.functions, row)
-    template = (ROOT / "autograder" / "STUDENT_README.md").read_text()
+    template = (ROOT / "autograder" / "authoring" / "STUDENT_README.md").read_text()
     named = {name for item in checks.items().values() for name in item.functions}
     assert not [name for name in named if name in template], "the template names graded functions: they can drift"
 
 
 def test_the_readme_and_the_makefile_offer_the_pythons_pyproject_allows():
-    from autograder.release import student_readme, supported_pythons
+    from autograder.authoring.release import student_readme, supported_pythons
     assert supported_pythons() == ["3.11", "3.12", "3.13"]
     assert "with Python 3.11, 3.12 or 3.13" in student_readme()
     makefile = (ROOT / "Makefile").read_text()
@@ -150,9 +150,9 @@ def test_the_readme_and_the_makefile_offer_the_pythons_pyproject_allows():
 
 
 def test_a_release_on_another_python_keeps_the_committed_notebooks(tmp_path):
-    """Released notebooks record the releasing kernel's Python version (autograder/labform.py): a release on
+    """Released notebooks record the releasing kernel's Python version (autograder/authoring/labform.py): a release on
     3.12 or 3.13 must leave a clone's notebooks as committed, and still rewrite one whose content changed."""
-    from autograder import release
+    from autograder.authoring import release
     lesson = lessons()[0]
     committed = (ROOT / "notebooks" / lesson / "lesson.ipynb").read_text()
     other_python = re.sub(r'("version": ")3\.\d+\.\d+"', r'\g<1>3.99.0"', committed)
@@ -176,7 +176,7 @@ TOKEN = "bundle-test-token"
 def interpreters():
     """version -> a Python of this machine that runs, for each version pyproject.toml allows (on PATH, or
     pyenv's, which installs versions it does not put on PATH)."""
-    from autograder.release import supported_pythons
+    from autograder.authoring.release import supported_pythons
     pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
     found = {}
     for version in supported_pythons():
@@ -193,7 +193,7 @@ def interpreters():
 def bundle_pythons():
     """The versions the bundle is installed with (each ~1.5 min): all but the one running these tests, whose
     `make venv` installs the same lock with the same pip command and on which the whole suite runs."""
-    from autograder.release import supported_pythons
+    from autograder.authoring.release import supported_pythons
     own = "%d.%d" % sys.version_info[:2]
     return [pytest.param(v, marks=pytest.mark.skip(reason=f"Python {v} runs this suite, in the venv `make venv` "
                                                             "installs from the same lock"))
@@ -204,7 +204,7 @@ def readme_setup(readme):
     """The commands of the README's set-up block: (install commands, the command that starts JupyterLab)."""
     section = readme.split("## Set up", 1)[1].split("\n## ", 1)[0]
     commands = [line.strip().split("    #")[0].strip() for line in section.splitlines() if line.startswith("    ")]
-    lab = [c for c in commands if "autograder.lab" in c]
+    lab = [c for c in commands if "autograder.student.lab" in c]
     assert len(lab) == 1 and commands[-1] == lab[0], commands
     return commands[:-1], lab[0]
 
@@ -213,7 +213,7 @@ def readme_setup(readme):
 def installed_bundles(tmp_path_factory):
     """version -> (the unpacked bundle, installed by its README's commands, or None with why not): the bundle
     zip made once, unpacked into a folder per Python, the installs run side by side."""
-    from autograder.release import supported_pythons
+    from autograder.authoring.release import supported_pythons
     base = tmp_path_factory.mktemp("bundle-install")
     subprocess.run([sys.executable, "-m", "autograder", "bundle", "--out", str(base / "build" / "student-bundle")],
                    cwd=ROOT, check=True, capture_output=True)
@@ -300,7 +300,7 @@ def test_the_bundle_installs_from_its_readme_and_its_lessons_validate(installed_
     """Unzipped, installed in a fresh venv with the README's commands, JupyterLab started with its command: a
     correct lesson validates, a wrong one does not, and `selfcheck` (the README's command) agrees, item by item,
     with the course's own."""
-    from autograder import selfcheck
+    from autograder.student import selfcheck
     from tests.catalogue import build, catalogue
     folder, why_not = installed_bundles[version]
     if folder is None:
@@ -340,7 +340,7 @@ def test_the_bundle_installs_from_its_readme_and_its_lessons_validate(installed_
 
 
 def test_feedback_shows_no_hidden_tests_or_reference(graded_class, tmp_path):
-    from autograder import report
+    from autograder.outputs import report
     results, _, _ = graded_class
     report.write_all(list(results.values()), [], tmp_path)
     every_solution_line = [l for lesson in lessons() for l in solution_lines(lesson)]
@@ -414,7 +414,7 @@ def test_known_outputs_are_in_sync_with_the_reference():
 
 def moved_floats(data, move):
     """Encoded known outputs with every float array and float x replaced by `move(x)`."""
-    from autograder import wire
+    from autograder.worker import wire
     from tests.test_receipts import floats_mapped
     if isinstance(data, dict) and ("ndarray" in data or data.get("type") == "float"):
         return wire.encode(floats_mapped(wire.decode(data), move))
@@ -465,7 +465,7 @@ def visible_verdicts(fresh):
     """grade_id, label -> the verdicts the visible checks give, reading checks.KNOWN_OUTPUTS: the reference's
     failures (none), and which private mistake they name for an output equal to each private mistake's
     (`fresh`: the outputs as computed here, what a student's code with that mistake returns)."""
-    from autograder import reference
+    from autograder.judge import reference
     verdicts = {}
     for grade_id, item in sorted(checks.items().items()):
         if not item.needs_known_outputs:

@@ -13,9 +13,12 @@ from datetime import datetime
 
 import pytest
 
-from autograder import atomic, cli, grade, report, runner, store
-from autograder.results import ItemResult, SubmissionResult
-from autograder.course import ROOT
+from autograder.outputs import atomic, report
+from autograder import cli
+from autograder.grading import grade, store
+from autograder.worker import runner
+from autograder.grading.results import ItemResult, SubmissionResult
+from autograder.worker.course import ROOT
 from tests.catalogue import Variant, build
 from tests.conftest import digest
 
@@ -102,9 +105,9 @@ def test_verdict_code_lock_master_and_lesson_modules_are_fingerprinted(tmp_path)
     for rel in ["autograder", "lessonkit", "requirements.lock", f"solutions/{BN}", f"solutions/{INIT}"]:
         (shutil.copytree if (ROOT / rel).is_dir() else shutil.copy)(ROOT / rel, tmp_path / rel)
     code, lessons = before = fingerprints(tmp_path)
-    (tmp_path / "autograder" / "report.py").write_text("# how results are shown, not what they are\n")
+    (tmp_path / "autograder" / "outputs" / "report.py").write_text("# how results are shown, not what they are\n")
     assert fingerprints(tmp_path) == before
-    changes = {"autograder/grade.py": "all", "autograder/checks/__init__.py": "all", "lessonkit/mlp.py": "all",
+    changes = {"autograder/grading/grade.py": "all", "autograder/checks/__init__.py": "all", "lessonkit/mlp.py": "all",
                "requirements.lock": "all", "autograder/judge/batch_norm.py": BN, "autograder/checks/batch_norm.py": BN,
                f"solutions/{BN}/lesson.ipynb": BN, "autograder/judge/initialization.py": INIT}
     for rel, changed in changes.items():
@@ -304,7 +307,7 @@ def test_a_failure_writing_one_submissions_outputs_costs_only_it(tmp_path, fake_
     """Issue 21: the grader failing while it makes one submission's feedback page or receipt
     leaves that submission "not graded" with one incident; the classmates' outputs are those
     of a class without it, byte for byte."""
-    from autograder import receipt
+    from autograder.grading import receipt
     write_class(tmp_path / "class")
     shutil.copytree(tmp_path / "class", tmp_path / "alone")  # same submission times
     shutil.rmtree(tmp_path / "alone" / "ben")

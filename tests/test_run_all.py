@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from jupyter_client.manager import start_new_kernel
 
-from autograder.cells import cell_source, defined_functions, is_answer
+from autograder.worker.cells import cell_source, defined_functions, is_answer
 
 ROOT = Path(__file__).resolve().parent.parent
 TAG = "raises-exception"

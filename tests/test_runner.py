@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder import isolation, runner, scratch
-from autograder.course import ROOT
+from autograder.worker import isolation, runner
+from autograder.grading import scratch
+from autograder.worker.course import ROOT
 
 MARKER = "course-test-survivor"
 
@@ -65,7 +66,7 @@ print("seen=" + ",".join(p for p in [{str(ROOT / 'solutions')!r}, {str(ROOT / 'n
 
 
 def test_public_code_and_python_are_read_only(confined, tmp_path):
-    targets = [tmp_path / "public" / "autograder" / "wire.py", Path(sys.prefix) / "marker", ROOT / "lessonkit" / "marker"]
+    targets = [tmp_path / "public" / "autograder" / "worker" / "wire.py", Path(sys.prefix) / "marker", ROOT / "lessonkit" / "marker"]
     outcome, _ = confined(f"""
 written = []
 for path in {[str(t) for t in targets]!r}:
@@ -78,7 +79,7 @@ for path in {[str(t) for t in targets]!r}:
 print("written=" + ",".join(written))
 """)
     assert printed(outcome, "written") == ""
-    assert "changed" not in (tmp_path / "public" / "autograder" / "wire.py").read_text()
+    assert "changed" not in (tmp_path / "public" / "autograder" / "worker" / "wire.py").read_text()
     assert not (ROOT / "lessonkit" / "marker").exists()
 
 
@@ -411,7 +412,9 @@ def test_the_largest_honest_records_fit_the_pipes_bounds(grade_id):
     every case, cross the wire whole and fit in one submission's events with room to spare."""
     import json
 
-    from autograder import checks, judge, reference, wire
+    from autograder import checks, judge
+    from autograder.judge import reference
+    from autograder.worker import wire
     item, ref = checks.items()[grade_id], reference.load("04_initialization")
     lines = [json.dumps({"event": "case_end", "key": "k", "record": checks.collect(
         item, [ref[name] for name in item.functions], case.inputs)}).encode() for case in judge.cases(grade_id)]

@@ -1,10 +1,11 @@
 """The static scan: what it flags (and says), what honest code it lets through."""
 import pytest
 
-from autograder import judge, runner, wire
-from autograder.course import lessons
-from autograder.grade import load_master
-from autograder.scan import scan
+from autograder import judge
+from autograder.worker import runner, wire
+from autograder.worker.course import lessons
+from autograder.grading.grade import load_master
+from autograder.grading.scan import scan
 from tests.catalogue import reference_answers
 
 FLAGGED = [  # (id, cell source, fragment of a reason)

@@ -1,5 +1,6 @@
-"""The similarity report (autograder/similarity.py): a disguised copy stands out of an honest class."""
-from autograder import cli, similarity
+"""The similarity report (autograder/grading/similarity.py): a disguised copy stands out of an honest class."""
+from autograder import cli
+from autograder.grading import similarity
 from tests.catalogue import Variant, build
 from tests.catalogue.initialization import COUNT_PAIRWISE, PARAMS_OTHER_ORDER, STD_BRANCHES
 from tests.sample_class import write_class

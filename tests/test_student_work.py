@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.course import lessons
+from autograder.worker.course import lessons
 from tests.catalogue import reference_answers
 
 ROOT = Path(__file__).resolve().parent.parent

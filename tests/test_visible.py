@@ -20,10 +20,12 @@ import re
 
 import pytest
 
-from autograder import checks, runner, selfcheck
-from autograder.course import ROOT
-from autograder.cells import cell_source, nbgrader_meta
-from autograder.notebook import Master
+from autograder import checks
+from autograder.worker import runner
+from autograder.student import selfcheck
+from autograder.worker.course import ROOT
+from autograder.worker.cells import cell_source, nbgrader_meta
+from autograder.worker.notebook import Master
 from tests.catalogue import build, catalogue
 
 #: Variants about the notebook file itself (timeouts, deleted cells, renamed or corrupt files)

@@ -11,8 +11,8 @@ import pickle
 import numpy as np
 import pytest
 
-from autograder import wire
-from autograder.wire import MAX_ARRAY_BYTES, MAX_DEPTH, MAX_ITEMS, Opaque, decode, encode
+from autograder.worker import wire
+from autograder.worker.wire import MAX_ARRAY_BYTES, MAX_DEPTH, MAX_ITEMS, Opaque, decode, encode
 
 
 def through_the_pipe(value):

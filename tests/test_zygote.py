@@ -1,4 +1,4 @@
-"""The zygote (autograder/zygote.py): every guarantee of a worker holds for a forked one,
+"""The zygote (autograder/worker/zygote.py): every guarantee of a worker holds for a forked one,
 and the zygote gives its children nothing of its own."""
 import os
 import signal
@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder import grade, runner
-from autograder.course import ROOT
+from autograder.grading import grade
+from autograder.worker import runner
+from autograder.worker.course import ROOT
 # the confinement tests of test_runner, run again on workers forked by a zygote (the
 # `confined` fixture below replaces test_runner's)
 from tests.test_runner import (MARKER, printed, survivors, test_course_tree_and_other_runs_are_out_of_sight,  # noqa: F401

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from autograder import course, wire
+from autograder.worker import course, wire
 
 #: While the judge builds one student's hidden cases (`salted`), that student's salt; else None.
 _SALT = contextvars.ContextVar("hidden_case_salt", default=None)

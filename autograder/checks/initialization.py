@@ -18,7 +18,7 @@ standard deviation) and every classic mistake falls far outside them.
 """
 import numpy as np
 
-from autograder import wire
+from autograder.worker import wire
 from autograder.checks import Failure, Item, case_seed, expect_ndarray, prediction_item
 
 #: This lesson's graded items, in the master's order (`checks.items` reads them).

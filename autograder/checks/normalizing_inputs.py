@@ -13,7 +13,7 @@ against the training statistics: a helper mistake that changes its numbers costs
 """
 import numpy as np
 
-from autograder import wire
+from autograder.worker import wire
 from autograder.checks import (Failure, Item, case_seed, expect_array, expect_close, expect_ndarray, expect_tuple,
                                prediction_item)
 

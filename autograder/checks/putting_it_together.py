@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from autograder import wire
+from autograder.worker import wire
 from autograder.checks import ANSWER, Failure, Item, case_seed, prediction_item
 from lessonkit import mlp
 

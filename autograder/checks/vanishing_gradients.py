@@ -20,7 +20,7 @@ them by their outputs on the visible cases (`checks.KNOWN_OUTPUTS`).
 """
 import numpy as np
 
-from autograder import wire
+from autograder.worker import wire
 from autograder.checks import ANSWER, Failure, Item, case_seed, expect_close, expect_ndarray, prediction_item
 
 RTOL, ATOL = 1e-6, 1e-8

@@ -19,7 +19,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from autograder import checks, course, reference, refcache, wire
+from autograder import checks
+from autograder.worker import course, wire
+from autograder.judge import reference, refcache
 from autograder.checks import Failure, expect_array, expect_close
 
 HIDDEN_LABEL = "hidden case "

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from autograder import reference
+from autograder.judge import reference
 from autograder.checks import varied
 from autograder.checks.putting_it_together import (GRADIENTS, LAYERS, _loss_fn, diverged, fine, network_case, project,
                                                     project_errors, project_pair, scale_case, sweep)

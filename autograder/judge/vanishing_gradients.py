@@ -14,7 +14,7 @@ fixed for everyone.
 """
 import numpy as np
 
-from autograder import reference
+from autograder.judge import reference
 from autograder.checks import case_seed
 from autograder.checks.vanishing_gradients import SATURATION, diagnosed_network, network, with_dAL
 

@@ -18,8 +18,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.cells import cell_source, is_answer, nbgrader_meta
-from autograder.course import LESSONS, lesson_module
+from autograder.worker.cells import cell_source, is_answer, nbgrader_meta
+from autograder.worker.course import LESSONS, lesson_module
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 

@@ -1,0 +1,1 @@
+"""Private: nbgrader's gradebook, its commands and its autograded/feedback files."""

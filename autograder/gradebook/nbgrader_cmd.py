@@ -1,0 +1,73 @@
+"""Running nbgrader's own commands for the course, and where its course directory puts things.
+
+Only a scratch SQLite path ever reaches an nbgrader command line: the real gradebook's URL
+(which may hold a PostgreSQL password) stays in this process.
+"""
+import ctypes
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from traitlets.config.loader import PyFileConfigLoader
+
+from autograder.worker.course import ROOT
+
+
+def with_venv_on_path():
+    """nbgrader runs the `alembic` command of this environment to create gradebooks."""
+    return dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+
+
+PR_SET_PDEATHSIG = 1
+_prctl = ctypes.CDLL(None).prctl  # looked up here: between fork and exec only the call may run
+
+
+def dies_with_parent():
+    """Ask the kernel to SIGKILL this process when the one that started it ends, however it
+    ends (as the `preexec_fn` of a command, or first thing in a helper process)."""
+    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+def generate(lesson, into, scratch_db, root=None):
+    """nbgrader generate_assignment of one lesson against a throw-away SQLite gradebook.
+
+    Parameters
+    ----------
+    lesson : str, e.g. ``"02_batch_norm"``
+    into : str or Path, the release folder to write ``<lesson>/lesson.ipynb`` into
+    scratch_db : Path, a SQLite file nbgrader creates and registers the lesson's cells in
+    root : str or Path or None, the course root (default: this checkout)
+
+    Returns
+    -------
+    status : int, nbgrader's exit status
+    output : str, nbgrader's output
+    """
+    done = subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", lesson, "--force",
+                           "--log-level=WARN", f"--CourseDirectory.db_url=sqlite:///{Path(scratch_db).resolve()}",
+                           f"--CourseDirectory.release_directory={into}"], cwd=Path(root or ROOT), env=with_venv_on_path(),
+                          capture_output=True, text=True, preexec_fn=dies_with_parent)
+    return done.returncode, done.stdout + done.stderr
+
+
+def course_directories(root=None):
+    """Where nbgrader's tools look, as the course's ``nbgrader_config.py`` sets it.
+
+    Relative folders are resolved against the course root, never the current folder.
+
+    Returns
+    -------
+    db_url : str, the default gradebook
+    autograded : Path, ``<autograded>/<student>/<lesson>/lesson.ipynb``
+    feedback : Path, ``<feedback>/<student>/<lesson>/lesson.html``
+    """
+    root = Path(root or ROOT)
+    course = course_config(root).CourseDirectory
+    return course.db_url, root / course.autograded_directory, root / course.feedback_directory
+
+
+def course_config(root=None):
+    """The course's ``nbgrader_config.py`` (in the course root) as a traitlets Config."""
+    return PyFileConfigLoader("nbgrader_config.py", path=str(Path(root or ROOT))).load_config()

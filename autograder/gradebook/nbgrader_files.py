@@ -1,0 +1,118 @@
+"""nbgrader's files for a graded class, where its tools look for them.
+
+    <submitted>/<student>/<lesson>/timestamp.txt     read: when the submission was handed in
+    <autograded>/<student>/<lesson>/lesson.ipynb     the submission as graded (formgrader, generate_feedback)
+    <feedback>/<student>/<lesson>/lesson.html        the course's feedback page (release_feedback)
+
+Both output folders also hold ``timestamp.txt`` and ``submission_secret.txt``, which
+``nbgrader release_feedback`` needs: the secret is the one ``nbgrader submit`` wrote beside
+the submission (so the student's ``fetch_feedback`` finds the page), or a new one.
+``nbgrader generate_feedback --force`` rebuilds the pages from the autograded notebooks and
+the gradebook instead; those notebooks come from the release, so they hold no hidden test.
+"""
+import json
+import os
+import secrets
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+from autograder.worker.cells import nbgrader_meta
+from autograder.worker.course import ROOT
+from autograder.worker.notebook import Master, find_notebook, plan, read_small, read_submission
+
+#: Format of the ``timestamp.txt`` files nbgrader writes (``ExchangeSubmit.timestamp_format``).
+TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f UTC"
+def write(results, submissions, autograded, feedback, notebook="lesson"):
+    """Write the autograded notebook and the feedback folder of every result.
+
+    Parameters
+    ----------
+    results : list of results.SubmissionResult, those recorded in the gradebook
+    submissions : Path, ``<student>/<lesson>/`` folders as graded
+    autograded, feedback : Path, nbgrader's course folders
+
+    Returns
+    -------
+    notes : list of str
+    """
+    from autograder.outputs import report  # matplotlib: only when writing, never for reading a timestamp
+    masters, notes = {}, []
+    for r in results:
+        folder = Path(submissions) / r.student / r.lesson
+        master = masters.setdefault(r.lesson, Master(r.lesson))
+        graded, fed = (Path(base) / r.student / r.lesson for base in (autograded, feedback))
+        secret, problem = read_small(folder / "submission_secret.txt")
+        if problem:
+            notes.append(f"{r.student}/{r.lesson}: submission_secret.txt ignored ({problem}); a new one is used")
+        secret = secret or read_small(graded / "submission_secret.txt")[0] or secrets.token_hex(64)
+        nb = autograded_notebook(r, folder, master)
+        _replace(graded / f"{notebook}.ipynb", lambda p: p.write_text(json.dumps(nb, indent=1) + "\n"))
+        _replace(fed / f"{notebook}.html", lambda p: report.write_feedback(r, p))
+        for dest in (graded, fed):
+            _replace(dest / "submission_secret.txt", lambda p: p.write_text(secret))
+            if r.timestamp is not None:
+                _replace(dest / "timestamp.txt", lambda p: p.write_text(r.timestamp.strftime(TIMESTAMP_FORMAT)))
+    return notes
+
+
+def _replace(path, write_to):
+    """Write a file through a temporary one beside it: nbgrader leaves its outputs read-only."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    os.close(fd)
+    try:
+        write_to(Path(tmp))
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def autograded_notebook(result, folder, master):
+    """The submission as graded, in nbgrader's autograded form.
+
+    The released notebook (locked cells and test cells as students saw them, no hidden
+    tests) with the student's answer cells, and the untagged cells written before each,
+    as `notebook.plan` matched them; each test cell's output is the grader's verdict.
+
+    Returns
+    -------
+    nb : dict, an nbformat 4 notebook
+    """
+    nb = json.loads((ROOT / "notebooks" / result.lesson / "lesson.ipynb").read_text())
+    path, _ = find_notebook(folder)
+    cells = read_submission(path)[0] if path is not None else None
+    answers, before, pending = {}, {}, []
+    for cell in plan(master, cells)[0] if cells is not None else []:
+        if cell["origin"] != "student":
+            continue
+        if cell["id"] in master.defines:
+            answers[cell["id"]], before[cell["id"]], pending = cell["source"], pending, []
+        else:
+            pending.append(cell)
+    items = {i.grade_id: i for i in result.items}
+    out = []
+    for cell in nb["cells"]:
+        meta, gid = nbgrader_meta(cell), nbgrader_meta(cell).get("grade_id")
+        if meta.get("solution") and gid in answers:
+            out += [_code_cell(c["id"], c["source"]) for c in before[gid]]
+            cell["source"] = answers[gid]
+        if cell["cell_type"] == "code":
+            cell.setdefault("outputs", [])
+            cell.setdefault("execution_count", None)
+        if meta.get("grade") and gid in items:
+            item = items[gid]
+            lost = item.hint and item.points < item.max_points
+            verdict = item.message + (f"\nLikely mistake: {item.hint}." if lost else "")
+            cell["outputs"] = [{"output_type": "stream", "name": "stdout", "text": verdict + "\n"}]
+            meta["points"] = item.max_points
+        out.append(cell)
+    nb["cells"] = out
+    return nb
+
+
+def _code_cell(cell_id, source):
+    return {"cell_type": "code", "id": cell_id, "metadata": {}, "source": source, "outputs": [],
+            "execution_count": None}

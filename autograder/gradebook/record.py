@@ -1,0 +1,243 @@
+"""Store grades in nbgrader's gradebook, so nbgrader's own tools see them.
+
+Updates in place, never deletes a submission: what an instructor set in nbgrader (manual
+scores, comments, extensions) survives every regrade. One run is one transaction: a run
+killed or failing midway leaves the gradebook as it was.
+"""
+import tempfile
+import warnings
+from contextlib import contextmanager
+from pathlib import Path
+
+from nbgrader.api import Grade, Gradebook, InvalidEntry, MissingEntry
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DatabaseError, IntegrityError, ProgrammingError, SAWarning
+
+from autograder.gradebook import late
+from autograder.gradebook.nbgrader_cmd import generate
+
+#: Attempts when another run registers the same lesson or student at the same time.
+ATTEMPTS = 3
+
+
+#: How `shown` writes a URL it cannot print safely.
+UNREADABLE, UNESCAPED_AT = "(a URL SQLAlchemy cannot read, not shown)", "(a URL with an unescaped @, not shown)"
+
+
+def shown(db_url):
+    """The gradebook URL as it may be printed: any password masked (after the user name, or
+    as a ``password=`` query parameter); a URL whose credentials cannot be told apart is not shown."""
+    try:
+        url = make_url(db_url)
+    except (ArgumentError, ValueError):
+        return UNREADABLE
+    if "@" in (url.host or "") or "@" in (url.database or ""):  # a password holding an unescaped @
+        return UNESCAPED_AT
+    mask = "MASKED-PASSWORD-MASKED"
+    query = {k: (mask if "pass" in k.lower() else v) for k, v in url.query.items()}
+    return url.set(query=query).render_as_string(hide_password=True).replace(mask, "***")
+
+
+def failure(exc, db_url):
+    """The sentence for a gradebook that could not be written: which, why, and what to do."""
+    where = shown(db_url)
+    not_a_url = isinstance(exc, ArgumentError)  # e.g. an unknown dialect
+    try:
+        url = make_url(db_url)
+    except (ArgumentError, ValueError) as unreadable:
+        exc, not_a_url = unreadable, True
+    if not_a_url:
+        return (f"the gradebook URL {where} is not a database URL SQLAlchemy can open "
+                f"({type(exc).__name__}): see `--db` in `grade --help`")
+    if isinstance(exc, OSError):
+        return f"the gradebook could not be written ({exc.strerror or exc}: {exc.filename}): fix that and run again"
+    reason = (str(getattr(exc, "orig", None) or exc).splitlines() or [type(exc).__name__])[0]
+    if isinstance(exc, DatabaseError) and db_url.startswith("sqlite:///") and (
+            "not a database" in reason or "malformed" in reason):
+        return f"the gradebook {db_url[len('sqlite:///'):]} is not a readable SQLite database: move it aside and run again"
+    if where == UNESCAPED_AT:  # the driver may repeat any piece of the password it misread
+        reason = type(exc).__name__
+    else:
+        secrets = [url.password] + [v for k, v in url.query.items() if "pass" in k.lower()]
+        for secret in sorted({str(v) for s in secrets if s for v in (s if isinstance(s, tuple) else (s,))},
+                             key=len, reverse=True):
+            reason = reason.replace(secret, "***")  # a driver may repeat what it was given
+    return f"the gradebook {where} could not be written ({reason}): fix that and run again"
+
+
+def record(results, db_url, notebook="lesson", root=None):
+    """Write every item's score as the auto score of its grade cell, in one transaction.
+
+    A lesson the gradebook has not seen is registered as ``nbgrader generate_assignment``
+    would (its cells, sources and points; an assignment added by ``nbgrader db assignment
+    add``, with its due date, gets them too); a lesson whose master changed since gets its
+    grade cells' points (and cells) updated, with one note per lesson. A late submission gets
+    the penalty of the course's nbgrader late rule (see `late`), also set on its result.
+
+    Parameters
+    ----------
+    results : list of results.SubmissionResult
+    db_url : str, SQLAlchemy URL of the gradebook
+    notebook : str, nbgrader's notebook name within each lesson
+    root : str or Path or None, the course root whose nbgrader_config.py applies (default: the course's)
+
+    Returns
+    -------
+    recorded : list of SubmissionResult, those now in the gradebook
+    notes : list of str, what could not be recorded or changed in the gradebook, and why
+    """
+    by_lesson = {}
+    for r in results:
+        by_lesson.setdefault(r.lesson, []).append(r)
+    with _opened(db_url) as gb:
+        known = {a.name for a in gb.assignments if notebook in {n.name for n in a.notebooks}}
+    late_rule = late.rule(root)
+    registrations, notes = {}, []
+    for lesson in sorted(set(by_lesson) - known):
+        registrations[lesson], note = _registration(lesson, notebook, root)
+        notes += [note] if note else []
+    for attempt in range(ATTEMPTS):
+        with warnings.catch_warnings(), Gradebook(db_url) as gb, _deferred_commits(gb) as commit:
+            # nbgrader's add_submission trips a harmless autoflush warning in SQLAlchemy 2
+            warnings.simplefilter("ignore", SAWarning)
+            try:
+                recorded, changes = [], []
+                for lesson, group in sorted(by_lesson.items()):
+                    if not _ensure_lesson(gb, lesson, notebook, registrations.get(lesson)):
+                        continue
+                    changes += _sync_points(gb, lesson, notebook, group[0].items)
+                    for r in group:
+                        _record_submission(gb, r, notebook)
+                        _assign_late_penalty(gb, r, notebook, late_rule)
+                        recorded.append(r)
+                commit()
+                return recorded, notes + changes
+            except (IntegrityError, InvalidEntry):
+                # another run added the same lesson or student first: start over, finding theirs
+                gb.db.rollback()
+                if attempt == ATTEMPTS - 1:
+                    raise
+
+
+def _opened(db_url):
+    """nbgrader's Gradebook; on a new database another run may be creating the tables at once."""
+    for attempt in range(ATTEMPTS):
+        try:
+            return Gradebook(db_url)
+        except (IntegrityError, ProgrammingError):
+            if attempt == ATTEMPTS - 1:
+                raise
+
+
+@contextmanager
+def _deferred_commits(gb):
+    """Within the block nbgrader's Gradebook methods only flush; yields the one real commit."""
+    commit = gb.db.commit
+    gb.db.commit = gb.db.flush
+    try:
+        yield commit
+    finally:
+        del gb.db.commit
+
+
+def _registration(lesson, notebook, root=None):
+    """A lesson's cells as nbgrader generate_assignment records them (run on a scratch gradebook).
+
+    Returns
+    -------
+    cells : dict or None, ``{"kernelspec", "grade", "solution", "task", "source"}``
+    note : str or None
+    """
+    with tempfile.TemporaryDirectory() as scratch:
+        db = Path(scratch) / "gradebook.db"
+        status, output = generate(lesson, Path(scratch) / "release", db, root)
+        if status:
+            return None, f"gradebook: could not add lesson {lesson}: {output.strip()[-300:]}"
+        with Gradebook(f"sqlite:///{db}") as gb:
+            nb = gb.find_notebook(notebook, lesson)
+            return {"kernelspec": nb.kernelspec,
+                    "grade": [dict(name=c.name, max_score=c.max_score, cell_type=c.cell_type) for c in nb.grade_cells],
+                    "solution": [dict(name=c.name) for c in nb.solution_cells],
+                    "task": [dict(name=c.name, max_score=c.max_score, cell_type=c.cell_type) for c in nb.task_cells],
+                    "source": [dict(name=c.name, cell_type=c.cell_type, locked=c.locked, source=c.source,
+                                    checksum=c.checksum) for c in nb.source_cells]}, None
+
+
+def _ensure_lesson(gb, lesson, notebook, cells):
+    """True when the lesson's notebook is in the gradebook, registering it from `cells` if needed."""
+    try:
+        assignment = gb.find_assignment(lesson)
+    except MissingEntry:
+        assignment = None
+    if assignment is not None and notebook in {n.name for n in assignment.notebooks}:
+        return True
+    if cells is None:
+        return False
+    if assignment is None:
+        gb.add_assignment(lesson)
+    gb.add_notebook(notebook, lesson, kernelspec=cells["kernelspec"])
+    for kind, add in [("grade", gb.add_grade_cell), ("solution", gb.add_solution_cell),
+                      ("task", gb.add_task_cell), ("source", gb.add_source_cell)]:
+        for info in cells[kind]:
+            add(info["name"], notebook, lesson, **{k: v for k, v in info.items() if k != "name"})
+    return True
+
+
+def _sync_points(gb, lesson, notebook, items):
+    """Make the lesson's grade cells those of the master the results were graded against.
+
+    Returns
+    -------
+    notes : list of str, one describing the changes, if any
+    """
+    cells = {c.name: c for c in gb.find_notebook(notebook, lesson).grade_cells}
+    changes = []
+    for item in items:
+        cell = cells.get(item.grade_id)
+        if cell is None:
+            gb.add_grade_cell(item.grade_id, notebook, lesson, max_score=item.max_points, cell_type="code")
+            changes.append(f"{item.grade_id} added ({item.max_points:g} points)")
+        elif cell.max_score != item.max_points:
+            changes.append(f"{item.grade_id} {cell.max_score:g} -> {item.max_points:g} points")
+            cell.max_score = item.max_points
+    for name in sorted(set(cells) - {i.grade_id for i in items}):
+        for grade in list(cells[name].grades):
+            gb.db.delete(grade)
+        gb.db.delete(cells[name])
+        changes.append(f"{name} removed (with its grades)")
+    gb.db.flush()
+    if not changes:
+        return []
+    return [f"gradebook: the master of {lesson} changed since the gradebook last saw it; updated: "
+            + "; ".join(changes)]
+
+
+def _record_submission(gb, result, notebook):
+    """One submission's auto scores and timestamp; everything set by hand is left as it is."""
+    gb.update_or_create_student(result.student)
+    try:
+        submission = gb.find_submission(result.lesson, result.student)
+    except MissingEntry:
+        submission = gb.add_submission(result.lesson, result.student)
+    if result.timestamp is not None:
+        submission.timestamp = result.timestamp
+    submitted = gb.find_submission_notebook(notebook, result.lesson, result.student)
+    for item in result.items:
+        try:
+            grade = gb.find_grade(item.grade_id, notebook, result.lesson, result.student)
+        except MissingEntry:  # a grade cell added to the master after this submission was first recorded
+            grade = Grade(cell=gb.find_grade_cell(item.grade_id, notebook, result.lesson), notebook=submitted)
+            gb.db.add(grade)
+        grade.auto_score = item.points
+        grade.needs_manual_grade = False
+
+
+def _assign_late_penalty(gb, result, notebook, rule):
+    """nbgrader's late penalty of one recorded submission, in the gradebook and on `result`."""
+    submission = gb.find_submission(result.lesson, result.student)
+    submitted = gb.find_submission_notebook(notebook, result.lesson, result.student)
+    gb.db.flush()
+    gb.db.expire(submitted)  # its score is computed by the database from the grades just written
+    points = late.penalty(rule, result.student, submission, submitted)
+    submitted.late_submission_penalty = points
+    result.penalty, result.seconds_late = points or 0.0, submission.total_seconds_late

@@ -1,0 +1,1 @@
+"""Private: from submissions to results (plan, run, judge, keep, fingerprint)."""

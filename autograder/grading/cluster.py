@@ -1,0 +1,241 @@
+"""Grade a class on a running Dask cluster: one task per submission, graded on a worker.
+
+The client (`grade --cluster ADDRESS`) reads each submission with the grader's own safe
+reader (`notebook.find_notebook`, `notebook.read_regular_file`) and sends the notebook's
+bytes with its task, so workers need no shared filesystem for submissions; they need the
+course itself (the same checkout, installed in the same environment): every task carries a
+hash of the client's (`checkout`), and a worker whose own differs refuses the task, so a
+stale worker never grades with other masters, judges or packages. On the worker the
+task writes the bytes into a folder of its own and calls `grade.grade_submission` exactly
+as a local run does: the student's code runs confined there (isolation.py), the judge
+runs in the worker's grader process, and only the plain-data result comes back.
+
+A worker that dies mid-class costs nothing: the scheduler runs its tasks again elsewhere,
+an attempt never sees what an earlier one left (a fresh folder each), and the client keeps
+one result per (student, lesson), in the order of a local run. A task that fails (it
+raised, or every worker that ran it died) costs its own submission only: "not graded",
+with one incident, as in a local run. A scheduler that goes away ends the run with
+`ClusterError` before anything is written.
+"""
+import atexit
+import contextlib
+import dataclasses
+import functools
+import hashlib
+import logging
+import tempfile
+import threading
+import uuid
+from pathlib import Path
+
+from autograder.grading.results import from_plain, to_plain
+
+#: Extra runs of a task that raised (a task whose worker died is re-run by the scheduler,
+#: up to its `distributed.scheduler.allowed-failures`, without counting here).
+RETRIES = 2
+#: How long the client waits for the scheduler to answer at the start.
+CONNECT_SECONDS = 10
+
+_setup_lock, _setup = threading.Lock(), {}
+
+
+class ClusterError(Exception):
+    """The cluster could not be reached, or was lost before every submission was graded."""
+
+
+class CheckoutMismatch(Exception):
+    """A worker's course checkout or environment is not the client's."""
+
+
+@functools.lru_cache(maxsize=None)
+def checkout(lesson, root=None):
+    """str: a content hash of all that grading `lesson` depends on: `refcache.key` (the master,
+    the checks and judge, lessonkit, the locked environment, Python's version) and every file
+    of the grader (its modules, and data such as the visible cases' ``known_outputs.json``)."""
+    from autograder.judge import refcache
+    from autograder.worker.course import ROOT
+    from autograder.grading.store import digest_files
+    return hashlib.sha256(f"{refcache.key(lesson)}\0{digest_files(['autograder'], root or ROOT)}".encode()).hexdigest()
+
+
+def grade_on_cluster(found, address, options=None):
+    """Grade every submission of `found` as a task on the Dask cluster at `address`.
+
+    Parameters
+    ----------
+    found : list of (student, lesson, folder), as from `grade.discover`
+    address : str, the scheduler's address, e.g. ``"tcp://127.0.0.1:8786"``
+    options : grade.Options or None (the defaults)
+
+    Returns
+    -------
+    results : list of SubmissionResult, in the order of `found` (that of a local run)
+
+    Raises
+    ------
+    ClusterError
+        The scheduler could not be reached or went away; no result is returned.
+    """
+    from distributed import Client, as_completed
+    from distributed.client import FutureCancelledError
+    from distributed.scheduler import KilledWorker
+
+    from autograder.grading import per_student
+    from autograder.grading.grade import Options, grading_failed, load_master, not_graded
+    from autograder.grading.results import SubmissionResult
+    secret = options.secret if options else None
+    task_options = dataclasses.replace(options or Options(), secret=None)  # the secret never leaves this machine
+    try:
+        client = Client(address, timeout=CONNECT_SECONDS, set_as_default=False)
+    except (OSError, TimeoutError) as exc:
+        raise ClusterError(f"could not reach the Dask scheduler at {address} ({_first_line(exc)})") from None
+    results, pending, run = {}, {}, uuid.uuid4().hex[:8]
+    with _closing(client) as lost:
+        for student, lesson, folder in found:
+            name, data, problems = notebook_payload(folder)
+            if data is None:  # no notebook to run: reported here, as grade_submission would
+                result = SubmissionResult(student, lesson, problems=problems)
+                results[(student, lesson)] = not_graded(load_master(lesson), result)
+                continue
+            future = client.submit(grade_task, student, lesson, name, data, task_options, checkout(lesson),
+                                   per_student.salts(secret, student, load_master(lesson)),
+                                   pure=False, retries=RETRIES, key=f"grade-{student}-{lesson}-{run}")
+            pending[future] = (student, lesson)
+        try:
+            for future in as_completed(pending, loop=client.loop):
+                student, lesson = pending[future]
+                try:
+                    result = from_plain(future.result())
+                except (FutureCancelledError, CheckoutMismatch):
+                    raise
+                except KilledWorker:  # it kills whatever grades it: it costs itself only
+                    died = "the Dask workers grading this submission died again and again (see their logs)"
+                    result = not_graded(load_master(lesson), SubmissionResult(student, lesson, incidents=[died]), died)
+                except Exception as exc:  # noqa: BLE001 - the fault barrier, as in a local run
+                    result = grading_failed(load_master(lesson), SubmissionResult(student, lesson), exc)
+                results.setdefault((student, lesson), result)
+        except FutureCancelledError as exc:
+            lost.set()
+            left = sum(key not in results for key in pending.values())
+            what = (f"lost the Dask scheduler at {address}" if exc.reason == "scheduler-connection-lost"
+                    else f"the Dask cluster at {address} cancelled {exc.key} ({exc.reason})")
+            raise ClusterError(f"{what} with {left} of {len(found)} submissions left to grade") from None
+        except CheckoutMismatch as exc:
+            raise ClusterError(str(exc)) from None
+    return [results[(student, lesson)] for student, lesson, _ in found]
+
+
+def notebook_payload(folder):
+    """What a task needs of one submission folder, read as the grader reads it.
+
+    Returns
+    -------
+    name : str or None, the notebook's file name (``lesson.ipynb``, or what it was renamed to)
+    data : bytes or None, its bytes (None: there is no notebook the grader may read)
+    problems : list of str, what `grade.grade_submission` would report while reading it
+    """
+    from autograder.worker.notebook import find_notebook, read_regular_file
+    path, problem = find_notebook(folder)
+    problems = [problem] if problem else []
+    if path is None:
+        return None, None, problems
+    data, problem = read_regular_file(path)
+    if problem:
+        return None, None, problems + [problem]
+    return path.name, data, problems
+
+
+def grade_task(student, lesson, name, data, options=None, client_checkout=None, salts=None):
+    """One submission, graded on the worker that runs this task.
+
+    The notebook is written as ``<student>/<lesson>/<name>`` in a folder of this attempt,
+    removed afterwards, so a task run twice (its first worker died) grades the same bytes
+    from scratch. A `client_checkout` other than this worker's `checkout` raises
+    `CheckoutMismatch` before anything runs. `salts` (grade id -> salt) are the student's
+    per-student hidden cases (per_student.py); the secret they come from stays with the client.
+
+    Returns
+    -------
+    result : dict, the SubmissionResult's plain form (`results.to_plain`)
+    """
+    from autograder.grading.grade import Options, grade_submission
+    from autograder.grading.scratch import remove
+    for part in (student, lesson, name):
+        if part in ("", ".", "..") or "/" in part or "\0" in part:
+            raise ValueError(f"not a single path component: {part!r}")
+    if client_checkout is not None and checkout(lesson) != client_checkout:
+        raise CheckoutMismatch(f"the Dask worker {_worker_name()} grades {lesson} with another course checkout "
+                               "or environment than this one (masters, grader or packages differ): update it "
+                               "to this checkout and restart it")
+    scratch, public_dir = worker_setup(lesson, course_cases=not any((salts or {}).values()))
+    attempt = Path(tempfile.mkdtemp(dir=scratch / "tasks"))
+    try:
+        (attempt / "jail").mkdir()
+        folder = attempt / "submission" / student / lesson
+        folder.mkdir(parents=True)
+        (folder / name).write_bytes(data)
+        result = grade_submission(student, lesson, folder, public_dir, attempt, options or Options(), salts=salts)
+    finally:
+        remove(attempt)
+    return to_plain(result)
+
+
+def worker_setup(lesson, course_cases=True):
+    """This worker process's scratch folder and public-code copy, made once per process,
+    and (`course_cases`: the task is judged on the course's cases, not a student's own) the
+    reference results of `lesson`, computed once before any of its tasks judges.
+
+    The scratch folder is removed when the process exits; one left by a killed process is
+    removed by the next grading run on the machine (`scratch.remove_stale`).
+
+    Returns
+    -------
+    scratch, public_dir : Path
+    """
+    from autograder import judge
+    from autograder.worker import runner
+    from autograder.grading.grade import load_master
+    from autograder.grading.scratch import scratch_folder
+    with _setup_lock:
+        if not _setup:
+            context = scratch_folder()
+            scratch = context.__enter__()
+            atexit.register(context.__exit__, None, None, None)
+            (scratch / "tasks").mkdir()
+            _setup["folders"] = scratch, runner.prepare_public(scratch / "public")
+        if course_cases and lesson not in _setup:
+            for gid, _ in load_master(lesson).items:
+                judge.expected(gid)
+            _setup[lesson] = True
+        return _setup["folders"]
+
+
+@contextlib.contextmanager
+def _closing(client):
+    """Close `client` at the end; once the yielded event is set (the scheduler was lost), with
+    its loggers silent: its attempts to reconnect, cut short by the close, each print a traceback."""
+    lost = threading.Event()
+    try:
+        yield lost
+    finally:
+        names = [n for n in logging.root.manager.loggerDict if n.split(".")[0] == "distributed"]
+        loggers = [logging.getLogger(n) for n in names] if lost.is_set() else []
+        for logger in loggers:
+            logger.disabled = True
+        try:
+            client.close()
+        finally:
+            for logger in loggers:
+                logger.disabled = False
+
+
+def _worker_name():
+    try:
+        from distributed import get_worker
+        return get_worker().address
+    except (ImportError, ValueError):
+        return "(not a Dask worker)"
+
+
+def _first_line(exc):
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]

@@ -1,0 +1,1 @@
+"""Private: learning-management systems (Gradescope's autograder, Canvas's grade import)."""

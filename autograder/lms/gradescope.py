@@ -1,0 +1,299 @@
+"""Gradescope: the autograder zip, and the grading of one submission inside Gradescope.
+
+    python -m autograder gradescope [--lesson L] [--out build/gradescope]   (make gradescope)
+    python -m autograder.lms.gradescope run                                     (run_autograder calls it)
+
+The zip follows Gradescope's autograder specification: ``setup.sh`` and ``run_autograder``
+(from ``gradescope/``) at its root, next to what they need: the grader (``autograder/``,
+judge and reference loader included), the masters (``solutions/``, where the reference
+lives), ``lessonkit/``, ``nbgrader_config.py``, ``pyproject.toml``, ``requirements.lock``
+and the settings, ``gradescope.json``. Gradescope unpacks it into ``/autograder/source``,
+runs ``setup.sh`` once, then ``run_autograder`` per submission, which reads the student's
+files from ``/autograder/submission`` and writes ``/autograder/results/results.json``.
+
+Which lesson a submission is graded as: the one the zip was built for (``--lesson``, one
+Gradescope assignment per lesson, recommended), or, for a zip of every lesson, the lesson
+whose master shares the most nbgrader ``grade_id`` s with the submitted notebook.
+"""
+import argparse
+import ast
+import json
+import os
+import sys
+import tempfile
+import time
+import traceback
+import zipfile
+from pathlib import Path
+
+from autograder.worker.course import ROOT, master_path
+from autograder.worker.cells import cell_source, nbgrader_meta
+
+DEFAULT_ROOT = "/autograder"
+SETTINGS_FILE = "gradescope.json"
+SCRIPTS = ROOT / "gradescope"
+#: What the zip holds besides the two scripts (paths relative to the course root).
+COURSE_FILES = ["autograder", "solutions", "lessonkit", "nbgrader_config.py", "pyproject.toml", "requirements.lock"]
+#: Gradescope's visibility values ("visible" shows at once).
+VISIBILITIES = ("visible", "after_due_date", "after_published", "hidden")
+DEFAULT_SETTINGS = {
+    "lesson": None,
+    # Items passed, or failed on a visible case (the student's own notebook shows that failure too).
+    "visible_cases": "visible",
+    # Items failed on a hidden case: their message names the property, never the inputs.
+    "hidden_cases": "after_due_date",
+    # What run_autograder prints (the isolation level, the worker's log): for the instructor.
+    "stdout_visibility": "hidden",
+}
+NOTEBOOK = "lesson.ipynb"
+STUDENT = "submission"
+CONTACT = "This is not a problem with your notebook: please contact your instructor."
+IGNORED_DIRS = {".ipynb_checkpoints", "__MACOSX"}
+#: Most lines said about the files of an upload that were not read.
+MAX_NOTES = 10
+
+
+# ---- building the zip ----------------------------------------------------------------
+
+def build(out, lesson=None, visible_cases="visible", hidden_cases="after_due_date"):
+    """Write ``out/autograder.zip``; returns its path.
+
+    Parameters
+    ----------
+    out : str or Path, the folder of the zip
+    lesson : str or None, the lesson every submission is graded as (None: detected)
+    visible_cases, hidden_cases : str, one of `VISIBILITIES` (see `DEFAULT_SETTINGS`)
+    """
+    from autograder.worker.course import lessons
+    if lesson is not None and lesson not in lessons():
+        raise SystemExit(f"error: {lesson!r} is not a lesson of this course (one of: {', '.join(lessons())})")
+    for value in (visible_cases, hidden_cases):
+        if value not in VISIBILITIES:
+            raise SystemExit(f"error: visibility {value!r} is not one of {', '.join(VISIBILITIES)}")
+    settings = {**DEFAULT_SETTINGS, "lesson": lesson, "visible_cases": visible_cases, "hidden_cases": hidden_cases}
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    archive = out / "autograder.zip"
+    partial = archive.with_suffix(".zip.partial")
+    with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as z:
+        for name in ("setup.sh", "run_autograder"):
+            _add(z, SCRIPTS / name, name, executable=True)
+        for rel in COURSE_FILES:
+            src = ROOT / rel
+            for path in sorted(src.rglob("*")) if src.is_dir() else [src]:
+                if path.is_file() and not (set(path.relative_to(ROOT).parts) & {"__pycache__", *IGNORED_DIRS}) \
+                        and path.suffix != ".pyc":
+                    _add(z, path, path.relative_to(ROOT).as_posix())
+        z.writestr(SETTINGS_FILE, json.dumps(settings, indent=1) + "\n")
+    partial.replace(archive)
+    return archive
+
+
+def _add(z, path, name, executable=False):
+    info = zipfile.ZipInfo.from_file(path, name)
+    if executable:  # Gradescope runs run_autograder directly: keep its execute bit
+        info.external_attr = (0o100755 << 16)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    z.writestr(info, path.read_bytes())
+
+
+# ---- grading one submission ----------------------------------------------------------
+
+def settings():
+    """The zip's settings (`DEFAULT_SETTINGS` where the file is missing or leaves one out)."""
+    path = ROOT / SETTINGS_FILE
+    loaded = json.loads(path.read_text()) if path.exists() else {}
+    return {**DEFAULT_SETTINGS, **loaded}
+
+
+def submitted_notebooks(folder):
+    """Every ``.ipynb`` in a submission, at any depth (uploads of a folder, GitHub submissions),
+    without Jupyter's checkpoints, macOS zip debris and hidden files, each read as `grade`
+    reads a notebook (`notebook.read_regular_file`). Nothing is read through a symbolic link:
+    a repository's submission keeps its links, and one to the master would score in full.
+
+    Returns
+    -------
+    notebooks : dict, path relative to `folder` (Path) -> bytes, in path order
+    refused : list of str, what was not read and why
+    """
+    from autograder.worker.notebook import read_regular_file
+    folder = Path(folder)
+    notebooks, refused = {}, []
+    if folder.is_symlink() or not folder.is_dir():
+        return notebooks, refused
+    todo = [folder]  # a stack, not recursion: an upload may nest folders thousands deep
+    while todo:
+        top = todo.pop()
+        try:
+            with os.scandir(top) as found:
+                entries = sorted(found, key=lambda e: e.name)
+        except OSError as exc:
+            refused.append(f"{str(top.relative_to(folder))[:80]} could not be read ({exc.strerror})")
+            continue
+        for entry in entries:
+            path = Path(entry.path)
+            if entry.name in IGNORED_DIRS or entry.name.startswith("."):
+                continue
+            if entry.is_symlink():
+                refused.append(f"{str(path.relative_to(folder))[:80]} is a symbolic link; it was not read (submit "
+                               "the files themselves)")
+            elif entry.is_dir(follow_symlinks=False):
+                todo.append(path)
+            elif entry.name.endswith(".ipynb"):
+                data, problem = read_regular_file(path, below=folder)
+                if problem:
+                    refused.append(problem)
+                else:
+                    notebooks[path.relative_to(folder)] = data
+    if len(refused) > MAX_NOTES:
+        refused[MAX_NOTES:] = [f"... and {len(refused) - MAX_NOTES} more not read"]
+    return dict(sorted(notebooks.items())), refused
+
+
+def detect_lesson(notebooks):
+    """The lesson whose master shares the most grade_ids with the notebooks (bytes; None if none does)."""
+    from autograder.worker.course import lessons
+    from autograder.grading.grade import load_master
+    from autograder.worker.notebook import parse_notebook
+    ids = set()
+    for data in notebooks:
+        cells, _problem = parse_notebook(data)
+        ids |= {nbgrader_meta(c).get("grade_id") for c in cells or []}
+    ids.discard(None)
+    overlap = {}
+    for lesson in lessons():
+        master = load_master(lesson)
+        overlap[lesson] = len(ids & ({gid for gid, _ in master.items} | set(master.defines)))
+    best = max(overlap, key=overlap.get, default=None)
+    return best if best is not None and overlap[best] > 0 else None
+
+
+def item_titles(lesson):
+    """grade_id -> the first line of its test cell's docstring in the master."""
+    titles = {}
+    for cell in json.loads(master_path(lesson).read_text())["cells"]:
+        meta = nbgrader_meta(cell)
+        if meta.get("grade"):
+            try:
+                doc = ast.get_docstring(ast.parse(cell_source(cell))) or ""
+            except SyntaxError:
+                doc = ""
+            titles[meta["grade_id"]] = doc.strip().splitlines()[0] if doc.strip() else ""
+    return titles
+
+
+def grade_submission(submission, config):
+    """Grade the notebook(s) of one Gradescope submission.
+
+    Returns
+    -------
+    result : SubmissionResult or None (None: no lesson could be told)
+    lesson : str or None
+    notes : list of str, what the student should know about the files they uploaded
+    """
+    from autograder.grading.grade import grade_class
+    notebooks, notes = submitted_notebooks(submission)
+    lesson = config["lesson"] or detect_lesson(notebooks.values())
+    if lesson is None:
+        notes.append("no notebook of this course was found in your submission (expected one notebook, "
+                     f"{NOTEBOOK}): " + (", ".join(p.name for p in notebooks) or "no .ipynb file at all"))
+        return None, None, notes
+    with tempfile.TemporaryDirectory(prefix="gradescope-class-") as tmp:
+        folder = Path(tmp) / STUDENT / lesson
+        folder.mkdir(parents=True)
+        for path, data in notebooks.items():
+            name = path.name
+            if (folder / name).exists():  # same name in two folders of the upload
+                name = "-".join(path.parts)
+            (folder / name).write_bytes(data)
+        copied = sorted(p.name for p in folder.iterdir())
+        if NOTEBOOK in copied and len(copied) > 1:
+            others = ", ".join(c for c in copied if c != NOTEBOOK)
+            notes.append(f"graded {NOTEBOOK}; ignored the other notebooks: {others}")
+        # Gradescope's containers may refuse the namespaces: the student's code is then still graded,
+        # in a separate process only, and run() prints that level for the instructor
+        results, _unknown = grade_class(Path(tmp), workers=1, allow_weak_isolation=True)
+    return results[0], lesson, notes
+
+
+def results_json(result, lesson, notes, config):
+    """Gradescope's results.json (as a dict) for one graded submission.
+
+    One test per item: name ``grade_id: docstring line``, score, max_score, status, the
+    feedback text as output, and a visibility: `config["hidden_cases"]` for an item that
+    failed on a hidden case, `config["visible_cases"]` otherwise. What the student should
+    know about the submission as a whole goes in the top-level output.
+    """
+    from autograder.judge import names_hidden_case
+    titles = item_titles(lesson)
+    tests = []
+    for number, item in enumerate(result.items, 1):
+        failed = item.points < item.max_points
+        output = item.message + (f"\nLikely mistake: {item.hint}." if item.hint and failed else "")
+        title = titles.get(item.grade_id)
+        tests.append({
+            "name": f"{item.grade_id}: {title}" if title else item.grade_id,
+            "number": str(number),
+            "score": item.points,
+            "max_score": item.max_points,
+            "status": "failed" if failed else "passed",
+            "output": output,
+            "visibility": config["hidden_cases"] if failed and names_hidden_case(item.message) else config["visible_cases"],
+        })
+    about = notes + result.problems + result.incidents
+    output = f"Lesson {lesson}: {result.score:g} / {result.max_score:g} points."
+    if about:
+        output += "\n\nAbout your submission:\n" + "\n".join(f"- {line}" for line in about)
+    if any(t["visibility"] != "visible" for t in tests):
+        output += ("\n\nSome items failed on hidden cases (other shapes and edge cases); "
+                   "their feedback is shown after the due date.")
+    return {"score": result.score, "output": output, "visibility": "visible",
+            "stdout_visibility": config["stdout_visibility"], "tests": tests}
+
+
+def failure_json(message, config=DEFAULT_SETTINGS):
+    """A results.json that scores 0 and says why (no item could be graded)."""
+    return {"score": 0.0, "output": message, "visibility": "visible",
+            "stdout_visibility": config["stdout_visibility"], "tests": []}
+
+
+def run(root=None):
+    """What ``run_autograder`` does: grade ``<root>/submission``, write ``<root>/results/results.json``.
+
+    Never raises and always writes the file: on an unexpected error it scores 0 and asks the
+    student to contact the instructor (the traceback goes to stdout, which only the
+    instructor sees by default).
+    """
+    root = Path(root or os.environ.get("GRADESCOPE_ROOT") or DEFAULT_ROOT)
+    started = time.monotonic()
+    config = DEFAULT_SETTINGS
+    try:
+        config = settings()
+        print(f"grading with the course at {ROOT}; settings: {json.dumps(config)}", flush=True)
+        result, lesson, notes = grade_submission(root / "submission", config)
+        if result is None:
+            results = failure_json("Nothing was graded: " + "; ".join(notes) + ".", config)
+        else:
+            results = results_json(result, lesson, notes, config)
+            weak = (" (weaker than namespaces, accepted: Gradescope's runner grades with allow_weak_isolation)"
+                    if result.isolation and not result.isolation.startswith("namespaces") else "")
+            print(f"isolation: {result.isolation or 'none reported'}{weak}\n{result.log}", flush=True)
+    except BaseException:  # KeyboardInterrupt and SystemExit too: a results.json is always written
+        traceback.print_exc(file=sys.stdout)
+        results = failure_json(f"The autograder failed while grading this submission. {CONTACT}", config)
+    results["execution_time"] = round(time.monotonic() - started)
+    out = root / "results" / "results.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_suffix(".json.partial")
+    partial.write_text(json.dumps(results, indent=1) + "\n")
+    partial.replace(out)
+    print(f"score {results['score']:g}; wrote {out}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(prog="python -m autograder.lms.gradescope")
+    parser.add_argument("command", choices=["run"])
+    parser.parse_args()
+    sys.exit(run())

@@ -1,0 +1,1 @@
+"""Private: what a grading run writes (tables, pages, figures), from results only."""

@@ -1,0 +1,1 @@
+"""Shipped to students: the self-check (the grader's way, before submitting) and JupyterLab in student mode."""
