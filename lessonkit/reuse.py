@@ -10,7 +10,7 @@ import functools
 import json
 from pathlib import Path
 
-from autograder.cells import cell_source, defined_functions, is_answer, nbgrader_meta, strip_magics
+from autograder.worker.cells import cell_source, defined_functions, is_answer, nbgrader_meta, strip_magics
 
 
 class LessonNotReady(RuntimeError):
