@@ -205,5 +205,27 @@ def train(params, X, y, rng, lr, epochs, batch_size, bn=None, dev=None, momentum
 def evaluate(params, running, X, y, bn=None):
     """Accuracy in inference mode (running averages for batch-normalized layers)."""
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        probs, _ = forward(params, X, bn, running=running if running else None)
-    return accuracy(probs, y)
+        return float(chunked_accuracy(X, y, lambda X_chunk: forward(params, X_chunk, bn, running or None)[0]))
+
+
+#: Examples per forward pass in `chunked_accuracy`. OpenBLAS computes a (64, 64) @ (64, 128) product on
+#: one thread and larger ones on every core, which on a busy 2-core machine costs more than it saves
+#: (a whole training set at once made lesson 02's evaluations several times slower).
+EVAL_CHUNK = 128
+
+
+def chunked_accuracy(X, y, predict):
+    """Accuracy of `predict` on (X, y), `EVAL_CHUNK` examples at a time.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_x, m); y : ndarray of shape (m,)
+    predict : callable, ``predict(X_chunk) -> probs`` of shape (..., n_L, chunk), examples independent
+
+    Returns
+    -------
+    accuracy : ndarray of shape (...), e.g. () for one network, (seeds,) for stacked ones
+    """
+    hits = [predict(X[:, start:start + EVAL_CHUNK]).argmax(axis=-2) == y[start:start + EVAL_CHUNK]
+            for start in range(0, X.shape[1], EVAL_CHUNK)]
+    return np.concatenate(hits, axis=-1).mean(axis=-1)

@@ -78,8 +78,8 @@ def evaluate(P, running, X, y, bn=None):
     """Accuracy of every seed on (X, y), in inference mode: ndarray of shape (seeds,)."""
     seeds = next(iter(P.values())).shape[0]
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        probs, _ = forward(P, np.broadcast_to(X, (seeds,) + X.shape), bn, running if running else None)
-    return (probs.argmax(axis=1) == y).mean(axis=1)
+        return mlp.chunked_accuracy(X, y, lambda X_chunk: forward(
+            P, np.broadcast_to(X_chunk, (seeds,) + X_chunk.shape), bn, running or None)[0])
 
 
 def train(init, seeds, X, y, lr, epochs, batch_size, bn=None, dev=None, momentum=0.9):
@@ -90,21 +90,27 @@ def train(init, seeds, X, y, lr, epochs, batch_size, bn=None, dev=None, momentum
     init : callable, ``init(seed) -> params`` (a dict as `mlp.init_params` returns)
     seeds : list of int; seed s shuffles with ``np.random.default_rng(s + 1)``
     X : ndarray of shape (n_x, m); y : ndarray of shape (m,)
+    lr : float, or a sequence of floats, one per seed (a seed may repeat: a learning-rate sweep)
     bn, dev, momentum : as in `mlp.train`
 
     Returns
     -------
-    runs : list of (params, running, history), one per seed, as `mlp.train` returns them: a run
-        whose loss stops being finite keeps the parameters and history of that moment.
+    runs : list of (params, running, history), one per seed, as `mlp.train` returns them, except that
+        ``history["train_acc"]`` holds one value, the accuracy on (X, y) after the last finished
+        epoch (empty if none finished): evaluating the whole training set after every epoch would
+        cost about as much as training on it. A run whose loss stops being finite keeps the
+        parameters and history of that moment.
     """
     P = _stack([init(s) for s in seeds])
     S = len(seeds)
+    lr = np.broadcast_to(np.asarray(lr, dtype=float), (S,)).reshape(S, 1, 1)
     keeps_running = bn is not None and not _layer_norm(bn)
     running = {k: np.stack([v] * S) for k, v in mlp.init_running(init(seeds[0])).items()} if keeps_running else {}
     rngs = [np.random.default_rng(s + 1) for s in seeds]
     Y = np.eye(P[f"W{mlp._depth(P)}"].shape[1])[:, y]
     histories = [{"loss": [], "train_acc": [], "dev_acc": []} for _ in seeds]
     alive, final = np.ones(S, dtype=bool), [None] * S
+    epoch_end = [None] * S  # each seed's (stacked params, running) after its last finished epoch
     m = X.shape[1]
     for _ in range(epochs):
         orders = np.stack([rng.permutation(m) for rng in rngs])
@@ -133,11 +139,17 @@ def train(init, seeds, X, y, lr, epochs, batch_size, bn=None, dev=None, momentum
                     running[f"mean{l}"], running[f"var{l}"] = mean.reshape(S, n, 1), var.reshape(S, n, 1)
         if not alive.any():
             break
-        for key, data in (("train_acc", (X, y)), ("dev_acc", dev)):
-            if data is not None:
-                accs = evaluate(P, running, *data, bn)
-                for s in np.flatnonzero(alive):
-                    histories[s][key].append(float(accs[s]))
+        state = (P, dict(running))
+        for s in np.flatnonzero(alive):
+            epoch_end[s] = state
+        if dev is not None:
+            accs = evaluate(P, running, *dev, bn)
+            for s in np.flatnonzero(alive):
+                histories[s]["dev_acc"].append(float(accs[s]))
+    for state in {id(state): state for state in epoch_end if state is not None}.values():
+        accs = evaluate(*state, X, y, bn)  # once per distinct epoch end: once unless a seed diverged
+        for s in (s for s in range(S) if epoch_end[s] is state):
+            histories[s]["train_acc"].append(float(accs[s]))
     for s in np.flatnonzero(alive):
         final[s] = ({k: v[s] for k, v in P.items()}, {k: v[s] for k, v in running.items()})
     return [(params, run_avgs, history) for (params, run_avgs), history in zip(final, histories)]

@@ -311,7 +311,8 @@ def test_initialization_prediction_holds_for_other_draws(digits):
 
 @pytest.mark.parametrize("norm", [None, "batch", "layer", "group"])
 def test_seeds_train_is_mlp_train_for_every_seed(norm, digits):
-    """lessonkit.seeds trains each seed as lessonkit.mlp would, and a seed that diverges stops alone."""
+    """lessonkit.seeds trains each seed as lessonkit.mlp would, at its own learning rate, and a seed that
+    diverges stops alone; its one training accuracy is mlp's after the last finished epoch."""
     from lessonkit import mlp, seeds
     from lessonkit.reuse import functions_from
     master = ROOT / "solutions" / "02_batch_norm" / "lesson.ipynb"
@@ -331,13 +332,16 @@ def test_seeds_train_is_mlp_train_for_every_seed(norm, digits):
             params["W3"][0, 0] = np.inf
         return params
 
-    together = seeds.train(init, [1, 2, 3], X, y, lr=0.5, epochs=2, batch_size=16, bn=bn, dev=((X_dev - 8) / 6, y_dev))
-    for seed, (params, running, history) in zip([1, 2, 3], together):
-        alone = mlp.train(init(seed), X, y, np.random.default_rng(seed + 1), lr=0.5, epochs=2, batch_size=16, bn=bn,
+    rates = [0.5, 0.5, 0.5, 0.2]  # seed 1 twice: a learning-rate sweep
+    together = seeds.train(init, [1, 2, 3, 1], X, y, lr=rates, epochs=2, batch_size=16, bn=bn,
+                           dev=((X_dev - 8) / 6, y_dev))
+    for seed, lr, (params, running, history) in zip([1, 2, 3, 1], rates, together):
+        alone = mlp.train(init(seed), X, y, np.random.default_rng(seed + 1), lr=lr, epochs=2, batch_size=16, bn=bn,
                           dev=((X_dev - 8) / 6, y_dev))
         assert len(history["loss"]) == len(alone[2]["loss"])
         np.testing.assert_allclose(history["loss"], alone[2]["loss"], rtol=1e-9)
         np.testing.assert_allclose(history["dev_acc"], alone[2]["dev_acc"], atol=1e-12)
+        np.testing.assert_allclose(history["train_acc"], alone[2]["train_acc"][-1:], atol=1e-12)
         for k in params:
             np.testing.assert_allclose(params[k], alone[0][k], rtol=1e-8, atol=1e-12)
         for k in running:
