@@ -49,7 +49,7 @@ def duplicate_answer(nb):
 ATTACKS = [
     Variant("bystander"),  # a correct student graded alongside the attacks
     Variant("imports-the-reference", answers={"batchnorm_inference": (
-        "from autograder import reference\n"
+        "from autograder.judge import reference\n"
         "batchnorm_inference = reference.load('02_batch_norm')['batchnorm_inference']\n")},
             lose={"bn_inference": None}, problem="imports autograder"),
     Variant("reads-the-master", answers={"batchnorm_inference": readable_then_right(
