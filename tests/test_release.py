@@ -320,7 +320,7 @@ def test_the_bundle_installs_from_its_readme_and_its_lessons_validate(installed_
     failed_cells = answers[wrong]["value"]["failed"]
     assert "Likely mistake: dividing by the variance" in json.dumps(failed_cells)
 
-    command = re.search(r"`(\.venv/bin/python -m autograder\.selfcheck) \S+`", readme).group(1).split()
+    command = re.search(r"`(\.venv/bin/python -m autograder(?:\.student\.selfcheck| selfcheck)) \S+`", readme).group(1).split()
     env = student_environment(folder.parent / "bin")
     for notebook, full_marks in ((correct, True), (wrong, False)):
         ran = subprocess.run(command + [notebook], cwd=folder, env=env, capture_output=True, text=True, timeout=600)
