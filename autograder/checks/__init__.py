@@ -31,8 +31,8 @@ The modules, in the order they build on each other:
 - `visible`: `check`, what a notebook's visible test cell runs;
 - `expectations`, `predictions`: helpers of the lesson modules (``batch_norm`` ... one per lesson).
 
-This package re-exports their public names: released notebooks, nbgrader's stored test cells
-and `autograder.hidden` import them from ``autograder.checks``. Importing it imports every
+This package re-exports their public names: released notebooks and nbgrader's stored test
+cells import them from ``autograder.checks``. Importing it imports every
 module above (the sandbox's zygote preloads them all); the lesson modules load on `items()`.
 """
 from autograder.checks.collecting import CELL_FILENAME, call_inputs, collect, copy_inputs, error_record, worker_inputs
