@@ -29,9 +29,16 @@ def instructor_only():
     return {canonicalize_name(Requirement(d).name) for d in extras + groups} | set(map(canonicalize_name, INSTRUCTOR_ONLY))
 
 
+def removed_by_make_venv():
+    """Packages `make venv` uninstalls after installing (their metadata is gone from this venv)."""
+    found = re.findall(r"pip uninstall .*-y ([\w\-. ]+)$", (ROOT / "Makefile").read_text(), re.M)
+    return {canonicalize_name(name) for names in found for name in names.split()}
+
+
 def closure(requirements):
     """Canonical names of the distributions `pip install` of `requirements` brings, with their dependencies'
-    dependencies, read from this venv's metadata (installed from the same lock the bundle installs with)."""
+    dependencies, read from this venv's metadata (installed from the same lock the bundle installs with);
+    a package `make venv` removes counts, its own dependencies unread."""
     found, todo = set(), [Requirement(r) for r in requirements]
     while todo:
         req = todo.pop()
@@ -39,6 +46,8 @@ def closure(requirements):
         if (name, tuple(sorted(req.extras))) in found:
             continue
         found.add((name, tuple(sorted(req.extras))))
+        if name in removed_by_make_venv():
+            continue
         try:
             needs = metadata.requires(req.name) or []
         except metadata.PackageNotFoundError:
