@@ -16,6 +16,11 @@ FORCE_FLAG := $(if $(filter 1,$(FORCE)),--force,)
 
 .DEFAULT_GOAL := help
 
+# What the instructor's venv holds: the students' dependencies, the cluster and PostgreSQL extras and the
+# test group (pyproject.toml). Dependency groups (PEP 735) need pip 25.1+; the venv's own pip is the
+# Python's ensurepip (23.2 on 3.11), so `venv` and `lock` upgrade pip from PyPI to this pin first.
+PIP := pip==26.3
+EVERYTHING := -e '.[cluster,postgresql]' --group test
 # Stops with a clear message unless $(PYTHON) is one that pyproject.toml's requires-python (">=3.A,<3.B") allows.
 define CHECK_PYTHON
 import re, sys
@@ -32,7 +37,9 @@ help: ## list the targets
 $(VENV)/.installed: pyproject.toml requirements.lock
 	@$(PYTHON) -c "$$CHECK_PYTHON"
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements.lock -e . 2>&1 | grep -v "is ignored" || true
+	@# -qq: errors only (pip 26 shows setuptools' build warnings under --quiet)
+	$(PY) -m pip install -qq --disable-pip-version-check $(PIP)
+	$(PY) -m pip install -qq --disable-pip-version-check -c requirements.lock $(EVERYTHING)
 	$(PY) -m pip show nbgrader >/dev/null
 	@# rfc3987-syntax costs ~3 s on every nbformat import and nothing here needs it
 	$(PY) -m pip uninstall --quiet -y rfc3987-syntax
@@ -100,7 +107,8 @@ mutation: $(VENV)/.installed ## mutation testing of checks/ and judge/ with cosm
 lock: ## re-resolve requirements.lock from pyproject.toml in a fresh environment (one lock for every Python allowed: tests/test_release.py installs it on each found)
 	@$(PYTHON) -c "$$CHECK_PYTHON"
 	rm -rf build/lockenv && $(PYTHON) -m venv build/lockenv
-	build/lockenv/bin/pip install --quiet -e . && build/lockenv/bin/pip uninstall --quiet -y rfc3987-syntax
+	build/lockenv/bin/pip install --quiet $(PIP) && build/lockenv/bin/pip install --quiet $(EVERYTHING)
+	build/lockenv/bin/pip uninstall --quiet -y rfc3987-syntax
 	build/lockenv/bin/pip freeze --exclude-editable | grep -v '^-e' > requirements.lock
 
 clean: ## remove build/ (grades, sample class, gradebook, bundle; not a bundle a student worked in, unless FORCE=1)

@@ -11,18 +11,37 @@ def pins(lines):
                                                      for l in lines) if m}
 
 
+def venv_requirements():
+    """What `make venv` installs: pyproject.toml's dependencies, the extras and dependency groups the Makefile's
+    EVERYTHING names (all but `mutation`, which never enters the lock)."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    everything = re.search(r"^EVERYTHING := -e '\.\[([\w,]+)\]'((?: --group \w+)+)$",
+                           (ROOT / "Makefile").read_text(), re.M)
+    extras, groups = everything.group(1).split(","), everything.group(2).split()[1::2]
+    assert set(project["project"]["optional-dependencies"]) - set(extras) == {"mutation"}
+    assert set(groups) == set(project["dependency-groups"])
+    return [*project["project"]["dependencies"], *(d for e in extras for d in project["project"]["optional-dependencies"][e]),
+            *(d for g in groups for d in project["dependency-groups"][g])]
+
+
 def test_environment_yml_names_the_same_packages_and_versions():
-    project = pins(tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"])
+    project = pins(venv_requirements())
     conda = pins((ROOT / "environment.yml").read_text().split("pip:", 1)[1].splitlines())
     assert project and conda == project
 
 
 def test_lock_file_agrees_with_the_direct_pins():
-    project = pins(tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"])
+    project = pins(venv_requirements())
     lock = pins((ROOT / "requirements.lock").read_text().splitlines())
     for name, version in project.items():
         if name != "setuptools":  # pip freeze leaves setuptools out
             assert lock.get(name) == version, f"{name}: pyproject {version}, lock {lock.get(name)}"
+
+
+def test_the_venv_holds_every_pinned_package_at_its_pin():
+    """`make venv` installs the extras and the test group too (the tests below need them)."""
+    from importlib.metadata import version
+    assert {name: version(name) for name in pins(venv_requirements())} == pins(venv_requirements())
 
 
 def test_the_startup_cost_package_is_not_locked():

@@ -121,11 +121,11 @@ def forward_cases():
             ("a single example, Z of shape (2, 1)", case(82, 2, 1))]
 
 
-ITEMS.append(Item("bn_forward_contract", ["batchnorm_forward"], run_forward, forward_contract, forward_cases,
-                  compare=False))
-ITEMS.append(Item("bn_forward_normalizes", ["batchnorm_forward"],
-                  lambda batchnorm_forward, **inputs: first(batchnorm_forward(**inputs)),
-                  forward_values, forward_cases, forward_mistakes(), reference_answer=True))
+ITEMS.append(Item(grade_id="bn_forward_contract", functions=["batchnorm_forward"], run=run_forward,
+                  properties=forward_contract, visible_cases=forward_cases, compare=False))
+ITEMS.append(Item(grade_id="bn_forward_normalizes", functions=["batchnorm_forward"],
+                  run=lambda batchnorm_forward, **inputs: first(batchnorm_forward(**inputs)), properties=forward_values,
+                  visible_cases=forward_cases, mistakes=forward_mistakes(), reference_answer=True))
 
 
 # ---- batchnorm_backward --------------------------------------------------------------
@@ -213,12 +213,13 @@ def backward_cases():
             ("a single example, Z of shape (2, 1)", with_dZ(84, 2, 1))]
 
 
-ITEMS.append(Item("bn_backward_contract", ["batchnorm_forward", "batchnorm_backward"], run_backward,
-                  backward_contract, backward_cases, compare=False))
+ITEMS.append(Item(grade_id="bn_backward_contract", functions=["batchnorm_forward", "batchnorm_backward"],
+                  run=run_backward, properties=backward_contract, visible_cases=backward_cases, compare=False))
 
 
-ITEMS.append(Item("bn_backward_gradient", ["batchnorm_forward", "batchnorm_backward"], run_backward_with_gradcheck,
-                  backward_values, backward_cases, backward_mistakes(),
+ITEMS.append(Item(grade_id="bn_backward_gradient", functions=["batchnorm_forward", "batchnorm_backward"],
+                  run=run_backward_with_gradcheck, properties=backward_values, visible_cases=backward_cases,
+                  mistakes=backward_mistakes(),
                   project=lambda result: result.get("grads") if isinstance(result, dict) else result,
                   depends_on=["bn_forward_normalizes"]))
 
@@ -260,8 +261,9 @@ def running_cases():
             ("Z of shape (3, 3), momentum 1: the old values alone", inputs(3, 3, 1.0, 87))]
 
 
-ITEMS.append(Item("bn_running_stats", ["update_running_stats"], run_running, running_values, running_cases,
-                  running_mistakes(), reference_answer=True))
+ITEMS.append(Item(grade_id="bn_running_stats", functions=["update_running_stats"], run=run_running,
+                  properties=running_values, visible_cases=running_cases, mistakes=running_mistakes(),
+                  reference_answer=True))
 
 
 # ---- batchnorm_inference -------------------------------------------------------------
@@ -303,8 +305,9 @@ def inference_cases():
             ("Z of shape (3, 5), unit 0 with zero running variance", inputs(85, 3, 5, zero_var_row=0))]
 
 
-ITEMS.append(Item("bn_inference", ["batchnorm_inference"], run_inference, inference_values, inference_cases,
-                  inference_mistakes(), reference_answer=True))
+ITEMS.append(Item(grade_id="bn_inference", functions=["batchnorm_inference"], run=run_inference,
+                  properties=inference_values, visible_cases=inference_cases, mistakes=inference_mistakes(),
+                  reference_answer=True))
 
 
 # ---- layernorm_forward ---------------------------------------------------------------
@@ -372,11 +375,12 @@ def ln_forward_cases():
             ("Z of shape (3, 4), gamma = -0.5", case(56, 3, 4, gamma=-0.5))]
 
 
-ITEMS.append(Item("ln_forward_contract", ["layernorm_forward"], run_ln_forward, ln_forward_contract,
-                  ln_forward_cases, compare=False))
-ITEMS.append(Item("ln_forward_normalizes", ["layernorm_forward"],
-                  lambda layernorm_forward, **inputs: first(run_ln_forward(layernorm_forward, **inputs)),
-                  ln_forward_values, ln_forward_cases, ln_forward_mistakes(), reference_answer=True))
+ITEMS.append(Item(grade_id="ln_forward_contract", functions=["layernorm_forward"], run=run_ln_forward,
+                  properties=ln_forward_contract, visible_cases=ln_forward_cases, compare=False))
+ITEMS.append(Item(grade_id="ln_forward_normalizes", functions=["layernorm_forward"],
+                  run=lambda layernorm_forward, **inputs: first(run_ln_forward(layernorm_forward, **inputs)),
+                  properties=ln_forward_values, visible_cases=ln_forward_cases, mistakes=ln_forward_mistakes(),
+                  reference_answer=True))
 
 
 # ---- layernorm_backward --------------------------------------------------------------
@@ -420,10 +424,11 @@ def ln_gradient_cases():
                                    constant_example(with_dZ(57, 3, 3), column=2, value=-2.0))]
 
 
-ITEMS.append(Item("ln_backward_contract", ["layernorm_forward", "layernorm_backward"], run_backward,
-                  ln_backward_contract, ln_backward_cases, compare=False))
-ITEMS.append(Item("ln_backward_gradient", ["layernorm_forward", "layernorm_backward"],
-                  run_backward_with_gradcheck, ln_backward_values, ln_gradient_cases, ln_backward_mistakes(),
+ITEMS.append(Item(grade_id="ln_backward_contract", functions=["layernorm_forward", "layernorm_backward"],
+                  run=run_backward, properties=ln_backward_contract, visible_cases=ln_backward_cases, compare=False))
+ITEMS.append(Item(grade_id="ln_backward_gradient", functions=["layernorm_forward", "layernorm_backward"],
+                  run=run_backward_with_gradcheck, properties=ln_backward_values, visible_cases=ln_gradient_cases,
+                  mistakes=ln_backward_mistakes(),
                   project=lambda result: result.get("grads") if isinstance(result, dict) else result,
                   depends_on=["ln_forward_normalizes"]))
 
@@ -502,11 +507,12 @@ def gn_forward_cases():
              "and beta", groups_apart(82, 8, 5, 4))]
 
 
-ITEMS.append(Item("gn_forward_contract", ["groupnorm_forward"], run_gn_forward, gn_forward_contract,
-                  gn_forward_cases, compare=False))
-ITEMS.append(Item("gn_forward_normalizes", ["groupnorm_forward"],
-                  lambda groupnorm_forward, **inputs: first(run_gn_forward(groupnorm_forward, **inputs)),
-                  gn_forward_values, gn_forward_cases, gn_forward_mistakes(), reference_answer=True))
+ITEMS.append(Item(grade_id="gn_forward_contract", functions=["groupnorm_forward"], run=run_gn_forward,
+                  properties=gn_forward_contract, visible_cases=gn_forward_cases, compare=False))
+ITEMS.append(Item(grade_id="gn_forward_normalizes", functions=["groupnorm_forward"],
+                  run=lambda groupnorm_forward, **inputs: first(run_gn_forward(groupnorm_forward, **inputs)),
+                  properties=gn_forward_values, visible_cases=gn_forward_cases, mistakes=gn_forward_mistakes(),
+                  reference_answer=True))
 
 
 # ---- groupnorm_backward --------------------------------------------------------------
@@ -554,10 +560,11 @@ def gn_backward_cases():
             ("Z of shape (8, 2), G = 4", gn_with_dZ(84, 8, 2, 4))]
 
 
-ITEMS.append(Item("gn_backward_contract", ["groupnorm_forward", "groupnorm_backward"], run_gn_backward,
-                  gn_backward_contract, gn_backward_cases, compare=False))
-ITEMS.append(Item("gn_backward_gradient", ["groupnorm_forward", "groupnorm_backward"],
-                  run_gn_backward_with_gradcheck, gn_backward_values, gn_backward_cases, gn_backward_mistakes(),
+ITEMS.append(Item(grade_id="gn_backward_contract", functions=["groupnorm_forward", "groupnorm_backward"],
+                  run=run_gn_backward, properties=gn_backward_contract, visible_cases=gn_backward_cases, compare=False))
+ITEMS.append(Item(grade_id="gn_backward_gradient", functions=["groupnorm_forward", "groupnorm_backward"],
+                  run=run_gn_backward_with_gradcheck, properties=gn_backward_values, visible_cases=gn_backward_cases,
+                  mistakes=gn_backward_mistakes(),
                   project=lambda result: result.get("grads") if isinstance(result, dict) else result,
                   depends_on=["gn_forward_normalizes"]))
 

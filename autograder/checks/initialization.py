@@ -178,22 +178,27 @@ def std_case(method, n_in, n_out, scale=0.01, **keywords):
     return label, {"method": method, "n_in": n_in, "n_out": n_out, "scale": scale, **keywords}
 
 
-ITEMS.append(Item("init_std_simple", ["init_std"], run_init_std, std_value,
-                  lambda: [std_case("zeros", 400, 300), std_case("random", 400, 300, scale=0.05),
-                           std_case("Xavier", 400, 300)], project=as_float))
-ITEMS.append(Item("init_std_fan_in", ["init_std"], run_init_std, std_value,
-                  lambda: [std_case("lecun", 400, 300), std_case("he", 400, 300), std_case("lecun", 1, 8)],
+ITEMS.append(Item(grade_id="init_std_simple", functions=["init_std"], run=run_init_std, properties=std_value,
+                  visible_cases=lambda: [std_case("zeros", 400, 300), std_case("random", 400, 300, scale=0.05),
+                                         std_case("Xavier", 400, 300)], project=as_float))
+ITEMS.append(Item(grade_id="init_std_fan_in", functions=["init_std"], run=run_init_std, properties=std_value,
+                  visible_cases=lambda: [std_case("lecun", 400, 300), std_case("he", 400, 300),
+                                         std_case("lecun", 1, 8)],
                   project=as_float))
-ITEMS.append(Item("init_std_glorot", ["init_std"], run_init_std, std_value,
-                  lambda: [std_case("glorot", 400, 300), std_case("glorot", 10, 90), std_case("glorot", 1, 2)],
+ITEMS.append(Item(grade_id="init_std_glorot", functions=["init_std"], run=run_init_std, properties=std_value,
+                  visible_cases=lambda: [std_case("glorot", 400, 300), std_case("glorot", 10, 90),
+                                         std_case("glorot", 1, 2)],
                   project=as_float))
-ITEMS.append(Item("init_std_leaky_relu", ["init_std"], run_init_std, std_value,
-                  lambda: [std_case("he", 400, 300, negative_slope=0.2), std_case("he", 100, 50, negative_slope=0.5),
-                           std_case("he", 256, 256, negative_slope=0.0), std_case("he", 1, 3, negative_slope=0.4)],
+ITEMS.append(Item(grade_id="init_std_leaky_relu", functions=["init_std"], run=run_init_std, properties=std_value,
+                  visible_cases=lambda: [std_case("he", 400, 300, negative_slope=0.2),
+                                         std_case("he", 100, 50, negative_slope=0.5),
+                                         std_case("he", 256, 256, negative_slope=0.0),
+                                         std_case("he", 1, 3, negative_slope=0.4)],
                   project=as_float))
-ITEMS.append(Item("init_std_fan_out", ["init_std"], run_init_std, std_value,
-                  lambda: [std_case("he", 400, 300, mode="fan_out"), std_case("lecun", 100, 900, mode="fan_out"),
-                           std_case("he", 400, 300, mode="fan_in"), std_case("he", 50, 50, mode="fan_avg")],
+ITEMS.append(Item(grade_id="init_std_fan_out", functions=["init_std"], run=run_init_std, properties=std_value,
+                  visible_cases=lambda: [std_case("he", 400, 300, mode="fan_out"),
+                                         std_case("lecun", 100, 900, mode="fan_out"),
+                                         std_case("he", 400, 300, mode="fan_in"), std_case("he", 50, 50, mode="fan_avg")],
                   project=as_float))
 
 
@@ -308,12 +313,16 @@ def params_case(method, layer_dims, seed, scale=0.01):
     return label, {"layer_dims": list(layer_dims), "method": method, "seed": case_seed(seed), "scale": scale}
 
 
-ITEMS.append(Item("init_params_shapes", ["initialize_parameters"], run_initialize, shapes,
-                  lambda: [params_case("he", [5, 4, 3, 1], 0), params_case("glorot", [3, 2], 1)], compare=False))
-ITEMS.append(Item("init_params_statistics", ["initialize_parameters"], run_initialize, statistics,
-                  lambda: [params_case("he", [500, 300, 200], 2), params_case("random", [400, 300], 3, scale=0.05),
-                           params_case("glorot", [200, 500], 4), params_case("lecun", [300, 200], 6),
-                           params_case("zeros", [20, 10], 7)],
+ITEMS.append(Item(grade_id="init_params_shapes", functions=["initialize_parameters"], run=run_initialize,
+                  properties=shapes,
+                  visible_cases=lambda: [params_case("he", [5, 4, 3, 1], 0), params_case("glorot", [3, 2], 1)],
+                  compare=False))
+ITEMS.append(Item(grade_id="init_params_statistics", functions=["initialize_parameters"], run=run_initialize,
+                  properties=statistics,
+                  visible_cases=lambda: [params_case("he", [500, 300, 200], 2),
+                                         params_case("random", [400, 300], 3, scale=0.05),
+                                         params_case("glorot", [200, 500], 4), params_case("lecun", [300, 200], 6),
+                                         params_case("zeros", [20, 10], 7)],
                   compare=False))
 
 
@@ -344,8 +353,8 @@ def uses_rng(inputs, result):
                       "instead of the `rng` argument")
 
 
-ITEMS.append(Item("init_params_uses_rng", ["initialize_parameters"], run_three_times, uses_rng,
-                  lambda: [params_case("he", [6, 4, 3], 5)], compare=False))
+ITEMS.append(Item(grade_id="init_params_uses_rng", functions=["initialize_parameters"], run=run_three_times,
+                  properties=uses_rng, visible_cases=lambda: [params_case("he", [6, 4, 3], 5)], compare=False))
 
 
 # ---- count_distinct_units --------------------------------------------------------------
@@ -397,8 +406,9 @@ def count_cases():
                                                                           "tol": 1e-2})]
 
 
-ITEMS.append(Item("symmetry_distinct_units", ["count_distinct_units"], run_count, count_value, count_cases,
-                  count_mistakes(), project=as_int, answers=["distinct"]))
+ITEMS.append(Item(grade_id="symmetry_distinct_units", functions=["count_distinct_units"], run=run_count,
+                  properties=count_value, visible_cases=count_cases, mistakes=count_mistakes(), project=as_int,
+                  answers=["distinct"]))
 
 
 # ---- predict before you run ------------------------------------------------------------

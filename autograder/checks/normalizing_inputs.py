@@ -148,10 +148,12 @@ def mean_variance_cases():
             ("X of shape (2, 12) with values near 5e4 (spread 30)", {"X": features(13, 2, 12, 5e4, 30.0)})]
 
 
-ITEMS.append(Item("mean_variance_contract", ["compute_mean_variance"], run_mean_variance, mean_variance_contract,
-                  mean_variance_cases, mean_variance_mistakes()[:1], project=project_mean_variance, compare=False))
-ITEMS.append(Item("mean_variance_values", ["compute_mean_variance"], run_mean_variance_on_copy, mean_variance_values,
-                  mean_variance_cases, mean_variance_mistakes(), project=project_mean_variance))
+ITEMS.append(Item(grade_id="mean_variance_contract", functions=["compute_mean_variance"], run=run_mean_variance,
+                  properties=mean_variance_contract, visible_cases=mean_variance_cases,
+                  mistakes=mean_variance_mistakes()[:1], project=project_mean_variance, compare=False))
+ITEMS.append(Item(grade_id="mean_variance_values", functions=["compute_mean_variance"], run=run_mean_variance_on_copy,
+                  properties=mean_variance_values, visible_cases=mean_variance_cases, mistakes=mean_variance_mistakes(),
+                  project=project_mean_variance))
 
 
 # ---- normalize_inputs ------------------------------------------------------------------
@@ -229,10 +231,10 @@ def normalize_cases():
             ("X of shape (3, 4), eps = 0.25 (large enough to matter)", normalize_case(11, 3, 15, 4, eps=0.25))]
 
 
-ITEMS.append(Item("normalize_inputs_contract", ["normalize_inputs"], run_normalize, normalize_contract, normalize_cases,
-                  compare=False))
-ITEMS.append(Item("normalize_inputs_values", ["normalize_inputs"], run_normalize_on_copy, normalize_values,
-                  normalize_cases, normalize_mistakes()))
+ITEMS.append(Item(grade_id="normalize_inputs_contract", functions=["normalize_inputs"], run=run_normalize,
+                  properties=normalize_contract, visible_cases=normalize_cases, compare=False))
+ITEMS.append(Item(grade_id="normalize_inputs_values", functions=["normalize_inputs"], run=run_normalize_on_copy,
+                  properties=normalize_values, visible_cases=normalize_cases, mistakes=normalize_mistakes()))
 
 
 # ---- normalize_splits ------------------------------------------------------------------
@@ -301,8 +303,9 @@ def splits_cases():
              splits_case(12, 3, (8, 3, 2), eps=0.5))]
 
 
-ITEMS.append(Item("normalize_splits_train_stats", ["compute_mean_variance", "normalize_inputs", "normalize_splits"],
-                  run_splits, splits_values, splits_cases, splits_mistakes(),
+ITEMS.append(Item(grade_id="normalize_splits_train_stats",
+                  functions=["compute_mean_variance", "normalize_inputs", "normalize_splits"], run=run_splits,
+                  properties=splits_values, visible_cases=splits_cases, mistakes=splits_mistakes(),
                   depends_on=["mean_variance_contract", "mean_variance_values", "normalize_inputs_contract",
                               "normalize_inputs_values"]))
 
@@ -355,8 +358,8 @@ def hessian_cases():
                                                                                   [1.0, 0.5, 20.0])})]
 
 
-ITEMS.append(Item("hessian_values", ["least_squares_hessian"], run_hessian, hessian_values, hessian_cases,
-                  hessian_mistakes()))
+ITEMS.append(Item(grade_id="hessian_values", functions=["least_squares_hessian"], run=run_hessian,
+                  properties=hessian_values, visible_cases=hessian_cases, mistakes=hessian_mistakes()))
 
 
 # ---- conditioning ----------------------------------------------------------------------
@@ -444,8 +447,9 @@ def conditioning_cases():
              {"H": hessian_of(features(10, 2, 30, [1.0, -3.0], [1.0, 10.0]))})]
 
 
-ITEMS.append(Item("conditioning_values", ["conditioning"], run_conditioning, conditioning_values, conditioning_cases,
-                  conditioning_mistakes(), project=project_conditioning))
+ITEMS.append(Item(grade_id="conditioning_values", functions=["conditioning"], run=run_conditioning,
+                  properties=conditioning_values, visible_cases=conditioning_cases, mistakes=conditioning_mistakes(),
+                  project=project_conditioning))
 
 
 # ---- predict before you run ------------------------------------------------------------

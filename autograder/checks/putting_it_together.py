@@ -129,11 +129,13 @@ def diverged_cases():
 # Each item names the mistakes its cases can show: no run of usable_lr_largest diverges or peaks
 # before its last epoch, and usable_lr_diverged's usable runs are never tied, exactly at the
 # target or listed out of order.
-ITEMS.append(Item("usable_lr_largest", ["largest_usable_lr"], run_usable, answer_value, largest_cases,
-                  mistakes("strict comparison", "best accuracy", "assumes sorted"),
-                  project=project, reference_answer=True))
-ITEMS.append(Item("usable_lr_diverged", ["largest_usable_lr"], run_usable, answer_value, diverged_cases,
-                  mistakes("ignores divergence", "best epoch"), project=project, reference_answer=True))
+ITEMS.append(Item(grade_id="usable_lr_largest", functions=["largest_usable_lr"], run=run_usable,
+                  properties=answer_value, visible_cases=largest_cases,
+                  mistakes=mistakes("strict comparison", "best accuracy", "assumes sorted"), project=project,
+                  reference_answer=True))
+ITEMS.append(Item(grade_id="usable_lr_diverged", functions=["largest_usable_lr"], run=run_usable,
+                  properties=answer_value, visible_cases=diverged_cases,
+                  mistakes=mistakes("ignores divergence", "best epoch"), project=project, reference_answer=True))
 
 
 # ---- predict before you run ------------------------------------------------------------
@@ -233,8 +235,9 @@ def scale_cases():
             ("a = 0.5 with relu, which is not scale invariant either", scale_case(13, "relu", 0.5))]
 
 
-ITEMS.append(Item("scale_invariance", ["scale_invariance_gap"], run_scale, scale_values, scale_cases,
-                  scale_mistakes(), project=project_pair, reference_answer=True))
+ITEMS.append(Item(grade_id="scale_invariance", functions=["scale_invariance_gap"], run=run_scale,
+                  properties=scale_values, visible_cases=scale_cases, mistakes=scale_mistakes(), project=project_pair,
+                  reference_answer=True))
 
 
 # ---- gradient_check --------------------------------------------------------------------
@@ -351,6 +354,7 @@ def gradient_check_cases():
             ("a ReLU network [3, 4, 2], right gradients, step h = 5e-4", network_case(24, [3, 4, 2], 6, h=5e-4))]
 
 
-ITEMS.append(Item("gradcheck_errors", ["gradient_check"], run_gradient_check, gradient_check_values,
-                  gradient_check_cases, gradient_check_mistakes(), project=project_errors, compare=False,
-                  answers=("kink",), reference_answer=True))
+ITEMS.append(Item(grade_id="gradcheck_errors", functions=["gradient_check"], run=run_gradient_check,
+                  properties=gradient_check_values, visible_cases=gradient_check_cases,
+                  mistakes=gradient_check_mistakes(), project=project_errors, compare=False, answers=("kink",),
+                  reference_answer=True))

@@ -183,10 +183,10 @@ def _as_list(result):
     return list(result) if type(result) in (list, tuple) else result
 
 
-FORWARD_CONTRACT = Item("deep_forward_contract", ["deep_forward"], run_forward, forward_contract,
-                        forward_cases, compare=False)
-FORWARD_VALUES = Item("deep_forward_values", ["deep_forward"], run_forward, forward_values, forward_cases,
-                      project=_as_list)
+FORWARD_CONTRACT = Item(grade_id="deep_forward_contract", functions=["deep_forward"], run=run_forward,
+                        properties=forward_contract, visible_cases=forward_cases, compare=False)
+FORWARD_VALUES = Item(grade_id="deep_forward_values", functions=["deep_forward"], run=run_forward,
+                      properties=forward_values, visible_cases=forward_cases, project=_as_list)
 
 
 # ---- deep_backward ---------------------------------------------------------------------
@@ -264,14 +264,16 @@ def backward_activation_cases():
 
 
 ACTIVATIONS = ("activations",)  # [A0, ..., AL] of the reference's deep_forward on the case
-BACKWARD_CONTRACT = Item("deep_backward_contract", ["deep_backward"], run_backward, backward_contract,
-                         backward_contract_cases, compare=False, project=_as_list, reference_inputs=ACTIVATIONS)
-BACKWARD_LINEAR = Item("deep_backward_linear", ["deep_backward"], run_backward, backward_values,
-                       backward_linear_cases, STRUCTURE_MISTAKES, project=_as_list, reference_answer=True,
-                       reference_inputs=ACTIVATIONS)
-BACKWARD_ACTIVATIONS = Item("deep_backward_activations", ["deep_backward"], run_backward, backward_values,
-                            backward_activation_cases, DERIVATIVE_MISTAKES + STRUCTURE_MISTAKES, project=_as_list,
-                            reference_answer=True, reference_inputs=ACTIVATIONS)
+BACKWARD_CONTRACT = Item(grade_id="deep_backward_contract", functions=["deep_backward"], run=run_backward,
+                         properties=backward_contract, visible_cases=backward_contract_cases, compare=False,
+                         project=_as_list, reference_inputs=ACTIVATIONS)
+BACKWARD_LINEAR = Item(grade_id="deep_backward_linear", functions=["deep_backward"], run=run_backward,
+                       properties=backward_values, visible_cases=backward_linear_cases, mistakes=STRUCTURE_MISTAKES,
+                       project=_as_list, reference_answer=True, reference_inputs=ACTIVATIONS)
+BACKWARD_ACTIVATIONS = Item(grade_id="deep_backward_activations", functions=["deep_backward"], run=run_backward,
+                            properties=backward_values, visible_cases=backward_activation_cases,
+                            mistakes=DERIVATIVE_MISTAKES + STRUCTURE_MISTAKES, project=_as_list, reference_answer=True,
+                            reference_inputs=ACTIVATIONS)
 
 
 # ---- identity_net_output ---------------------------------------------------------------
@@ -308,8 +310,9 @@ def identity_cases():
               "W_out": np.random.default_rng(14).standard_normal((1, 2)), "L": 1})]
 
 
-IDENTITY = Item("identity_net_output_test", ["identity_net_output"], run_identity, identity_values,
-                identity_cases, identity_mistakes(), reference_answer=True)
+IDENTITY = Item(grade_id="identity_net_output_test", functions=["identity_net_output"], run=run_identity,
+                properties=identity_values, visible_cases=identity_cases, mistakes=identity_mistakes(),
+                reference_answer=True)
 
 
 # ---- layer_gain ------------------------------------------------------------------------
@@ -358,8 +361,8 @@ def _as_float(result):
     return float(result) if _is_number(result) else result
 
 
-GAIN = Item("layer_gain_test", ["layer_gain"], run_gain, gain_values, gain_cases, gain_mistakes(),
-            project=_as_float, reference_answer=True)
+GAIN = Item(grade_id="layer_gain_test", functions=["layer_gain"], run=run_gain, properties=gain_values,
+            visible_cases=gain_cases, mistakes=gain_mistakes(), project=_as_float, reference_answer=True)
 
 
 SIGMOID_PREDICTION = prediction_item(
@@ -419,8 +422,9 @@ def initial_loss_cases():
     return [("C = 10 (the digits)", {"C": 10}), ("C = 2", {"C": 2})]
 
 
-INITIAL_LOSS = Item("initial_loss_test", ["expected_initial_loss"], run_initial_loss, initial_loss_values,
-                    initial_loss_cases, initial_loss_mistakes(), project=_as_float, reference_answer=True)
+INITIAL_LOSS = Item(grade_id="initial_loss_test", functions=["expected_initial_loss"], run=run_initial_loss,
+                    properties=initial_loss_values, visible_cases=initial_loss_cases, mistakes=initial_loss_mistakes(),
+                    project=_as_float, reference_answer=True)
 
 
 def run_diagnostics(layer_diagnostics, activations, grads, weights, lr):
@@ -483,8 +487,9 @@ def diagnostics_cases():
              diagnosed_network(142, (5, 8, 4), 6, "relu", 1.0, dead_units=1, lr=0.05))]
 
 
-DIAGNOSTICS_ITEM = Item("layer_diagnostics_test", ["layer_diagnostics"], run_diagnostics, diagnostics_values,
-                        diagnostics_cases, diagnostics_mistakes(), reference_answer=True)
+DIAGNOSTICS_ITEM = Item(grade_id="layer_diagnostics_test", functions=["layer_diagnostics"], run=run_diagnostics,
+                        properties=diagnostics_values, visible_cases=diagnostics_cases, mistakes=diagnostics_mistakes(),
+                        reference_answer=True)
 
 #: This lesson's graded items, in the master's order (`checks.items` reads them).
 ITEMS = [FORWARD_CONTRACT, FORWARD_VALUES, BACKWARD_CONTRACT, BACKWARD_LINEAR, BACKWARD_ACTIVATIONS, IDENTITY, GAIN,

@@ -49,6 +49,10 @@ def failure(exc, db_url):
     if not_a_url:
         return (f"the gradebook URL {where} is not a database URL SQLAlchemy can open "
                 f"({type(exc).__name__}): see `--db` in `grade --help`")
+    if isinstance(exc, ModuleNotFoundError):  # a driver of an extra, e.g. psycopg2 for postgresql://
+        extra = " (the course's postgresql extra: pip install -c requirements.lock -e '.[postgresql]')" * (
+            url.get_backend_name() == "postgresql")
+        return f"the gradebook {where} needs the Python package {exc.name}, which is not installed{extra}"
     if isinstance(exc, OSError):
         return f"the gradebook could not be written ({exc.strerror or exc}: {exc.filename}): fix that and run again"
     reason = (str(getattr(exc, "orig", None) or exc).splitlines() or [type(exc).__name__])[0]

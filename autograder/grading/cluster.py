@@ -76,9 +76,13 @@ def grade_on_cluster(found, address, options=None):
     ClusterError
         The scheduler could not be reached or went away; no result is returned.
     """
-    from distributed import Client, as_completed
-    from distributed.client import FutureCancelledError
-    from distributed.scheduler import KilledWorker
+    try:
+        from distributed import Client, as_completed
+        from distributed.client import FutureCancelledError
+        from distributed.scheduler import KilledWorker
+    except ModuleNotFoundError as missing:  # the `cluster` extra: `make venv` installs it, a plain install does not
+        raise ClusterError(f"grading on a cluster needs Dask ({missing}): install the course's cluster extra, "
+                           "pip install -c requirements.lock -e '.[cluster]'") from missing
 
     from autograder.grading import per_student
     from autograder.grading.grade import Options, grading_failed, load_master, not_graded
