@@ -22,7 +22,7 @@ import json
 from dataclasses import dataclass
 
 from autograder import checks
-from tests.catalogue import ROOT, Variant, build, reference_answers
+from autograder.authoring.catalogue import ROOT, Variant, build, reference_answers
 from tests.corpus import LESSON, RIGHT_INFERENCE, inference
 
 MASTER = ROOT / "solutions" / LESSON / "lesson.ipynb"

@@ -27,7 +27,7 @@ import pytest
 from autograder import judge
 from autograder.grading.grade import grade_class
 from tests import corpus_sandbox as hostile
-from tests.catalogue import ROOT, Variant, build, verdict_problems
+from autograder.authoring.catalogue import ROOT, Variant, build, verdict_problems
 from tests.conftest import digest
 from tests.corpus import ATTACKS, LESSON
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.catalogue import build, catalogue
+from autograder.authoring.catalogue import build, catalogue
 
 ROOT = Path(__file__).resolve().parent.parent
 DASK = Path(sys.executable).parent / "dask"
@@ -240,7 +240,7 @@ def memorizer():
     hidden, as if they had leaked): it returns the reference's output for those and zeros otherwise."""
     from autograder import checks, judge
     from autograder.judge import reference
-    from tests.catalogue import Variant
+    from autograder.authoring.catalogue import Variant
     item, ref = checks.items()["bn_inference"], reference.load(LESSON)["batchnorm_inference"]
     seen = {}
     for case in judge.cases("bn_inference"):

@@ -25,7 +25,7 @@ from autograder.worker.notebook import submission_time
 from autograder.grading.grade import load_master
 from autograder.grading.results import ItemResult, SubmissionResult
 from autograder.worker.course import ROOT
-from tests.catalogue import build, normalizing_inputs
+from autograder.authoring.catalogue import build, normalizing_inputs
 
 LESSON = "02_batch_norm"
 STAMP = "2024-03-01 09:30:00.123456 UTC"  # as nbgrader submit writes it

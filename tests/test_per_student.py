@@ -7,7 +7,7 @@ from autograder import checks, cli, judge
 from autograder.grading import per_student, receipt
 from autograder.worker import wire
 from autograder.worker.course import ROOT
-from tests.catalogue import build, catalogue
+from autograder.authoring.catalogue import build, catalogue
 
 INIT, BN = "04_initialization", "02_batch_norm"
 STUDENTS = {"ann": "correct", "ben": "correct", "cat": "correct-different"}

@@ -7,7 +7,7 @@ import pytest
 
 from autograder import checks, cli, judge
 from autograder.grading import per_student, receipt
-from tests.catalogue import build, catalogue
+from autograder.authoring.catalogue import build, catalogue
 
 INIT = "04_initialization"
 STUDENTS = ["correct", "exact-comparison", "counts-hard-coded"]

@@ -301,7 +301,7 @@ def test_the_bundle_installs_from_its_readme_and_its_lessons_validate(installed_
     correct lesson validates, a wrong one does not, and `selfcheck` (the README's command) agrees, item by item,
     with the course's own."""
     from autograder.student import selfcheck
-    from tests.catalogue import build, catalogue
+    from autograder.authoring.catalogue import build, catalogue
     folder, why_not = installed_bundles[version]
     if folder is None:
         if why_not.startswith("no Python"):

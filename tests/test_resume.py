@@ -19,7 +19,7 @@ from autograder.grading import grade, store
 from autograder.worker import runner
 from autograder.grading.results import ItemResult, SubmissionResult
 from autograder.worker.course import ROOT
-from tests.catalogue import Variant, build
+from autograder.authoring.catalogue import Variant, build
 from tests.conftest import digest
 
 BN, INIT = "02_batch_norm", "04_initialization"

@@ -1,14 +1,14 @@
 """The similarity report (autograder/grading/similarity.py): a disguised copy stands out of an honest class."""
 from autograder import cli
 from autograder.grading import similarity
-from tests.catalogue import Variant, build
-from tests.catalogue.initialization import COUNT_PAIRWISE, PARAMS_OTHER_ORDER, STD_BRANCHES
-from tests.sample_class import write_class
+from autograder.authoring.catalogue import Variant, build
+from autograder.authoring.catalogue.initialization import COUNT_PAIRWISE, PARAMS_OTHER_ORDER, STD_BRANCHES
+from autograder.authoring.sample_class import write_class
 
 INIT = "04_initialization"
 ORIGINAL = "correct-different"  # the sample class's student whose lesson 04 answers are copied
 
-# ORIGINAL's answers (tests/catalogue/initialization.py), disguised by hand: variables renamed, independent
+# ORIGINAL's answers (autograder/authoring/catalogue/initialization.py), disguised by hand: variables renamed, independent
 # lines reordered, comments and docstrings changed
 DISGUISED = {
     "init_std": STD_BRANCHES.replace('"""Branch by branch, with math.sqrt: different from the reference, still right."""',
