@@ -4,6 +4,7 @@ from autograder.grading import similarity
 from autograder.authoring.catalogue import Variant, build
 from autograder.authoring.catalogue.initialization import COUNT_PAIRWISE, PARAMS_OTHER_ORDER, STD_BRANCHES
 from autograder.authoring.sample_class import write_class
+from autograder.grading.options import Options
 
 INIT = "04_initialization"
 ORIGINAL = "correct-different"  # the sample class's student whose lesson 04 answers are copied
@@ -112,6 +113,6 @@ def test_grades_are_written_before_the_similarity_report_and_survive_its_failure
         seen.append(grades.is_file())
         raise RecursionError("maximum recursion depth exceeded")
     monkeypatch.setattr(similarity, "write", fails)
-    status = cli.grade(tmp_path / "class", tmp_path / "out", 1, db_url="", quiet=True)
+    status = cli.grade(tmp_path / "class", Options(out=tmp_path / "out", workers=1, db="", quiet=True))
     assert status == 0 and seen == [True] and grades.is_file()
     assert "similarity report was not written (RecursionError" in capsys.readouterr().err

@@ -15,7 +15,6 @@ with its sample size. Survivors' diffs go to build/mutation/survivors.txt.
 import random
 import subprocess
 import sys
-from pathlib import Path
 
 from autograder.worker.course import ROOT
 
@@ -92,4 +91,3 @@ def run(mutants: int = 40, seed: int = 0) -> int:
           f"{incompetent} incompetent (the mutant does not run), sampled from {total}; "
           f"survivors in {OUT / 'survivors.txt'}")
     return 0
-

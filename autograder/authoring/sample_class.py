@@ -23,4 +23,3 @@ def write_class(out: str | Path) -> int:
             (folder / variant.filename).write_bytes(build(lesson, variant))
             count += 1
     return count
-

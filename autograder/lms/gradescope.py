@@ -1,7 +1,7 @@
 """Gradescope: the autograder zip, and the grading of one submission inside Gradescope.
 
     python -m autograder gradescope [--lesson L] [--out build/gradescope]   (make gradescope)
-    python -m autograder.lms.gradescope run                                     (run_autograder calls it)
+    python -m autograder gradescope-run                                      (run_autograder calls it)
 
 The zip follows Gradescope's autograder specification: ``setup.sh`` and ``run_autograder``
 (from ``gradescope/``) at its root, next to what they need: the grader (``autograder/``,
@@ -15,7 +15,6 @@ Which lesson a submission is graded as: the one the zip was built for (``--lesso
 Gradescope assignment per lesson, recommended), or, for a zip of every lesson, the lesson
 whose master shares the most nbgrader ``grade_id`` s with the submitted notebook.
 """
-import argparse
 import ast
 import json
 import os
@@ -290,10 +289,3 @@ def run(root=None):
     partial.replace(out)
     print(f"score {results['score']:g}; wrote {out}", flush=True)
     return 0
-
-
-if __name__ == "__main__":
-    parser = argparse.ArgumentParser(prog="python -m autograder.lms.gradescope")
-    parser.add_argument("command", choices=["run"])
-    parser.parse_args()
-    sys.exit(run())
