@@ -19,10 +19,17 @@ EVERY_COMMAND = ["release", "sample-class", "grade", "similarity", "bundle", "wo
 LESSON, WRONG = "01_normalizing_inputs", "scales-by-variance"
 
 
+#: `python -m autograder` as the bundle runs it: the package from the current folder only. This venv's editable
+#: install of the course tree would otherwise find the private folders the copy lacks (its finder maps every
+#: `autograder.*` name to the course tree), so it is taken off the import system first.
+AS_SHIPPED = ("import runpy, sys; sys.meta_path[:] = [f for f in sys.meta_path if '__editable__' not in "
+              "getattr(f, '__module__', '')]; runpy.run_module('autograder', run_name='__main__', alter_sys=True)")
+
+
 def autograder_command(*args, cwd=ROOT):
-    """`python -m autograder ARGS` run from `cwd` (whose ``autograder/`` it then imports)."""
-    return subprocess.run([sys.executable, "-m", "autograder", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=600)
+    """`python -m autograder ARGS` run from `cwd`: the course tree's, or (another `cwd`) the copy's there alone."""
+    python = [sys.executable, "-m", "autograder"] if cwd == ROOT else [sys.executable, "-c", AS_SHIPPED]
+    return subprocess.run([*python, *args], cwd=cwd, capture_output=True, text=True, timeout=600)
 
 
 def test_help_lists_every_command():
@@ -47,6 +54,9 @@ def bundle_copy(tmp_path_factory):
     folders; plus a correct and a mistaken copy of one lesson."""
     folder = copy_files(STUDENT_FILES, tmp_path_factory.mktemp("shipped") / "course")
     assert not any((folder / "autograder" / p).exists() for p in PRIVATE)
+    probe = subprocess.run([sys.executable, "-c", AS_SHIPPED.split("runpy.run_module")[0] + "import autograder.grading"],
+                           cwd=folder, capture_output=True, text=True)
+    assert "No module named 'autograder.grading'" in probe.stderr, "the copy still imports the private folders"
     variants = {v.name: v for v in catalogue()[LESSON]}
     for name in ("correct", WRONG):
         (folder / "notebooks" / LESSON / f"{name}.ipynb").write_bytes(build(LESSON, variants[name]))
