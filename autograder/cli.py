@@ -248,7 +248,7 @@ def _similarity_after_grades(submissions, out):
         print(f"note: the similarity report was not written ({type(exc).__name__}: {str(exc)[:200]})", file=sys.stderr)
 
 
-def similarity(args: argparse.Namespace) -> int:
+def _similarity(args: argparse.Namespace) -> int:
     """`similarity SUBMISSIONS [--out F] [--top N]`: rank pairs of students by similar answer cells."""
     from autograder.grading import similarity
     from autograder.outputs.report import terminal_text
@@ -380,7 +380,7 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace], int], bool]] = {
     "sample-class": ("build the sample class (correct, mistaken and broken submissions with known verdicts)",
                      _sample_class, False),
     "grade": ("grade a class: grades.csv, feedback/, summary, receipts, the gradebook; print the table", _grade, False),
-    "similarity": ("rank pairs of students by similar answer cells, as HTML (changes no grade)", similarity, False),
+    "similarity": ("rank pairs of students by similar answer cells, as HTML (changes no grade)", _similarity, False),
     "bundle": ("what students receive (lessons, figures, shared code, visible checks), zipped", _bundle, False),
     "workspace": ("work/: copy notebooks/ where missing or untouched (never over a student's work)", _workspace, False),
     "guard": ("exit 1 if a notebook in FOLDER holds a student's work", _guard, False),

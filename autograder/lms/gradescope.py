@@ -192,6 +192,7 @@ def grade_submission(submission, config):
     notes : list of str, what the student should know about the files they uploaded
     """
     from autograder.grading.grade import grade_class
+    from autograder.grading.options import Options
     notebooks, notes = submitted_notebooks(submission)
     lesson = config["lesson"] or detect_lesson(notebooks.values())
     if lesson is None:
@@ -212,7 +213,7 @@ def grade_submission(submission, config):
             notes.append(f"graded {NOTEBOOK}; ignored the other notebooks: {others}")
         # Gradescope's containers may refuse the namespaces: the student's code is then still graded,
         # in a separate process only, and run() prints that level for the instructor
-        results, _unknown = grade_class(Path(tmp), workers=1, allow_weak_isolation=True)
+        results, _unknown = grade_class(Path(tmp), Options(workers=1, allow_weak_isolation=True))
     return results[0], lesson, notes
 
 
