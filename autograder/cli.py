@@ -406,8 +406,9 @@ def parser(course_tree: bool = True) -> argparse.ArgumentParser:
         epilog="`python -m autograder COMMAND --help` shows a command's options; the exit statuses are "
                "autograder/cli.py's EXIT_* constants.")
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    p = {name: sub.add_parser(name, help=("" if anywhere else "instructor: ") + what, description=what)
-         for name, (what, _, anywhere) in COMMANDS.items()}
+    # no abbreviated flags: lab passes the ones it does not know to jupyter lab
+    p = {name: sub.add_parser(name, help=("" if anywhere else "instructor: ") + what, description=what,
+                              allow_abbrev=False) for name, (what, _, anywhere) in COMMANDS.items()}
     p["selfcheck"].add_argument("notebook")
     p["lab"].add_argument("--instructor", action="store_true",
                           help="every nbgrader tool (Formgrader, Create Assignment) on the whole course")

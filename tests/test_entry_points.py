@@ -1,6 +1,7 @@
 """One way in: `python -m autograder COMMAND` lists and runs every command, in the course tree and
 in the student bundle (which ships the entry point without the private folders); the grading
 options are declared once (`autograder.grading.options`); the exit statuses the Makefile relies on."""
+import os
 import re
 import subprocess
 import sys
@@ -77,6 +78,19 @@ def test_an_instructor_command_in_the_bundle_says_so_in_one_line(bundle_copy, co
     assert ran.returncode == cli.EXIT_USAGE
     assert ran.stderr.count("\n") == 1 and "instructor's course tree" in ran.stderr, ran.stderr
     assert "Traceback" not in ran.stderr and ran.stdout == ""
+
+
+def test_lab_passes_the_options_it_does_not_know_to_jupyter_lab(monkeypatch):
+    """As the bundle's README and its install test start it: `lab [FOLDER] --port=N ...`."""
+    import autograder.student.lab
+    monkeypatch.setenv("PATH", os.environ["PATH"])  # main puts this venv first on it: restored after the test
+    started = []
+    monkeypatch.setattr(autograder.student.lab.os, "execvpe", lambda file, argv, env: started.append(argv))
+    cli.main(["lab", "work", "--ip=127.0.0.1", "--port=8899", "--IdentityProvider.token=t", "--ins"])
+    argv = started[0]
+    assert "--LabApp.default_url=/lab/tree/work" in argv and argv[-4:] == ["--ip=127.0.0.1", "--port=8899",
+                                                                          "--IdentityProvider.token=t", "--ins"]
+    assert any(a.startswith("--ContentsManager.hide_globs=") for a in argv)  # student mode: --ins is not --instructor
 
 
 def test_selfcheck_runs_in_the_bundle(bundle_copy):
