@@ -55,25 +55,26 @@ release: $(VENV)/.installed ## solutions/ -> notebooks/ (nbgrader generate_assig
 	$(PY) -m autograder release $(FORCE_FLAG)
 
 sample-class: $(VENV)/.installed ## build the sample class (correct, mistaken, broken submissions) in build/sample_class
-	$(PY) -m tests.sample_class $(SUBMISSIONS)
+	$(PY) -m autograder sample-class $(SUBMISSIONS)
 
 grade: $(VENV)/.installed ## grade a class: make grade SUBMISSIONS=dir/<student>/<lesson>/lesson.ipynb [OUT=build/grades] [FORCE=1: regrade all]
-	$(PY) -m autograder grade $(SUBMISSIONS) --out $(OUT) $(FORCE_FLAG)
+	@# exit status 3 = graded, and some submissions had problems (named in the output and the summary): a result, not a failure
+	$(PY) -m autograder grade $(SUBMISSIONS) --out $(OUT) $(FORCE_FLAG) || [ $$? -eq 3 ]
 
 figures: $(VENV)/.installed ## redraw every figure the lessons show into figures/
-	$(PY) -m lessonkit.figures
+	$(PY) -m autograder figures
 
 work: $(VENV)/.installed ## work/: your copies of notebooks/, made once (a copy holding answers is never replaced)
 	$(PY) -m autograder workspace
 
 lab: work ## JupyterLab as a student sees it: the lessons and nbgrader's Validate button, no instructor tools or folders
-	$(PY) -m autograder.student.lab work
+	$(PY) -m autograder lab work
 
 lab-instructor: $(VENV)/.installed ## JupyterLab with every nbgrader tool (Formgrader, Create Assignment) on the whole course
-	$(PY) -m autograder.student.lab --instructor
+	$(PY) -m autograder lab --instructor
 
 selfcheck: $(VENV)/.installed ## check a notebook before submitting: make selfcheck NB=work/02_batch_norm/lesson.ipynb
-	$(PY) -m autograder.student.selfcheck $(NB)
+	$(PY) -m autograder selfcheck $(NB)
 
 bundle: $(VENV)/.installed ## what students receive (lessons, figures, shared code, visible checks) in build/student-bundle; refuses to replace one a student worked in
 	$(PY) -m autograder bundle $(FORCE_FLAG)
@@ -97,12 +98,12 @@ test: $(VENV)/.installed system-packages ## everything CI proves (installs the D
 	$(PY) -m pytest -q
 
 bench: $(VENV)/.installed ## time the master notebooks and grading (ours vs plain nbgrader autograde)
-	$(PY) -m tests.bench
+	$(PY) -m autograder bench
 
 # cosmic-ray is a dev tool: the `mutation` extra of pyproject.toml, never in requirements.lock or the bundle
 mutation: $(VENV)/.installed ## mutation testing of checks/ and judge/ with cosmic-ray, a seeded sample [MUTANTS=40]; slow, not part of `make test`
 	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[mutation]'
-	$(PY) -m tests.mutation --mutants $(or $(MUTANTS),40)
+	$(PY) -m autograder mutation --mutants $(or $(MUTANTS),40)
 
 lock: ## re-resolve requirements.lock from pyproject.toml in a fresh environment (one lock for every Python allowed: tests/test_release.py installs it on each found)
 	@$(PYTHON) -c "$$CHECK_PYTHON"

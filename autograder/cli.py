@@ -1,78 +1,91 @@
-"""Command-line entry: ``python -m autograder COMMAND``.
+"""Command-line entry: ``python -m autograder COMMAND``, the one way in; ``python -m autograder
+--help`` lists every command (`COMMANDS`), ``python -m autograder COMMAND --help`` its options.
 
-  release [LESSON ...]          solutions/ -> notebooks/ (nbgrader generate_assignment; never over a student's work)
-  grade SUBMISSIONS [--out D]   grade a class; write grades.csv, feedback/, summary.md/.png; print the table
-        [--cluster ADDRESS]     ... each submission a task on a running Dask cluster (README: Grading on a cluster)
-  similarity SUBMISSIONS [--out F]   pairs of students with similar answer cells, as HTML (changes no grade)
-  selfcheck NOTEBOOK            a student's check of a whole notebook before submitting (visible tests)
-  bundle [--out D]              what students receive: lessons, figures, shared code, visible checks
-  workspace                     work/: the student's copies of notebooks/ (made once, never overwritten)
-  gradescope [--lesson L]       Gradescope's autograder.zip (see autograder/lms/gradescope.py)
-  canvas-export --grades CSV --roster CSV --out CSV   grades.csv -> Canvas's grade import CSV
+`selfcheck`, `lab` and `figures` run anywhere, the student bundle included; the other commands
+are the instructor's and need the course tree's private folders (`autograder.PRIVATE`): in the
+bundle, which ships this file without them, they say so in one line and exit `EXIT_USAGE`. So
+this module imports only the standard library at its top, and each command what it uses when
+it runs.
 """
+from __future__ import annotations
+
 import argparse
 import contextlib
+import dataclasses
 import functools
 import importlib
 import os
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from autograder.authoring import release, workspace
-from autograder.worker.course import ROOT
-from autograder.gradebook.process import GradebookError, GradebookProcess
-from autograder.gradebook.nbgrader_cmd import course_directories, with_venv_on_path
-from autograder.grading.scratch import stop_on_termination
+import autograder
 
-#: `grade` exit statuses: 0 every submission graded cleanly; 3 the class was graded but some
-#: submissions (named in the output and the summary) had problems; 2 nothing to grade;
-#: 1 an output or the gradebook could not be written (the one-line error says what to do).
+if TYPE_CHECKING:
+    from autograder.grading.options import Options
+
+# Exit statuses (of `grade`; the other commands use the same meanings where they apply).
+#: every submission graded cleanly; any other command: done.
+EXIT_OK = 0
+#: an output or the gradebook could not be written (the one-line error says what to do).
 EXIT_FAILED = 1
-#: 4 the Dask cluster could not be reached or was lost (nothing written).
-#: 5 the kernel refuses the sandbox's namespaces and --allow-weak-isolation was not given (nothing written).
+#: nothing done: bad arguments, nothing to grade, or an instructor command outside the course tree.
+EXIT_USAGE = 2
+#: the class was graded, but some submissions (named in the output and the summary) had problems.
 EXIT_PROBLEMS = 3
+#: the Dask cluster could not be reached or was lost (nothing written).
 EXIT_CLUSTER = 4
+#: the kernel refuses the sandbox's namespaces and --allow-weak-isolation was not given (nothing written).
 EXIT_WEAK_ISOLATION = 5
+#: interrupted (Ctrl-C, SIGTERM, SIGHUP); what was graded is kept, the same command grades the rest.
 EXIT_INTERRUPTED = 130
 
 
-def grade(submissions, out, workers, db_url=None, isolate=True, scan=True, force=False, quiet=False,
-          cluster=None, diff=None, secret_file=None, submission_seconds=None, allow_weak_isolation=False):
-    """`db_url` None: the course's gradebook (nbgrader_config.py, resolved against the course root); "": none.
-    `force`: grade every submission again, even one unchanged since a run into `out`; `quiet`: no progress line;
-    `cluster`: a Dask scheduler's address to grade on (cluster.py); `diff`: an earlier output folder (or its
-    receipts) to explain this run's changes against (receipt.py); `secret_file`: per-student hidden cases
-    derived from this secret, a file outside the course tree (per_student.py); `submission_seconds`: the wall
-    time each submission's code may take in all (None: `runner.Limits`' default); `allow_weak_isolation`: grade
-    even where the kernel refuses the sandbox's namespaces (else stop first, writing nothing)."""
+def _error(message: str) -> None:
+    print(f"error: {message}", file=sys.stderr)
+
+
+def _interruption(exc: BaseException) -> str:
+    """What interrupted a run: the signal an `Interrupted` names, else Ctrl-C (a KeyboardInterrupt says nothing)."""
+    return str(exc) or "Ctrl-C"
+
+
+def grade(submissions: str | Path, options: Options | None = None) -> int:
+    """Grade the class in `submissions` (``<student>/<lesson>/lesson.ipynb``) as `options` say
+    (options.py: each option's meaning and default); returns the exit status (`EXIT_*`)."""
+    from autograder.gradebook.nbgrader_cmd import course_directories
+    from autograder.gradebook.process import GradebookProcess
     from autograder.grading import receipt
-    submissions, out = Path(submissions), Path(out)
+    from autograder.grading.options import Options
+    from autograder.grading.scratch import stop_on_termination
+    options = options or Options()
+    submissions = Path(submissions)
     if not submissions.is_dir():
-        print(f"error: {submissions} is not a folder of submissions (<student>/<lesson>/lesson.ipynb)", file=sys.stderr)
-        return 2
-    if submission_seconds is not None and not 0 < submission_seconds < float("inf"):
-        print(f"error: --submission-seconds {submission_seconds:g} is not a positive number of seconds", file=sys.stderr)
-        return 2
-    if diff is not None and not Path(diff).is_dir():
-        print(f"error: --diff {diff} is not an earlier output folder (or its receipts folder)", file=sys.stderr)
-        return 2
-    secret = None
-    if secret_file is not None:
+        _error(f"{submissions} is not a folder of submissions (<student>/<lesson>/lesson.ipynb)")
+        return EXIT_USAGE
+    if options.submission_seconds is not None and not 0 < options.submission_seconds < float("inf"):
+        _error(f"--submission-seconds {options.submission_seconds:g} is not a positive number of seconds")
+        return EXIT_USAGE
+    if options.diff is not None and not Path(options.diff).is_dir():
+        _error(f"--diff {options.diff} is not an earlier output folder (or its receipts folder)")
+        return EXIT_USAGE
+    if options.per_student_secret is not None:
         from autograder.grading.per_student import SecretError, read_secret
         try:
-            secret = read_secret(secret_file)
+            options = dataclasses.replace(options, secret=read_secret(options.per_student_secret))
         except SecretError as exc:
-            print(f"error: {exc}.", file=sys.stderr)
-            return 2
-    previous = receipt.load(diff) if diff is not None else None  # read before this run replaces them
+            _error(f"{exc}.")
+            return EXIT_USAGE
+    previous = receipt.load(options.diff) if options.diff is not None else None  # read before this run replaces them
     course_db, autograded, feedback = course_directories()
-    db_url = course_db if db_url is None else db_url
+    db_url = course_db if options.db is None else options.db
+    out = Path(options.out)
     # SIGTERM and SIGHUP end the run as Ctrl-C does, gradebook step included; the gradebook's
     # helper process imports nbgrader while the class is graded
     with stop_on_termination(), (GradebookProcess(db_url) if db_url else contextlib.nullcontext()) as books:
-        status, graded = _grade_and_report(submissions, out, workers, isolate, scan, force, quiet, cluster,
-                                           secret, previous, diff, submission_seconds, allow_weak_isolation)
+        status, graded = _grade_and_report(submissions, options, previous)
         if status is not None:
             return status
         results, unknown, changes, store = graded
@@ -81,11 +94,10 @@ def grade(submissions, out, workers, db_url=None, isolate=True, scan=True, force
             status, notes = _record(books, results, unknown, submissions, out, autograded, feedback)
             if status is not None:
                 return status
-    return _print_run(results, unknown, notes, changes, previous, diff, store, out, books and books.shown)
+    return _print_run(results, unknown, notes, changes, previous, options.diff, store, out, books and books.shown)
 
 
-def _grade_and_report(submissions, out, workers, isolate, scan, force, quiet, cluster, secret, previous, diff,
-                      submission_seconds=None, allow_weak_isolation=False):
+def _grade_and_report(submissions: Path, options: Options, previous: dict | None):
     """Grade the class and write our outputs (grades.csv, feedback, summary, receipts).
 
     Returns (exit status, None) when the run stopped, else (None, (results, unknown, changes, store))."""
@@ -99,18 +111,10 @@ def _grade_and_report(submissions, out, workers, isolate, scan, force, quiet, cl
     from autograder.outputs.progress import Progress
     from autograder.grading.scratch import Interrupted
     from autograder.grading.store import ResultStore
-    from autograder.worker.runner import Limits
-    options = {"isolate": isolate, "scan": scan}
-    limits = None
-    if submission_seconds is not None:
-        limits = Limits(submission_seconds=submission_seconds)
-        options["submission_seconds"] = submission_seconds
-    if secret is not None:
-        from autograder.grading.per_student import fingerprint
-        options["per_student_cases"] = fingerprint(secret)
-    remote = functools.partial(grade_on_cluster, address=cluster) if cluster else None
-    store = ResultStore(out, force, options=options)
-    progress = Progress(sys.stderr) if not quiet else None
+    out = Path(options.out)
+    remote = functools.partial(grade_on_cluster, address=options.cluster) if options.cluster else None
+    store = ResultStore(out, options)
+    progress = Progress(sys.stderr) if not options.quiet else None
     changes = None
     _import_in_background(figure.MODULES)
 
@@ -120,26 +124,24 @@ def _grade_and_report(submissions, out, workers, isolate, scan, force, quiet, cl
             progress.update(result, done, total)
     try:
         try:
-            results, unknown = grade_class(submissions, workers=workers, limits=limits, isolate=isolate, scan=scan,
-                                           reuse=store.load, on_result=finished, remote=remote, secret=secret,
-                                           allow_weak_isolation=allow_weak_isolation)
+            results, unknown = grade_class(submissions, options, reuse=store.load, on_result=finished, remote=remote)
         finally:
             if progress:
                 progress.close()
         if results:
-            receipts = receipt.Receipts(options, secret)
+            receipts = receipt.Receipts(options)
             results = [_reportable(r, receipts, store) for r in results]
             report.write_all(results, unknown, out, lessons())
             current = [receipts.receipt(r, store.fingerprints.get((r.student, r.lesson), {}).get("submission")) for r in results]
             receipt.write_all(current, out)
             if previous is not None:
                 changes = receipt.diff(previous, {(r["student"], r["lesson"]): r for r in current})
-                atomic_write(out / "regrade_diff.md", receipt.markdown(changes, diff))
+                atomic_write(out / "regrade_diff.md", receipt.markdown(changes, options.diff))
             store.prune(results)
             _similarity_after_grades(submissions, out)
     except (KeyboardInterrupt, Interrupted) as exc:
         kept = store.reused + store.saved
-        print(f"error: grading was interrupted ({exc or 'Ctrl-C'}); the {kept} submission{'s' * (kept != 1)} "
+        print(f"error: grading was interrupted ({_interruption(exc)}); the {kept} submission{'s' * (kept != 1)} "
               f"graded so far {'is' if kept == 1 else 'are'} kept in {store.folder}. "
               "Run the same command again to grade the rest.", file=sys.stderr)
         return EXIT_INTERRUPTED, None
@@ -154,8 +156,8 @@ def _grade_and_report(submissions, out, workers, isolate, scan, force, quiet, cl
               "with that much less isolation.", file=sys.stderr)
         return EXIT_WEAK_ISOLATION, None
     if not results:
-        print(f"error: no submissions found in {submissions} (expected <student>/<lesson>/lesson.ipynb)", file=sys.stderr)
-        return 2, None
+        _error(f"no submissions found in {submissions} (expected <student>/<lesson>/lesson.ipynb)")
+        return EXIT_USAGE, None
     return None, (results, unknown, changes, store)
 
 
@@ -181,6 +183,7 @@ def _record(books, results, unknown, submissions, out, autograded, feedback):
     Returns (exit status or None, notes)."""
     from autograder.gradebook import nbgrader_files
     from autograder.outputs import report
+    from autograder.gradebook.process import GradebookError
     from autograder.outputs.atomic import WriteError
     from autograder.worker.course import lessons
     from autograder.grading.scratch import Interrupted
@@ -200,7 +203,7 @@ def _record(books, results, unknown, submissions, out, autograded, feedback):
         print(f"error: {WriteError(exc.errno, exc.strerror, exc.filename)}.", file=sys.stderr)
         return EXIT_FAILED, None
     except (KeyboardInterrupt, Interrupted) as exc:
-        print(f"error: interrupted ({exc or 'Ctrl-C'}) while updating the gradebook (it holds all of this run's "
+        print(f"error: interrupted ({_interruption(exc)}) while updating the gradebook (it holds all of this run's "
               f"grades or none of them); the grades are in {grades}. "
               "Run the same command again to update it (nothing is graded twice).", file=sys.stderr)
         return EXIT_INTERRUPTED, None
@@ -232,7 +235,7 @@ def _print_run(results, unknown, notes, changes, previous, diff, store, out, gra
     print(f"grades:   {out / 'grades.csv'}\nfeedback: {out / 'feedback'}/<student>/<lesson>.html\n"
           f"summary:  {out / 'summary.md'} and {out / 'summary.png'}; similarity: {out / 'similarity.html'}"
           + (f"\ngradebook: {gradebook_shown}" if gradebook_shown else ""))
-    return EXIT_PROBLEMS if troubled or notes or unknown else 0
+    return EXIT_PROBLEMS if troubled or notes or unknown else EXIT_OK
 
 
 def _similarity_after_grades(submissions, out):
@@ -245,18 +248,19 @@ def _similarity_after_grades(submissions, out):
         print(f"note: the similarity report was not written ({type(exc).__name__}: {str(exc)[:200]})", file=sys.stderr)
 
 
-def _similarity(submissions, out, top):
+def _similarity(args: argparse.Namespace) -> int:
+    """`similarity SUBMISSIONS [--out F] [--top N]`: rank pairs of students by similar answer cells."""
     from autograder.grading import similarity
     from autograder.outputs.report import terminal_text
-    if not Path(submissions).is_dir():
-        print(f"error: {submissions} is not a folder of submissions (<student>/<lesson>/lesson.ipynb)", file=sys.stderr)
-        return 2
-    pairs, left_out = similarity.write(submissions, out, top)
+    if not Path(args.submissions).is_dir():
+        _error(f"{args.submissions} is not a folder of submissions (<student>/<lesson>/lesson.ipynb)")
+        return EXIT_USAGE
+    pairs, left_out = similarity.write(args.submissions, args.out, args.top)
     for p in pairs[:5]:
         print(terminal_text(f"{p.score:.2f}  {p.lesson}  {p.a.student} / {p.b.student}"))
-    print(f"similarity: {out} ({len(pairs)} pairs; it reports, it changes no grade)"
+    print(f"similarity: {args.out} ({len(pairs)} pairs; it reports, it changes no grade)"
           + (f"; {len(left_out)} submissions not read in time, named in it" if left_out else ""))
-    return 0
+    return EXIT_OK
 
 
 def _import_in_background(modules):
@@ -265,114 +269,195 @@ def _import_in_background(modules):
     threading.Thread(target=lambda: [importlib.import_module(m) for m in modules], name="imports", daemon=True).start()
 
 
-def add_lms_commands(sub):
-    """The subcommands that carry grades to where a course runs (Gradescope, Canvas)."""
-    from autograder.lms import canvas
-    from autograder.lms.gradescope import VISIBILITIES
-    p = sub.add_parser("gradescope", help="write Gradescope's autograder.zip")
-    p.add_argument("--lesson", help="grade every submission as this lesson (default: told from the notebook)")
-    p.add_argument("--out", default="build/gradescope")
-    p.add_argument("--visible-cases", default="visible", choices=VISIBILITIES,
-                   help="visibility of items passed or failed on a visible case")
-    p.add_argument("--hidden-cases", default="after_due_date", choices=VISIBILITIES,
-                   help="visibility of items failed on a hidden case")
-    p = sub.add_parser("canvas-export", help="grades.csv -> Canvas's grade import CSV",
-                       description=canvas.__doc__,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--grades", default="build/grades/grades.csv")
-    p.add_argument("--roster", required=True)
-    p.add_argument("--out", default="build/grades/canvas.csv")
-    p.add_argument("--key", default="student", help="the roster's column of the course's student ids")
-    p.add_argument("--assignment", action="append", default=[], metavar="LESSON=ID",
-                   help="the Canvas assignment id of a lesson (repeatable)")
+def _grade(args: argparse.Namespace) -> int:
+    from autograder.grading.options import from_arguments
+    return grade(args.submissions, from_arguments(args))
 
 
-def _gradescope(args):
+def _release(args: argparse.Namespace) -> int:
+    from autograder.authoring import release
+    return release.release(args.lessons, args.into, args.force)
+
+
+def _sample_class(args: argparse.Namespace) -> int:
+    from autograder.authoring.sample_class import write_class
+    print(f"sample class: {write_class(args.folder)} submissions in {args.folder}")
+    return EXIT_OK
+
+
+def _bundle(args: argparse.Namespace) -> int:
+    from autograder.authoring import release
+    return release.bundle(args.out, args.force)
+
+
+def _guard(args: argparse.Namespace) -> int:
+    from autograder.authoring import release
+    return release.guard(args.folder, args.target)
+
+
+def _workspace(args: argparse.Namespace) -> int:
+    from autograder.authoring import workspace
+    from autograder.worker.course import ROOT
+    done = workspace.make_workspace(ROOT / workspace.RELEASE, ROOT / workspace.WORK)
+    print("\n".join(done) or f"{workspace.WORK}/ is up to date")
+    return EXIT_OK
+
+
+def _gradescope(args: argparse.Namespace) -> int:
     from autograder.lms.gradescope import build
     archive = build(args.out, args.lesson, args.visible_cases, args.hidden_cases)
     print(f"Gradescope autograder: {archive} (lesson: {args.lesson or 'told from each notebook'})")
-    return 0
+    return EXIT_OK
 
 
-def _canvas_export(args):
+def _gradescope_run(args: argparse.Namespace) -> int:
+    from autograder.lms.gradescope import run
+    return run()
+
+
+def _canvas_export(args: argparse.Namespace) -> int:
     from autograder.lms.canvas import export
     pairs = [a.split("=", 1) for a in args.assignment]
     if any(len(p) != 2 or not all(p) for p in pairs):
-        print("error: --assignment takes LESSON=ID, e.g. 02_batch_norm=12345", file=sys.stderr)
-        return 2
+        _error("--assignment takes LESSON=ID, e.g. 02_batch_norm=12345")
+        return EXIT_USAGE
     unmatched = export(args.grades, args.roster, args.out, args.key, dict(pairs))
-    return EXIT_PROBLEMS if unmatched else 0
+    return EXIT_PROBLEMS if unmatched else EXIT_OK
 
 
-LMS_COMMANDS = {"gradescope": _gradescope, "canvas-export": _canvas_export}
+def _bench(args: argparse.Namespace) -> int:
+    from autograder.authoring import bench
+    return bench.main()
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("release")
-    p.add_argument("lessons", nargs="*")
-    p.add_argument("--into", help="write the student copies here instead of notebooks/")
-    p.add_argument("--force", action="store_true", help="replace copies that hold a student's work")
-    p = sub.add_parser("grade")
-    p.add_argument("submissions")
-    p.add_argument("--out", default="build/grades")
-    p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--cluster", metavar="ADDRESS",
-                   help="grade on the Dask cluster of this scheduler, e.g. tcp://127.0.0.1:8786 (--workers is then unused)")
-    p.add_argument("--db", help="nbgrader gradebook URL (default: the course's, in nbgrader_config.py; '' to skip)")
-    p.add_argument("--no-isolation", action="store_true",
-                   help="run student code without the namespaces (a separate process still); for benchmarks")
-    p.add_argument("--allow-weak-isolation", action="store_true",
-                   help="grade even where the kernel refuses the sandbox's namespaces (user, mount, pid, network): "
-                        "student code then runs in a separate process only, seeing the course tree and the network; "
-                        "without it, grade stops first and writes nothing")
-    p.add_argument("--no-scan", action="store_true", help=argparse.SUPPRESS)  # tests of the sandbox alone
-    p.add_argument("--force", action="store_true",
-                   help="grade every submission again, even those unchanged since the last run into --out")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress line")
-    p.add_argument("--per-student-secret", metavar="FILE",
-                   help="give each student hidden cases of their own, derived from this secret file (kept outside "
-                        "the course tree) and the student's id")
-    p.add_argument("--submission-seconds", type=float, metavar="S",
-                   help="wall time each submission's cells and cases may take in all, restarts included "
-                        "(default: 300); what is left when it runs out is not run")
-    p.add_argument("--diff", metavar="PREVIOUS",
-                   help="explain per student and item what changed since an earlier output folder (its receipts)")
-    p = sub.add_parser("similarity", help="rank pairs of students by similar answer cells (autograder/grading/similarity.py)")
-    p.add_argument("submissions")
-    p.add_argument("--out", default="build/grades/similarity.html")
-    p.add_argument("--top", type=int, default=20, help="pairs shown")
-    p = sub.add_parser("selfcheck")
-    p.add_argument("notebook")
-    p = sub.add_parser("bundle")
-    p.add_argument("--out", default="build/student-bundle")
-    p.add_argument("--force", action="store_true", help="replace the bundle even if a notebook in it holds work")
-    p = sub.add_parser("guard", help="exit 1 if a notebook in FOLDER holds a student's work")
-    p.add_argument("folder")
-    p.add_argument("--target", default="make clean", help="the command about to delete FOLDER, for the message")
-    sub.add_parser("workspace", help=f"copy notebooks/ into {workspace.WORK}/ where missing or untouched")
-    add_lms_commands(sub)
-    args = parser.parse_args(argv)
-    os.environ.update(PATH=with_venv_on_path()["PATH"])
-    if args.command == "release":
-        return release.release(args.lessons, args.into, args.force)
-    if args.command == "grade":
-        return grade(args.submissions, args.out, args.workers, args.db, not args.no_isolation, not args.no_scan,
-                     args.force, args.quiet, args.cluster, args.diff, args.per_student_secret,
-                     args.submission_seconds, args.allow_weak_isolation)
-    if args.command in LMS_COMMANDS:
-        return LMS_COMMANDS[args.command](args)
-    if args.command == "similarity":
-        return _similarity(args.submissions, args.out, args.top)
-    if args.command == "selfcheck":
-        from autograder.student.selfcheck import selfcheck
-        return selfcheck(args.notebook)
-    if args.command == "guard":
-        return release.guard(args.folder, args.target)
-    if args.command == "workspace":
-        done = workspace.make_workspace(ROOT / workspace.RELEASE, ROOT / workspace.WORK)
-        print("\n".join(done) or f"{workspace.WORK}/ is up to date")
-        return 0
-    return release.bundle(args.out, args.force)
+def _mutation(args: argparse.Namespace) -> int:
+    from autograder.authoring import mutation
+    return mutation.run(args.mutants, args.seed)
+
+
+def _selfcheck(args: argparse.Namespace) -> int:
+    from autograder.student.selfcheck import selfcheck
+    return selfcheck(args.notebook)
+
+
+def _lab(args: argparse.Namespace) -> int:
+    from autograder.student.lab import start
+    return start(args.folder, args.instructor, args.jupyter_options)
+
+
+def _figures(args: argparse.Namespace) -> int:
+    from lessonkit import figures
+    figures.main(*([args.out] if args.out else []))
+    return EXIT_OK
+
+
+def _add_grade_options(p: argparse.ArgumentParser) -> None:
+    from autograder.grading.options import add_arguments
+    add_arguments(p)
+
+
+def _add_lms_options(gradescope: argparse.ArgumentParser, canvas: argparse.ArgumentParser) -> None:
+    from autograder.lms import canvas as canvas_module
+    from autograder.lms.gradescope import VISIBILITIES
+    gradescope.add_argument("--lesson", help="grade every submission as this lesson (default: told from the notebook)")
+    gradescope.add_argument("--out", default="build/gradescope")
+    gradescope.add_argument("--visible-cases", default="visible", choices=VISIBILITIES,
+                            help="visibility of items passed or failed on a visible case")
+    gradescope.add_argument("--hidden-cases", default="after_due_date", choices=VISIBILITIES,
+                            help="visibility of items failed on a hidden case")
+    canvas.description = canvas_module.__doc__
+    canvas.formatter_class = argparse.RawDescriptionHelpFormatter
+
+
+#: command -> (what it does, in one line; the function that runs it; whether it runs outside the course tree)
+COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace], int], bool]] = {
+    "selfcheck": ("check a notebook before submitting: run it as the grader does, print each item's verdict",
+                  _selfcheck, True),
+    "lab": ("JupyterLab: student mode (the lessons, nbgrader's Validate button) or --instructor (every tool)",
+            _lab, True),
+    "figures": ("redraw every figure the lessons show into figures/", _figures, True),
+    "release": ("solutions/ -> notebooks/ (nbgrader generate_assignment); never over a student's work", _release, False),
+    "sample-class": ("build the sample class (correct, mistaken and broken submissions with known verdicts)",
+                     _sample_class, False),
+    "grade": ("grade a class: grades.csv, feedback/, summary, receipts, the gradebook; print the table", _grade, False),
+    "similarity": ("rank pairs of students by similar answer cells, as HTML (changes no grade)", _similarity, False),
+    "bundle": ("what students receive (lessons, figures, shared code, visible checks), zipped", _bundle, False),
+    "workspace": ("work/: copy notebooks/ where missing or untouched (never over a student's work)", _workspace, False),
+    "guard": ("exit 1 if a notebook in FOLDER holds a student's work", _guard, False),
+    "gradescope": ("write Gradescope's autograder.zip", _gradescope, False),
+    "gradescope-run": ("grade the one submission inside Gradescope (what its run_autograder runs)",
+                       _gradescope_run, False),
+    "canvas-export": ("grades.csv -> Canvas's grade import CSV", _canvas_export, False),
+    "bench": ("time the master notebooks and grading (ours vs plain nbgrader autograde); slow", _bench, False),
+    "mutation": ("mutation testing of checks/ and judge/ with cosmic-ray, a seeded sample; slow", _mutation, False),
+}
+
+
+def in_course_tree() -> bool:
+    """Whether the private folders (`autograder.PRIVATE`) are here: the instructor's course tree, not the bundle."""
+    return all((Path(autograder.__file__).parent / folder).is_dir() for folder in autograder.PRIVATE)
+
+
+def parser(course_tree: bool = True) -> argparse.ArgumentParser:
+    """Every command's parser; an instructor command's options only where its modules are (`course_tree`)."""
+    top = argparse.ArgumentParser(
+        prog="python -m autograder", description="The course's commands. Those marked instructor need the "
+        "instructor's course tree; selfcheck, lab and figures run in the student bundle too.",
+        epilog="`python -m autograder COMMAND --help` shows a command's options; the exit statuses are "
+               "autograder/cli.py's EXIT_* constants.")
+    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    # no abbreviated flags: lab passes the ones it does not know to jupyter lab
+    p = {name: sub.add_parser(name, help=("" if anywhere else "instructor: ") + what, description=what,
+                              allow_abbrev=False) for name, (what, _, anywhere) in COMMANDS.items()}
+    p["selfcheck"].add_argument("notebook")
+    p["lab"].add_argument("--instructor", action="store_true",
+                          help="every nbgrader tool (Formgrader, Create Assignment) on the whole course")
+    p["lab"].add_argument("folder", nargs="?",
+                          help="the folder the file browser opens on (default: notebooks/, or solutions/ with --instructor)")
+    p["lab"].epilog = "Other options (in the --name=value form) go to jupyter lab, e.g. --port=8888."
+    p["figures"].add_argument("--out", help="write them here instead of figures/")
+    p["release"].add_argument("lessons", nargs="*")
+    p["release"].add_argument("--into", help="write the student copies here instead of notebooks/")
+    p["release"].add_argument("--force", action="store_true", help="replace copies that hold a student's work")
+    p["sample-class"].add_argument("folder", nargs="?", default="build/sample_class",
+                                   help="replaced as a whole (default: build/sample_class)")
+    p["grade"].add_argument("submissions", help="a folder of <student>/<lesson>/lesson.ipynb")
+    p["similarity"].add_argument("submissions")
+    p["similarity"].add_argument("--out", default="build/grades/similarity.html")
+    p["similarity"].add_argument("--top", type=int, default=20, help="pairs shown")
+    p["bundle"].add_argument("--out", default="build/student-bundle")
+    p["bundle"].add_argument("--force", action="store_true", help="replace the bundle even if a notebook in it holds work")
+    p["guard"].add_argument("folder")
+    p["guard"].add_argument("--target", default="make clean", help="the command about to delete FOLDER, for the message")
+    p["canvas-export"].add_argument("--grades", default="build/grades/grades.csv")
+    p["canvas-export"].add_argument("--roster", required=True)
+    p["canvas-export"].add_argument("--out", default="build/grades/canvas.csv")
+    p["canvas-export"].add_argument("--key", default="student", help="the roster's column of the course's student ids")
+    p["canvas-export"].add_argument("--assignment", action="append", default=[], metavar="LESSON=ID",
+                                    help="the Canvas assignment id of a lesson (repeatable)")
+    p["mutation"].add_argument("--mutants", type=int, default=40, help="how many mutants to run (a seeded sample)")
+    p["mutation"].add_argument("--seed", type=int, default=0)
+    if course_tree:
+        _add_grade_options(p["grade"])
+        _add_lms_options(p["gradescope"], p["canvas-export"])
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command (`argv`: the command line after ``python -m autograder``); returns its exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    course_tree = in_course_tree()
+    command = next((a for a in argv if not a.startswith("-")), None)
+    if command in COMMANDS and not COMMANDS[command][2] and not course_tree:
+        _error(f"`{command}` is for the instructor's course tree (it needs autograder/'s private folders, "
+               "which this copy does not have); here: " + ", ".join(c for c, (*_, anywhere) in COMMANDS.items() if anywhere))
+        return EXIT_USAGE
+    args, extra = parser(course_tree).parse_known_args(argv)
+    if args.command == "lab":
+        args.jupyter_options = extra
+    elif extra:
+        parser(course_tree).parse_args(argv)  # argparse's own message for what it did not recognize; exits 2
+    if course_tree:
+        from autograder.gradebook.nbgrader_cmd import with_venv_on_path
+        os.environ.update(PATH=with_venv_on_path()["PATH"])  # nbgrader runs this environment's commands
+    return COMMANDS[args.command][1](args)

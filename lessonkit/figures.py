@@ -1,7 +1,6 @@
-"""The figures the lessons show, drawn by code. ``python -m lessonkit.figures`` writes
+"""The figures the lessons show, drawn by code. ``python -m autograder figures`` writes
 them all into ``figures/`` (``make figures``).
 """
-import sys
 from pathlib import Path
 
 import matplotlib
@@ -64,7 +63,8 @@ def draw_normalization():
 DRAWINGS = {"bn.png": draw_bn, "normalization.png": draw_normalization}
 
 
-def main(out=FIGURES):
+def main(out: str | Path = FIGURES) -> None:
+    """Draw every figure of `DRAWINGS` into the folder `out`."""
     out = Path(out)
     out.mkdir(exist_ok=True)
     plots.use_style()
@@ -73,7 +73,3 @@ def main(out=FIGURES):
         fig.savefig(out / name, dpi=110, bbox_inches="tight", metadata={"Software": None})
         plt.close(fig)
         print(f"wrote {out / name}")
-
-
-if __name__ == "__main__":
-    main(*sys.argv[1:])

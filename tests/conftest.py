@@ -7,7 +7,7 @@ import pytest
 
 from autograder.worker.course import lessons
 from autograder.grading.grade import grade_class
-from tests.sample_class import write_class
+from autograder.authoring.sample_class import write_class
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -7,7 +7,7 @@ students' grades alone, and never crash or hang the grader. Where an attack woul
 """
 import json
 
-from tests.catalogue import ROOT, Variant
+from autograder.authoring.catalogue import ROOT, Variant
 
 LESSON = "02_batch_norm"
 

@@ -4,7 +4,7 @@ writes, the course tree, the submitted files, the judge, the reports and the sca
 Each list is one class, graded with a correct `bystander` whose marks must be exactly those
 it gets when graded alone (`tests/test_adversarial.py`):
 
-- `sandbox_class`: graded in-process with the scan off (``grade_class(scan=False)``), so the
+- `sandbox_class`: graded in-process with the scan off (``grade_class(folder, Options(scan=False))``), so the
   sandbox itself is proven. Where success earns nothing, the attack leaves a trace the
   tests look for (a changed file, a master's text in a log, a broken bystander).
 - `grader_class`, `sibling_class`, `grader_kill_class`: attacks on the grader process and
@@ -22,7 +22,7 @@ import json
 from dataclasses import dataclass
 
 from autograder import checks
-from tests.catalogue import ROOT, Variant, build, reference_answers
+from autograder.authoring.catalogue import ROOT, Variant, build, reference_answers
 from tests.corpus import LESSON, RIGHT_INFERENCE, inference
 
 MASTER = ROOT / "solutions" / LESSON / "lesson.ipynb"

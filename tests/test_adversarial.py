@@ -26,8 +26,9 @@ import pytest
 
 from autograder import judge
 from autograder.grading.grade import grade_class
+from autograder.grading.options import Options
 from tests import corpus_sandbox as hostile
-from tests.catalogue import ROOT, Variant, build, verdict_problems
+from autograder.authoring.catalogue import ROOT, Variant, build, verdict_problems
 from tests.conftest import digest
 from tests.corpus import ATTACKS, LESSON
 
@@ -211,7 +212,7 @@ def graded_sandbox(tmp_path_factory):
     kept = {p: p.read_bytes() for p in (ROOT / "nbgrader_config.py", hostile.MASTER)}
     before, submitted, scratch = tree_digest(), digest(folder), digest(decoy)
     try:
-        results, unknown = grade_apart(folder, scan=False)
+        results, unknown = grade_apart(folder, options=Options(scan=False))
         after = tree_digest()
         created = [p for p in (ROOT / "lessonkit", ROOT / "notebooks", SITE, decoy) if (p / f"{MARKER}.txt").exists()]
         state = dict(results=results, unknown=unknown, entries={e.name: e for e in entries}, folder=folder,
@@ -498,7 +499,7 @@ def graded_barrier(tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(grade.runner, "run", failing_run)
         patch.setattr(grade.judge, "judge", failing_judge)
-        results, unknown = grade_apart(folder, timeout=300, scan=False)
+        results, unknown = grade_apart(folder, timeout=300, options=Options(scan=False))
     return results, unknown
 
 

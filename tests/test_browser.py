@@ -23,7 +23,7 @@ import pytest
 from autograder import checks
 
 from autograder.student.lab import command
-from tests.catalogue import reference_answers
+from autograder.authoring.catalogue import reference_answers
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.catalogue import build, catalogue
+from autograder.authoring.catalogue import build, catalogue
+from autograder.grading.options import Options
 
 ROOT = Path(__file__).resolve().parent.parent
 DASK = Path(sys.executable).parent / "dask"
@@ -206,7 +207,8 @@ def test_workers_with_another_checkout_grade_nothing(class_folder, cluster, monk
     from autograder import cli
     from autograder.grading import cluster as dask_grading
     monkeypatch.setattr(dask_grading, "checkout", lambda lesson: "a course the workers do not have")
-    status = cli.grade(class_folder, tmp_path / "grades", 2, "", quiet=True, cluster=cluster.address)
+    status = cli.grade(class_folder, Options(out=tmp_path / "grades", workers=2, db="", quiet=True,
+                                             cluster=cluster.address))
     stderr = capsys.readouterr().err
     assert status == 4, stderr
     assert re.match(rf"error: the Dask worker tcp://127\.0\.0\.1:\d+ grades {LESSON} with another course checkout",
@@ -240,7 +242,7 @@ def memorizer():
     hidden, as if they had leaked): it returns the reference's output for those and zeros otherwise."""
     from autograder import checks, judge
     from autograder.judge import reference
-    from tests.catalogue import Variant
+    from autograder.authoring.catalogue import Variant
     item, ref = checks.items()["bn_inference"], reference.load(LESSON)["batchnorm_inference"]
     seen = {}
     for case in judge.cases("bn_inference"):

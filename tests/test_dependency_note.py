@@ -10,7 +10,7 @@ import pytest
 
 from autograder import checks
 from autograder.student import selfcheck
-from tests.catalogue import build, catalogue
+from autograder.authoring.catalogue import build, catalogue
 from tests.test_visible import student_namespace
 
 NOTE = "runs through functions that"

@@ -18,7 +18,7 @@ from autograder.gradebook import record as gradebook, nbgrader_cmd
 from autograder.grading.grade import load_master
 from autograder.grading.results import ItemResult, SubmissionResult
 from autograder.worker.course import ROOT
-from tests.catalogue import build, normalizing_inputs
+from autograder.authoring.catalogue import build, normalizing_inputs
 from tests.course_copy import copy_course
 
 COURSE_ID = "training-deep-networks"  # the course's c.CourseDirectory.course_id

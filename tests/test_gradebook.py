@@ -25,7 +25,8 @@ from autograder.worker.notebook import submission_time
 from autograder.grading.grade import load_master
 from autograder.grading.results import ItemResult, SubmissionResult
 from autograder.worker.course import ROOT
-from tests.catalogue import build, normalizing_inputs
+from autograder.authoring.catalogue import build, normalizing_inputs
+from autograder.grading.options import Options
 
 LESSON = "02_batch_norm"
 STAMP = "2024-03-01 09:30:00.123456 UTC"  # as nbgrader submit writes it
@@ -222,7 +223,7 @@ def grade_faked(monkeypatch, tmp_path, db_url, results=None):
     (tmp_path / "class").mkdir(exist_ok=True)
     out, err = io.StringIO(), io.StringIO()
     with redirect_stdout(out), redirect_stderr(err):
-        status = cli.grade(tmp_path / "class", tmp_path / "out", 1, db_url, quiet=True)
+        status = cli.grade(tmp_path / "class", Options(out=tmp_path / "out", workers=1, db=db_url, quiet=True))
     return status, out.getvalue(), err.getvalue(), started
 
 

@@ -2,7 +2,7 @@
 import pytest
 
 from autograder import judge
-from tests.catalogue import catalogue, verdict_problems
+from autograder.authoring.catalogue import catalogue, verdict_problems
 from tests.conftest import digest
 
 CASES = [(lesson, v) for lesson, variants in catalogue().items() for v in variants]

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from autograder.grading.grade import load_master
-from tests.catalogue import ROOT, Variant, build
+from autograder.authoring.catalogue import ROOT, Variant, build
 from tests.course_copy import copy_course
 from tests.corpus import LESSON
 

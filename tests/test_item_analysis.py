@@ -6,7 +6,7 @@ import pytest
 from autograder.outputs import item_analysis, report
 from autograder.grading.grade import grade_class
 from autograder.grading.results import ItemResult, SubmissionResult
-from tests.catalogue import build, catalogue
+from autograder.authoring.catalogue import build, catalogue
 
 INIT = "04_initialization"
 VISIBLE = "shape (2, 3)"  # a visible case label: the judge names visible cases by what they are

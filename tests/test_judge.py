@@ -14,7 +14,7 @@ from autograder.grading import grade
 from autograder.judge import reference
 from autograder.worker import runner, wire
 from autograder.worker.course import ROOT
-from tests.catalogue import Variant, build
+from autograder.authoring.catalogue import Variant, build
 
 CELL = "<ipython-input-7-0123456789ab>"  # the filename IPython gives a notebook cell
 
@@ -283,7 +283,7 @@ def test_deep_backward_stands_on_the_activations_of_the_reference_forward_pass(g
 def test_a_layernorm_that_keeps_running_averages_fails_the_case_that_calls_it_twice():
     """Even when every case ran in a fresh process: a stateful forward is right on its first call, so
     only the hidden case that normalizes a first batch before Z can show it."""
-    from tests.catalogue.batch_norm import LN_RUNNING
+    from autograder.authoring.catalogue.batch_norm import LN_RUNNING
     item = checks.items()["ln_forward_normalizes"]
     failed = []
     for case in judge.cases("ln_forward_normalizes"):

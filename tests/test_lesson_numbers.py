@@ -188,7 +188,7 @@ def digits():
 
 def test_batch_norm_claims_hold_on_other_seeds_with_other_correct_functions(digits):
     from lessonkit import mlp, seeds
-    from tests.catalogue import batch_norm as catalogue
+    from autograder.authoring.catalogue import batch_norm as catalogue
     f = defined(FORWARD_OTHER, catalogue.BACKWARD_GRAPH, catalogue.LN_BACKWARD_GRAPH, catalogue.RUNNING_EXPLICIT,
                 catalogue.INFERENCE_SCALE_SHIFT)
     bn = mlp.BatchNorm(f["batchnorm_forward"], f["batchnorm_backward"], f["update_running_stats"],
@@ -244,7 +244,7 @@ def test_putting_it_together_prediction_holds_on_other_seeds_and_draw_orders(dig
     """B against A at lr = 0.03, with the catalogue's initialize_parameters that draws in another order."""
     from lessonkit import mlp
     from lessonkit.reuse import functions_from
-    from tests.catalogue import initialization as catalogue
+    from autograder.authoring.catalogue import initialization as catalogue
     [init_std] = functions_from(ROOT / "solutions" / "04_initialization" / "lesson.ipynb", "init_std")
     namespace = {"np": np, "init_std": init_std}
     exec(catalogue.PARAMS_OTHER_ORDER, namespace)

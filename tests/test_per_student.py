@@ -7,7 +7,8 @@ from autograder import checks, cli, judge
 from autograder.grading import per_student, receipt
 from autograder.worker import wire
 from autograder.worker.course import ROOT
-from tests.catalogue import build, catalogue
+from autograder.authoring.catalogue import build, catalogue
+from autograder.grading.options import Options
 
 INIT, BN = "04_initialization", "02_batch_norm"
 STUDENTS = {"ann": "correct", "ben": "correct", "cat": "correct-different"}
@@ -143,7 +144,8 @@ def test_grading_with_a_secret_is_per_student_deterministic_and_fair(tmp_path):
     secret.write_text("a course secret\n")
 
     def grade(out, *extra):
-        status = cli.grade(tmp_path / "class", tmp_path / out, 2, "", quiet=True, secret_file=secret, force=True)
+        status = cli.grade(tmp_path / "class", Options(out=tmp_path / out, workers=2, db="", quiet=True,
+                                                    per_student_secret=secret, force=True))
         return status, receipt.load(tmp_path / out)
     status, first = grade("one")
     assert status == 0
@@ -169,7 +171,8 @@ def test_a_correct_submission_of_each_newer_lesson_keeps_full_marks_on_its_own_c
         (tmp_path / "class" / "dan" / lesson / "lesson.ipynb").write_bytes(build(lesson, variant))
     secret = tmp_path / "secret"
     secret.write_text("a course secret\n")
-    status = cli.grade(tmp_path / "class", tmp_path / "out", 2, "", quiet=True, secret_file=secret, force=True)
+    status = cli.grade(tmp_path / "class", Options(out=tmp_path / "out", workers=2, db="", quiet=True,
+                                                per_student_secret=secret, force=True))
     graded = receipt.load(tmp_path / "out")
     assert status == 0 and sorted(lesson for _, lesson in graded) == lessons
     for (_, lesson), r in graded.items():
@@ -195,7 +198,7 @@ def test_a_students_sweeps_fail_exactly_the_mistakes_the_course_sweeps_fail(grad
 
 def test_secret_inside_the_course_tree_is_refused(tmp_path, capsys):
     (tmp_path / "class").mkdir()
-    status = cli.grade(tmp_path / "class", tmp_path / "out", 2, "", quiet=True,
-                       secret_file=ROOT / "autograder" / "secret.txt")
+    status = cli.grade(tmp_path / "class", Options(out=tmp_path / "out", workers=2, db="", quiet=True,
+                                                per_student_secret=ROOT / "autograder" / "secret.txt"))
     assert status == 2 and "inside the course tree" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()

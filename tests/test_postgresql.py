@@ -22,7 +22,7 @@ from sqlalchemy import create_engine, text
 
 from autograder.gradebook import nbgrader_cmd
 from autograder.grading.grade import load_master
-from tests.catalogue import build, normalizing_inputs
+from autograder.authoring.catalogue import build, normalizing_inputs
 from tests.course_copy import copy_course
 
 LESSON = normalizing_inputs.LESSON

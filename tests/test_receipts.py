@@ -7,7 +7,8 @@ import pytest
 
 from autograder import checks, cli, judge
 from autograder.grading import per_student, receipt
-from tests.catalogue import build, catalogue
+from autograder.authoring.catalogue import build, catalogue
+from autograder.grading.options import Options
 
 INIT = "04_initialization"
 STUDENTS = ["correct", "exact-comparison", "counts-hard-coded"]
@@ -32,7 +33,7 @@ def write_class(folder):
 
 
 def grade(tmp_path, out, diff=None):
-    return cli.grade(tmp_path / "class", tmp_path / out, 2, "", quiet=True, diff=diff)
+    return cli.grade(tmp_path / "class", Options(out=tmp_path / out, workers=2, db="", quiet=True, diff=diff))
 
 
 def verdicts(out):

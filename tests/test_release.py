@@ -204,7 +204,7 @@ def readme_setup(readme):
     """The commands of the README's set-up block: (install commands, the command that starts JupyterLab)."""
     section = readme.split("## Set up", 1)[1].split("\n## ", 1)[0]
     commands = [line.strip().split("    #")[0].strip() for line in section.splitlines() if line.startswith("    ")]
-    lab = [c for c in commands if "autograder.student.lab" in c]
+    lab = [c for c in commands if "-m autograder lab" in c]
     assert len(lab) == 1 and commands[-1] == lab[0], commands
     return commands[:-1], lab[0]
 
@@ -301,7 +301,7 @@ def test_the_bundle_installs_from_its_readme_and_its_lessons_validate(installed_
     correct lesson validates, a wrong one does not, and `selfcheck` (the README's command) agrees, item by item,
     with the course's own."""
     from autograder.student import selfcheck
-    from tests.catalogue import build, catalogue
+    from autograder.authoring.catalogue import build, catalogue
     folder, why_not = installed_bundles[version]
     if folder is None:
         if why_not.startswith("no Python"):
@@ -320,7 +320,7 @@ def test_the_bundle_installs_from_its_readme_and_its_lessons_validate(installed_
     failed_cells = answers[wrong]["value"]["failed"]
     assert "Likely mistake: dividing by the variance" in json.dumps(failed_cells)
 
-    command = re.search(r"`(\.venv/bin/python -m autograder(?:\.student\.selfcheck| selfcheck)) \S+`", readme).group(1).split()
+    command = re.search(r"`(\.venv/bin/python -m autograder selfcheck) \S+`", readme).group(1).split()
     env = student_environment(folder.parent / "bin")
     for notebook, full_marks in ((correct, True), (wrong, False)):
         ran = subprocess.run(command + [notebook], cwd=folder, env=env, capture_output=True, text=True, timeout=600)

@@ -19,7 +19,8 @@ from autograder.grading import grade, store
 from autograder.worker import runner
 from autograder.grading.results import ItemResult, SubmissionResult
 from autograder.worker.course import ROOT
-from tests.catalogue import Variant, build
+from autograder.authoring.catalogue import Variant, build
+from autograder.grading.options import Options
 from tests.conftest import digest
 
 BN, INIT = "02_batch_norm", "04_initialization"
@@ -51,7 +52,7 @@ def fake_grading(monkeypatch):
 
 
 def run(tmp_path, **options):
-    return cli.grade(tmp_path / "class", tmp_path / "out", 2, "", quiet=True, **options)
+    return cli.grade(tmp_path / "class", Options(out=tmp_path / "out", workers=2, db="", quiet=True, **options))
 
 
 def test_rerun_grades_only_what_changed(tmp_path, fake_grading, monkeypatch):
@@ -175,7 +176,7 @@ def test_stopped_workers_results_are_not_kept(tmp_path, monkeypatch, capsys):
         return result(student, lesson)
     monkeypatch.setattr(grade, "grade_submission", fake)
     monkeypatch.setattr(runner, "stop_all", lambda: stopped.append(True))
-    status = cli.grade(tmp_path / "class", tmp_path / "out", 1, "", quiet=True)
+    status = cli.grade(tmp_path / "class", Options(out=tmp_path / "out", workers=1, db="", quiet=True))
     assert status == cli.EXIT_INTERRUPTED
     assert graded == ["ann", "ben"]
     assert [p.parent.name for p in (tmp_path / "out" / ".results").glob("*/*.json")] == ["ann"]
@@ -205,7 +206,7 @@ def test_killed_run_is_finished_by_the_next(tmp_path, monkeypatch):
     write_class(tmp_path / "class", [("cat", BN)])  # the student fixed the notebook
     graded, real = [], grade.grade_submission
     monkeypatch.setattr(grade, "grade_submission", lambda s, l, *a: graded.append(s) or real(s, l, *a))
-    assert cli.grade(tmp_path / "class", out, 1, "", quiet=True) == 0
+    assert cli.grade(tmp_path / "class", Options(out=out, workers=1, db="", quiet=True)) == 0
     assert graded == ["cat"]
     assert {p.parent.name: p.stat().st_mtime_ns for p in out.glob(".results/*/*.json") if p.parent.name != "cat"} == kept
     rows = (out / "grades.csv").read_text().splitlines()[1:]
@@ -279,7 +280,7 @@ def test_corrupt_gradebook_is_one_sentence(tmp_path, fake_grading, capsys):
     write_class(tmp_path / "class")
     garbage = tmp_path / "gradebook.db"
     garbage.write_bytes(bytes(range(256)) * 16)
-    status = cli.grade(tmp_path / "class", tmp_path / "out", 2, f"sqlite:///{garbage}", quiet=True)
+    status = cli.grade(tmp_path / "class", Options(out=tmp_path / "out", workers=2, db=f"sqlite:///{garbage}", quiet=True))
     assert status == cli.EXIT_FAILED
     err = capsys.readouterr().err
     assert err == (f"error: the gradebook {garbage} is not a readable SQLite database: move it aside and run again; "
@@ -290,9 +291,9 @@ def test_corrupt_gradebook_is_one_sentence(tmp_path, fake_grading, capsys):
 
 def test_progress_unless_quiet(tmp_path, fake_grading, capsys):
     write_class(tmp_path / "class")
-    cli.grade(tmp_path / "class", tmp_path / "out", 2, "", quiet=False)
+    cli.grade(tmp_path / "class", Options(out=tmp_path / "out", workers=2, db="", quiet=False))
     assert "graded 3/3 (0 with problems)" in capsys.readouterr().err
-    cli.grade(tmp_path / "class", tmp_path / "out", 2, "", quiet=True, force=True)
+    cli.grade(tmp_path / "class", Options(out=tmp_path / "out", workers=2, db="", quiet=True, force=True))
     assert "graded" not in capsys.readouterr().err
 
 
@@ -311,7 +312,7 @@ def test_a_failure_writing_one_submissions_outputs_costs_only_it(tmp_path, fake_
     write_class(tmp_path / "class")
     shutil.copytree(tmp_path / "class", tmp_path / "alone")  # same submission times
     shutil.rmtree(tmp_path / "alone" / "ben")
-    assert cli.grade(tmp_path / "alone", tmp_path / "out_alone", 2, "", quiet=True) == 0
+    assert cli.grade(tmp_path / "alone", Options(out=tmp_path / "out_alone", workers=2, db="", quiet=True)) == 0
     owner, method = (report, "feedback_page") if where == "feedback_page" else (receipt.Receipts, "receipt")
     real = getattr(owner, method)
 

@@ -178,7 +178,7 @@ os._exit(1)
 
 def test_interrupted_run_leaves_no_scratch_and_no_process(tmp_path):
     """SIGTERM in the middle of grading: scratch removed, workers gone."""
-    from tests.catalogue import Variant, build
+    from autograder.authoring.catalogue import Variant, build
     folder = tmp_path / "class" / "alice" / "02_batch_norm"
     folder.mkdir(parents=True)
     hang = {"batchnorm_inference": "import time\ntime.sleep(60)\n"}
@@ -392,7 +392,7 @@ print(f"files={files}")
 
 def test_the_submission_budget_is_a_grade_option(tmp_path, capsys):
     from autograder import cli
-    from tests.catalogue import Variant, build
+    from autograder.authoring.catalogue import Variant, build
     folder = tmp_path / "class" / "ann" / "04_initialization"
     folder.mkdir(parents=True)
     (folder / "lesson.ipynb").write_bytes(build("04_initialization", Variant("right")))

@@ -1,14 +1,15 @@
 """The similarity report (autograder/grading/similarity.py): a disguised copy stands out of an honest class."""
 from autograder import cli
 from autograder.grading import similarity
-from tests.catalogue import Variant, build
-from tests.catalogue.initialization import COUNT_PAIRWISE, PARAMS_OTHER_ORDER, STD_BRANCHES
-from tests.sample_class import write_class
+from autograder.authoring.catalogue import Variant, build
+from autograder.authoring.catalogue.initialization import COUNT_PAIRWISE, PARAMS_OTHER_ORDER, STD_BRANCHES
+from autograder.authoring.sample_class import write_class
+from autograder.grading.options import Options
 
 INIT = "04_initialization"
 ORIGINAL = "correct-different"  # the sample class's student whose lesson 04 answers are copied
 
-# ORIGINAL's answers (tests/catalogue/initialization.py), disguised by hand: variables renamed, independent
+# ORIGINAL's answers (autograder/authoring/catalogue/initialization.py), disguised by hand: variables renamed, independent
 # lines reordered, comments and docstrings changed
 DISGUISED = {
     "init_std": STD_BRANCHES.replace('"""Branch by branch, with math.sqrt: different from the reference, still right."""',
@@ -112,6 +113,6 @@ def test_grades_are_written_before_the_similarity_report_and_survive_its_failure
         seen.append(grades.is_file())
         raise RecursionError("maximum recursion depth exceeded")
     monkeypatch.setattr(similarity, "write", fails)
-    status = cli.grade(tmp_path / "class", tmp_path / "out", 1, db_url="", quiet=True)
+    status = cli.grade(tmp_path / "class", Options(out=tmp_path / "out", workers=1, db="", quiet=True))
     assert status == 0 and seen == [True] and grades.is_file()
     assert "similarity report was not written (RecursionError" in capsys.readouterr().err

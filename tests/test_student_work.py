@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from autograder.worker.course import lessons
-from tests.catalogue import reference_answers
+from autograder.authoring.catalogue import reference_answers
 
 ROOT = Path(__file__).resolve().parent.parent
 #: What the notebook-writing targets read; the copy shares .venv with this tree.

@@ -26,7 +26,7 @@ from autograder.student import selfcheck
 from autograder.worker.course import ROOT
 from autograder.worker.cells import cell_source, nbgrader_meta
 from autograder.worker.notebook import Master
-from tests.catalogue import build, catalogue
+from autograder.authoring.catalogue import build, catalogue
 
 #: Variants about the notebook file itself (timeouts, deleted cells, renamed or corrupt files)
 #: or blank: the visible checks of a working kernel say nothing comparable.

@@ -147,7 +147,7 @@ time.sleep(60)
 
 
 def test_the_zygote_is_gone_after_the_run(tmp_path, monkeypatch):
-    from tests.catalogue import build, catalogue
+    from autograder.authoring.catalogue import build, catalogue
     variant = catalogue()["02_batch_norm"][0]
     for student in ["alice", "bob"]:
         folder = tmp_path / "class" / student / "02_batch_norm"

@@ -65,7 +65,7 @@ def grade_on_cluster(found, address, options=None):
     ----------
     found : list of (student, lesson, folder), as from `grade.discover`
     address : str, the scheduler's address, e.g. ``"tcp://127.0.0.1:8786"``
-    options : grade.Options or None (the defaults)
+    options : options.Options or None (the defaults)
 
     Returns
     -------
@@ -85,10 +85,12 @@ def grade_on_cluster(found, address, options=None):
                            "pip install -c requirements.lock -e '.[cluster]'") from missing
 
     from autograder.grading import per_student
-    from autograder.grading.grade import Options, grading_failed, load_master, not_graded
+    from autograder.grading.grade import grading_failed, load_master, not_graded
+    from autograder.grading.options import Options
     from autograder.grading.results import SubmissionResult
     secret = options.secret if options else None
-    task_options = dataclasses.replace(options or Options(), secret=None)  # the secret never leaves this machine
+    # the secret (and where it is kept) never leaves this machine
+    task_options = dataclasses.replace(options or Options(), secret=None, per_student_secret=None)
     try:
         client = Client(address, timeout=CONNECT_SECONDS, set_as_default=False)
     except (OSError, TimeoutError) as exc:
@@ -162,7 +164,8 @@ def grade_task(student, lesson, name, data, options=None, client_checkout=None, 
     -------
     result : dict, the SubmissionResult's plain form (`results.to_plain`)
     """
-    from autograder.grading.grade import Options, grade_submission
+    from autograder.grading.grade import grade_submission
+    from autograder.grading.options import Options
     from autograder.grading.scratch import remove
     for part in (student, lesson, name):
         if part in ("", ".", "..") or "/" in part or "\0" in part:

@@ -14,12 +14,12 @@ import os
 import threading
 import traceback
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 from autograder import checks, judge
 from autograder.worker import isolation, runner
 from autograder.grading import per_student
+from autograder.grading.options import Options
 from autograder.grading.scan import scan as scan_cell
 from autograder.grading.scratch import scratch_folder
 from autograder.worker.course import lessons
@@ -85,28 +85,6 @@ def _is_text(name):
 def _shown(name):
     """A file name as text, any byte that is not UTF-8 written as ``\\xNN``."""
     return os.fsencode(name).decode("utf-8", "backslashreplace")
-
-
-@dataclass(frozen=True)
-class Options:
-    """How a submission is graded.
-
-    Attributes
-    ----------
-    limits : runner.Limits or None, the worker's limits (None: the defaults)
-    isolate : bool, confine the worker (False: a plain separate process, for measuring what
-        confinement costs; never for a real class)
-    scan : bool, scan the student's cells first (False: for proving the sandbox alone in the
-        adversarial tests; never for a real class)
-    secret : bytes or None, gives each student hidden cases of their own (per_student.py)
-    allow_weak_isolation : bool, grade even where the kernel refuses the namespaces (the code
-        then runs in a separate process only); otherwise `grade_class` stops first (`WeakIsolation`)
-    """
-    limits: runner.Limits | None = None
-    isolate: bool = True
-    scan: bool = True
-    secret: bytes | None = None
-    allow_weak_isolation: bool = False
 
 
 class WeakIsolation(Exception):
@@ -240,32 +218,30 @@ def _cause(master, grade_id, cell_errors):
     return "".join(f"\n  Note: {n}." for n in notes)
 
 
-def grade_class(submissions, workers=2, limits=None, keep_scratch=False, isolate=True, scan=True,
-                reuse=None, on_result=None, remote=None, secret=None, allow_weak_isolation=False):
-    """Grade every submission in a folder, each in a confined worker (see isolation.py).
+def grade_class(submissions, options: Options = Options(), *, keep_scratch=False, reuse=None, on_result=None,
+                remote=None):
+    """Grade every submission in a folder, each in a confined worker (see isolation.py), as
+    `options` say (options.py: `workers`, `isolate`, `scan`, `submission_seconds`, `secret`,
+    `allow_weak_isolation`; the others are the command's).
 
-    `isolate=False` skips the confinement (still a separate process): for measuring its cost.
-    `scan=False` skips the static scan: for testing the sandbox alone, never for grading.
     `reuse(student, lesson, folder)` may return an earlier result to keep instead of grading
     (see store.py). `on_result(result, done, total)` is called, one call at a time, by the
     thread that graded a submission as soon as it is graded (`total` counts the submissions
     graded in this run); never for a submission whose worker was stopped by an interruption.
     `remote(todo, options)` grades the submissions elsewhere instead of a local pool (e.g. on a
     Dask cluster, `cluster.grade_on_cluster`: this module never imports it).
-    `secret` (bytes) gives each student hidden cases of their own (per_student.py). Whatever
-    fails while one submission is graded costs it alone (`grade_submission` never raises).
-    Where the kernel refuses the namespaces, raises `WeakIsolation` before anything is graded
-    unless `allow_weak_isolation` (a cluster's workers are not checked here).
+    Whatever fails while one submission is graded costs it alone (`grade_submission` never
+    raises). Where the kernel refuses the namespaces, raises `WeakIsolation` before anything
+    is graded unless `options.allow_weak_isolation` (a cluster's workers are not checked here).
 
     Returns
     -------
     results : list of SubmissionResult, sorted by student then lesson
     unknown : list of str, folders that are not submissions of a known lesson
     """
-    if isolate and remote is None and not allow_weak_isolation and (missing := isolation.unavailable()):
+    if options.isolate and remote is None and not options.allow_weak_isolation and (missing := isolation.unavailable()):
         raise WeakIsolation(missing)
     found, unknown = discover(submissions)
-    options = Options(limits, isolate, scan, secret, allow_weak_isolation)
     kept = {(s, l): reuse(s, l, f) for s, l, f in found} if reuse else {}
     todo = [(s, l, f) for s, l, f in found if kept.get((s, l)) is None]
     if remote is not None:
@@ -293,7 +269,7 @@ def grade_class(submissions, workers=2, limits=None, keep_scratch=False, isolate
             for lesson in shared:  # reference results once, before the threads
                 for gid, _ in load_master(lesson).items:
                     judge.expected(gid)
-            pool = ThreadPoolExecutor(max_workers=workers)
+            pool = ThreadPoolExecutor(max_workers=options.workers)
             try:
                 futures = {(s, l): pool.submit(grade_one, s, l, f) for s, l, f in todo}
                 results = [kept[s, l] if (s, l) not in futures else futures[s, l].result() for s, l, _ in found]

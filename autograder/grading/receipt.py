@@ -27,6 +27,7 @@ import numpy as np
 from autograder.outputs import atomic
 from autograder import checks, judge
 from autograder.grading import per_student
+from autograder.grading.options import Options
 from autograder.worker import wire
 from autograder.outputs.report import md_text
 from autograder.grading.store import VERDICT_CODE, digest_files, lesson_modules
@@ -121,11 +122,11 @@ def _hash(value):
 class Receipts:
     """Hashes shared by a run's receipts, computed once (a lesson's cases are the same for every student)."""
 
-    def __init__(self, options=None, secret=None):
+    def __init__(self, options: Options = Options()):
         lesson_files = {f for files in lesson_modules().values() for f in files}
         self.grader = digest_files([p for p in VERDICT_CODE if p != LOCK], ROOT, leave_out=lesson_files)
         self.environment = environment()
-        self.options, self.secret = options or {}, secret
+        self.options, self.secret = options.fingerprint(), options.secret
         self._lessons = {}
 
     def lesson(self, lesson, grade_ids, student):

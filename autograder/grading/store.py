@@ -18,6 +18,7 @@ from pathlib import Path
 from autograder.outputs import atomic
 from autograder import judge
 from autograder.worker import runner
+from autograder.grading.options import Options
 from autograder.grading.results import from_plain, to_plain
 from autograder.worker.course import ROOT, SOLUTIONS
 from autograder.worker.notebook import MAX_NOTEBOOK_BYTES
@@ -100,14 +101,14 @@ class ResultStore:
     Parameters
     ----------
     out : path of the output folder; results live in ``out/.results``
-    force : bool, reuse nothing (every submission is graded again, and saved)
-    options : dict, grading options that change results (e.g. isolation); part of the fingerprint
+    options : options.Options; those that change results (`Options.fingerprint`) are part of the
+        fingerprint, and `options.force` reuses nothing (every submission is graded again, and saved)
     """
 
-    def __init__(self, out, force=False, options=None):
+    def __init__(self, out, options: Options = Options()):
         self.folder = Path(out) / ".results"
-        self.force = force
-        self.common = {"format": FORMAT, "code": code_digest(), "options": options or {}}
+        self.force = options.force
+        self.common = {"format": FORMAT, "code": code_digest(), "options": options.fingerprint()}
         self.fingerprints = {}
         self.reused = self.saved = 0
 

@@ -1,7 +1,7 @@
 """Gradescope: the autograder zip, and the grading of one submission inside Gradescope.
 
     python -m autograder gradescope [--lesson L] [--out build/gradescope]   (make gradescope)
-    python -m autograder.lms.gradescope run                                     (run_autograder calls it)
+    python -m autograder gradescope-run                                      (run_autograder calls it)
 
 The zip follows Gradescope's autograder specification: ``setup.sh`` and ``run_autograder``
 (from ``gradescope/``) at its root, next to what they need: the grader (``autograder/``,
@@ -15,7 +15,6 @@ Which lesson a submission is graded as: the one the zip was built for (``--lesso
 Gradescope assignment per lesson, recommended), or, for a zip of every lesson, the lesson
 whose master shares the most nbgrader ``grade_id`` s with the submitted notebook.
 """
-import argparse
 import ast
 import json
 import os
@@ -193,6 +192,7 @@ def grade_submission(submission, config):
     notes : list of str, what the student should know about the files they uploaded
     """
     from autograder.grading.grade import grade_class
+    from autograder.grading.options import Options
     notebooks, notes = submitted_notebooks(submission)
     lesson = config["lesson"] or detect_lesson(notebooks.values())
     if lesson is None:
@@ -213,7 +213,7 @@ def grade_submission(submission, config):
             notes.append(f"graded {NOTEBOOK}; ignored the other notebooks: {others}")
         # Gradescope's containers may refuse the namespaces: the student's code is then still graded,
         # in a separate process only, and run() prints that level for the instructor
-        results, _unknown = grade_class(Path(tmp), workers=1, allow_weak_isolation=True)
+        results, _unknown = grade_class(Path(tmp), Options(workers=1, allow_weak_isolation=True))
     return results[0], lesson, notes
 
 
@@ -290,10 +290,3 @@ def run(root=None):
     partial.replace(out)
     print(f"score {results['score']:g}; wrote {out}", flush=True)
     return 0
-
-
-if __name__ == "__main__":
-    parser = argparse.ArgumentParser(prog="python -m autograder.lms.gradescope")
-    parser.add_argument("command", choices=["run"])
-    parser.parse_args()
-    sys.exit(run())

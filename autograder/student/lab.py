@@ -1,6 +1,6 @@
 """JupyterLab for students (``make lab``, the bundle) or for instructors (``make lab-instructor``).
 
-``python -m autograder.student.lab [--instructor] [FOLDER] [jupyter lab options ...]``
+``python -m autograder lab [--instructor] [FOLDER] [--jupyter-lab-option=value ...]`` (``make lab``)
 
 Student mode takes nbgrader's instructor tools away and keeps its Validate button, by
 JupyterLab's own mechanisms: ``lab_student/`` (beside this file) is put first on
@@ -66,20 +66,11 @@ def command(root=ROOT, open_folder="notebooks", instructor=False):
     return argv, env
 
 
-def main(argv=None):
-    args = list(sys.argv[1:] if argv is None else argv)
-    instructor = "--instructor" in args
-    if instructor:
-        args.remove("--instructor")
-    folders = [a for a in args if not a.startswith("-")][:1]
-    for f in folders:
-        args.remove(f)
-    open_folder = folders[0] if folders else ("solutions" if instructor else "notebooks")
+def start(folder: str | None = None, instructor: bool = False, jupyter_options: list[str] = ()) -> int:
+    """Replace this process by JupyterLab on the current folder, its file browser opened on `folder`
+    (default: ``notebooks``, or ``solutions`` for an `instructor`); `jupyter_options` go to ``jupyter lab``."""
+    open_folder = folder or ("solutions" if instructor else "notebooks")
     cmd, env = command(Path.cwd(), open_folder, instructor)
     mode = "instructor" if instructor else "student"
     print(f"JupyterLab in {mode} mode on {Path.cwd()} (opens {open_folder}/)", flush=True)
-    os.execvpe(cmd[0], cmd + args, env)
-
-
-if __name__ == "__main__":
-    main()
+    os.execvpe(cmd[0], cmd + list(jupyter_options), env)

@@ -1,10 +1,9 @@
 """A student's check of a whole notebook before submitting:
-``python -m autograder.student.selfcheck notebooks/02_batch_norm/lesson.ipynb``.
+``python -m autograder selfcheck notebooks/02_batch_norm/lesson.ipynb`` (``make selfcheck NB=...``).
 
 It runs the notebook's code the way the grader does (in a separate process, experiments
 skipped) and checks every item on its visible cases; hidden cases are for grading only.
 """
-import sys
 import tempfile
 from pathlib import Path
 
@@ -14,8 +13,11 @@ from autograder.worker import notebook, runner
 NO_RESULT = {"error": "no result"}
 
 
-def selfcheck(path):
-    """Run a notebook's visible checks the way the grader runs the code; print a verdict per item."""
+def selfcheck(path: str | Path) -> int:
+    """Run a notebook's visible checks the way the grader runs the code; print a verdict per item.
+
+    Returns 0 when every item keeps its points on the visible cases, 1 otherwise (or when the
+    notebook cannot be read)."""
     cells, problem = notebook.read_submission(path)
     if cells is None:
         print(f"{path}: {problem}")
@@ -44,9 +46,3 @@ def selfcheck(path):
         print(f"note: {incident}")
     print(f"visible checks: {earned:g} / {total:g} points. Hidden tests check more cases when graded.")
     return 0 if earned == total else 1
-
-
-if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        sys.exit("usage: make selfcheck NB=work/02_batch_norm/lesson.ipynb (or python -m autograder.student.selfcheck NOTEBOOK)")
-    sys.exit(selfcheck(sys.argv[1]))

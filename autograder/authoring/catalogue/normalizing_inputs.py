@@ -6,7 +6,7 @@ is judged on its own numbers (the raw sets normalized with the training statisti
 helper mistake that changes those numbers costs it too; its feedback then says to fix the
 helper first. A helper mistake that leaves them right (normalizing in place) does not.
 """
-from tests.catalogue import Variant
+from autograder.authoring.catalogue import Variant
 
 LESSON = "01_normalizing_inputs"
 

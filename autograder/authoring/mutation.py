@@ -1,6 +1,6 @@
 """Mutation testing of the detectors: cosmic-ray over autograder/checks/ and autograder/judge/.
 
-    python -m tests.mutation [--mutants N] [--seed S]     (make mutation [MUTANTS=N])
+    python -m autograder mutation [--mutants N] [--seed S]     (make mutation [MUTANTS=N])
 
 Runs in a copy of the committed tree (build/mutation/tree, from `git archive HEAD`), never in
 the working tree: cosmic-ray rewrites the file it mutates. Each mutant is judged by the tests
@@ -12,11 +12,9 @@ cores, so a full run takes weeks. By default a seeded random sample of `--mutant
 (the others are marked skipped, as cosmic-ray's own filters do), and the score is reported
 with its sample size. Survivors' diffs go to build/mutation/survivors.txt.
 """
-import argparse
 import random
 import subprocess
 import sys
-from pathlib import Path
 
 from autograder.worker.course import ROOT
 
@@ -74,11 +72,8 @@ def score(session):
     return killed, survived, incompetent, diffs
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--mutants", type=int, default=40, help="how many mutants to run (a seeded sample)")
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args(argv)
+def run(mutants: int = 40, seed: int = 0) -> int:
+    """Run a seeded sample of `mutants` mutants (seed `seed`), print the score; returns the exit status."""
     tree, session = OUT / "tree", OUT / "session.sqlite"
     prepare(tree)
     config = tree / "cosmic-ray.toml"
@@ -86,17 +81,13 @@ def main(argv=None):
     session.unlink(missing_ok=True)
     cosmic_ray = [sys.executable, "-m", "cosmic_ray.cli"]
     subprocess.run([*cosmic_ray, "init", str(config), str(session)], cwd=tree, check=True)
-    sampled, total = keep_sample(session, args.mutants, args.seed)
-    print(f"mutation: running {sampled} of {total} mutants (seed {args.seed})", flush=True)
+    sampled, total = keep_sample(session, mutants, seed)
+    print(f"mutation: running {sampled} of {total} mutants (seed {seed})", flush=True)
     subprocess.run([*cosmic_ray, "exec", str(config), str(session)], cwd=tree, check=True)
     killed, survived, incompetent, diffs = score(session)
     (OUT / "survivors.txt").write_text("\n".join(diffs))
-    run = killed + survived
-    print(f"mutation score: {killed} of {run} mutants killed ({100 * killed / max(run, 1):.0f}%), "
+    ran = killed + survived
+    print(f"mutation score: {killed} of {ran} mutants killed ({100 * killed / max(ran, 1):.0f}%), "
           f"{incompetent} incompetent (the mutant does not run), sampled from {total}; "
           f"survivors in {OUT / 'survivors.txt'}")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,5 +1,5 @@
 """Lesson 05 submissions with known verdicts."""
-from tests.catalogue import Variant, edited
+from autograder.authoring.catalogue import Variant, edited
 
 LESSON = "05_putting_it_together"
 

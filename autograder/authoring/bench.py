@@ -1,4 +1,4 @@
-"""`make bench`: speed and memory, printed as medians over several runs of one session.
+"""`python -m autograder bench` (`make bench`): speed and memory, printed as medians over several runs of one session.
 
 1. Executing each master notebook top to bottom (what CI's nbval run costs).
 2. One notebook of one student, from the command to the feedback page: the wall time of
@@ -28,10 +28,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from autograder.worker.course import lessons
-from tests.sample_class import write_class
+from autograder.authoring.sample_class import write_class
+from autograder.worker.course import ROOT, lessons
 
-ROOT = Path(__file__).resolve().parent.parent
 REPEATS = int(os.environ.get("BENCH_REPEATS", "3"))
 SECTIONS = set(os.environ.get("BENCH_ONLY", "masters,latency,class,nbgrader,workers,cluster,regrade,scale").split(","))
 BASELINE = os.environ.get("BENCH_BASELINE")
@@ -112,7 +111,7 @@ def by_turns(make_cmd, ok=(0, 3)):
 
 def bench_latency(scratch):
     """One student, one notebook: command to feedback page, with and without the gradebook."""
-    from tests.catalogue import build, catalogue
+    from autograder.authoring.catalogue import build, catalogue
     folder = scratch / "one" / "student" / "02_batch_norm"
     folder.mkdir(parents=True)
     variant = next(v for v in catalogue()["02_batch_norm"] if v.name == "correct")
@@ -181,7 +180,7 @@ def cpu_of(cmd, **kw):
 
 def one_lesson_class(folder, students, lesson="04_initialization"):
     """`students` correct submissions of one lesson (the same notebook under other names)."""
-    from tests.catalogue import Variant, build
+    from autograder.authoring.catalogue import Variant, build
     data = build(lesson, Variant("correct"))
     for k in range(students):
         target = folder / f"student{k:04d}" / lesson
@@ -259,7 +258,8 @@ def bench_cluster(folder, count, scratch):
             proc.wait()
 
 
-def main():
+def main() -> int:
+    """Run the sections BENCH_ONLY names (all by default), printing as it goes."""
     scratch = Path(tempfile.mkdtemp(prefix="course-bench-"))
     try:
         print(f"{REPEATS} runs each; {os.cpu_count()} cores.\n")
@@ -292,7 +292,4 @@ def main():
         print(f"\nPeak resident memory of any one child process: {peak:.0f} MiB")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-
-
-if __name__ == "__main__":
-    main()
+    return 0

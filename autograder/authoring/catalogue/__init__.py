@@ -16,12 +16,9 @@ loses its items only when graded.
 import json
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from autograder.worker.cells import cell_source, is_answer, nbgrader_meta
-from autograder.worker.course import LESSONS, lesson_module
-
-ROOT = Path(__file__).resolve().parent.parent.parent
+from autograder.worker.course import LESSONS, ROOT, lesson_module
 
 
 @dataclass
@@ -73,7 +70,7 @@ def build(lesson, variant):
 
 
 def catalogue():
-    """{lesson: [Variant, ...]} for every lesson of the course (``tests/catalogue/<name>.py``)."""
+    """{lesson: [Variant, ...]} for every lesson of the course (``autograder/authoring/catalogue/<name>.py``)."""
     import importlib
     return {lesson: importlib.import_module(f"{__name__}.{lesson_module(lesson)}").VARIANTS for lesson in LESSONS}
 

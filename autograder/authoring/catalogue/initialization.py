@@ -1,5 +1,5 @@
 """Lesson 04 submissions with known verdicts."""
-from tests.catalogue import Variant, edited
+from autograder.authoring.catalogue import Variant, edited
 
 LESSON = "04_initialization"
 

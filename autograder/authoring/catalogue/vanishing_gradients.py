@@ -3,7 +3,7 @@
 deep_backward is judged on the activations of a correct forward pass (the judge computes
 them with the reference), so a wrong deep_forward loses the forward items only.
 """
-from tests.catalogue import Variant, edited
+from autograder.authoring.catalogue import Variant, edited
 
 LESSON = "03_vanishing_gradients"
 

@@ -1,7 +1,7 @@
 """Lesson 02 submissions with known verdicts."""
 import json
 
-from tests.catalogue import Variant, edited
+from autograder.authoring.catalogue import Variant, edited
 
 LESSON = "02_batch_norm"
 
