@@ -26,6 +26,18 @@ def links(text):
     return INLINE_LINK.findall(prose) + REFERENCE_LINK.findall(prose) + climbing
 
 
+def anchors(path):
+    """The anchors GitHub makes for a Markdown file's headings (lower case, punctuation but
+    ``-`` and ``_`` dropped, spaces as ``-``; a repeated heading gets ``-1``, ``-2``, ...)."""
+    text = re.sub(r"^(```|~~~).*?^\1", "", path.read_text(encoding="utf-8"), flags=re.MULTILINE | re.DOTALL)
+    seen, made = {}, set()
+    for heading in re.findall(r"^#{1,6}\s+(.+?)\s*#*\s*$", text, flags=re.MULTILINE):
+        slug = re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-")
+        made.add(slug if slug not in seen else f"{slug}-{seen[slug]}")
+        seen[slug] = seen.get(slug, 0) + 1
+    return made
+
+
 def broken_links(path, text=None):
     """The links of one file (its text, or `text` as if it were there) that leave the
     repository or point at nothing, each with why."""
@@ -42,6 +54,8 @@ def broken_links(path, text=None):
             problems.append(f"{target}: leaves the repository")
         elif not resolved.exists():
             problems.append(f"{target}: no such file in the repository")
+        elif "#" in target and resolved.suffix == ".md" and target.split("#", 1)[1] not in anchors(resolved):
+            problems.append(f"{target}: no such heading in {resolved.name}")
     return problems
 
 
@@ -62,10 +76,10 @@ def test_every_link_stays_inside_the_repository(path):
 def test_the_checker_catches_bad_links():
     """The link rules themselves can fail: each bad kind is caught, good ones pass."""
     text = ("[out](../../shared/COURSE_SPEC.md) [abs](/work/main/README.md) [gone](missing.md)\n"
-            "[ok](../README.md#lessons) [web](https://example.org) [up](../README.md)\n"
+            "[ok](../README.md#lessons) [web](https://example.org) [up](../README.md) [no](../README.md#nowhere)\n"
             "see `../../shared/spec.md`, `python -m autograder`\n"
             "[ref]: ../../outside.md\n\n```\n[in code](nowhere.md)\n```\n")
     problems = broken_links(ROOT / "docs" / "probe.md", text)
     assert [p.rsplit(":", 1)[0] for p in problems] == [
-        "../../shared/COURSE_SPEC.md", "/work/main/README.md", "missing.md", "../../outside.md",
+        "../../shared/COURSE_SPEC.md", "/work/main/README.md", "missing.md", "../README.md#nowhere", "../../outside.md",
         "../../shared/spec.md"]
