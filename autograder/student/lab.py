@@ -23,7 +23,7 @@ from autograder.worker.course import ROOT
 STUDENT_CONFIG = Path(__file__).resolve().parent / "lab_student"
 #: The top-level entries of the course folder a student sees in the file browser: the lessons
 #: (released copies, or the student's own work copy), the figures they show, the shared code.
-STUDENT_VIEW = ("notebooks", "work", "figures", "lessonkit", "README.md")
+STUDENT_VIEW = ("notebooks", "work", "figures", "lessonkit", "README.md", "docs")
 #: jupyter_server's default ``ContentsManager.hide_globs``, which student mode extends.
 DEFAULT_HIDDEN = ["__pycache__", "*.pyc", "*.pyo", ".DS_Store", "*~"]
 
