@@ -1,4 +1,5 @@
-"""The grader's layers run one way: no module imports one that imports it back, even inside a
+"""The grader's layers, held: no import cycle, no arrow from a shipped folder to a private one, and
+output modules that need only results. No module imports one that imports it back, even inside a
 function (a package reading its own lesson modules is not an arrow back up)."""
 import ast
 from pathlib import Path
@@ -57,3 +58,63 @@ def test_the_import_graph_has_no_cycle():
 
 def test_the_cycle_finder_finds_one():
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == [["a", "b", "c", "a"]]
+
+
+def layer_violations(graph, sources, allowed):
+    """Arrows (source, target) from a module under one of `sources` (package prefixes) to an
+    autograder module that no prefix in `allowed` covers."""
+    def under(name, prefixes):
+        return any(name == p or name.startswith(p + ".") for p in prefixes)
+    return sorted((src, dst) for src, targets in graph.items() if under(src, sources)
+                  for dst in targets if dst.startswith("autograder") and not under(dst, allowed))
+
+
+#: What an output module may import of the package: the results it shows, the outputs' own
+#: helpers and the course's facts (plain data that imports nothing of the grader).
+OUTPUTS_MAY_IMPORT = ("autograder.grading.results", "autograder.outputs", "autograder.worker.course")
+
+
+def test_output_modules_import_only_results_and_their_own_helpers():
+    assert layer_violations(import_graph(), ["autograder.outputs"], OUTPUTS_MAY_IMPORT) == []
+
+
+def test_shipped_folders_never_import_a_private_one():
+    """What students receive (and every sandbox runs) cannot reach the judge, the pipeline or the LMS code."""
+    import autograder
+    shipped = [f"autograder.{folder}" for folder in autograder.SHIPPED]
+    assert layer_violations(import_graph(), shipped, ["autograder", *shipped]) == []
+
+
+def test_lessonkit_imports_only_shipped_folders():
+    import autograder
+    shipped = [f"autograder.{folder}" for folder in autograder.SHIPPED]
+    graph = {}
+    for path in sorted((ROOT / "lessonkit").rglob("*.py")):
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                found.add(node.module)
+            elif isinstance(node, ast.Import):
+                found |= {a.name for a in node.names}
+        graph[f"lessonkit.{path.stem}"] = {n for n in found if n.startswith("autograder")}
+    assert layer_violations(graph, ["lessonkit"], shipped) == []
+
+
+def test_the_layer_rule_finds_a_planted_arrow():
+    graph = {"autograder.outputs.report": {"autograder.grading.grade", "autograder.grading.results"},
+             "autograder.worker.runner": {"autograder.judge.reference", "autograder.worker.course"}}
+    assert layer_violations(graph, ["autograder.outputs"], OUTPUTS_MAY_IMPORT) == \
+        [("autograder.outputs.report", "autograder.grading.grade")]
+    assert layer_violations(graph, ["autograder.worker"], ["autograder.worker"]) == \
+        [("autograder.worker.runner", "autograder.judge.reference")]
+
+
+def test_importing_the_outputs_loads_neither_ipython_nor_the_runner():
+    """Writing a report or a Canvas file needs only results: not the notebook reader, IPython or the runner."""
+    import subprocess
+    import sys
+    code = ("import sys, autograder.outputs.report, autograder.outputs.item_analysis, autograder.lms.canvas\n"
+            "print(sorted(m for m in ('IPython', 'nbformat', 'autograder.worker.runner', 'autograder.grading.grade',"
+            " 'autograder.worker.notebook') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT).stdout
+    assert out.strip() == "[]"

@@ -154,15 +154,6 @@ def _grade_submission(master, student, lesson, folder, public_dir, scratch, opti
     return result
 
 
-def item_columns(results):
-    """Ordered (lesson, grade_id, max_points) of every item seen in the results."""
-    seen = {}
-    for r in sorted(results, key=lambda r: r.lesson):
-        for i in r.items:
-            seen.setdefault((r.lesson, i.grade_id), i.max_points)
-    return [(lesson, gid, pts) for (lesson, gid), pts in seen.items()]
-
-
 def not_graded(master, result, reason=None):
     """`result` with every item of `master` at zero, for `reason` (default: the last of its problems)."""
     reason = reason or result.problems[-1]

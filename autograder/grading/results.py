@@ -57,3 +57,12 @@ def from_plain(data):
     when = data.get("timestamp")
     return SubmissionResult(**{**data, "items": [ItemResult(**item) for item in data["items"]],
                                "timestamp": datetime.fromisoformat(when) if when else None})
+
+
+def item_columns(results):
+    """Ordered (lesson, grade_id, max_points) of every item seen in the results."""
+    seen = {}
+    for r in sorted(results, key=lambda r: r.lesson):
+        for i in r.items:
+            seen.setdefault((r.lesson, i.grade_id), i.max_points)
+    return [(lesson, gid, pts) for (lesson, gid), pts in seen.items()]

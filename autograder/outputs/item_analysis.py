@@ -21,7 +21,7 @@ import numpy as np
 from autograder.outputs import figure
 from autograder.worker.course import lesson_number
 from autograder.outputs.escape import md_text, plot_text
-from autograder.grading.grade import item_columns
+from autograder.grading.results import item_columns
 
 #: Below this discrimination an item separates students poorly (a common rule of thumb).
 WEAK = 0.2
@@ -76,7 +76,7 @@ def analyse(results):
 
     Returns
     -------
-    rows : list of Row, in `grade.item_columns` order, each item followed by its hidden cases
+    rows : list of Row, in `results.item_columns` order, each item followed by its hidden cases
     """
     rows = []
     for lesson, gid, _ in item_columns(results):

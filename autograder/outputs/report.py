@@ -17,7 +17,7 @@ from pathlib import Path
 from autograder.outputs import atomic, figure
 from autograder.worker.course import lesson_number
 from autograder.outputs.escape import FORMULA_START, csv_text, html_text, md_text, plot_text, terminal_text  # noqa: F401
-from autograder.grading.grade import item_columns
+from autograder.grading.results import item_columns
 
 
 NAME_WIDTH = 24  # terminal columns given to a student's name in the grade table
