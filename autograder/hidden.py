@@ -13,10 +13,11 @@ test cells: it collects the student's outputs in a sandbox and judges them outsi
 """
 from autograder.checks import CheckFailed
 from autograder.judge import judge_functions
+from autograder.worker.wording import with_likely_mistake
 
 
 def hidden_check(grade_id, *functions):
     """Judge `functions` on the visible and hidden cases; raise `CheckFailed` on failure."""
     verdict = judge_functions(grade_id, functions)
     if not verdict.passed:
-        raise CheckFailed(verdict.message + (f"\n  Likely mistake: {verdict.hint}." if verdict.hint else ""))
+        raise CheckFailed(with_likely_mistake(verdict.message, verdict.hint, indent="  "))

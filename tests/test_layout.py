@@ -70,8 +70,9 @@ def layer_violations(graph, sources, allowed):
 
 
 #: What an output module may import of the package: the results it shows, the outputs' own
-#: helpers and the course's facts (plain data that imports nothing of the grader).
-OUTPUTS_MAY_IMPORT = ("autograder.grading.results", "autograder.outputs", "autograder.worker.course")
+#: helpers, the course's facts and the verdicts' wording (plain data that imports nothing of the grader).
+OUTPUTS_MAY_IMPORT = ("autograder.grading.results", "autograder.outputs", "autograder.worker.course",
+                      "autograder.worker.wording")
 
 
 def test_output_modules_import_only_results_and_their_own_helpers():

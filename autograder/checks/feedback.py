@@ -6,6 +6,7 @@ import re
 import textwrap
 
 from autograder.checks.item import items
+from autograder.worker.wording import likely_mistake
 
 
 NAME = re.compile(r"[A-Za-z_]\w{0,59}")
@@ -52,7 +53,7 @@ def report(failures_by_case, note=""):
         for f in failures:
             lines += _wrap(f"{label}: {f.message}", "")
             if f.hint:
-                lines += _wrap(f"  Likely mistake: {f.hint}.", "    ")
+                lines += _wrap(f"  {likely_mistake(f.hint)}", "    ")
     if note:
         lines += _wrap(f"  {note}", "    ")
     return "\n".join(lines)

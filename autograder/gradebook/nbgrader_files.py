@@ -11,15 +11,14 @@ the submission (so the student's ``fetch_feedback`` finds the page), or a new on
 the gradebook instead; those notebooks come from the release, so they hold no hidden test.
 """
 import json
-import os
 import secrets
-import tempfile
-from datetime import datetime, timezone
 from pathlib import Path
 
 from autograder.worker.cells import nbgrader_meta
 from autograder.worker.course import ROOT
 from autograder.worker.notebook import Master, find_notebook, plan, read_small, read_submission
+from autograder.outputs.atomic import write_with
+from autograder.worker.wording import with_likely_mistake
 
 #: Format of the ``timestamp.txt`` files nbgrader writes (``ExchangeSubmit.timestamp_format``).
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f UTC"
@@ -47,27 +46,13 @@ def write(results, submissions, autograded, feedback, notebook="lesson"):
             notes.append(f"{r.student}/{r.lesson}: submission_secret.txt ignored ({problem}); a new one is used")
         secret = secret or read_small(graded / "submission_secret.txt")[0] or secrets.token_hex(64)
         nb = autograded_notebook(r, folder, master)
-        _replace(graded / f"{notebook}.ipynb", lambda p: p.write_text(json.dumps(nb, indent=1) + "\n"))
-        _replace(fed / f"{notebook}.html", lambda p: report.write_feedback(r, p))
+        write_with(graded / f"{notebook}.ipynb", lambda p: p.write_text(json.dumps(nb, indent=1) + "\n"))
+        write_with(fed / f"{notebook}.html", lambda p: report.write_feedback(r, p))
         for dest in (graded, fed):
-            _replace(dest / "submission_secret.txt", lambda p: p.write_text(secret))
+            write_with(dest / "submission_secret.txt", lambda p: p.write_text(secret))
             if r.timestamp is not None:
-                _replace(dest / "timestamp.txt", lambda p: p.write_text(r.timestamp.strftime(TIMESTAMP_FORMAT)))
+                write_with(dest / "timestamp.txt", lambda p: p.write_text(r.timestamp.strftime(TIMESTAMP_FORMAT)))
     return notes
-
-
-def _replace(path, write_to):
-    """Write a file through a temporary one beside it: nbgrader leaves its outputs read-only."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    os.close(fd)
-    try:
-        write_to(Path(tmp))
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
 
 
 def autograded_notebook(result, folder, master):
@@ -105,7 +90,7 @@ def autograded_notebook(result, folder, master):
         if meta.get("grade") and gid in items:
             item = items[gid]
             lost = item.hint and item.points < item.max_points
-            verdict = item.message + (f"\nLikely mistake: {item.hint}." if lost else "")
+            verdict = with_likely_mistake(item.message, item.hint if lost else None)
             cell["outputs"] = [{"output_type": "stream", "name": "stdout", "text": verdict + "\n"}]
             meta["points"] = item.max_points
         out.append(cell)

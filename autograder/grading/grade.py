@@ -57,7 +57,7 @@ def discover(submissions):
         if not student_dir.is_dir():
             continue
         if not _is_text(student_dir.name):  # it could not be a gradebook's student id
-            unknown.append(f"{_shown(student_dir.name)}: a folder name that is not UTF-8 text; "
+            unknown.append(f"{_printable_name(student_dir.name)}: a folder name that is not UTF-8 text; "
                            "not graded (rename the folder)")
             continue
         if len(student_dir.name) > STUDENT_ID_MAX:  # PostgreSQL would refuse the whole class's grades
@@ -69,7 +69,7 @@ def discover(submissions):
             if lesson_dir.name in known:
                 found.append((student_dir.name, lesson_dir.name, lesson_dir))
             else:
-                unknown.append(f"{student_dir.name}/{_shown(lesson_dir.name)}: not a lesson of this course")
+                unknown.append(f"{student_dir.name}/{_printable_name(lesson_dir.name)}: not a lesson of this course")
     return found, unknown
 
 
@@ -82,7 +82,7 @@ def _is_text(name):
         return False
 
 
-def _shown(name):
+def _printable_name(name):
     """A file name as text, any byte that is not UTF-8 written as ``\\xNN``."""
     return os.fsencode(name).decode("utf-8", "backslashreplace")
 

@@ -9,10 +9,9 @@ read is ignored (and rewritten by the caller).
 """
 import hashlib
 import json
-import os
 import sys
-import tempfile
 
+from autograder.outputs import atomic
 from autograder.worker.course import ROOT, master_path
 
 #: Where the results are kept (in the course tree, which no worker ever sees).
@@ -58,14 +57,6 @@ def load(lesson, wanted_key):
 def store(lesson, wanted_key, results):
     """Write the results of `lesson` atomically; a course tree that cannot be written is skipped."""
     try:
-        CACHE.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=CACHE, prefix=f".{lesson}-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump({"key": wanted_key, "results": results}, f)
-            os.replace(tmp, _path(lesson))
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        atomic.write(_path(lesson), json.dumps({"key": wanted_key, "results": results}))
     except OSError:
         pass

@@ -24,7 +24,7 @@ are listed on stderr and in the report written next to the output, never dropped
 import csv
 import sys
 from pathlib import Path
-from autograder.outputs import report
+from autograder.outputs import atomic, report
 
 CANVAS_COLUMNS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
 POINTS_POSSIBLE = "    Points Possible"
@@ -113,18 +113,18 @@ def export(grades, roster, out, key="student", assignments=None):
         raise SystemExit(f"error: --assignment names lessons grades.csv does not have: {', '.join(unknown)}")
     titles = [f"{lesson} ({assignments[lesson]})" if lesson in assignments else lesson for lesson in lessons]
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    partial = out.with_name(out.name + ".partial")
-    with open(partial, "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(CANVAS_COLUMNS + [escape(t) for t in titles])
-        writer.writerow([POINTS_POSSIBLE, "", "", "", ""] + [points_possible(lesson) for lesson in lessons])
-        for student in sorted(people):
-            row = people[student]
-            got = scores.get(student, {})
-            writer.writerow([escape((row.get(c) or "").strip()) for c in CANVAS_COLUMNS]
-                            + [got.get(lesson, "") for lesson in lessons])
-    partial.replace(out)
+
+    def write_csv(temp):
+        with open(temp, "w", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f)
+            writer.writerow(CANVAS_COLUMNS + [escape(t) for t in titles])
+            writer.writerow([POINTS_POSSIBLE, "", "", "", ""] + [points_possible(lesson) for lesson in lessons])
+            for student in sorted(people):
+                row = people[student]
+                got = scores.get(student, {})
+                writer.writerow([escape((row.get(c) or "").strip()) for c in CANVAS_COLUMNS]
+                                + [got.get(lesson, "") for lesson in lessons])
+    atomic.write_with(out, write_csv)
     unmatched = [f"graded but not in the roster (not exported): {s}" for s in sorted(set(scores) - set(people))]
     unmatched += [f"in the roster but not graded (empty cells): {s}" for s in sorted(set(people) - set(scores))]
     report = out.with_name(out.stem + ".report.txt")

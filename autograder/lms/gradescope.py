@@ -25,8 +25,10 @@ import traceback
 import zipfile
 from pathlib import Path
 
+from autograder.outputs import atomic
 from autograder.worker.course import ROOT, master_path
 from autograder.worker.cells import cell_source, nbgrader_meta
+from autograder.worker.wording import with_likely_mistake
 
 DEFAULT_ROOT = "/autograder"
 SETTINGS_FILE = "gradescope.json"
@@ -73,18 +75,18 @@ def build(out, lesson=None, visible_cases="visible", hidden_cases="after_due_dat
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     archive = out / "autograder.zip"
-    partial = archive.with_suffix(".zip.partial")
-    with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as z:
-        for name in ("setup.sh", "run_autograder"):
-            _add(z, SCRIPTS / name, name, executable=True)
-        for rel in COURSE_FILES:
-            src = ROOT / rel
-            for path in sorted(src.rglob("*")) if src.is_dir() else [src]:
-                if path.is_file() and not (set(path.relative_to(ROOT).parts) & {"__pycache__", *IGNORED_DIRS}) \
-                        and path.suffix != ".pyc":
-                    _add(z, path, path.relative_to(ROOT).as_posix())
-        z.writestr(SETTINGS_FILE, json.dumps(settings, indent=1) + "\n")
-    partial.replace(archive)
+    def write_zip(temp):
+        with zipfile.ZipFile(temp, "w", zipfile.ZIP_DEFLATED) as z:
+            for name in ("setup.sh", "run_autograder"):
+                _add(z, SCRIPTS / name, name, executable=True)
+            for rel in COURSE_FILES:
+                src = ROOT / rel
+                for path in sorted(src.rglob("*")) if src.is_dir() else [src]:
+                    if path.is_file() and not (set(path.relative_to(ROOT).parts) & {"__pycache__", *IGNORED_DIRS}) \
+                            and path.suffix != ".pyc":
+                        _add(z, path, path.relative_to(ROOT).as_posix())
+            z.writestr(SETTINGS_FILE, json.dumps(settings, indent=1) + "\n")
+    atomic.write_with(archive, write_zip)
     return archive
 
 
@@ -182,8 +184,8 @@ def item_titles(lesson):
     return titles
 
 
-def grade_submission(submission, config):
-    """Grade the notebook(s) of one Gradescope submission.
+def grade_upload(submission, config):
+    """Grade the notebook(s) of one Gradescope upload through the course's pipeline (`grade_class`).
 
     Returns
     -------
@@ -230,7 +232,7 @@ def results_json(result, lesson, notes, config):
     tests = []
     for number, item in enumerate(result.items, 1):
         failed = item.points < item.max_points
-        output = item.message + (f"\nLikely mistake: {item.hint}." if item.hint and failed else "")
+        output = with_likely_mistake(item.message, item.hint if failed else None)
         title = titles.get(item.grade_id)
         tests.append({
             "name": f"{item.grade_id}: {title}" if title else item.grade_id,
@@ -271,7 +273,7 @@ def run(root=None):
     try:
         config = settings()
         print(f"grading with the course at {ROOT}; settings: {json.dumps(config)}", flush=True)
-        result, lesson, notes = grade_submission(root / "submission", config)
+        result, lesson, notes = grade_upload(root / "submission", config)
         if result is None:
             results = failure_json("Nothing was graded: " + "; ".join(notes) + ".", config)
         else:
@@ -284,9 +286,6 @@ def run(root=None):
         results = failure_json(f"The autograder failed while grading this submission. {CONTACT}", config)
     results["execution_time"] = round(time.monotonic() - started)
     out = root / "results" / "results.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    partial = out.with_suffix(".json.partial")
-    partial.write_text(json.dumps(results, indent=1) + "\n")
-    partial.replace(out)
+    atomic.write(out, json.dumps(results, indent=1) + "\n")
     print(f"score {results['score']:g}; wrote {out}", flush=True)
     return 0

@@ -45,19 +45,32 @@ def write(path, data):
     WriteError
         naming `path` (never the temporary name) when anything fails; nothing is left behind.
     """
-    path = Path(path)
     data = data.encode("utf-8", "backslashreplace") if isinstance(data, str) else data
+    write_with(path, lambda temp: temp.write_bytes(data))
+
+
+def write_with(path, write_to):
+    """`write` for a writer that needs a file name (a zip, a CSV writer, a page writer).
+
+    `write_to(temp)` writes the new file at `temp` (a Path beside `path`, already created with
+    an ordinary file's permissions); it is then fsynced and renamed into place, now or, inside
+    `together()`, with the block's other files. Raises `WriteError` as `write` does.
+    """
+    path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, temp = tempfile.mkstemp(prefix=TEMP_PREFIX + path.name + ".", dir=path.parent)
+        os.fchmod(fd, 0o666 & ~_UMASK)  # as an ordinary open() would have made it
+        os.close(fd)
     except OSError as exc:
         raise WriteError(exc.errno, exc.strerror, str(path)) from exc
     try:
-        with os.fdopen(fd, "wb") as f:
-            os.fchmod(f.fileno(), 0o666 & ~_UMASK)  # as an ordinary open() would have made it
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
+        write_to(Path(temp))
+        fd = os.open(temp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
         staged = getattr(_local, "staged", None)
         if staged is None:
             _replace(temp, path)

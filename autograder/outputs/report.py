@@ -18,6 +18,7 @@ from autograder.outputs import atomic, figure
 from autograder.worker.course import lesson_number
 from autograder.outputs.escape import FORMULA_START, csv_text, html_text, md_text, plot_text, terminal_text  # noqa: F401
 from autograder.grading.results import item_columns
+from autograder.worker.wording import likely_mistake
 
 
 NAME_WIDTH = 24  # terminal columns given to a student's name in the grade table
@@ -116,7 +117,7 @@ def feedback_page(result):
     rows = []
     for i in result.items:
         ok = i.points == i.max_points
-        hint = f"<p class='hint'>Likely mistake: {html_text(i.hint)}.</p>" if i.hint and not ok else ""
+        hint = f"<p class='hint'>{html_text(likely_mistake(i.hint))}</p>" if i.hint and not ok else ""
         rows.append(f"<tr class='{'ok' if ok else 'bad'}'><td><code>{html_text(i.grade_id)}</code></td>"
                     f"<td>{_num(i.points)} / {_num(i.max_points)}</td>"
                     f"<td><pre>{html_text(i.message)}</pre>{hint}</td></tr>")

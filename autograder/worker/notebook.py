@@ -228,7 +228,7 @@ def plan(master, cells):
     repeated = sorted(i for i, n in counts.items() if n > 1)
     if repeated:
         problems.append("duplicate cell ids (the notebook was edited outside Jupyter?): "
-                        + ", ".join(_shown(i) for i in repeated[:5]) + (", ..." if len(repeated) > 5 else ""))
+                        + ", ".join(_quoted_short(i) for i in repeated[:5]) + (", ..." if len(repeated) > 5 else ""))
     known = {nbgrader_meta(c).get("grade_id") for c in master.cells}
     for cell in cells:
         gid = nbgrader_meta(cell).get("grade_id")
@@ -274,7 +274,7 @@ def plan(master, cells):
     return to_run, problems
 
 
-def _shown(text, width=40):
+def _quoted_short(text, width=40):
     """`text` quoted on one line, cut to about `width` characters."""
     return repr(text if len(text) <= width else text[:width] + "...")
 
