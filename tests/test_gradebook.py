@@ -284,6 +284,38 @@ def session_processes(sid):
     return found
 
 
+def grader_registering_a_lesson(tmp_path, ctrl_c):
+    """A `grade` run (ann's notebook, a new gradebook) started with SIGINT at `ctrl_c`
+    ("SIG_DFL" as in a terminal's foreground, "SIG_IGN" as under nohup or in a script's
+    background), whatever pytest inherited, and caught while its gradebook helper runs nbgrader
+    generate_assignment. Returns (the grader's Popen, the helper's scratch folder)."""
+    variant = next(v for v in normalizing_inputs.VARIANTS if v.name == "correct-different")
+    (tmp_path / "class" / "ann" / normalizing_inputs.LESSON).mkdir(parents=True)
+    (tmp_path / "class" / "ann" / normalizing_inputs.LESSON / "lesson.ipynb").write_bytes(
+        build(normalizing_inputs.LESSON, variant))
+    with_sigint = "import os, signal, sys; signal.signal(signal.SIGINT, getattr(signal, sys.argv[1])); " \
+                  "os.execv(sys.executable, [sys.executable, *sys.argv[2:]])"  # the disposition survives exec
+    grader = subprocess.Popen([sys.executable, "-c", with_sigint, ctrl_c, "-m", "autograder", "grade",
+                               str(tmp_path / "class"), "--out", str(tmp_path / "out"),
+                               "--db", f"sqlite:///{tmp_path / 'gradebook.db'}", "-q"], cwd=ROOT, text=True,
+                              start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while not (nbgrader := [c for c in session_processes(grader.pid).values() if "generate_assignment" in c]):
+        if grader.poll() is not None or time.monotonic() > deadline:
+            grader.kill()
+            pytest.fail(f"nbgrader never ran: {grader.communicate()}")
+        time.sleep(0.01)
+    return grader, Path(re.search(r"--CourseDirectory\.release_directory=(\S+)", nbgrader[0])[1]).parent
+
+
+def stop_session(grader):
+    """Kill whatever is left of the grader's session."""
+    for pid in session_processes(grader.pid):
+        os.kill(pid, signal.SIGKILL)
+    grader.kill()
+    grader.communicate()
+
+
 @pytest.mark.parametrize("signum, to_group", [(signal.SIGINT, True), (signal.SIGTERM, False), (signal.SIGHUP, False),
                                               (signal.SIGKILL, False)])
 def test_a_grader_stopped_while_nbgrader_registers_a_lesson_leaves_nothing_running(tmp_path, signum, to_group):
@@ -291,20 +323,9 @@ def test_a_grader_stopped_while_nbgrader_registers_a_lesson_leaves_nothing_runni
     runs nbgrader generate_assignment (every first run of a term): one line, exit 130, no
     process of the run left, and no grades in the gradebook. SIGKILL: no word and no clean-up
     can happen, but the helper and its nbgrader command die with the grader."""
-    variant = next(v for v in normalizing_inputs.VARIANTS if v.name == "correct-different")
-    (tmp_path / "class" / "ann" / normalizing_inputs.LESSON).mkdir(parents=True)
-    (tmp_path / "class" / "ann" / normalizing_inputs.LESSON / "lesson.ipynb").write_bytes(
-        build(normalizing_inputs.LESSON, variant))
     db = tmp_path / "gradebook.db"
-    grader = subprocess.Popen([sys.executable, "-m", "autograder", "grade", str(tmp_path / "class"), "--out",
-                               str(tmp_path / "out"), "--db", f"sqlite:///{db}", "-q"], cwd=ROOT, text=True,
-                              start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    grader, scratch = grader_registering_a_lesson(tmp_path, "SIG_DFL")
     try:
-        deadline = time.monotonic() + 120
-        while not (nbgrader := [c for c in session_processes(grader.pid).values() if "generate_assignment" in c]):
-            assert grader.poll() is None and time.monotonic() < deadline, "nbgrader never ran"
-            time.sleep(0.01)
-        scratch = Path(re.search(r"--CourseDirectory\.release_directory=(\S+)", nbgrader[0])[1]).parent
         (os.killpg if to_group else os.kill)(grader.pid, signum)
         out, err = grader.communicate(timeout=60)
         if signum != signal.SIGKILL:
@@ -319,13 +340,26 @@ def test_a_grader_stopped_while_nbgrader_registers_a_lesson_leaves_nothing_runni
         assert not left, left
         assert signum == signal.SIGKILL or not scratch.exists()  # the helper's scratch gradebook and release
     finally:
-        for pid in session_processes(grader.pid):
-            os.kill(pid, signal.SIGKILL)
-        grader.kill()
-        grader.communicate()
+        stop_session(grader)
     if db.exists():
         with Gradebook(f"sqlite:///{db}") as gb:
             assert gb.students == []
+
+
+def test_a_grader_that_ignores_ctrl_c_ignores_it_in_the_gradebook_step_too(tmp_path):
+    """Started with SIGINT ignored (nohup, a script's `&`), the grader goes on through a Ctrl-C
+    to its process group, and so must its helper's nbgrader command: once, it alone died and
+    the run ended "could not add lesson" (exit 3) with nothing in the gradebook."""
+    grader, _ = grader_registering_a_lesson(tmp_path, "SIG_IGN")
+    try:
+        os.killpg(grader.pid, signal.SIGINT)
+        out, err = grader.communicate(timeout=120)
+    finally:
+        stop_session(grader)
+    assert grader.returncode == 0 and "could not add lesson" not in out + err, (out, err)
+    with Gradebook(f"sqlite:///{tmp_path / 'gradebook.db'}") as gb:
+        assert [s.id for s in gb.students] == ["ann"]
+        assert gb.find_submission(normalizing_inputs.LESSON, "ann").score > 0
 
 
 def test_the_helper_dies_with_the_grader(tmp_path):

@@ -308,7 +308,8 @@ def test_an_error_while_reading_is_the_submissions_problem(tmp_path, monkeypatch
         raise RecursionError("maximum recursion depth exceeded")
     monkeypatch.setattr(grade, "plan", explode)
     result = grade_submission("alice", LESSON, tmp_path / LESSON, tmp_path / "public", tmp_path / "scratch")
-    reason = "the grader could not read this notebook (RecursionError); your instructor has the details"
+    reason = ("the grader could not read this notebook (RecursionError: maximum recursion depth exceeded); "
+              "your instructor has the details")
     assert result.problems == [reason]
     assert "RecursionError" in result.log
     assert [(i.grade_id, i.points, i.message) for i in result.items] == [

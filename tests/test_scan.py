@@ -1,8 +1,12 @@
 """The static scan: what it flags (and says), what honest code it lets through."""
+import sys
+import threading
+
 import pytest
 
-from autograder import judge
+from autograder import cli, judge
 from autograder.worker import runner, wire
+from autograder.worker.cells import defined_functions
 from autograder.worker.course import lessons
 from autograder.grading.grade import load_master
 from autograder.grading.scan import scan
@@ -100,3 +104,93 @@ def test_worker_runs_what_the_scan_read(tmp_path):
     outcome = runner.run([{"id": "a", "source": "sx(id)"}], [job], runner.prepare_public(tmp_path / "public"),
                          tmp_path / "work")
     assert "NameError" in outcome.cell_errors.get("a", "")
+
+
+# --- parsing from several threads (grade.py reads and scans in a pool) ------------------
+
+#: A long cell of many small functions: its tree takes a while to build.
+MANY_FUNCTIONS = "".join(f"def f{k}(x):\n    return [(a, b) for a in range(x) if a % 2 for b in {{1: 2}}]\n"
+                         for k in range(50))
+#: Creates garbage whose collection runs Python code (as a dropped generator's or Future's
+#: does): a collection while a tree is built then lets another thread run in between.
+FINALIZED = """
+class Finalized:
+    def __del__(self):
+        pass
+
+
+def garbage():
+    cycle = Finalized()
+    cycle.me = cycle
+"""
+exec(FINALIZED)
+
+
+def _in_threads(*loops):
+    """Run each loop in its own thread; the exceptions they raised."""
+    raised = []
+
+    def run(loop):
+        try:
+            loop()
+        except Exception as exc:  # noqa: BLE001 - the test reports them all
+            raised.append(exc)
+    threads = [threading.Thread(target=run, args=(loop,)) for loop in loops]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return raised
+
+
+def test_cells_scanned_in_several_threads_read_as_in_one():
+    """The grader scans students' cells in one thread while another reads a master
+    (`defined_functions`): CPython 3.11 built their trees with a shared depth count and
+    once refused a whole notebook ("could not read this notebook (SystemError)")."""
+    reasons, names = scan(MANY_FUNCTIONS + "import os\n"), defined_functions(MANY_FUNCTIONS)
+    assert reasons == ["imports os (answers may import only numpy, math and the standard helpers)"]
+    stop = threading.Event()
+
+    def scans():
+        for _ in range(6):
+            garbage()
+            assert scan(MANY_FUNCTIONS + "import os\n") == reasons
+
+    def reads():
+        while not stop.is_set():
+            garbage()
+            assert defined_functions(MANY_FUNCTIONS) == names
+
+    def scans_then_stops():
+        try:
+            scans()
+        finally:
+            stop.set()
+    assert _in_threads(scans_then_stops, scans, reads, reads) == []
+
+
+def test_a_background_import_that_parses_leaves_the_scan_alone(tmp_path, monkeypatch):
+    """`grade` imports matplotlib in a thread while it scans; matplotlib parses Python as it
+    is imported. Here a module that parses as much is imported that way while cells are scanned:
+    both must succeed."""
+    name = f"parses_when_imported_{tmp_path.name.replace('-', '_')}"
+    (tmp_path / f"{name}.py").write_text("import ast\n" + FINALIZED + f"""
+for _ in range(300):
+    garbage()
+    ast.parse({MANY_FUNCTIONS!r})
+DONE = True
+""")
+    monkeypatch.syspath_prepend(tmp_path)
+    reasons = scan(MANY_FUNCTIONS)
+
+    def scans():
+        for _ in range(8):
+            garbage()
+            assert scan(MANY_FUNCTIONS) == reasons
+    try:
+        importing = cli._import_in_background([name])
+        raised = _in_threads(scans)
+        importing.join()
+        assert raised == [] and sys.modules[name].DONE
+    finally:
+        sys.modules.pop(name, None)

@@ -117,7 +117,11 @@ def serve():
     grader = int(sys.argv[2])
     # Ctrl-C reaches the whole terminal's process group: the grader decides, and SIGTERMs this
     # process if need be. (A handler, not SIG_IGN, which nbgrader's own commands would inherit.)
-    signal.signal(signal.SIGINT, lambda signum, frame: None)
+    # A grader started with SIGINT ignored (in the background, under nohup) ignores Ctrl-C: then
+    # so do this process and nbgrader's commands, or a Ctrl-C would kill those alone and the run
+    # would go on without its lesson registered in the gradebook.
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+        signal.signal(signal.SIGINT, lambda signum, frame: None)
     signal.signal(signal.SIGTERM, _terminated)
     _die_with(grader)
     os.nice(NICENESS)

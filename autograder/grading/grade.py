@@ -123,8 +123,9 @@ def _grade_submission(master, student, lesson, folder, public_dir, scratch, opti
     except Exception as exc:  # noqa: BLE001 - one hostile notebook must not stop the class
         log.warning("%s/%s: reading the notebook failed", student, lesson, exc_info=True)
         result.log = traceback.format_exc(limit=-10)
-        result.problems.append(f"the grader could not read this notebook ({type(exc).__name__}); "
-                               "your instructor has the details")
+        said = " ".join(str(exc).split())[:160]  # on one line: the instructor reads it in the summary
+        result.problems.append(f"the grader could not read this notebook ({type(exc).__name__}{': ' * bool(said)}"
+                               f"{said}); your instructor has the details")
         to_run = None
     if to_run is None:
         return not_graded(master, result)

@@ -19,6 +19,8 @@ from IPython.core import magic_arguments
 from IPython.core.inputtransformer2 import TransformerManager
 from IPython.core.magics.execution import ExecutionMagics
 
+from autograder.cells import parse
+
 #: Modules an answer may import.
 ALLOWED_MODULES = {"numpy", "math", "cmath", "functools", "itertools", "collections", "typing", "dataclasses",
                    "numbers", "operator", "statistics", "fractions", "decimal", "matplotlib", "lessonkit", "time",
@@ -86,7 +88,7 @@ def _parse(source):
     except Exception as e:  # the transformation tokenizes; pathological input must not escape
         return None, f"cannot be read as IPython input ({type(e).__name__})"
     try:
-        return ast.parse(code), None
+        return parse(code), None
     except SyntaxError as e:
         if "too many nested" in str(e.msg):
             return None, f"is nested too deeply to parse ({e.msg})"

@@ -35,7 +35,7 @@ from itertools import combinations
 from pathlib import Path
 
 from autograder.outputs import atomic
-from autograder.worker.cells import cell_source, nbgrader_meta
+from autograder.worker.cells import cell_source, nbgrader_meta, parse
 from autograder.worker.cells import strip_magics as _strip_magics
 from autograder.worker.course import ROOT, master_path
 from autograder.worker.notebook import find_notebook, plan, read_submission
@@ -155,7 +155,7 @@ def statements(source, keep=frozenset()):
     if len(source) > MAX_CELL_CHARS:
         return []
     try:
-        tree = ast.parse(_strip_magics(source))
+        tree = parse(_strip_magics(source))
         _drop_docstrings(tree)
         bound = _bound_names(tree, set(keep))
         _sort_blocks(tree, bound)

@@ -4,6 +4,21 @@ Shipped (lessonkit's `functions_from` reads the student's notebooks with it) and
 every reader of notebooks in the grader: a cell is a dict from JSON, possibly malformed.
 """
 import ast
+import threading
+
+#: Held while Python source becomes a tree (`parse`), and by whatever imports modules that
+#: parse at import time (matplotlib's rcsetup, `inspect`'s signatures) while the grader's
+#: threads may parse. CPython 3.11 counts the depth of the tree it builds in state that every
+#: thread shares (python/cpython#106905): two trees built at once, with a thread switch between
+#: (a garbage collection that runs a finalizer), end in a spurious "SystemError: AST
+#: constructor recursion depth mismatch", which cost a student a whole notebook.
+PARSING = threading.RLock()
+
+
+def parse(source):
+    """``ast.parse(source)``, one thread at a time (see `PARSING`): the grader's one parser."""
+    with PARSING:
+        return ast.parse(source)
 
 
 def cell_source(cell):
@@ -35,7 +50,7 @@ def strip_magics(source):
 def defined_functions(source):
     """Names of the top-level functions a cell defines (empty if it does not parse)."""
     try:
-        tree = ast.parse(strip_magics(source))
+        tree = parse(strip_magics(source))
     except (SyntaxError, ValueError, RecursionError, MemoryError):  # MemoryError: the parser's own stack
         return []
     return [node.name for node in tree.body if isinstance(node, ast.FunctionDef)]

@@ -20,7 +20,7 @@ from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 
-from autograder.worker.cells import cell_source, defined_functions, nbgrader_meta
+from autograder.worker.cells import PARSING, cell_source, defined_functions, nbgrader_meta
 from autograder.worker.course import master_path
 
 #: Largest notebook read, in bytes; a released notebook is ~50 kB, outputs included.
@@ -358,7 +358,8 @@ def submission_time(folder, notebook):
     """
     text, problem = read_small(Path(folder) / "timestamp.txt")
     if text is not None:
-        from nbgrader.utils import parse_utc  # here: importing nbgrader costs a second or more
+        with PARSING:  # importing nbgrader parses Python (`inspect`), maybe while other threads do
+            from nbgrader.utils import parse_utc  # here: importing nbgrader costs a second or more
         try:
             return parse_utc(text.strip()), None
         except (ValueError, OverflowError, TypeError, LookupError):
