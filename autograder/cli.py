@@ -267,7 +267,7 @@ def _import_in_background(modules):
     """Import `modules` in a thread, while grading mostly waits for its workers: the slowest
     import of a run (matplotlib) then costs it little. The imports hold `cells.PARSING`, since
     matplotlib's modules parse Python as they are imported. Returns the (started) thread."""
-    from autograder.cells import PARSING
+    from autograder.worker.cells import PARSING
 
     def import_all():
         with PARSING:

@@ -19,7 +19,7 @@ from IPython.core import magic_arguments
 from IPython.core.inputtransformer2 import TransformerManager
 from IPython.core.magics.execution import ExecutionMagics
 
-from autograder.cells import parse
+from autograder.worker.cells import parse
 
 #: Modules an answer may import.
 ALLOWED_MODULES = {"numpy", "math", "cmath", "functools", "itertools", "collections", "typing", "dataclasses",
