@@ -101,16 +101,16 @@ def _grade_and_report(submissions: Path, options: Options, previous: dict | None
     """Grade the class and write our outputs (grades.csv, feedback, summary, receipts).
 
     Returns (exit status, None) when the run stopped, else (None, (results, unknown, changes, store))."""
-    from autograder.outputs import figure, report
     from autograder.grading import receipt
-    from autograder.outputs.atomic import WriteError
-    from autograder.outputs.atomic import write as atomic_write
     from autograder.grading.cluster import ClusterError, grade_on_cluster
-    from autograder.worker.course import lessons
     from autograder.grading.grade import WeakIsolation, grade_class
-    from autograder.outputs.progress import Progress
     from autograder.grading.scratch import Interrupted
     from autograder.grading.store import ResultStore
+    from autograder.outputs import figure, report
+    from autograder.outputs.atomic import WriteError
+    from autograder.outputs.atomic import write as atomic_write
+    from autograder.outputs.progress import Progress
+    from autograder.worker.course import lessons
     out = Path(options.out)
     remote = functools.partial(grade_on_cluster, address=options.cluster) if options.cluster else None
     store = ResultStore(out, options)
@@ -164,9 +164,9 @@ def _grade_and_report(submissions: Path, options: Options, previous: dict | None
 def _reportable(result, receipts, store):
     """`result`, or, when its own outputs (its row, feedback page, receipt) cannot be made,
     the same submission "not graded" with one incident: it costs only itself."""
-    from autograder.outputs import report
     from autograder.grading.grade import grading_failed, load_master
     from autograder.grading.results import SubmissionResult
+    from autograder.outputs import report
     try:
         report.table([result]).encode()  # encoded as they will be: a lone surrogate does not encode
         report.feedback_page(result).encode()
@@ -182,11 +182,11 @@ def _record(books, results, unknown, submissions, out, autograded, feedback):
 
     Returns (exit status or None, notes)."""
     from autograder.gradebook import nbgrader_files
-    from autograder.outputs import report
     from autograder.gradebook.process import GradebookError
+    from autograder.grading.scratch import Interrupted
+    from autograder.outputs import report
     from autograder.outputs.atomic import WriteError
     from autograder.worker.course import lessons
-    from autograder.grading.scratch import Interrupted
     grades = out / "grades.csv"
     try:
         recorded, notes = books.record(results)

@@ -132,7 +132,7 @@ def layers_backward(params, probs, Y, caches, normalize_backward):
     """The layer loop of `backward`; `normalize_backward(l, dZ, cache, grads) -> dZ` goes back through
     layer l's normalization and puts its gamma and beta gradients in `grads`. Also runs stacked parameters."""
     grads, L, m = {}, _depth(params), Y.shape[-1]
-    dZ = (probs - Y) / m
+    dZ, dA = (probs - Y) / m, None  # dA: the gradient the layer above passes down
     for l in range(L, 0, -1):
         cache = caches[l - 1]
         if l < L:

@@ -13,7 +13,8 @@
 Both graders get the same submissions (the sample class without the two that stop
 plain nbgrader: the corrupt notebook makes it exit 1 and the infinite loop costs it the
 cell timeout per cell; the others with problems, such as deleted test cells, are kept).
-`grade` exits 3 on this class by design (some submissions have problems). Set BENCH_REPEATS to change the number of runs (default 3).
+`grade` exits 3 on this class by design (some submissions have problems). Set BENCH_REPEATS to
+change the number of runs (default 3).
 BENCH_ONLY=latency,class runs only those sections (of masters, latency, class, nbgrader);
 BENCH_BASELINE=DIR also times sections 2 and 3 with the grader of another checkout (e.g. the
 main branch), run by turns with this one so that both see the same load.

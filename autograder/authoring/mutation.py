@@ -61,7 +61,7 @@ def score(session):
     killed = survived = incompetent = 0
     diffs = []
     with use_db(str(session), WorkDB.Mode.open) as db:
-        for item, result in db.completed_work_items:
+        for _item, result in db.completed_work_items:
             if result.test_outcome == TestOutcome.KILLED:
                 killed += 1
             elif result.test_outcome == TestOutcome.SURVIVED:

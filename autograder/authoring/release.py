@@ -13,12 +13,12 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from autograder.worker import course
 from autograder.authoring import workspace
-from autograder.worker.cells import cell_source, defined_functions, is_answer, strip_magics
-from autograder.worker.course import ROOT, SOLUTIONS, STUDENT_FILES, copy_files, master_path
 from autograder.authoring.labform import as_jupyterlab_saves
 from autograder.gradebook.nbgrader_cmd import generate
+from autograder.worker import course
+from autograder.worker.cells import cell_source, defined_functions, is_answer, strip_magics
+from autograder.worker.course import ROOT, SOLUTIONS, STUDENT_FILES, copy_files, master_path
 
 
 def release(lessons, into=None, force=False):

@@ -36,12 +36,29 @@ cells import them from ``autograder.checks``. Importing it imports every
 module above (the sandbox's zygote preloads them all); the lesson modules load on `items()`.
 """
 from autograder.checks.collecting import CELL_FILENAME, call_inputs, collect, copy_inputs, error_record, worker_inputs
-from autograder.checks.evaluation import (IN_PLACE_HINT, changed_inputs, evaluate, in_place, match_mistake, modified,
-                                          same_structure)
+from autograder.checks.evaluation import (
+                                          IN_PLACE_HINT,
+                                          changed_inputs,
+                                          evaluate,
+                                          in_place,
+                                          match_mistake,
+                                          modified,
+                                          same_structure,
+)
 from autograder.checks.expectations import expect_array, expect_close, expect_ndarray, expect_tuple
 from autograder.checks.feedback import KNOWN_EXCEPTIONS, MESSAGE_COLUMNS, NAME, dependency_note, describe_error, report
-from autograder.checks.item import (ANSWER, KNOWN, KNOWN_OUTPUTS, REGISTRY, CheckFailed, Failure, Item, decode_known,
-                                    items, known_outputs)
+from autograder.checks.item import (
+                                          ANSWER,
+                                          KNOWN,
+                                          KNOWN_OUTPUTS,
+                                          REGISTRY,
+                                          CheckFailed,
+                                          Failure,
+                                          Item,
+                                          decode_known,
+                                          items,
+                                          known_outputs,
+)
 from autograder.checks.predictions import TRENDS, prediction_item
 from autograder.checks.salting import case_seed, salted, varied
 from autograder.checks.visible import check, failed_dependencies, first_failure

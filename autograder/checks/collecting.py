@@ -7,7 +7,6 @@ import numpy as np
 
 from autograder.worker import wire
 
-
 #: Filenames IPython gives the code of a notebook cell (a plain shell; ipykernel).
 CELL_FILENAME = re.compile(r"<ipython-input-\d+-[0-9a-f]+>|.*[/\\]ipykernel_\d+[/\\]\d+\.py")
 

@@ -8,7 +8,6 @@ from autograder.checks.feedback import describe_error
 from autograder.checks.item import KNOWN, Failure
 from autograder.worker import wire
 
-
 IN_PLACE_HINT = ("in-place update of an argument (e.g. `+=`, slice assignment, or a mask assignment such as "
                  "`dZ[A <= 0] = 0` on an array you were given)")
 

@@ -8,7 +8,6 @@ import textwrap
 from autograder.checks.item import items
 from autograder.worker.wording import likely_mistake
 
-
 NAME = re.compile(r"[A-Za-z_]\w{0,59}")
 #: Exception types a hidden case's feedback may name (a class the student defines could
 #: carry hidden data in its name).

@@ -18,8 +18,8 @@ standard deviation) and every classic mistake falls far outside them.
 """
 import numpy as np
 
-from autograder.worker import wire
 from autograder.checks import Failure, Item, case_seed, expect_ndarray, prediction_item
+from autograder.worker import wire
 
 #: This lesson's graded items, in the master's order (`checks.items` reads them).
 ITEMS = []
@@ -75,7 +75,8 @@ def likely_mistake(method, n_in, n_out, scale, got, rtol, negative_slope=0.0, mo
     ]
     if method in ("lecun", "he"):
         fan, other_fan = fans(n_in, n_out, mode)
-        candidates.append((wanted * np.sqrt(fan / other_fan), "fan-out instead of fan-in: the variance uses n[l-1], the number of inputs of "
+        candidates.append((wanted * np.sqrt(fan / other_fan),
+                           "fan-out instead of fan-in: the variance uses n[l-1], the number of inputs of "
                                     "each unit of layer l (W[l] has shape (n[l], n[l-1]))" if mode == "fan_in" else
                            "mode='fan_out' ignored: fan-out puts n[l] = n_out, the number of units of the layer, in "
                            "place of n[l-1]"))

@@ -13,9 +13,8 @@ against the training statistics: a helper mistake that changes its numbers costs
 """
 import numpy as np
 
+from autograder.checks import Failure, Item, case_seed, expect_array, expect_close, expect_ndarray, expect_tuple, prediction_item
 from autograder.worker import wire
-from autograder.checks import (Failure, Item, case_seed, expect_array, expect_close, expect_ndarray, expect_tuple,
-                               prediction_item)
 
 #: This lesson's graded items, in the master's order (`checks.items` reads them).
 ITEMS = []

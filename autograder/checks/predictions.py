@@ -3,7 +3,6 @@ few choices, judged against the reference's choice (never written in this code).
 from autograder.checks.item import ANSWER, Failure, Item
 from autograder.worker import wire
 
-
 #: The choices of a prediction about how a quantity changes with depth.
 TRENDS = ("grows", "shrinks", "stays")
 

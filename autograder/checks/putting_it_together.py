@@ -17,8 +17,8 @@ import math
 
 import numpy as np
 
-from autograder.worker import wire
 from autograder.checks import ANSWER, Failure, Item, case_seed, prediction_item
+from autograder.worker import wire
 from lessonkit import mlp
 
 #: This lesson's graded items, in the master's order (`checks.items` reads them).

@@ -7,7 +7,6 @@ import hashlib
 
 import numpy as np
 
-
 #: While the judge builds one student's hidden cases (`salted`), that student's salt; else None.
 _SALT = contextvars.ContextVar("hidden_case_salt", default=None)
 

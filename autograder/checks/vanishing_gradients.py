@@ -20,8 +20,8 @@ them by their outputs on the visible cases (`checks.KNOWN_OUTPUTS`).
 """
 import numpy as np
 
-from autograder.worker import wire
 from autograder.checks import ANSWER, Failure, Item, case_seed, expect_close, expect_ndarray, prediction_item
+from autograder.worker import wire
 
 RTOL, ATOL = 1e-6, 1e-8
 TRANSPOSED_W_HINT = "W[l] used transposed: Z[l] = W[l] A[l-1], with W[l] of shape (n[l], n[l-1])"

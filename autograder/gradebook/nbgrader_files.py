@@ -10,14 +10,15 @@ the submission (so the student's ``fetch_feedback`` finds the page), or a new on
 ``nbgrader generate_feedback --force`` rebuilds the pages from the autograded notebooks and
 the gradebook instead; those notebooks come from the release, so they hold no hidden test.
 """
+import functools
 import json
 import secrets
 from pathlib import Path
 
+from autograder.outputs import atomic
 from autograder.worker.cells import nbgrader_meta
 from autograder.worker.course import ROOT
 from autograder.worker.notebook import Master, find_notebook, plan, read_small, read_submission
-from autograder.outputs.atomic import write_with
 from autograder.worker.wording import with_likely_mistake
 
 #: Format of the ``timestamp.txt`` files nbgrader writes (``ExchangeSubmit.timestamp_format``).
@@ -46,12 +47,12 @@ def write(results, submissions, autograded, feedback, notebook="lesson"):
             notes.append(f"{r.student}/{r.lesson}: submission_secret.txt ignored ({problem}); a new one is used")
         secret = secret or read_small(graded / "submission_secret.txt")[0] or secrets.token_hex(64)
         nb = autograded_notebook(r, folder, master)
-        write_with(graded / f"{notebook}.ipynb", lambda p: p.write_text(json.dumps(nb, indent=1) + "\n"))
-        write_with(fed / f"{notebook}.html", lambda p: report.write_feedback(r, p))
+        atomic.write(graded / f"{notebook}.ipynb", json.dumps(nb, indent=1) + "\n")
+        atomic.write_with(fed / f"{notebook}.html", functools.partial(report.write_feedback, r))
         for dest in (graded, fed):
-            write_with(dest / "submission_secret.txt", lambda p: p.write_text(secret))
+            atomic.write(dest / "submission_secret.txt", secret)
             if r.timestamp is not None:
-                write_with(dest / "timestamp.txt", lambda p: p.write_text(r.timestamp.strftime(TIMESTAMP_FORMAT)))
+                atomic.write(dest / "timestamp.txt", r.timestamp.strftime(TIMESTAMP_FORMAT))
     return notes
 
 

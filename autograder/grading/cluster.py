@@ -52,9 +52,9 @@ def checkout(lesson, root=None):
     """str: a content hash of all that grading `lesson` depends on: `refcache.key` (the master,
     the checks and judge, lessonkit, the locked environment, Python's version) and every file
     of the grader (its modules, and data such as the visible cases' ``known_outputs.json``)."""
+    from autograder.grading.store import digest_files
     from autograder.judge import refcache
     from autograder.worker.course import ROOT
-    from autograder.grading.store import digest_files
     return hashlib.sha256(f"{refcache.key(lesson)}\0{digest_files(['autograder'], root or ROOT)}".encode()).hexdigest()
 
 
@@ -200,9 +200,9 @@ def worker_setup(lesson, course_cases=True):
     scratch, public_dir : Path
     """
     from autograder import judge
-    from autograder.worker import runner
     from autograder.grading.grade import load_master
     from autograder.grading.scratch import scratch_folder
+    from autograder.worker import runner
     with _setup_lock:
         if not _setup:
             context = scratch_folder()

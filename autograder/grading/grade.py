@@ -17,14 +17,14 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from autograder import checks, judge
-from autograder.worker import isolation, runner
 from autograder.grading import per_student
 from autograder.grading.options import Options
+from autograder.grading.results import ItemResult, SubmissionResult
 from autograder.grading.scan import scan as scan_cell
 from autograder.grading.scratch import scratch_folder
+from autograder.worker import isolation, runner
 from autograder.worker.course import lessons
 from autograder.worker.notebook import Master, find_notebook, plan, read_submission, submission_time
-from autograder.grading.results import ItemResult, SubmissionResult
 
 log = logging.getLogger(__name__)
 #: The longest student id nbgrader's gradebook holds (its ``student.id`` column).

@@ -24,13 +24,13 @@ from pathlib import Path
 
 import numpy as np
 
-from autograder.outputs import atomic
 from autograder import checks, judge
 from autograder.grading import per_student
 from autograder.grading.options import Options
-from autograder.worker import wire
-from autograder.outputs.report import md_text
 from autograder.grading.store import VERDICT_CODE, digest_files, lesson_modules
+from autograder.outputs import atomic
+from autograder.outputs.report import md_text
+from autograder.worker import wire
 from autograder.worker.course import ROOT, SOLUTIONS
 
 FORMAT = 2  # 2: ``judge_cases`` holds `case_fingerprint`s (1: exact hashes of float bytes)

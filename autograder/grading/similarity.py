@@ -35,11 +35,11 @@ from itertools import combinations
 from pathlib import Path
 
 from autograder.outputs import atomic
+from autograder.outputs.report import html_text
 from autograder.worker.cells import cell_source, nbgrader_meta, parse
 from autograder.worker.cells import strip_magics as _strip_magics
 from autograder.worker.course import ROOT, master_path
 from autograder.worker.notebook import find_notebook, plan, read_submission
-from autograder.outputs.report import html_text
 
 TOP = 20  # pairs shown in the HTML page
 #: A longer answer cell is not compared (an honest one is a few hundred characters; the cost

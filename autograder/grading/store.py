@@ -15,11 +15,11 @@ import os
 import stat
 from pathlib import Path
 
-from autograder.outputs import atomic
 from autograder import judge
-from autograder.worker import runner
 from autograder.grading.options import Options
 from autograder.grading.results import from_plain, to_plain
+from autograder.outputs import atomic
+from autograder.worker import runner
 from autograder.worker.course import ROOT, SOLUTIONS
 from autograder.worker.notebook import MAX_NOTEBOOK_BYTES
 
@@ -86,7 +86,7 @@ def submission_digest(folder):
             fd = os.open(entry, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)  # swapped for a pipe: no hang
             with open(fd, "rb") as f:
                 left = MAX_NOTEBOOK_BYTES + 1
-                for block in iter(lambda: f.read(min(left, 1 << 20)), b""):
+                while block := f.read(min(left, 1 << 20)):
                     h.update(block)
                     left -= len(block)
         elif stat.S_ISLNK(info.st_mode):

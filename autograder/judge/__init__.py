@@ -20,9 +20,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from autograder import checks
-from autograder.worker import course, wire
-from autograder.judge import reference, refcache
 from autograder.checks import Failure, expect_array, expect_close
+from autograder.judge import refcache, reference
+from autograder.worker import course, wire
 
 HIDDEN_LABEL = "hidden case "
 

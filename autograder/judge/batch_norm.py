@@ -7,10 +7,22 @@ from functools import partial
 
 import numpy as np
 
-from autograder.judge import reference
 from autograder.checks import case_seed
-from autograder.checks.batch_norm import (EPS, batch_stats, case, constant_example, constant_unit, example_stats,
-                                         examples_apart, group_stats, grouped, groups_apart, gn_with_dZ, with_dZ)
+from autograder.checks.batch_norm import (
+    EPS,
+    batch_stats,
+    case,
+    constant_example,
+    constant_unit,
+    example_stats,
+    examples_apart,
+    gn_with_dZ,
+    group_stats,
+    grouped,
+    groups_apart,
+    with_dZ,
+)
+from autograder.judge import reference
 
 LESSON = "02_batch_norm"
 

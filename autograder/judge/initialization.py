@@ -2,8 +2,8 @@
 deep stacks, a non-default scale; for count_distinct_units a tolerance given, near-misses
 just above it, a single unit and wide layers; and the implementations of the items'
 private mistakes (`MISTAKES`), the reference applied to something else."""
-from autograder.judge import reference
 from autograder.checks.initialization import params_case, std_case, units
+from autograder.judge import reference
 
 LESSON = "04_initialization"
 

@@ -13,10 +13,21 @@ import math
 
 import numpy as np
 
-from autograder.judge import reference
 from autograder.checks import varied
-from autograder.checks.putting_it_together import (GRADIENTS, LAYERS, _loss_fn, diverged, fine, network_case, project,
-                                                    project_errors, project_pair, scale_case, sweep)
+from autograder.checks.putting_it_together import (
+    GRADIENTS,
+    LAYERS,
+    _loss_fn,
+    diverged,
+    fine,
+    network_case,
+    project,
+    project_errors,
+    project_pair,
+    scale_case,
+    sweep,
+)
+from autograder.judge import reference
 
 LESSON = "05_putting_it_together"
 
@@ -53,7 +64,13 @@ MISTAKE_ANSWERS = {
         _largest(rates, _with(histories, dev_acc=lambda h: [max(h["dev_acc"])] if h["dev_acc"] else []), target),
     "assumes sorted": _last_in_list,
 }
-MISTAKES = {grade_id: {name: (lambda wrong: lambda **inputs: project(wrong(**inputs)))(wrong)
+
+def _projected(wrong):
+    """`wrong` (one of MISTAKE_ANSWERS) as the judge calls a mistake: on keyword inputs, its answer projected."""
+    return lambda **inputs: project(wrong(**inputs))
+
+
+MISTAKES = {grade_id: {name: _projected(wrong)
                        for name, wrong in MISTAKE_ANSWERS.items()}
             for grade_id in ("usable_lr_largest", "usable_lr_diverged")}
 
@@ -126,7 +143,9 @@ def _scale(layer, W, U, a, G, h, gap=lambda D: np.max(np.abs(D)), chain_rule=Fal
            one_sided=False):
     """The reference question with one thing changed (each mistake below changes one)."""
     f = LAYERS[layer][0]
-    loss = lambda V: float(np.sum(G * f(V @ U)))
+
+    def loss(V):
+        return float(np.sum(G * f(V @ U)))
     g_W = _numerical(loss, W, h, one_sided)
     g_aW = _numerical(lambda V: loss(a * V), W, h, one_sided) if chain_rule else _numerical(loss, a * W, h, one_sided)
     ratio = np.linalg.norm(g_aW) / np.linalg.norm(g_W)

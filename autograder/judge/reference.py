@@ -7,8 +7,8 @@ in the grader's own process; it is never copied next to student code.
 import functools
 import json
 
-from autograder.worker.course import master_path
 from autograder.worker.cells import cell_source, is_answer, nbgrader_meta, strip_magics
+from autograder.worker.course import master_path
 
 
 @functools.lru_cache(maxsize=None)

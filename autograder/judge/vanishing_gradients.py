@@ -14,9 +14,9 @@ fixed for everyone.
 """
 import numpy as np
 
-from autograder.judge import reference
 from autograder.checks import case_seed
 from autograder.checks.vanishing_gradients import SATURATION, diagnosed_network, network, with_dAL
+from autograder.judge import reference
 
 LESSON = "03_vanishing_gradients"
 

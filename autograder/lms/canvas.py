@@ -24,6 +24,7 @@ are listed on stderr and in the report written next to the output, never dropped
 import csv
 import sys
 from pathlib import Path
+
 from autograder.outputs import atomic, report
 
 CANVAS_COLUMNS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]

@@ -26,8 +26,8 @@ import zipfile
 from pathlib import Path
 
 from autograder.outputs import atomic
-from autograder.worker.course import ROOT, master_path
 from autograder.worker.cells import cell_source, nbgrader_meta
+from autograder.worker.course import ROOT, master_path
 from autograder.worker.wording import with_likely_mistake
 
 DEFAULT_ROOT = "/autograder"
@@ -154,8 +154,8 @@ def submitted_notebooks(folder):
 
 def detect_lesson(notebooks):
     """The lesson whose master shares the most grade_ids with the notebooks (bytes; None if none does)."""
-    from autograder.worker.course import lessons
     from autograder.grading.grade import load_master
+    from autograder.worker.course import lessons
     from autograder.worker.notebook import parse_notebook
     ids = set()
     for data in notebooks:

@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from autograder.outputs import figure
-from autograder.worker.course import lesson_number
-from autograder.outputs.escape import md_text, plot_text
 from autograder.grading.results import item_columns
+from autograder.outputs import figure
+from autograder.outputs.escape import md_text, plot_text
+from autograder.worker.course import lesson_number
 
 #: Below this discrimination an item separates students poorly (a common rule of thumb).
 WEAK = 0.2

@@ -14,12 +14,11 @@ import unicodedata
 from collections import Counter
 from pathlib import Path
 
-from autograder.outputs import atomic, figure
-from autograder.worker.course import lesson_number
-from autograder.outputs.escape import FORMULA_START, csv_text, html_text, md_text, plot_text, terminal_text  # noqa: F401
 from autograder.grading.results import item_columns
+from autograder.outputs import atomic, figure
+from autograder.outputs.escape import FORMULA_START, csv_text, html_text, md_text, plot_text, terminal_text  # noqa: F401
+from autograder.worker.course import lesson_number
 from autograder.worker.wording import likely_mistake
-
 
 NAME_WIDTH = 24  # terminal columns given to a student's name in the grade table
 NOTES_WIDTH = 90
@@ -127,7 +126,8 @@ def feedback_page(result):
     notes = f"<h2>About your submission</h2><ul>{notes}</ul>" if notes else ""
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>{html_text(result.lesson)}: feedback for {html_text(result.student)}</title>
-<style>body{{font-family:sans-serif;max-width:60em;margin:2em auto}}td{{vertical-align:top;padding:.4em;border-bottom:1px solid #ddd}}
+<style>body{{font-family:sans-serif;max-width:60em;margin:2em auto}}
+td{{vertical-align:top;padding:.4em;border-bottom:1px solid #ddd}}
 tr.ok td:first-child{{border-left:4px solid #2a2}}tr.bad td:first-child{{border-left:4px solid #c33}}
 pre{{white-space:pre-wrap;margin:0}}.hint{{color:#a50;margin:.3em 0 0}}</style></head><body><main>
 <h1>{html_text(result.lesson)}: {_num(result.score)} / {_num(result.max_score)} points</h1>
