@@ -74,7 +74,7 @@ bundle: $(VENV)/.installed ## what students receive (lessons, figures, shared co
 gradescope: $(VENV)/.installed ## Gradescope's autograder zip in build/gradescope/autograder.zip [LESSON=02_batch_norm: one lesson per assignment]
 	$(PY) -m autograder gradescope $(if $(LESSON),--lesson $(LESSON),)
 
-# Debian packages the tests need: chromium (tests/test_browser.py) and postgresql (tests/test_postgresql.py).
+# Debian packages the tests need: chromium (tests/system/test_browser.py) and postgresql (tests/system/test_postgresql.py).
 system-packages: ## Debian's chromium and postgresql for the tests (apt-get as root; otherwise those tests skip, saying why)
 	@missing=""; [ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \

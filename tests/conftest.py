@@ -1,24 +1,39 @@
-"""Shared fixtures: the lessons, and one graded sample class for every grader test."""
-import hashlib
+"""Shared fixtures (the lessons, one graded sample class for every grader test) and the markers
+given by folder."""
 import os
 from pathlib import Path
 
 import pytest
 
-from autograder.worker.course import lessons
-from autograder.grading.grade import grade_class
-from tests.sample_class import write_class
+# the helpers in support/ hold asserts (support/confinement.py holds whole tests): rewrite them as pytest does a test's
+pytest.register_assert_rewrite("tests.support")
+
+from autograder.worker.course import lessons  # noqa: E402
+from autograder.grading.grade import grade_class  # noqa: E402
+from tests.sample_class import write_class  # noqa: E402
+from tests.support.files import digest  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+#: Markers every test below a folder gets (pyproject.toml says what each means)
+FOLDER_MARKERS = {"system": "system", "integration": "slow"}
+
+
+def pytest_collection_modifyitems(items):
+    """Mark by folder (tests/system/ -> system, tests/integration/ -> slow), and mark slow every test
+    that takes `graded_class`: grading the sample class end to end is the slowest fixture there is."""
+    for item in items:
+        folder = Path(item.path).relative_to(ROOT / "tests").parts[0]
+        if folder in FOLDER_MARKERS:
+            item.add_marker(FOLDER_MARKERS[folder])
+        if "graded_class" in getattr(item, "fixturenames", ()):
+            item.add_marker("slow")
 
 
 def pytest_generate_tests(metafunc):
     if "lesson" in metafunc.fixturenames:
         metafunc.parametrize("lesson", lessons())
-
-
-def digest(folder):
-    return {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(Path(folder).rglob("*")) if p.is_file()}
 
 
 @pytest.fixture(scope="session")
