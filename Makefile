@@ -89,6 +89,10 @@ system-packages: ## Debian's chromium and postgresql for the tests (apt-get as r
 test: $(VENV)/.installed system-packages ## everything CI proves (installs the Debian packages its tests need first)
 	$(PY) -m pytest -q
 
+.PHONY: test-fast
+test-fast: $(VENV)/.installed ## the quick loop: every test but the system ones (browser, PostgreSQL, Dask, installs) and the slow ones (markers in pyproject.toml)
+	$(PY) -m pytest -q -m "not system and not slow"
+
 bench: $(VENV)/.installed ## time the master notebooks and grading (ours vs plain nbgrader autograde)
 	$(PY) -m tests.bench
 

@@ -3,6 +3,8 @@ import re
 import tomllib
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -29,6 +31,7 @@ def test_the_startup_cost_package_is_not_locked():
     assert "rfc3987-syntax" not in (ROOT / "requirements.lock").read_text()
 
 
+@pytest.mark.slow
 def test_jupyterlab_has_nbgraders_validate_button():
     import subprocess
     import sys

@@ -149,6 +149,7 @@ def test_the_readme_and_the_makefile_offer_the_pythons_pyproject_allows():
     assert candidates == [f"python{v}" for v in reversed(supported_pythons())] + ["python3"]
 
 
+@pytest.mark.slow
 def test_a_release_on_another_python_keeps_the_committed_notebooks(tmp_path):
     """Released notebooks record the releasing kernel's Python version (autograder/authoring/labform.py): a release on
     3.12 or 3.13 must leave a clone's notebooks as committed, and still rewrite one whose content changed."""
@@ -392,6 +393,7 @@ def test_the_scan_finds_the_answers_the_checks_used_to_compute():
     assert {lesson for lesson, _ in copies_of_the_reference(OLD_ROWS)} == {"04_initialization"}
 
 
+@pytest.mark.slow
 def test_student_bundle_holds_no_copy_of_the_reference(tmp_path):
     out = tmp_path / "bundle"
     subprocess.run([sys.executable, "-m", "autograder", "bundle", "--out", str(out)], cwd=ROOT, check=True,

@@ -163,6 +163,7 @@ def test_a_lesson_registered_by_another_run_meanwhile_is_reloaded(db, tmp_path, 
         assert gb.find_submission(LESSON, "ann").score == sum(p for _, p in load_master(LESSON).items)
 
 
+@pytest.mark.slow
 def test_the_gradebook_url_never_reaches_a_command_line(tmp_path, monkeypatch):
     seen, run = [], subprocess.run
 
@@ -285,6 +286,7 @@ def session_processes(sid):
 
 @pytest.mark.parametrize("signum, to_group", [(signal.SIGINT, True), (signal.SIGTERM, False), (signal.SIGHUP, False),
                                               (signal.SIGKILL, False)])
+@pytest.mark.slow
 def test_a_grader_stopped_while_nbgrader_registers_a_lesson_leaves_nothing_running(tmp_path, signum, to_group):
     """Ctrl-C (to the terminal's process group), SIGTERM or SIGHUP while the gradebook's helper
     runs nbgrader generate_assignment (every first run of a term): one line, exit 130, no

@@ -137,6 +137,7 @@ def write_class(folder):
         (folder / student / INIT / "lesson.ipynb").write_bytes(build(INIT, variants[variant]))
 
 
+@pytest.mark.slow
 def test_grading_with_a_secret_is_per_student_deterministic_and_fair(tmp_path):
     write_class(tmp_path / "class")
     secret = tmp_path / "secret"
@@ -161,6 +162,7 @@ def test_grading_with_a_secret_is_per_student_deterministic_and_fair(tmp_path):
         for s in cases)
 
 
+@pytest.mark.slow
 def test_a_correct_submission_of_each_newer_lesson_keeps_full_marks_on_its_own_cases(tmp_path):
     lessons = ["01_normalizing_inputs", "03_vanishing_gradients", "05_putting_it_together"]
     for lesson in lessons:

@@ -41,6 +41,7 @@ def verdicts(out):
             for r in receipt.load(out).values() for i in r["items"]}
 
 
+@pytest.mark.slow
 def test_regrade_after_a_changed_hidden_case_names_exactly_what_it_changed(tmp_path, monkeypatch, fresh_cases, capsys):
     write_class(tmp_path / "class")
     assert grade(tmp_path, "before") in (0, 3)

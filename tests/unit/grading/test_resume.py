@@ -54,6 +54,7 @@ def run(tmp_path, **options):
     return cli.grade(tmp_path / "class", tmp_path / "out", 2, "", quiet=True, **options)
 
 
+@pytest.mark.slow
 def test_rerun_grades_only_what_changed(tmp_path, fake_grading, monkeypatch):
     write_class(tmp_path / "class")
     assert run(tmp_path) == 0
@@ -184,6 +185,7 @@ def test_stopped_workers_results_are_not_kept(tmp_path, monkeypatch, capsys):
     assert not (tmp_path / "out" / "grades.csv").exists()
 
 
+@pytest.mark.slow
 def test_killed_run_is_finished_by_the_next(tmp_path, monkeypatch):
     """Through the command: SIGTERM after two of three submissions; the rerun grades only the third."""
     write_class(tmp_path / "class", [("ann", BN), ("ben", BN), ("cat", BN)], hangs={"cat"})
@@ -236,6 +238,7 @@ def test_full_disk_leaves_previous_outputs_whole(tmp_path, monkeypatch):
                                  "device. Free some space and run the same command again; the previous results are intact")
 
 
+@pytest.mark.slow
 def test_full_disk_through_the_command_then_a_rerun_finishes(tmp_path, monkeypatch, fake_grading, capsys):
     write_class(tmp_path / "class")
     assert run(tmp_path) == 0
@@ -288,6 +291,7 @@ def test_corrupt_gradebook_is_one_sentence(tmp_path, fake_grading, capsys):
     assert garbage.read_bytes() == bytes(range(256)) * 16
 
 
+@pytest.mark.slow
 def test_progress_unless_quiet(tmp_path, fake_grading, capsys):
     write_class(tmp_path / "class")
     cli.grade(tmp_path / "class", tmp_path / "out", 2, "", quiet=False)
@@ -303,6 +307,7 @@ def classmates_outputs(out, students):
 
 
 @pytest.mark.parametrize("where", ["feedback_page", "receipt"])
+@pytest.mark.slow
 def test_a_failure_writing_one_submissions_outputs_costs_only_it(tmp_path, fake_grading, monkeypatch, where):
     """Issue 21: the grader failing while it makes one submission's feedback page or receipt
     leaves that submission "not graded" with one incident; the classmates' outputs are those

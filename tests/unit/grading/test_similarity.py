@@ -1,4 +1,6 @@
 """The similarity report (autograder/grading/similarity.py): a disguised copy stands out of an honest class."""
+import pytest
+
 from autograder import cli
 from autograder.grading import similarity
 from tests.catalogue import Variant, build
@@ -43,6 +45,7 @@ def test_disguise_changes_the_text_but_not_the_statements():
     assert similarity.statements("y = f(x)\nz = y\n") != similarity.statements("y = f(x)\nz = x\n")
 
 
+@pytest.mark.slow
 def test_planted_disguised_copy_ranks_above_every_honest_pair(tmp_path):
     write_class(tmp_path / "class")
     (tmp_path / "class" / "copycat" / INIT).mkdir(parents=True)

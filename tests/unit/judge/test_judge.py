@@ -323,7 +323,7 @@ def test_a_groupnorm_that_keeps_state_fails_the_case_that_calls_it_twice():
 def test_the_reference_loads_without_pyplot():
     """The masters' import cells import pyplot for their plots; the grader's copy of the reference
     skips it (half a second of every grading run) and still defines every function the judge calls."""
-    code = ("import sys\nfrom autograder import checks, reference\nfrom autograder.worker.course import lessons\n"
+    code = ("import sys\nfrom autograder import checks\nfrom autograder.judge import reference\nfrom autograder.worker.course import lessons\n"
             "loaded = {l: reference.load(l) for l in lessons()}\n"
             "missing = [f for item in checks.items().values() for f in item.functions\n"
             "           if not any(f in ns for ns in loaded.values())]\n"

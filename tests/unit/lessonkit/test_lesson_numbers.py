@@ -186,6 +186,7 @@ def digits():
     return X_train, y_train, X_dev, y_dev
 
 
+@pytest.mark.slow
 def test_batch_norm_claims_hold_on_other_seeds_with_other_correct_functions(digits):
     from lessonkit import mlp, seeds
     from tests.catalogue import batch_norm as catalogue

@@ -75,6 +75,7 @@ def run_all_like_jupyterlab(lesson, cwd):
         km.shutdown_kernel(now=True)
 
 
+@pytest.mark.slow
 def test_run_all_reaches_the_end_with_one_line_per_skipped_experiment(lesson):
     """Run All on an untouched lesson fails every test cell, runs everything else, and each
     experiment that needs an unfinished exercise prints one line naming it (no traceback)."""

@@ -178,6 +178,7 @@ def test_a_worker_cannot_extend_its_time_by_restarting_its_cell(confined, tmp_pa
     assert any("broke the grader's protocol" in i for i in outcome.incidents), outcome.incidents
 
 
+@pytest.mark.slow
 def test_cell_limits_never_add_up_past_the_submission_budget(confined, tmp_path):
     """Each cell within its own limit, all of them past the submission's: the grader stops it."""
     cells = [{"id": f"c{k}", "source": f"import time\ntime.sleep(1.5)\nprint('ran=c{k}')"} for k in range(6)]
@@ -190,6 +191,7 @@ def test_cell_limits_never_add_up_past_the_submission_budget(confined, tmp_path)
 
 # ---- the scratch folder: removed whatever a worker left in it --------------------------
 
+@pytest.mark.slow
 def test_a_3000_deep_folder_chain_is_removed_without_recursion(tmp_path, deep_chain):
     folder = tmp_path / "scratch"
     (folder / "work").mkdir(parents=True)
@@ -200,6 +202,7 @@ def test_a_3000_deep_folder_chain_is_removed_without_recursion(tmp_path, deep_ch
     assert not folder.exists() and (tmp_path / "kept").is_dir()
 
 
+@pytest.mark.slow
 def test_a_stale_scratch_holding_a_deep_chain_never_breaks_a_later_run(tmp_path, deep_chain):
     stale = tmp_path / (scratch.PREFIX + "killed")
     stale.mkdir()

@@ -110,6 +110,7 @@ def test_a_crashing_child_leaves_the_zygote_serving(confined, zygote):
     assert len(zygote.spawned) == 3
 
 
+@pytest.mark.slow
 def test_a_hanging_child_is_killed_with_what_it_started(confined, zygote):
     outcome, _ = confined(f"""
 import os, sys, time
