@@ -85,6 +85,7 @@ print("alive=1")
     assert printed(outcome, "alive") == "1"
 
 
+@pytest.mark.slow
 def test_detached_processes_die_with_the_worker(confined):
     outcome, _ = confined(f"""
 import os
@@ -101,6 +102,7 @@ print("detached=1")
     assert survivors() == []
 
 
+@pytest.mark.slow
 def test_fork_bomb_is_bounded(confined):
     outcome, _ = confined(f"""
 import os, time
@@ -152,6 +154,7 @@ print("made=" + ",".join(made))
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="per-worker cgroups are made only when grading as root")
+@pytest.mark.slow
 def test_memory_of_all_a_worker_starts_is_bounded(confined):
     """Each process has its own address-space limit; together they share one memory cgroup."""
     limits = runner.Limits(worker_memory_bytes=300 * 2**20)

@@ -78,6 +78,7 @@ def test_a_mistake_of_the_item_alone_gets_no_note(graded_class, lesson_name, nam
     ("02_batch_norm", "layernorm-batch-norm-axis", "ln_backward_gradient", "ln_forward_normalizes"),
     ("01_normalizing_inputs", "sample-variance", "normalize_splits_train_stats", "mean_variance_values"),
     ("02_batch_norm", "layernorm-backward-batch-norm-axis", "ln_backward_gradient", None)])
+@pytest.mark.slow
 def test_selfcheck_says_to_fix_the_dependency_first(tmp_path, capsys, lesson_name, name, dependent, first):
     path = tmp_path / "lesson.ipynb"
     path.write_bytes(build(lesson_name, variant(lesson_name, name)))

@@ -227,6 +227,7 @@ def grade_faked(monkeypatch, tmp_path, db_url, results=None):
     return status, out.getvalue(), err.getvalue(), started
 
 
+@pytest.mark.slow
 def test_an_unreachable_gradebook_is_one_line_and_never_shows_the_password(tmp_path, monkeypatch):
     status, out, err, started = grade_faked(monkeypatch, tmp_path, "postgresql://grader:hunter2@127.0.0.1:1/course")
     assert status == cli.EXIT_FAILED
@@ -241,12 +242,14 @@ def test_an_unreachable_gradebook_is_one_line_and_never_shows_the_password(tmp_p
     ("postgresql://grader:hunter2@db.example:notaport/course", "is not a database URL"),
     ("sqlite:///{tmp}/a-file/gradebook.db", "could not be written (File exists: "),
 ])
+@pytest.mark.slow
 def test_a_gradebook_that_cannot_be_opened_is_one_line(tmp_path, monkeypatch, url, said):
     (tmp_path / "a-file").write_text("a file where the gradebook's folder should be")
     status, _, err, _ = grade_faked(monkeypatch, tmp_path, url.format(tmp=tmp_path))
     assert status == cli.EXIT_FAILED and said in err and err.count("\n") == 1 and "hunter2" not in err
 
 
+@pytest.mark.slow
 def test_a_run_that_grades_nothing_never_opens_the_gradebook(tmp_path, monkeypatch):
     db = tmp_path / "gradebook.db"
     status, _, err, started = grade_faked(monkeypatch, tmp_path, f"sqlite:///{db}", results=KeyboardInterrupt())

@@ -139,6 +139,7 @@ def moved_once(value):
 
 
 @pytest.mark.parametrize("salted", [False, True])
+@pytest.mark.slow
 def test_case_fingerprints_ignore_the_last_bits_and_see_every_real_change(monkeypatch, salted):
     """`grade --diff` after moving the course to a machine with other BLAS kernels must not report "judge
     changed": the fingerprints hold under three seeds' worth of last-bit noise on every float of every case,

@@ -159,6 +159,7 @@ def test_kept_result_is_the_graded_one(tmp_path):
     assert store.ResultStore(tmp_path).load("ann", BN, folder) == original
 
 
+@pytest.mark.slow
 def test_stopped_workers_results_are_not_kept(tmp_path, monkeypatch, capsys):
     """A SIGTERM while a submission is being graded: what was graded before is kept, the
     submission whose worker was stopped is not, and nothing after it is started."""
@@ -278,6 +279,7 @@ def test_feedback_of_students_who_left_is_removed_and_nothing_else(tmp_path):
                      "notes.txt", "summary.md", "summary.png"]
 
 
+@pytest.mark.slow
 def test_corrupt_gradebook_is_one_sentence(tmp_path, fake_grading, capsys):
     write_class(tmp_path / "class")
     garbage = tmp_path / "gradebook.db"

@@ -106,6 +106,7 @@ def test_the_report_has_a_time_limit_and_names_who_it_left_out(tmp_path):
     assert f"ben/{INIT}, cat/{INIT}" in (tmp_path / "similarity.html").read_text()
 
 
+@pytest.mark.slow
 def test_grades_are_written_before_the_similarity_report_and_survive_its_failure(tmp_path, monkeypatch, capsys):
     (tmp_path / "class" / "ann" / INIT).mkdir(parents=True)
     (tmp_path / "class" / "ann" / INIT / "lesson.ipynb").write_bytes(build(INIT, Variant("v")))

@@ -241,6 +241,7 @@ def _noisy(forward, Z, gamma, beta, shift=1.0, scale=1.5):
     return factor * Z_tilde + _NOISE.uniform(-shift, shift, (Z.shape[0], 1)), (cache, factor)
 
 
+@pytest.mark.slow
 def test_putting_it_together_prediction_holds_on_other_seeds_and_draw_orders(digits):
     """B against A at lr = 0.03, with the catalogue's initialize_parameters that draws in another order."""
     from lessonkit import mlp
@@ -297,6 +298,7 @@ def test_vanishing_gradients_predictions_hold_for_other_draws():
         assert 0.1 < input_gradient_norm(lambda x: residual_network(x, weights), direction) < 10
 
 
+@pytest.mark.slow
 def test_initialization_prediction_holds_for_other_draws(digits):
     """Leaky ReLU (a = 0.5) with plain He weights: the activations grow more than 10 times in 30 layers."""
     X_train = digits[0]

@@ -127,6 +127,7 @@ def test_a_panel_without_title_or_labels_fails_the_masters():
     plt.close(fig)
 
 
+@pytest.mark.slow
 def test_a_notebook_shows_each_figure_once_as_an_image_with_alt_text(tmp_path):
     import nbformat
     from nbclient import NotebookClient
@@ -145,6 +146,7 @@ def test_a_notebook_shows_each_figure_once_as_an_image_with_alt_text(tmp_path):
         assert html.startswith('<img src="data:image/png;base64,') and html.endswith(f' alt="{alt}"/>'), html[-200:]
 
 
+@pytest.mark.slow
 def test_an_unlabelled_figure_of_a_master_shows_an_error_that_fails_nbval(tmp_path, monkeypatch):
     """With LESSONKIT_STRICT=1 (the masters' nbval run) a figure whose alt text could not say what
     it shows puts an error output in its cell, which nbval counts as the cell failing."""

@@ -103,6 +103,7 @@ def test_feedback_html_escapes_every_field(tmp_path):
         assert shown(result.student) in text and all(shown(i.grade_id) in text for i in result.items)
 
 
+@pytest.mark.slow
 def test_summary_markdown_is_inert_and_keeps_its_structure(tmp_path):
     results, unknown = hostile_class()
     text = report.summary(results, unknown, tmp_path)
@@ -213,6 +214,7 @@ def test_table_columns_stay_aligned_for_long_and_wide_names():
     assert display_width(lines[-1].rstrip()) <= display_width(student_rows[0])
 
 
+@pytest.mark.slow
 def test_summary_plot_survives_mathtext_in_ids(tmp_path):
     results, unknown = hostile_class()
     report.summary(results, unknown, tmp_path)

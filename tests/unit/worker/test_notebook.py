@@ -288,6 +288,7 @@ def test_deleted_test_cells_are_reported_and_never_run(master, nb):
     assert {gid for gid, _ in master.items}.isdisjoint(c["id"] for c in to_run)
 
 
+@pytest.mark.slow
 def test_plan_of_150_000_cells_finishes_and_reports_briefly(master, nb):
     # Quadratic duplicate counting took hours here; the test relies on it finishing at all.
     n = 150_000
@@ -315,6 +316,7 @@ def test_an_error_while_reading_is_the_submissions_problem(tmp_path, monkeypatch
         (gid, 0.0, f"not graded: {reason}") for gid, _ in load_master(LESSON).items]
 
 
+@pytest.mark.slow
 def test_class_with_hostile_submissions_grades_the_others(tmp_path, nb):
     submit(tmp_path / "carol" / LESSON, build(LESSON, Variant("correct")))
     deep = cell(nb, "batchnorm_inference")  # a deep expression: ast.parse recurses out

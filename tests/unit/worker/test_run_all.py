@@ -105,6 +105,7 @@ def test_run_all_reaches_the_end_with_one_line_per_skipped_experiment(lesson):
     assert skipped, f"no experiment of the untouched {lesson} was skipped: the test proves nothing"
 
 
+@pytest.mark.slow
 def test_a_failing_experiment_shows_its_error_once_and_no_figure(tmp_path, monkeypatch):
     import nbformat
     from nbclient import NotebookClient

@@ -65,6 +65,7 @@ print("wrote=" + open("written-by-the-worker.txt").read())
     assert printed(outcome, "wrote") == "its own folder stays writable", outcome.log
 
 
+@pytest.mark.slow
 def test_interrupted_run_leaves_no_scratch_and_no_process(tmp_path):
     """SIGTERM in the middle of grading: scratch removed, workers gone."""
     from tests.catalogue import Variant, build
@@ -244,6 +245,7 @@ print(f"files={files}")
     assert list(workdir.iterdir()) == []  # it lived in the worker's memory only
 
 
+@pytest.mark.slow
 def test_the_submission_budget_is_a_grade_option(tmp_path, capsys):
     from autograder import cli
     from tests.catalogue import Variant, build
