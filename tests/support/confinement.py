@@ -15,6 +15,19 @@ from autograder.worker.course import ROOT
 #: In the command line of every process a confinement test starts, to find survivors by
 MARKER = "course-test-survivor"
 
+#: What a test module takes with `from tests.support.confinement import *`: the tests
+__all__ = [
+           "test_worker_reaches_namespaces_with_a_process_limit",
+           "test_course_tree_and_other_runs_are_out_of_sight",
+           "test_public_code_and_python_are_read_only",
+           "test_only_its_own_processes_are_visible_and_signals_reach_no_one",
+           "test_detached_processes_die_with_the_worker",
+           "test_fork_bomb_is_bounded",
+           "test_symlinked_output_log_reaches_nothing",
+           "test_folders_holding_exposed_paths_are_read_only_even_under_tmp",
+           "test_memory_of_all_a_worker_starts_is_bounded",
+           ]
+
 
 def survivors():
     found = []

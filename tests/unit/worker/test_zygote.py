@@ -13,13 +13,8 @@ from autograder.worker import runner
 from autograder.worker.course import ROOT
 # the confinement guarantees every worker holds, run here on workers forked by a zygote (the
 # `confined` fixture below)
-from tests.support.confinement import (MARKER, printed, survivors, test_course_tree_and_other_runs_are_out_of_sight,  # noqa: F401
-                                       test_detached_processes_die_with_the_worker, test_fork_bomb_is_bounded,
-                                       test_folders_holding_exposed_paths_are_read_only_even_under_tmp,
-                                       test_memory_of_all_a_worker_starts_is_bounded,
-                                       test_only_its_own_processes_are_visible_and_signals_reach_no_one,
-                                       test_public_code_and_python_are_read_only, test_symlinked_output_log_reaches_nothing,
-                                       test_worker_reaches_namespaces_with_a_process_limit)
+from tests.support.confinement import *  # noqa: F401,F403
+from tests.support.confinement import MARKER, printed, survivors
 
 #: A process that lives a minute with MARKER in its command line (`sleep` refuses an extra argument)
 SLEEPER = f'os.execv(sys.executable, [sys.executable, "-c", "import time; time.sleep(60)", "{MARKER}"])'
