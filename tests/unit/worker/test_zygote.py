@@ -16,6 +16,10 @@ from autograder.worker.course import ROOT
 from tests.support.confinement import *  # noqa: F401,F403
 from tests.support.confinement import MARKER, printed, survivors
 
+# the confinement tests run in the quick loop on workers started alone (test_runner); forked again here
+# they cost ~12 s, so the whole module is for `make test`
+pytestmark = pytest.mark.slow
+
 #: A process that lives a minute with MARKER in its command line (`sleep` refuses an extra argument)
 SLEEPER = f'os.execv(sys.executable, [sys.executable, "-c", "import time; time.sleep(60)", "{MARKER}"])'
 COURSE_FILE = ROOT / "solutions" / "02_batch_norm" / "lesson.ipynb"
