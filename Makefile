@@ -82,7 +82,7 @@ bundle: $(VENV)/.installed ## what students receive (lessons, figures, shared co
 gradescope: $(VENV)/.installed ## Gradescope's autograder zip in build/gradescope/autograder.zip [LESSON=02_batch_norm: one lesson per assignment]
 	$(PY) -m autograder gradescope $(if $(LESSON),--lesson $(LESSON),)
 
-# Debian packages the tests need: chromium (tests/test_browser.py) and postgresql (tests/test_postgresql.py).
+# Debian packages the tests need: chromium (tests/system/test_browser.py) and postgresql (tests/system/test_postgresql.py).
 system-packages: ## Debian's chromium and postgresql for the tests (apt-get as root; otherwise those tests skip, saying why)
 	@missing=""; [ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
@@ -97,6 +97,10 @@ system-packages: ## Debian's chromium and postgresql for the tests (apt-get as r
 test: $(VENV)/.installed system-packages ## everything CI proves (installs the Debian packages its tests need first)
 	$(PY) -m pytest -q
 
+.PHONY: test-fast
+test-fast: $(VENV)/.installed ## the quick loop: every test but the system ones (browser, PostgreSQL, Dask, installs) and the slow ones (markers in pyproject.toml)
+	$(PY) -m pytest -q -m "not system and not slow"
+
 bench: $(VENV)/.installed ## time the master notebooks and grading (ours vs plain nbgrader autograde)
 	$(PY) -m autograder bench
 
@@ -105,7 +109,7 @@ mutation: $(VENV)/.installed ## mutation testing of checks/ and judge/ with cosm
 	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[mutation]'
 	$(PY) -m autograder mutation --mutants $(or $(MUTANTS),40)
 
-lock: ## re-resolve requirements.lock from pyproject.toml in a fresh environment (one lock for every Python allowed: tests/test_release.py installs it on each found)
+lock: ## re-resolve requirements.lock from pyproject.toml in a fresh environment (one lock for every Python allowed: tests/unit/authoring/test_release.py installs it on each found)
 	@$(PYTHON) -c "$$CHECK_PYTHON"
 	rm -rf build/lockenv && $(PYTHON) -m venv build/lockenv
 	build/lockenv/bin/pip install --quiet $(PIP) && build/lockenv/bin/pip install --quiet $(EVERYTHING)

@@ -1,7 +1,7 @@
 """The course's grader, in folders that say which side of the boundary a file is on.
 
 Shipped (to students in the bundle, and into every sandbox): nothing private, and never an
-import of a private folder (`tests/test_layout.py` holds both rules).
+import of a private folder (`tests/unit/test_layout.py` holds both rules).
 
 - ``worker/``: the course's facts (`course`), reading notebooks and nbgrader's cell metadata
   (`notebook`, `cells`), and running student code confined: the supervisor (`runner`,

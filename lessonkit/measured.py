@@ -2,7 +2,7 @@
 
 An experiment prints each number the text relies on as a ``key = value`` line
 (`show`); the markdown quotes it as ``<span data-measured="key">value</span>``, which a
-notebook renders as the bare value. `tests/test_lesson_numbers.py` executes every master
+notebook renders as the bare value. `tests/unit/lessonkit/test_lesson_numbers.py` executes every master
 and holds each quoted value to the printed one, so the text cannot drift from the results.
 
 A value that moves with the BLAS kernel, the seed or a correct-but-different implementation

@@ -1,24 +1,49 @@
-"""Shared fixtures: the lessons, and one graded sample class for every grader test."""
-import hashlib
+"""Shared fixtures (the lessons, one graded sample class for every grader test) and the markers
+given by folder."""
 import os
 from pathlib import Path
 
 import pytest
 
-from autograder.worker.course import lessons
-from autograder.grading.grade import grade_class
-from autograder.authoring.sample_class import write_class
+# the helpers in support/ hold asserts (support/confinement.py holds whole tests): rewrite them as pytest does a test's
+pytest.register_assert_rewrite("tests.support")
+
+from autograder.worker.course import lessons  # noqa: E402
+from autograder.grading.grade import grade_class  # noqa: E402
+from autograder.authoring.sample_class import write_class  # noqa: E402
+from tests.support.files import digest  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+#: Markers every test below a folder gets (pyproject.toml says what each means)
+FOLDER_MARKERS = {"system": "system", "integration": "slow"}
+#: Fixtures that take over ~5 s to set up (once per session or module): every test taking one is slow,
+#: or `make test-fast` would pay the setup for the first test that is not
+SLOW_FIXTURES = {
+    "graded_class",  # below: grades the sample class end to end
+    "registered", "graded_course",  # unit/gradebook/test_gradebook.py: nbgrader registers the lessons, grades a class
+    "graded_lesson",  # unit/outputs/test_item_analysis.py: grades a catalogue class
+    "fresh_release",  # unit/authoring/test_release.py: releases every lesson with nbgrader
+    "installed_bundles",  # unit/authoring/test_release.py: installs the student bundle on each Python
+    "executed",  # unit/lessonkit/test_lesson_numbers.py: runs every master top to bottom
+}
+
+
+def pytest_collection_modifyitems(items):
+    """Mark by folder (tests/system/ -> system, tests/integration/ -> slow) and slow every test that
+    takes one of SLOW_FIXTURES; a test slow on its own says so with @pytest.mark.slow."""
+    for item in items:
+        folder = Path(item.path).relative_to(ROOT / "tests").parts[0]
+        if folder in FOLDER_MARKERS:
+            item.add_marker(FOLDER_MARKERS[folder])
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker("slow")
 
 
 def pytest_generate_tests(metafunc):
     if "lesson" in metafunc.fixturenames:
         metafunc.parametrize("lesson", lessons())
-
-
-def digest(folder):
-    return {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(Path(folder).rglob("*")) if p.is_file()}
 
 
 @pytest.fixture(scope="session")

@@ -217,7 +217,7 @@ def _relative_error(a, b):
 
 def backward_values(inputs, result):
     """Every dW[l] against the correct one (`ANSWER`, the reference's on the same activations;
-    it agrees with centered differences of the loss, see tests/test_reference_vanishing_gradients.py)."""
+    it agrees with centered differences of the loss, see tests/unit/judge/test_reference_vanishing_gradients.py)."""
     grads = _grads(inputs, result, strict=False)
     correct, acts, dAL = inputs[ANSWER], inputs["activations"], inputs["dAL"]
     floor = 1e-7 * (1.0 + float(np.sum(np.abs(dAL * acts[-1]))))

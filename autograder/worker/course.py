@@ -24,7 +24,7 @@ LESSONS = ("01_normalizing_inputs", "02_batch_norm", "03_vanishing_gradients", "
 WORKER_FILES = ["lessonkit", "autograder/__init__.py", *(f"autograder/{folder}" for folder in SANDBOX)]
 #: What students receive (`release.bundle`): the released lessons and figures, the shared code,
 #: the package's shipped folders (`autograder.SHIPPED`) and its entry point. The private
-#: folders stay out; `tests/test_release.py` checks that nothing of them leaks.
+#: folders stay out; `tests/unit/authoring/test_release.py` checks that nothing of them leaks.
 STUDENT_FILES = ["notebooks", "figures", "lessonkit", "autograder/__init__.py", "autograder/__main__.py",
                  "autograder/cli.py", *(f"autograder/{folder}" for folder in SHIPPED), "nbgrader_config.py",
                  "requirements.lock"]

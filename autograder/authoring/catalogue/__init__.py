@@ -9,7 +9,7 @@ feedback must give (None: the item must score 0, whatever the hint). Every other
 keep full marks.
 
 A mistake shows in the notebook's visible checks with the same message as in the feedback
-(tests/test_visible.py), except for a variant marked `hidden_only`: its mistake cannot show
+(tests/unit/checks/test_visible.py), except for a variant marked `hidden_only`: its mistake cannot show
 on the visible cases (answers hard-coded for them), so it passes every visible check and
 loses its items only when graded.
 """
