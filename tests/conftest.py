@@ -8,9 +8,9 @@ import pytest
 # the helpers in support/ hold asserts (support/confinement.py holds whole tests): rewrite them as pytest does a test's
 pytest.register_assert_rewrite("tests.support")
 
-from autograder.worker.course import lessons  # noqa: E402
-from autograder.grading.grade import grade_class  # noqa: E402
 from autograder.authoring.sample_class import write_class  # noqa: E402
+from autograder.grading.grade import grade_class  # noqa: E402
+from autograder.worker.course import lessons  # noqa: E402
 from tests.support.files import digest  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent

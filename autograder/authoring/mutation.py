@@ -21,8 +21,8 @@ from autograder.worker.course import ROOT
 OUT = ROOT / "build" / "mutation"
 #: The private mistakes' outputs on the visible cases are data (known_outputs.json), so a mutant of
 #: one is seen by the test that keeps that file in sync with the judge.
-TESTS = ["tests/unit/authoring/test_release.py::test_known_outputs_are_in_sync_with_the_reference", "tests/integration/test_grader.py",
-         "tests/unit/checks/test_visible.py", "tests/unit/judge/test_judge.py"]
+TESTS = ["tests/unit/authoring/test_release.py::test_known_outputs_are_in_sync_with_the_reference",
+         "tests/integration/test_grader.py", "tests/unit/checks/test_visible.py", "tests/unit/judge/test_judge.py"]
 CONFIG = """[cosmic-ray]
 module-path = ["autograder/checks", "autograder/judge"]
 timeout = 1200.0

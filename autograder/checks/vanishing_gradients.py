@@ -472,7 +472,7 @@ def diagnosed_network(seed, widths, m, activation, scale, dead_units=0, lr=0.1):
     weights = [scale / np.sqrt(n_in) * rng.standard_normal((n_out, n_in)) for n_in, n_out in zip(widths, widths[1:])]
     g = np.tanh if activation == "tanh" else (lambda Z: np.maximum(Z, 0.0))
     activations = [rng.standard_normal((widths[0], m))]
-    for l, n in enumerate(widths[1:]):
+    for n in widths[1:]:
         A = g(scale * rng.standard_normal((n, m)) + 0.3 * rng.standard_normal((n, 1)))
         A[:dead_units] = 0.0
         activations.append(A)

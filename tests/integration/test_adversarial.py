@@ -8,7 +8,6 @@ import csv
 import dataclasses
 import hashlib
 import io
-import json
 import multiprocessing
 import os
 import resource
@@ -25,12 +24,12 @@ from pathlib import Path
 import pytest
 
 from autograder import judge
-from autograder.grading.grade import grade_class
-from tests.support import corpus_sandbox as hostile
 from autograder.authoring.catalogue import ROOT, Variant, build, verdict_problems
-from tests.support.files import digest
-from tests.support.corpus import ATTACKS, LESSON
+from autograder.grading.grade import grade_class
 from autograder.grading.options import Options
+from tests.support import corpus_sandbox as hostile
+from tests.support.corpus import ATTACKS, LESSON
+from tests.support.files import digest
 
 
 @pytest.fixture(scope="module")

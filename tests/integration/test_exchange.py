@@ -14,11 +14,12 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from nbgrader.api import Gradebook
 
-from autograder.gradebook import record as gradebook, nbgrader_cmd
+from autograder.authoring.catalogue import build, normalizing_inputs
+from autograder.gradebook import nbgrader_cmd
+from autograder.gradebook import record as gradebook
 from autograder.grading.grade import load_master
 from autograder.grading.results import ItemResult, SubmissionResult
 from autograder.worker.course import ROOT
-from autograder.authoring.catalogue import build, normalizing_inputs
 from tests.support.course_copy import copy_course
 
 COURSE_ID = "training-deep-networks"  # the course's c.CourseDirectory.course_id

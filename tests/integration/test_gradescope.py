@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from autograder.lms import gradescope
-from autograder.grading.grade import load_master
 from autograder.authoring.catalogue import build
 from autograder.authoring.catalogue.batch_norm import LESSON, VARIANTS, forward_with
+from autograder.grading.grade import load_master
+from autograder.lms import gradescope
 
 TOP_LEVEL = {"score", "execution_time", "output", "output_format", "test_output_format", "test_name_format",
              "visibility", "stdout_visibility", "extra_data", "tests", "leaderboard"}

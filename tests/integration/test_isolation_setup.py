@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from autograder.grading.grade import load_master
 from autograder.authoring.catalogue import ROOT, Variant, build
-from tests.support.course_copy import copy_course
+from autograder.grading.grade import load_master
 from tests.support.corpus import LESSON
+from tests.support.course_copy import copy_course
 
 
 def correct_class(folder):

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder.worker.course import lessons
 from autograder.authoring.catalogue import reference_answers
+from autograder.worker.course import lessons
 
 ROOT = Path(__file__).resolve().parents[2]
 #: What the notebook-writing targets read; the copy shares .venv with this tree.

@@ -5,8 +5,8 @@ import io
 import json
 import re
 
-from autograder.worker.cells import cell_source, nbgrader_meta
 from autograder.authoring.catalogue import build
+from autograder.worker.cells import cell_source, nbgrader_meta
 
 
 def student_namespace(lesson, variant):

@@ -20,9 +20,8 @@ from pathlib import Path
 import pytest
 
 from autograder import checks
-
-from autograder.student.lab import command
 from autograder.authoring.catalogue import reference_answers
+from autograder.student.lab import command
 from tests.support.network import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -318,8 +317,8 @@ def test_every_part_of_a_feedback_page_passes_axe_core(browser, axe_script, tmp_
     """A page with every part a feedback page can have (late penalty, notes about the submission,
     passed and failed items, hints) has no serious or critical WCAG 2.1 AA violation; the same
     check finds the violations of a page without a language, so it can fail."""
-    from autograder.outputs.report import write_feedback
     from autograder.grading.results import ItemResult, SubmissionResult
+    from autograder.outputs.report import write_feedback
     result = SubmissionResult("student <one>", LESSON, problems=["the notebook was renamed"], penalty=1.0,
                               seconds_late=4000, items=[
                                   ItemResult("mean_variance_values", 0.0, 3.0, "case: off by 0.3\n  Note: ...",

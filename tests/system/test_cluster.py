@@ -4,7 +4,6 @@ A cluster run gives the bytes of a local run; a worker killed mid-class costs no
 a scheduler killed mid-class ends the run with one clear line and nothing written.
 """
 import csv
-import json
 import os
 import re
 import shutil
@@ -241,8 +240,8 @@ def memorizer():
     """A lesson-02 notebook whose batchnorm_inference knows only the course's cases (visible and
     hidden, as if they had leaked): it returns the reference's output for those and zeros otherwise."""
     from autograder import checks, judge
-    from autograder.judge import reference
     from autograder.authoring.catalogue import Variant
+    from autograder.judge import reference
     item, ref = checks.items()["bn_inference"], reference.load(LESSON)["batchnorm_inference"]
     seen = {}
     for case in judge.cases("bn_inference"):

@@ -19,9 +19,9 @@ import pytest
 from nbgrader.api import Gradebook
 from sqlalchemy import create_engine, text
 
+from autograder.authoring.catalogue import build, normalizing_inputs
 from autograder.gradebook import nbgrader_cmd
 from autograder.grading.grade import load_master
-from autograder.authoring.catalogue import build, normalizing_inputs
 from tests.support.course_copy import copy_course
 from tests.support.network import free_port
 

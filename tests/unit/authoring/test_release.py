@@ -19,9 +19,8 @@ import numpy as np
 import pytest
 
 from autograder import checks, judge
-from autograder.worker.course import lesson_module, lessons
-from autograder.worker.course import master_path
 from autograder.worker.cells import cell_source, nbgrader_meta
+from autograder.worker.course import lesson_module, lessons, master_path
 from tests.support.answer_scan import code_of, fingerprints, shapes_in
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -301,8 +300,8 @@ def test_the_bundle_installs_from_its_readme_and_its_lessons_validate(installed_
     """Unzipped, installed in a fresh venv with the README's commands, JupyterLab started with its command: a
     correct lesson validates, a wrong one does not, and `selfcheck` (the README's command) agrees, item by item,
     with the course's own."""
-    from autograder.student import selfcheck
     from autograder.authoring.catalogue import build, catalogue
+    from autograder.student import selfcheck
     folder, why_not = installed_bundles[version]
     if folder is None:
         if why_not.startswith("no Python"):
@@ -497,7 +496,7 @@ def test_the_visible_checks_decide_the_same_on_known_outputs_anywhere_within_the
     for sign in (1, -1):
         # each value as far as the tolerance lets it be; exact zeros (a ReLU's) and inf or nan (a mistake's
         # division by zero) no kernel moves
-        moved = moved_floats(fresh, lambda x: np.where(np.isfinite(x) & (x != 0),
+        moved = moved_floats(fresh, lambda x, sign=sign: np.where(np.isfinite(x) & (x != 0),
                                                        x + sign * (tol["rtol"] * np.abs(x) + tol["atol"]), x))
         # lesson 05's answers are one of the case's rates, picked, not computed: no kernel moves them, and `kept`
         # keeps what is stored only when it is within the tolerance, so they stay exact

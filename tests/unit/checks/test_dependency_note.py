@@ -9,8 +9,8 @@ import io
 import pytest
 
 from autograder import checks
-from autograder.student import selfcheck
 from autograder.authoring.catalogue import build, catalogue
+from autograder.student import selfcheck
 from tests.support.student_kernel import student_namespace
 
 NOTE = "runs through functions that"

@@ -20,11 +20,11 @@ import re
 import pytest
 
 from autograder import checks
-from autograder.worker import runner
+from autograder.authoring.catalogue import build, catalogue
 from autograder.student import selfcheck
+from autograder.worker import runner
 from autograder.worker.course import ROOT
 from autograder.worker.notebook import Master
-from autograder.authoring.catalogue import build, catalogue
 from tests.support.student_kernel import student_namespace
 
 #: Variants about the notebook file itself (timeouts, deleted cells, renamed or corrupt files)

@@ -3,7 +3,6 @@ leaks, and nbgrader's own tools (export, generate_feedback, release_feedback) wo
 import csv
 import hashlib
 import io
-import json
 import os
 import re
 import shutil
@@ -17,16 +16,18 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbgrader.api import Comment, Gradebook, MissingEntry
+from nbgrader.api import Gradebook, MissingEntry
 
 from autograder import cli
-from autograder.gradebook import record as gradebook, process as gradebook_process, nbgrader_cmd, nbgrader_files
-from autograder.worker.notebook import submission_time
+from autograder.authoring.catalogue import build, normalizing_inputs
+from autograder.gradebook import nbgrader_cmd
+from autograder.gradebook import process as gradebook_process
+from autograder.gradebook import record as gradebook
 from autograder.grading.grade import load_master
+from autograder.grading.options import Options
 from autograder.grading.results import ItemResult, SubmissionResult
 from autograder.worker.course import ROOT
-from autograder.authoring.catalogue import build, normalizing_inputs
-from autograder.grading.options import Options
+from autograder.worker.notebook import submission_time
 
 LESSON = "02_batch_norm"
 STAMP = "2024-03-01 09:30:00.123456 UTC"  # as nbgrader submit writes it

@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 
 from autograder import checks, cli, judge
+from autograder.authoring.catalogue import build, catalogue
 from autograder.grading import per_student, receipt
+from autograder.grading.options import Options
 from autograder.worker import wire
 from autograder.worker.course import ROOT
-from autograder.authoring.catalogue import build, catalogue
-from autograder.grading.options import Options
 
 INIT, BN = "04_initialization", "02_batch_norm"
 STUDENTS = {"ann": "correct", "ben": "correct", "cat": "correct-different"}

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from autograder import checks, cli, judge
-from autograder.grading import per_student, receipt
 from autograder.authoring.catalogue import build, catalogue
-from tests.support.floats import floats_mapped
+from autograder.grading import per_student, receipt
 from autograder.grading.options import Options
+from tests.support.floats import floats_mapped
 
 INIT = "04_initialization"
 STUDENTS = ["correct", "exact-comparison", "counts-hard-coded"]
@@ -151,7 +151,7 @@ def test_case_fingerprints_ignore_the_last_bits_and_see_every_real_change(monkey
     before = {gid: receipt.case_fingerprint(gid, salt(gid)) for gid in items}
     for seed in (1, 2, 3):
         rng = np.random.default_rng(seed)
-        monkeypatch.setattr(judge, "cases", lambda gid, s=None: [
+        monkeypatch.setattr(judge, "cases", lambda gid, s=None, rng=rng: [
             judge.Case(c.label, nudged(c.inputs, rng), c.hidden) for c in real(gid, s)])
         after = {gid: receipt.case_fingerprint(gid, salt(gid)) for gid in items}
         assert [gid for gid in items if not receipt.same_cases(before[gid], after[gid])] == [], seed

@@ -13,15 +13,15 @@ from datetime import datetime
 
 import pytest
 
-from autograder.outputs import atomic, report
 from autograder import cli
-from autograder.grading import grade, store
-from autograder.worker import runner
-from autograder.grading.results import ItemResult, SubmissionResult
-from autograder.worker.course import ROOT
 from autograder.authoring.catalogue import Variant, build
-from tests.support.files import digest
+from autograder.grading import grade, store
 from autograder.grading.options import Options
+from autograder.grading.results import ItemResult, SubmissionResult
+from autograder.outputs import atomic, report
+from autograder.worker import runner
+from autograder.worker.course import ROOT
+from tests.support.files import digest
 
 BN, INIT = "02_batch_norm", "04_initialization"
 CLASS = [("ann", BN), ("ben", BN), ("cat", INIT)]

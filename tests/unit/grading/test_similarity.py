@@ -2,10 +2,10 @@
 import pytest
 
 from autograder import cli
-from autograder.grading import similarity
 from autograder.authoring.catalogue import Variant, build
 from autograder.authoring.catalogue.initialization import COUNT_PAIRWISE, PARAMS_OTHER_ORDER, STD_BRANCHES
 from autograder.authoring.sample_class import write_class
+from autograder.grading import similarity
 from autograder.grading.options import Options
 
 INIT = "04_initialization"

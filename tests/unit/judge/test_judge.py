@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 
 from autograder import checks, judge
+from autograder.authoring.catalogue import Variant, build
 from autograder.grading import grade
 from autograder.judge import reference
 from autograder.worker import runner, wire
 from autograder.worker.course import ROOT
-from autograder.authoring.catalogue import Variant, build
 
 CELL = "<ipython-input-7-0123456789ab>"  # the filename IPython gives a notebook cell
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from autograder import judge
-from autograder.judge import reference, refcache
+from autograder.judge import refcache, reference
 from autograder.worker.course import master_path
 
 LESSON = "04_initialization"

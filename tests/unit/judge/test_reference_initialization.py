@@ -7,10 +7,10 @@ import math
 import numpy as np
 import pytest
 
-from autograder.judge import reference
 from autograder.checks import Failure, items
 from autograder.checks import initialization as checks
 from autograder.judge import initialization as hidden
+from autograder.judge import reference
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +85,8 @@ def test_parameters_have_the_course_shapes_and_zero_biases(ref, dims, method):
 
 
 def test_same_seed_same_network_other_seed_other_network(ref):
-    make = lambda seed: ref["initialize_parameters"]([8, 6, 4], "he", np.random.default_rng(seed))
+    def make(seed):
+        return ref["initialize_parameters"]([8, 6, 4], "he", np.random.default_rng(seed))
     a, b, c = make(3), make(3), make(4)
     assert all(np.array_equal(a[k], b[k]) for k in a)
     assert not np.array_equal(a["W1"], c["W1"])

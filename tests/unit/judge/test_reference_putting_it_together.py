@@ -7,9 +7,9 @@ import math
 import numpy as np
 import pytest
 
-from autograder.judge import reference
 from autograder.checks import items
 from autograder.judge import putting_it_together as hidden
+from autograder.judge import reference
 from autograder.worker.course import ROOT
 from lessonkit.reuse import LessonNotReady, functions_from
 

@@ -188,8 +188,8 @@ def digits():
 
 @pytest.mark.slow
 def test_batch_norm_claims_hold_on_other_seeds_with_other_correct_functions(digits):
-    from lessonkit import mlp, seeds
     from autograder.authoring.catalogue import batch_norm as catalogue
+    from lessonkit import mlp, seeds
     f = defined(FORWARD_OTHER, catalogue.BACKWARD_GRAPH, catalogue.LN_BACKWARD_GRAPH, catalogue.RUNNING_EXPLICIT,
                 catalogue.INFERENCE_SCALE_SHIFT)
     bn = mlp.BatchNorm(f["batchnorm_forward"], f["batchnorm_backward"], f["update_running_stats"],
@@ -202,7 +202,8 @@ def test_batch_norm_claims_hold_on_other_seeds_with_other_correct_functions(digi
     lesson = "02_batch_norm"
 
     def runs(norm, lr, epochs, batch_size):
-        init = lambda seed: mlp.init_params(dims, np.random.default_rng(seed), batch_norm=norm is not None)
+        def init(seed):
+            return mlp.init_params(dims, np.random.default_rng(seed), batch_norm=norm is not None)
         return [h for _, _, h in seeds.train(init, OTHER_SEEDS, X_train, y_train, lr=lr, epochs=epochs,
                                              batch_size=batch_size, bn=norm, dev=(X_dev, y_dev))]
 
@@ -244,9 +245,9 @@ def _noisy(forward, Z, gamma, beta, shift=1.0, scale=1.5):
 @pytest.mark.slow
 def test_putting_it_together_prediction_holds_on_other_seeds_and_draw_orders(digits):
     """B against A at lr = 0.03, with the catalogue's initialize_parameters that draws in another order."""
+    from autograder.authoring.catalogue import initialization as catalogue
     from lessonkit import mlp
     from lessonkit.reuse import functions_from
-    from autograder.authoring.catalogue import initialization as catalogue
     [init_std] = functions_from(ROOT / "solutions" / "04_initialization" / "lesson.ipynb", "init_std")
     namespace = {"np": np, "init_std": init_std}
     exec(catalogue.PARAMS_OTHER_ORDER, namespace)
@@ -266,9 +267,9 @@ def test_putting_it_together_prediction_holds_on_other_seeds_and_draw_orders(dig
 
 def test_vanishing_gradients_predictions_hold_for_other_draws():
     """20 sigmoid layers at 4 x orthogonal shrink the gradient, at 16 x it grows; the residual network's stays."""
+    from lessonkit import data
     from lessonkit.deep import gaussian_weights, orthogonal
     from lessonkit.gradcheck import centered_differences
-    from lessonkit import data
     digits_, _ = data.load_digits()
     X = digits_[:, :256]
     x = ((X - X.mean(axis=1, keepdims=True)) / np.sqrt(X.var(axis=1, keepdims=True) + 1e-8))[:, :1]
@@ -292,10 +293,10 @@ def test_vanishing_gradients_predictions_hold_for_other_draws():
         Q = [orthogonal(64, rng) for _ in range(20)]
         direction = rng.standard_normal((64, 1))
         direction /= np.linalg.norm(direction)
-        assert input_gradient_norm(lambda x: sigmoid_network(x, [4 * W for W in Q]), direction) < 0.1
-        assert input_gradient_norm(lambda x: sigmoid_network(x, [16 * W for W in Q]), direction) > 1
+        assert input_gradient_norm(lambda x, Q=Q: sigmoid_network(x, [4 * W for W in Q]), direction) < 0.1
+        assert input_gradient_norm(lambda x, Q=Q: sigmoid_network(x, [16 * W for W in Q]), direction) > 1
         weights = gaussian_weights([64] * 51, 0.1 * np.sqrt(2 / 64), rng)
-        assert 0.1 < input_gradient_norm(lambda x: residual_network(x, weights), direction) < 10
+        assert 0.1 < input_gradient_norm(lambda x, weights=weights: residual_network(x, weights), direction) < 10
 
 
 @pytest.mark.slow

@@ -31,7 +31,6 @@ import re  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
 
 from lessonkit import plots  # noqa: E402
 

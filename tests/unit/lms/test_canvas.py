@@ -5,8 +5,8 @@ import csv
 import pytest
 
 from autograder import cli
-from autograder.outputs import report
 from autograder.lms.canvas import CANVAS_COLUMNS, escape, unescape
+from autograder.outputs import report
 
 
 @pytest.fixture(scope="module")

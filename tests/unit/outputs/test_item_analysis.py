@@ -3,10 +3,10 @@ import math
 
 import pytest
 
-from autograder.outputs import item_analysis, report
+from autograder.authoring.catalogue import build, catalogue
 from autograder.grading.grade import grade_class
 from autograder.grading.results import ItemResult, SubmissionResult
-from autograder.authoring.catalogue import build, catalogue
+from autograder.outputs import item_analysis, report
 
 INIT = "04_initialization"
 VISIBLE = "shape (2, 3)"  # a visible case label: the judge names visible cases by what they are

@@ -13,8 +13,8 @@ import mistune
 import pytest
 from cmarkgfm.cmark import Options
 
-from autograder.outputs import item_analysis, report
 from autograder.grading.results import ItemResult, SubmissionResult
+from autograder.outputs import item_analysis, report
 
 HOSTILE = [
     "<script>alert(1)</script>",

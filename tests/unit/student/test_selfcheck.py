@@ -10,9 +10,9 @@ import sys
 
 import pytest
 
+from autograder.authoring.catalogue import build, catalogue
 from autograder.worker.cells import nbgrader_meta
 from autograder.worker.course import ROOT
-from autograder.authoring.catalogue import build, catalogue
 
 #: One line per item: "✓ grade_id (earned/points)" or "✗ grade_id (0/points): message"
 VERDICT = re.compile(r"^([\u2713\u2717]) (\S+) \(([\d.]+)/([\d.]+)\)", re.M)

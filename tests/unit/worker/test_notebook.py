@@ -12,13 +12,20 @@ from pathlib import Path
 
 import pytest
 
+from autograder.authoring.catalogue import ROOT, Variant, build
 from autograder.grading import grade
 from autograder.grading.grade import discover, grade_class, grade_submission, load_master
 from autograder.worker.cells import cell_source, nbgrader_meta
 from autograder.worker.course import master_path
-from autograder.worker.notebook import (MAX_JSON_DEPTH, MAX_NOTEBOOK_BYTES, find_notebook, json_depth, plan,
-                                 read_regular_file, read_submission)
-from autograder.authoring.catalogue import ROOT, Variant, build
+from autograder.worker.notebook import (
+    MAX_JSON_DEPTH,
+    MAX_NOTEBOOK_BYTES,
+    find_notebook,
+    json_depth,
+    plan,
+    read_regular_file,
+    read_submission,
+)
 
 LESSON = "02_batch_norm"
 RELEASED = json.loads((ROOT / "notebooks" / LESSON / "lesson.ipynb").read_text())

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from autograder.worker import isolation, runner
 from autograder.grading import scratch
+from autograder.worker import isolation, runner
 from autograder.worker.course import ROOT
+
 # the confinement guarantees every worker holds, run here on workers started alone
 from tests.support.confinement import *  # noqa: F401,F403
 from tests.support.confinement import MARKER, printed

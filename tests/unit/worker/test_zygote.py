@@ -11,6 +11,7 @@ import pytest
 from autograder.grading import grade
 from autograder.worker import runner
 from autograder.worker.course import ROOT
+
 # the confinement guarantees every worker holds, run here on workers forked by a zygote (the
 # `confined` fixture below)
 from tests.support.confinement import *  # noqa: F401,F403
