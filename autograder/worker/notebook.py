@@ -113,7 +113,7 @@ def read_regular_file(path, limit=MAX_NOTEBOOK_BYTES, below=None):
     data : bytes or None
     problem : str or None
     """
-    name = Path(path).name
+    name = Path(path).name or str(path)  # "." and "/" have no name of their own
     flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
     try:
         fd = os.open(path, flags) if below is None else _open_below(below, path, flags)

@@ -112,3 +112,9 @@ def test_a_path_that_is_no_notebook_gets_one_line_naming_it(tmp_path, where):
     assert output.strip().splitlines() == [output.strip()], output
     assert str(path) in output, output
     assert "Traceback" not in output and not VERDICT.search(output), output
+
+
+def test_the_current_folder_given_as_the_notebook_is_named():
+    """`selfcheck .` names the folder it refused (a path without a name of its own)."""
+    status, output = selfcheck(".")
+    assert status != 0 and ". is a folder" in output, output
