@@ -54,8 +54,13 @@ def _interruption(exc: BaseException) -> str:
 
 def grade(submissions: str | Path, options: Options | None = None) -> int:
     """Grade the class in `submissions` (``<student>/<lesson>/lesson.ipynb``) as `options` say
-    (options.py: each option's meaning and default); returns the exit status (`EXIT_*`)."""
-    from autograder.gradebook.nbgrader_cmd import course_directories
+    (options.py: each option's meaning and default); returns the exit status (`EXIT_*`).
+
+    The run's steps: grade (each result kept at once, see store.py), record into nbgrader's
+    gradebook and read back what it publishes (manual scores, comments, late penalties), then
+    write every output together: a run that fails or is interrupted before the end leaves the
+    previous outputs as they were."""
+    from autograder.gradebook.nbgrader_cmd import course_directories, folders_for
     from autograder.gradebook.process import GradebookProcess
     from autograder.grading import receipt
     from autograder.grading.options import Options
@@ -79,43 +84,44 @@ def grade(submissions: str | Path, options: Options | None = None) -> int:
             _error(f"{exc}.")
             return EXIT_USAGE
     previous = receipt.load(options.diff) if options.diff is not None else None  # read before this run replaces them
-    course_db, autograded, feedback = course_directories()
-    db_url = course_db if options.db is None else options.db
+    db_url = course_directories()[0] if options.db is None else options.db
     out = Path(options.out)
     # SIGTERM and SIGHUP end the run as Ctrl-C does, gradebook step included; the gradebook's
     # helper process imports nbgrader while the class is graded
     with stop_on_termination(), (GradebookProcess(db_url) if db_url else contextlib.nullcontext()) as books:
-        status, graded = _grade_and_report(submissions, options, previous)
+        status, graded = _grade_class(submissions, options)
         if status is not None:
             return status
-        results, unknown, changes, store = graded
-        notes = []
-        if books:
-            status, notes = _record(books, results, unknown, submissions, out, autograded, feedback)
-            if status is not None:
-                return status
-    return _print_run(results, unknown, notes, changes, previous, options.diff, store, out, books and books.shown)
+        results, unknown, store = graded
+        status, published, notes = _publish(books, results, out)
+        if status is not None:
+            return status
+        nbgrader_folders = folders_for(db_url, out) if books else None
+        status, written = _write_outputs(submissions, results, published, unknown, options, previous, store,
+                                         nbgrader_folders)
+        if status is not None:
+            return status
+    changes, file_notes = written
+    return _print_run(published, unknown, notes + file_notes, changes, previous, options.diff, store, out,
+                      books and books.shown, nbgrader_folders)
 
 
-def _grade_and_report(submissions: Path, options: Options, previous: dict | None):
-    """Grade the class and write our outputs (grades.csv, feedback, summary, receipts).
+def _grade_class(submissions: Path, options: Options):
+    """Grade every submission; each result is kept in the store as soon as it is graded.
 
-    Returns (exit status, None) when the run stopped, else (None, (results, unknown, changes, store))."""
-    from autograder.grading import receipt
+    Returns (exit status, None) when the run stopped, else (None, (results, unknown, store)),
+    the results as graded, each one whose own outputs cannot be made turned into "not graded"."""
     from autograder.grading.cluster import ClusterError, grade_on_cluster
     from autograder.grading.grade import WeakIsolation, grade_class
+    from autograder.grading.receipt import Receipts
     from autograder.grading.scratch import Interrupted
     from autograder.grading.store import ResultStore
-    from autograder.outputs import figure, report
+    from autograder.outputs import figure
     from autograder.outputs.atomic import WriteError
-    from autograder.outputs.atomic import write as atomic_write
     from autograder.outputs.progress import Progress
-    from autograder.worker.course import lessons
-    out = Path(options.out)
     remote = functools.partial(grade_on_cluster, address=options.cluster) if options.cluster else None
-    store = ResultStore(out, options)
+    store = ResultStore(Path(options.out), options)
     progress = Progress(sys.stderr) if not options.quiet else None
-    changes = None
     _import_in_background(figure.MODULES)
 
     def finished(result, done, total):
@@ -128,24 +134,13 @@ def _grade_and_report(submissions: Path, options: Options, previous: dict | None
         finally:
             if progress:
                 progress.close()
-        if results:
-            receipts = receipt.Receipts(options)
-            results = [_reportable(r, receipts, store) for r in results]
-            report.write_all(results, unknown, out, lessons())
-            current = [receipts.receipt(r, store.fingerprints.get((r.student, r.lesson), {}).get("submission")) for r in results]
-            receipt.write_all(current, out)
-            if previous is not None:
-                changes = receipt.diff(previous, {(r["student"], r["lesson"]): r for r in current})
-                atomic_write(out / "regrade_diff.md", receipt.markdown(changes, options.diff))
-            store.prune(results)
-            _similarity_after_grades(submissions, out)
     except (KeyboardInterrupt, Interrupted) as exc:
         kept = store.reused + store.saved
         print(f"error: grading was interrupted ({_interruption(exc)}); the {kept} submission{'s' * (kept != 1)} "
               f"graded so far {'is' if kept == 1 else 'are'} kept in {store.folder}. "
               "Run the same command again to grade the rest.", file=sys.stderr)
         return EXIT_INTERRUPTED, None
-    except WriteError as exc:
+    except WriteError as exc:  # a result could not be kept
         print(f"error: {exc}.", file=sys.stderr)
         return EXIT_FAILED, None
     except ClusterError as exc:
@@ -158,7 +153,8 @@ def _grade_and_report(submissions: Path, options: Options, previous: dict | None
     if not results:
         _error(f"no submissions found in {submissions} (expected <student>/<lesson>/lesson.ipynb)")
         return EXIT_USAGE, None
-    return None, (results, unknown, changes, store)
+    receipts = Receipts(options)
+    return None, ([_reportable(r, receipts, store) for r in results], unknown, store)
 
 
 def _reportable(result, receipts, store):
@@ -176,41 +172,77 @@ def _reportable(result, receipts, store):
     return result
 
 
-def _record(books, results, unknown, submissions, out, autograded, feedback):
-    """The gradebook step: nbgrader's gradebook (`books`, a GradebookProcess), nbgrader's
-    autograded and feedback files, then our reports again if a late penalty changed a score.
+def _publish(books, results, out):
+    """The gradebook step: record the grades in nbgrader's gradebook (`books`, a
+    GradebookProcess) and read back the grades it publishes (see gradebook/published.py).
 
-    Returns (exit status or None, notes)."""
-    from autograder.gradebook import nbgrader_files
+    Returns (exit status or None, published results, notes); without a gradebook the
+    results are published as graded."""
     from autograder.gradebook.process import GradebookError
     from autograder.grading.scratch import Interrupted
-    from autograder.outputs import report
+    if not books:
+        return None, results, []
+    kept = "nothing was written; the graded submissions are kept in " f"{Path(out) / '.results'}"
+    try:
+        published, notes = books.record(results)
+    except GradebookError as exc:
+        print(f"error: {exc}; {kept}, so the same command then only records and writes.", file=sys.stderr)
+        return EXIT_FAILED, None, None
+    except (KeyboardInterrupt, Interrupted) as exc:
+        print(f"error: interrupted ({_interruption(exc)}) while updating the gradebook (it holds all of this run's "
+              f"grades or none of them); {kept}. Run the same command again to finish (nothing is graded twice).",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED, None, None
+    return None, published, notes
+
+
+def _write_outputs(submissions, graded, published, unknown, options, previous, store, nbgrader_folders):
+    """Every output of the run, renamed into place together once all are written (see
+    `atomic.together`): grades.csv, feedback pages, summary, similarity, receipts, the regrade
+    diff and nbgrader's files. The published results make the pages; the graded ones, the receipts.
+
+    Returns (exit status or None, regrade changes or None)."""
+    from autograder.gradebook import nbgrader_files
+    from autograder.grading import receipt
+    from autograder.grading.scratch import Interrupted
+    from autograder.outputs import atomic, report
     from autograder.outputs.atomic import WriteError
     from autograder.worker.course import lessons
-    grades = out / "grades.csv"
+    out = Path(options.out)
+    receipts = receipt.Receipts(options)
+    current = [receipts.receipt(r, store.fingerprints.get((r.student, r.lesson), {}).get("submission")) for r in graded]
+    changes = receipt.diff(previous, {(r["student"], r["lesson"]): r for r in current}) if previous is not None else None
+    similarity_page = _similarity_page(submissions)
+    notes = []
     try:
-        recorded, notes = books.record(results)
-        notes += nbgrader_files.write(recorded, submissions, autograded, feedback)
-        if any(r.penalty for r in results):  # late penalties come from the gradebook's due dates
-            report.write_all(results, unknown, out, lessons())
-    except GradebookError as exc:
-        print(f"error: {exc}; the grades are in {grades}.", file=sys.stderr)
-        return EXIT_FAILED, None
+        with atomic.together():
+            if similarity_page is not None:
+                atomic.write(out / "similarity.html", similarity_page)
+            report.write_all(published, unknown, out, lessons(), similarity=similarity_page is not None)
+            receipt.write_all(current, out)
+            if changes is not None:
+                atomic.write(out / "regrade_diff.md", receipt.markdown(changes, options.diff))
+            if nbgrader_folders:
+                notes = nbgrader_files.write(published, submissions, *nbgrader_folders)
     except WriteError as exc:
         print(f"error: {exc}.", file=sys.stderr)
         return EXIT_FAILED, None
-    except OSError as exc:  # nbgrader's files: each replaced whole, as ours are
+    except OSError as exc:  # nbgrader's files, read or written
         print(f"error: {WriteError(exc.errno, exc.strerror, exc.filename)}.", file=sys.stderr)
         return EXIT_FAILED, None
     except (KeyboardInterrupt, Interrupted) as exc:
-        print(f"error: interrupted ({_interruption(exc)}) while updating the gradebook (it holds all of this run's "
-              f"grades or none of them); the grades are in {grades}. "
-              "Run the same command again to update it (nothing is graded twice).", file=sys.stderr)
+        print(f"error: interrupted ({_interruption(exc)}) while writing the outputs; the previous ones are intact. "
+              "Run the same command again to write them (nothing is graded twice).", file=sys.stderr)
         return EXIT_INTERRUPTED, None
-    return None, notes
+    report.remove_stale_feedback(published, out, lessons())
+    if similarity_page is None and (out / "similarity.html").is_file():
+        (out / "similarity.html").unlink()  # it would name another class than grades.csv
+    receipt.remove_stale(current, out)
+    store.prune(graded)
+    return None, (changes, notes)
 
 
-def _print_run(results, unknown, notes, changes, previous, diff, store, out, gradebook_shown):
+def _print_run(results, unknown, notes, changes, previous, diff, store, out, gradebook_shown, nbgrader_folders=None):
     """The terminal's account of a finished run; returns the exit status."""
     from autograder.outputs import report
     print(report.table(results))
@@ -234,18 +266,21 @@ def _print_run(results, unknown, notes, changes, previous, diff, store, out, gra
         print(f"note: {report.terminal_text(note)}")
     print(f"grades:   {out / 'grades.csv'}\nfeedback: {out / 'feedback'}/<student>/<lesson>.html\n"
           f"summary:  {out / 'summary.md'} and {out / 'summary.png'}; similarity: {out / 'similarity.html'}"
-          + (f"\ngradebook: {gradebook_shown}" if gradebook_shown else ""))
+          + (f"\ngradebook: {gradebook_shown}" if gradebook_shown else "")
+          + (f"\nnbgrader's files: {nbgrader_folders[0]} and {nbgrader_folders[1]}" if nbgrader_folders else ""))
     return EXIT_PROBLEMS if troubled or notes or unknown else EXIT_OK
 
 
-def _similarity_after_grades(submissions, out):
-    """The similarity report, once the grades are written: bounded in time, and whatever
-    fails in it costs the report only (said in one line)."""
+def _similarity_page(submissions):
+    """The similarity report's page (str), or None when making it failed: bounded in time, and
+    whatever fails in it costs the report only (said in one line)."""
     from autograder.grading import similarity
     try:
-        similarity.write(submissions, out / "similarity.html")
+        pairs, left_out = similarity.rank(submissions)
+        return similarity.page(pairs, left_out=left_out)
     except Exception as exc:  # noqa: BLE001 - no grade depends on it
         print(f"note: the similarity report was not written ({type(exc).__name__}: {str(exc)[:200]})", file=sys.stderr)
+        return None
 
 
 def _similarity(args: argparse.Namespace) -> int:

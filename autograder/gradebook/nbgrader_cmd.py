@@ -68,6 +68,32 @@ def course_directories(root=None):
     return course.db_url, root / course.autograded_directory, root / course.feedback_directory
 
 
+def folders_for(db_url, out, root=None):
+    """Where a run that records into `db_url` writes nbgrader's autograded and feedback files.
+
+    The course's own folders only when `db_url` is the course's gradebook: a class recorded
+    into another gradebook (``--db``) keeps its nbgrader files beside its outputs, in
+    ``<out>/nbgrader/``, so nothing of it reaches the course's folders or, through
+    ``nbgrader release_feedback``, its exchange.
+
+    Returns
+    -------
+    autograded, feedback : Path
+    """
+    course_db, autograded, feedback = course_directories(root)
+    if _same_database(db_url, course_db):
+        return autograded, feedback
+    return Path(out) / "nbgrader" / "autograded", Path(out) / "nbgrader" / "feedback"
+
+
+def _same_database(a, b):
+    """Whether two gradebook URLs name one database (SQLite files compared by their resolved path)."""
+    def key(url):
+        prefix = "sqlite:///"
+        return ("sqlite", Path(url[len(prefix):]).resolve()) if url.startswith(prefix) else ("url", url)
+    return key(a) == key(b)
+
+
 def course_config(root=None):
     """The course's ``nbgrader_config.py`` (in the course root) as a traitlets Config."""
     return PyFileConfigLoader("nbgrader_config.py", path=str(Path(root or ROOT))).load_config()

@@ -10,7 +10,7 @@ the submission (so the student's ``fetch_feedback`` finds the page), or a new on
 ``nbgrader generate_feedback --force`` rebuilds the pages from the autograded notebooks and
 the gradebook instead; those notebooks come from the release, so they hold no hidden test.
 """
-import functools
+import hashlib
 import json
 import secrets
 from pathlib import Path
@@ -26,11 +26,18 @@ TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f UTC"
 def write(results, submissions, autograded, feedback, notebook="lesson"):
     """Write the autograded notebook and the feedback folder of every result.
 
+    A file whose content would not change is left alone. The feedback page is the course's
+    page of the published result (manual scores, comments, late penalty included), written
+    only when what it shows changed since this module last wrote it (its digest is kept in
+    the autograded folder, `SHOWN`): a page ``nbgrader generate_feedback`` made since then is
+    kept while nothing it shows has changed, and replaced with one that shows the change
+    when something has.
+
     Parameters
     ----------
-    results : list of results.SubmissionResult, those recorded in the gradebook
+    results : list of results.SubmissionResult, as the gradebook publishes them
     submissions : Path, ``<student>/<lesson>/`` folders as graded
-    autograded, feedback : Path, nbgrader's course folders
+    autograded, feedback : Path, nbgrader's folders for this gradebook (`nbgrader_cmd.folders_for`)
 
     Returns
     -------
@@ -47,13 +54,32 @@ def write(results, submissions, autograded, feedback, notebook="lesson"):
             notes.append(f"{r.student}/{r.lesson}: submission_secret.txt ignored ({problem}); a new one is used")
         secret = secret or read_small(graded / "submission_secret.txt")[0] or secrets.token_hex(64)
         nb = autograded_notebook(r, folder, master)
-        atomic.write(graded / f"{notebook}.ipynb", json.dumps(nb, indent=1) + "\n")
-        atomic.write_with(fed / f"{notebook}.html", functools.partial(report.write_feedback, r))
+        _write_if_changed(graded / f"{notebook}.ipynb", json.dumps(nb, indent=1) + "\n")
+        page = report.feedback_page(r)
+        shown = hashlib.sha256(page.encode("utf-8", "backslashreplace")).hexdigest()
+        if read_small(graded / SHOWN)[0] != shown or not (fed / f"{notebook}.html").is_file():
+            atomic.write(fed / f"{notebook}.html", page)
+            atomic.write(graded / SHOWN, shown)
         for dest in (graded, fed):
-            atomic.write(dest / "submission_secret.txt", secret)
+            _write_if_changed(dest / "submission_secret.txt", secret)
             if r.timestamp is not None:
-                atomic.write(dest / "timestamp.txt", r.timestamp.strftime(TIMESTAMP_FORMAT))
+                _write_if_changed(dest / "timestamp.txt", r.timestamp.strftime(TIMESTAMP_FORMAT))
     return notes
+
+
+#: Digest of the feedback page this module last wrote for a submission, kept beside its autograded notebook.
+SHOWN = ".feedback-shown.sha256"
+
+
+def _write_if_changed(path, text):
+    """`atomic.write(path, text)` unless `path` already holds exactly `text` (then it is left as it was)."""
+    data = text.encode("utf-8", "backslashreplace")
+    try:
+        if not path.is_symlink() and path.is_file() and path.stat().st_size == len(data) and path.read_bytes() == data:
+            return
+    except OSError:
+        pass
+    atomic.write(path, data)
 
 
 def autograded_notebook(result, folder, master):

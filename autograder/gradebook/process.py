@@ -4,12 +4,13 @@ nbgrader and SQLAlchemy cost 0.9 s of CPU to import, more than grading one noteb
 helper imports them at a lower priority while the class is graded (so the feedback pages
 are not delayed by it), then waits on its standard input for the results: one JSON request,
 ``{"db_url", "root", "results"}``. It answers on its standard output with
-``{"recorded": [[student, lesson, penalty, seconds_late], ...], "notes", "shown"}`` or
-``{"error": sentence, "shown"}``. A run that ends without results stops the helper before it
+``{"published": [view, ...], "notes", "shown"}`` (a view per recorded submission, see
+`published`) or ``{"error": sentence, "shown"}``. A run that ends without results stops the helper before it
 was sent any: the gradebook is never opened. The helper dies with the grader (PDEATHSIG),
 and the grader stops it (SIGTERM, then SIGKILL) when interrupted; either way
 `gradebook.record`'s one transaction is committed whole or not at all.
 """
+import functools
 import json
 import os
 import signal
@@ -17,12 +18,21 @@ import subprocess
 import sys
 from pathlib import Path
 
+from autograder.gradebook import published
 from autograder.worker.course import ROOT as CODE_ROOT
 
 #: The helper's niceness: the CPU it wants while a class is graded goes to the grading first.
 NICENESS = 10
 #: Seconds a stopped helper gets to roll back and clean up before it is killed.
 STOP_SECONDS = 10
+
+
+@functools.lru_cache
+def cell_order(lesson):
+    """The names of the lesson's nbgrader cells, in the order of its released notebook."""
+    from autograder.worker.cells import nbgrader_meta
+    cells = json.loads((CODE_ROOT / "notebooks" / lesson / "lesson.ipynb").read_text())["cells"]
+    return [nbgrader_meta(c).get("grade_id") for c in cells if nbgrader_meta(c).get("grade_id")]
 
 
 class GradebookError(Exception):
@@ -57,11 +67,12 @@ class GradebookProcess:
         self.close()
 
     def record(self, results):
-        """`gradebook.record(results, db_url)` in the helper; sets each recorded result's penalty.
+        """`gradebook.record(results, db_url)` in the helper, then the grades it publishes (`published`).
 
         Returns
         -------
-        recorded : list of SubmissionResult, those now in the gradebook
+        published : list of SubmissionResult, those now in the gradebook, with the gradebook's
+            scores, late penalties and comments (new objects: `results` stay as graded)
         notes : list of str
 
         Raises
@@ -86,11 +97,7 @@ class GradebookProcess:
         self.shown = reply.get("shown")
         if "error" in reply:
             raise GradebookError(reply["error"])
-        late = {(s, l): (p, secs) for s, l, p, secs in reply["recorded"]}
-        recorded = [r for r in results if (r.student, r.lesson) in late]
-        for r in recorded:
-            r.penalty, r.seconds_late = late[r.student, r.lesson]
-        return recorded, reply["notes"]
+        return published.apply(results, reply["published"], cell_order), reply["notes"]
 
     def close(self):
         """End the helper. One still running was never sent results (`record` waits for its
@@ -138,7 +145,7 @@ def serve():
         if db_url.startswith("sqlite:///"):
             Path(db_url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
         recorded, notes = gradebook.record([from_plain(r) for r in request["results"]], db_url, root=request["root"])
-        reply = {"recorded": [[r.student, r.lesson, r.penalty, r.seconds_late] for r in recorded], "notes": notes}
+        reply = {"published": published.read(db_url, [(r.student, r.lesson) for r in recorded]), "notes": notes}
     except Exception as exc:  # noqa: BLE001 - any failure is one sentence for the grader to print
         reply = {"error": gradebook.failure(exc, db_url)}
     replies.write(json.dumps({**reply, "shown": gradebook.shown(db_url)}))

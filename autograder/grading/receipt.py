@@ -158,11 +158,18 @@ def folder(out):
 
 
 def write_all(receipts, out):
-    """Write each receipt to OUT/receipts/<student>/<lesson>.json, together (see `atomic.together`), and
-    remove the receipts of submissions no longer in the class (the graded results are what they describe)."""
+    """Write each receipt to OUT/receipts/<student>/<lesson>.json, together (see `atomic.together`), then
+    (unless inside an outer `together` block, whose owner calls it once all has landed) `remove_stale`."""
+    nested = atomic.staging()
     with atomic.together():
         for r in receipts:
             atomic.write(folder(out) / r["student"] / f"{r['lesson']}.json", json.dumps(r, indent=1, sort_keys=True))
+    if not nested:
+        remove_stale(receipts, out)
+
+
+def remove_stale(receipts, out):
+    """Remove the receipts of submissions no longer in the class (the graded results are what they describe)."""
     current = {(r["student"], r["lesson"]) for r in receipts}
     for path in sorted(folder(out).glob("*/*.json")):
         if (path.parent.name, path.stem) not in current and not path.is_symlink():

@@ -2,7 +2,7 @@
 
 `to_plain` and `from_plain` give a result's plain-data (JSON-ready) form, the one it has
 wherever it leaves the process that graded it: the results kept between runs (store.py),
-a Dask task's answer (cluster.py) and the gradebook's helper process (gradebook_process.py).
+a Dask task's answer (cluster.py) and the gradebook's helper process (gradebook/process.py).
 This module imports nothing of the grader, so those places can read results cheaply.
 """
 import dataclasses
@@ -18,6 +18,7 @@ class ItemResult:
     message: str = ""
     hint: str | None = None
     failed_case: str | None = None  # label of the first case it failed (see `judge.cases`), for item analysis
+    graded_points: float | None = None  # the grader's points, when a person set `points` in the gradebook
 
 
 @dataclass
@@ -32,6 +33,7 @@ class SubmissionResult:
     timestamp: datetime | None = None  # when it was handed in (naive UTC, as nbgrader stores it)
     penalty: float = 0.0  # points taken off by the course's nbgrader late rule (see late.py)
     seconds_late: float = 0.0  # past the due date and any extension, as the gradebook says
+    comments: list = field(default_factory=list)  # [answer cell, comment] pairs a person wrote in the gradebook
 
     @property
     def raw_score(self):

@@ -18,7 +18,7 @@ TEMP_PREFIX = ".partial-"
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
-_local = threading.local()  # the staged renames of a `together()` block, per thread
+_local = threading.local()  # the staged renames and made folders of a `together()` block, per thread
 
 _ACTIONS = {errno.ENOSPC: "Free some space", errno.EDQUOT: "Free some space (you are over quota)",
             errno.EROFS: "Make it writable or choose another --out", errno.EACCES: "Make it writable or choose another --out",
@@ -58,7 +58,7 @@ def write_with(path, write_to):
     """
     path = Path(path)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        _make_folders(path.parent)
         fd, temp = tempfile.mkstemp(prefix=TEMP_PREFIX + path.name + ".", dir=path.parent)
         os.fchmod(fd, 0o666 & ~_UMASK)  # as an ordinary open() would have made it
         os.close(fd)
@@ -84,25 +84,46 @@ def write_with(path, write_to):
         raise
 
 
+def _make_folders(folder):
+    """`folder` and its missing parents; inside `together()`, each one made is noted, so that a
+    failed block can take it away again."""
+    made = []
+    for parent in [folder, *folder.parents]:
+        if parent.is_dir():
+            break
+        made.append(parent)
+    folder.mkdir(parents=True, exist_ok=True)
+    created = getattr(_local, "created", None)
+    if created is not None:
+        created.extend(reversed(made))
+
+
+def staging():
+    """Whether this thread is inside a `together()` block (its writes wait for the block's end)."""
+    return getattr(_local, "staged", None) is not None
+
+
 @contextlib.contextmanager
 def together():
     """Writes in this block (of this thread) land together: all renamed once all are written.
 
-    When the block fails, every file it wrote is dropped and the old ones stay.
+    When the block fails, every file it wrote is dropped, every folder it made is removed
+    again, and the old files stay.
     """
-    if getattr(_local, "staged", None) is not None:  # nested: the outer block decides
+    if staging():  # nested: the outer block decides
         yield
         return
-    _local.staged = staged = []
+    _local.staged, _local.created = staged, created = [], []
     try:
         yield
     except BaseException:
         for temp, _ in staged:
             with contextlib.suppress(OSError):
                 os.unlink(temp)
+        _remove_folders(created)
         raise
     finally:
-        _local.staged = None
+        _local.staged = _local.created = None
     for k, (temp, path) in enumerate(staged):
         try:
             _replace(temp, path)
@@ -110,7 +131,15 @@ def together():
             for later, _ in staged[k:]:
                 with contextlib.suppress(OSError):
                     os.unlink(later)
+            _remove_folders(created)
             raise
+
+
+def _remove_folders(created):
+    """Remove the folders a failed block made (deepest first), each only if it is empty."""
+    for folder in reversed(created):
+        with contextlib.suppress(OSError):
+            folder.rmdir()
 
 
 def _replace(temp, path):

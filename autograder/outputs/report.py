@@ -115,11 +115,16 @@ def feedback_page(result):
     """One student's feedback for one lesson as a self-contained HTML page (a str)."""
     rows = []
     for i in result.items:
-        ok = i.points == i.max_points
-        hint = f"<p class='hint'>{html_text(likely_mistake(i.hint))}</p>" if i.hint and not ok else ""
+        ok = i.points >= i.max_points
+        hint = f"<p class='hint'>{html_text(likely_mistake(i.hint))}</p>" if i.hint and i.points < i.max_points else ""
+        by_hand = (f"<br><small>set by your grader; the autograder gave {_num(i.graded_points)}</small>"
+                   if i.graded_points is not None else "")
         rows.append(f"<tr class='{'ok' if ok else 'bad'}'><td><code>{html_text(i.grade_id)}</code></td>"
-                    f"<td>{_num(i.points)} / {_num(i.max_points)}</td>"
+                    f"<td>{_num(i.points)} / {_num(i.max_points)}{by_hand}</td>"
                     f"<td><pre>{html_text(i.message)}</pre>{hint}</td></tr>")
+    comments = "".join(f"<dt><code>{html_text(cell)}</code></dt><dd><pre>{html_text(text)}</pre></dd>"
+                       for cell, text in result.comments)
+    comments = f"<h2>Comments from your grader</h2><dl>{comments}</dl>" if comments else ""
     late = (f"<p class='hint'>Handed in {duration(result.seconds_late)} after the due date: late penalty "
             f"{_num(result.penalty)} points ({_num(result.raw_score)} before it).</p>" if result.penalty else "")
     notes = "".join(f"<li>{html_text(p)}</li>" for p in result.problems + result.incidents)
@@ -133,16 +138,17 @@ pre{{white-space:pre-wrap;margin:0}}.hint{{color:#a50;margin:.3em 0 0}}</style><
 <h1>{html_text(result.lesson)}: {_num(result.score)} / {_num(result.max_score)} points</h1>
 {late}<p>Student: {html_text(result.student)}. Each item is one test cell of the notebook; it is checked on the
 visible cases of the notebook and on hidden cases (other shapes and edge cases).</p>
-{notes}<table><caption>Points per item</caption>
+{notes}{comments}<table><caption>Points per item</caption>
 <tr><th scope="col">item</th><th scope="col">points</th><th scope="col">what the grader found</th></tr>{''.join(rows)}</table>
 </main></body></html>
 """
 
 
-def summary(results, unknown, out_dir):
+def summary(results, unknown, out_dir, similarity=None):
     """Class summary: per item the share of full marks, the item analysis (item_analysis.py), the
     most common misconceptions, the submissions with problems. Writes summary.md, summary.png
-    and item_analysis.png; returns the markdown."""
+    and item_analysis.png; returns the markdown. `similarity`: whether similarity.html is (or
+    is about to be) beside it (default: whether it is there now)."""
     out_dir = Path(out_dir)
     lines = ["# Class summary", ""]
     students = sorted({r.student for r in results})
@@ -164,7 +170,7 @@ def summary(results, unknown, out_dir):
               for (lesson, gid, hint), n in hints.most_common(10)] or ["- none matched"]
     troubled = [r for r in results if r.problems or r.incidents]
     lines += ["", "Similarity of answer cells (it reports, it changes no grade): "
-              + ("similarity.html" if (out_dir / "similarity.html").is_file()
+              + ("similarity.html" if (similarity if similarity is not None else (out_dir / "similarity.html").is_file())
                  else "python -m autograder similarity SUBMISSIONS --out similarity.html")]
     lines += ["", "## Submissions with problems", ""]
     lines += [f"- {md_text(r.student)}/{md_text(r.lesson)}: " + md_text("; ".join(r.problems + r.incidents))
@@ -200,20 +206,23 @@ def _short(text, width=45):
     return text if len(text) <= width else text[: width - 1] + "\u2026"
 
 
-def write_all(results, unknown, out_dir, lessons=()):
+def write_all(results, unknown, out_dir, lessons=(), similarity=None):
     """Write grades.csv, feedback/<student>/<lesson>.html, summary.md and summary.png.
 
     The files land together (see `atomic.together`): when one cannot be written, all the
-    previous ones stay as they were. Then the feedback pages of `lessons` that belong to
-    no submission of `results` (students who left the class) are removed.
+    previous ones stay as they were. Once they have landed, `remove_stale_feedback` removes the
+    pages of students who left the class (done here unless inside an outer `together` block,
+    whose owner calls it once everything has landed).
     """
     out_dir = Path(out_dir)
+    nested = atomic.staging()
     with atomic.together():
         write_csv(results, out_dir / "grades.csv")
         for r in results:
             write_feedback(r, out_dir / "feedback" / r.student / f"{r.lesson}.html")
-        text = summary(results, unknown, out_dir)
-    remove_stale_feedback(results, out_dir, lessons)
+        text = summary(results, unknown, out_dir, similarity)
+    if not nested:
+        remove_stale_feedback(results, out_dir, lessons)
     return text
 
 

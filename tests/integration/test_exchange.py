@@ -7,8 +7,10 @@ late rule (nbgrader's AssignLatePenalties plugin, set in nbgrader_config.py) hal
 score of a late submission; a student granted an extension is on time when regraded.
 """
 import csv
+import json
 import subprocess
 import sys
+import urllib.request
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -21,6 +23,8 @@ from autograder.grading.grade import load_master
 from autograder.grading.results import ItemResult, SubmissionResult
 from autograder.worker.course import ROOT
 from tests.support.course_copy import copy_course
+from tests.support.lab import start_lab, stop
+from tests.support.network import free_port
 
 COURSE_ID = "training-deep-networks"  # the course's c.CourseDirectory.course_id
 LESSON = normalizing_inputs.LESSON
@@ -37,6 +41,8 @@ class HalfOffWhenLate(LateSubmissionPlugin):
 c.AssignLatePenalties.plugin_class = HalfOffWhenLate
 '''
 VARIANTS = {"ann": "correct-different", "bob": "scales-by-variance"}  # bob: one item wrong, and late
+TOKEN = "formgrader-test-token"
+COMMENT = "Partial credit: you divided by the variance <sigma^2>; scale by its square root."
 
 
 def run(argv, cwd, env=None):
@@ -94,7 +100,54 @@ def round_trip(tmp_path_factory):
         env = dict(nbgrader_cmd.with_venv_on_path(), HOME=str(home), USER=student, JUPYTERHUB_USER=student)
         nbgrader("fetch_feedback", LESSON, *on_exchange, f"--CourseDirectory.student_id={student}", cwd=home, env=env)
     return dict(course=course, homes=homes, first=first, graded=graded, db=db, grades=base / "grades" / "grades.csv",
-                before_extension=base / "before-extension" / "grades.csv")
+                before_extension=base / "before-extension" / "grades.csv", base=base, on_exchange=on_exchange)
+
+
+def formgrader(port, method, path, body=None):
+    """One call to Formgrader's own REST API (what its pages call), as the instructor; returns the JSON answer."""
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/formgrader/api/{path}", method=method,
+                                     data=None if body is None else json.dumps(body).encode(),
+                                     headers={"Authorization": f"token {TOKEN}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as answer:
+        return json.loads(answer.read())
+
+
+@pytest.fixture(scope="module")
+def hand_graded(round_trip):
+    """After `round_trip`: a TA gives bob's wrong item a manual score and his answer a comment in
+    Formgrader (its API, on the instructor's JupyterLab), runs nbgrader generate_feedback, and
+    the instructor grades again as before (unchanged: from kept results), then generates
+    nbgrader's feedback again and regrades everything (--force), then releases the feedback."""
+    course, base, on_exchange = round_trip["course"], round_trip["base"], round_trip["on_exchange"]
+    port = free_port()
+    lab = start_lab(course, port, instructor=True, token=TOKEN)
+    try:
+        bob = next(s for s in formgrader(port, "GET", f"submitted_notebooks/{LESSON}/lesson") if s["student"] == "bob")
+        lost = next(g for g in formgrader(port, "GET", f"grades?submission_id={bob['id']}")
+                    if g["auto_score"] < g["max_score"])
+        formgrader(port, "PUT", f"grade/{lost['id']}", {"manual_score": lost["max_score"] - 0.5})
+        answer = next(c for c in formgrader(port, "GET", f"comments?submission_id={bob['id']}")
+                      if c["name"] == "normalize_inputs")
+        formgrader(port, "PUT", f"comment/{answer['id']}", {"manual_comment": COMMENT})
+    finally:
+        stop(lab)
+    page = course / "build" / "feedback" / "bob" / LESSON / "lesson.html"
+    nbgrader("generate_feedback", LESSON, "--force", cwd=course)
+    nbgraders_first = page.read_bytes()
+    grade = [sys.executable, "-m", "autograder", "grade", "build/submitted", "--out", str(base / "after-manual")]
+    after_manual = run(grade, cwd=course)
+    ours = page.read_bytes()
+    nbgrader("generate_feedback", LESSON, "--force", cwd=course)
+    nbgraders_second = page.read_bytes()
+    forced = run(grade + ["--force"], cwd=course)
+    nbgrader("export", "--to=export-after-manual.csv", cwd=course)
+    nbgrader("release_feedback", LESSON, *on_exchange, cwd=course)
+    home = round_trip["homes"]["bob"]
+    env = dict(nbgrader_cmd.with_venv_on_path(), HOME=str(home), USER="bob", JUPYTERHUB_USER="bob")
+    nbgrader("fetch_feedback", LESSON, *on_exchange, "--CourseDirectory.student_id=bob", cwd=home, env=env)
+    return dict(lost=lost, after_manual=after_manual, forced=forced, nbgraders_first=nbgraders_first, ours=ours,
+                nbgraders_second=nbgraders_second, kept=page.read_bytes(), out=base / "after-manual",
+                export=course / "export-after-manual.csv", fetched=list((home / LESSON / "feedback").glob("*/lesson.html")))
 
 
 def test_the_collected_class_is_graded_as_nbgrader_laid_it_out(round_trip):
@@ -150,6 +203,44 @@ def test_each_student_fetches_feedback_that_shows_the_score(round_trip):
         assert ("late penalty" in page) == (float(penalty) > 0)
         if float(penalty):
             assert f"late penalty {penalty} points" in page
+
+
+def test_a_manual_grade_and_comment_reach_grades_csv_and_the_feedback_page(hand_graded):
+    """What a TA sets in Formgrader is what the course publishes, through a regrade and a forced one."""
+    for run_ in ("after_manual", "forced"):
+        assert hand_graded[run_].returncode in (0, 3), hand_graded[run_].stdout + hand_graded[run_].stderr
+    lost, out = hand_graded["lost"], hand_graded["out"]
+    bob = {r["student"]: r for r in csv.DictReader((out / "grades.csv").open())}["bob"]
+    assert float(bob[f"{LESSON}/{lost['name']}"]) == lost["max_score"] - 0.5 != lost["auto_score"]
+    page = (out / "feedback" / "bob" / f"{LESSON}.html").read_text()
+    assert "Partial credit: you divided by the variance &lt;sigma^2&gt;" in page  # escaped, as everything quoted
+    assert f"set by your grader; the autograder gave {lost['auto_score']:g}" in page
+    assert f"{LESSON}: {bob[f'{LESSON}/total']} / {bob['max_total']} points" in page
+
+
+def test_nbgrader_export_agrees_with_grades_csv_after_manual_grading(hand_graded):
+    ours = {r["student"]: r for r in csv.DictReader((hand_graded["out"] / "grades.csv").open())}
+    exported = {r["student_id"]: r for r in csv.DictReader(hand_graded["export"].open())}
+    assert set(exported) == set(ours) == set(VARIANTS)
+    for student, row in exported.items():
+        items = [c for c in ours[student] if c.startswith(f"{LESSON}/") and c.rsplit("/", 1)[1] not in
+                 ("total", "late_penalty")]
+        assert float(row["raw_score"]) == sum(float(ours[student][c]) for c in items), student
+        assert float(row["score"]) == float(ours[student][f"{LESSON}/total"]), student
+        assert float(row["late_submission_penalty"]) == float(ours[student][f"{LESSON}/late_penalty"]), student
+    assert float(exported["bob"]["late_submission_penalty"]) == float(exported["bob"]["raw_score"]) / 2  # still late
+
+
+def test_nbgraders_feedback_is_kept_until_what_it_shows_changes(hand_graded):
+    assert b"Partial credit: you divided by the variance" in hand_graded["nbgraders_first"]  # nbgrader's own page
+    assert hand_graded["ours"] != hand_graded["nbgraders_first"]  # the regrade saw a change since it last wrote...
+    assert b"Partial credit: you divided by the variance &lt;sigma^2&gt;" in hand_graded["ours"]  # ...and shows it
+    assert hand_graded["kept"] == hand_graded["nbgraders_second"]  # nothing changed since: a forced regrade keeps it
+
+
+def test_the_student_fetches_feedback_with_the_comment(hand_graded):
+    assert len(hand_graded["fetched"]) == 1
+    assert b"Partial credit: you divided by the variance" in hand_graded["fetched"][0].read_bytes()
 
 
 @pytest.mark.parametrize("method", ["zero", "none"])

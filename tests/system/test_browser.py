@@ -11,17 +11,14 @@ Each step leaves a screenshot in build/browser/. Chromium comes from `make syste
 import json
 import os
 import shutil
-import signal
 import subprocess
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from autograder import checks
 from autograder.authoring.catalogue import reference_answers
-from autograder.student.lab import command
+from tests.support.lab import start_lab, stop
 from tests.support.network import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,45 +58,6 @@ def cell_index(grade_id):
     return next(k for k, c in enumerate(cells) if c["metadata"].get("nbgrader", {}).get("grade_id") == grade_id)
 
 
-def start_lab(course, port, instructor=False):
-    """JupyterLab on `course` (Path) at 127.0.0.1:`port`, in its own process group; waits until it answers."""
-    argv, env = command(course, "notebooks", instructor)
-    state = course.parent / f"jupyter-{port}"  # no user settings or workspaces of this machine
-    env.update(JUPYTER_RUNTIME_DIR=str(state / "runtime"), JUPYTERLAB_SETTINGS_DIR=str(state / "settings"),
-               JUPYTERLAB_WORKSPACES_DIR=str(state / "workspaces"))
-    # Every cell in the page (JupyterLab otherwise renders only those in view), so that the
-    # test finds a cell by its position in the notebook.
-    tracker = state / "settings" / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
-    tracker.parent.mkdir(parents=True)
-    tracker.write_text(json.dumps({"windowingMode": "none"}))
-    log = open(course.parent / f"jupyter-{port}.log", "w")
-    proc = subprocess.Popen(argv + ["--ip=127.0.0.1", f"--port={port}", f"--IdentityProvider.token={TOKEN}"],
-                            cwd=course, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"JupyterLab exited with {proc.returncode}:\n{Path(log.name).read_text()}")
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status?token={TOKEN}", timeout=2)
-            return proc
-        except OSError:
-            time.sleep(0.3)
-    stop(proc)
-    raise RuntimeError(f"JupyterLab did not answer in 90 s:\n{Path(log.name).read_text()}")
-
-
-def stop(proc):
-    """Stop the server's process group: politely (it shuts its kernels down), then for good."""
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-    except ProcessLookupError:
-        pass
-
-
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
     """A student's course folder: one released lesson and its figures, plus instructor folders
@@ -121,7 +79,7 @@ def course(tmp_path_factory):
 def lab(course):
     """Base URL of a student-mode JupyterLab on `course`."""
     port = free_port()
-    proc = start_lab(course, port)
+    proc = start_lab(course, port, token=TOKEN)
     yield f"http://127.0.0.1:{port}"
     stop(proc)
 
@@ -338,7 +296,7 @@ def test_every_part_of_a_feedback_page_passes_axe_core(browser, axe_script, tmp_
 def test_instructor_mode_keeps_the_tools(browser, course):
     """The same checks in instructor mode find what student mode hides (so they can fail)."""
     port = free_port()
-    proc = start_lab(course, port, instructor=True)
+    proc = start_lab(course, port, instructor=True, token=TOKEN)
     try:
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         page.set_default_timeout(STEP_TIMEOUT)

@@ -234,8 +234,9 @@ def test_an_unreachable_gradebook_is_one_line_and_never_shows_the_password(tmp_p
     status, out, err, started = grade_faked(monkeypatch, tmp_path, "postgresql://grader:hunter2@127.0.0.1:1/course")
     assert status == cli.EXIT_FAILED
     assert err.startswith("error: the gradebook postgresql://grader:***@127.0.0.1:1/course could not be written (")
-    assert err.endswith(f"; the grades are in {tmp_path / 'out' / 'grades.csv'}.\n") and err.count("\n") == 1
-    assert (tmp_path / "out" / "grades.csv").exists()
+    assert err.endswith(f"; nothing was written; the graded submissions are kept in {tmp_path / 'out' / '.results'}, "
+                        "so the same command then only records and writes.\n") and err.count("\n") == 1
+    assert not (tmp_path / "out" / "grades.csv").exists()  # no grade is published that the gradebook does not hold
     assert started and "hunter2" not in out + err + "".join(started)  # the URL goes to the helper on its stdin
 
 
@@ -512,3 +513,32 @@ def test_release_feedback_then_generate_feedback_work_as_in_nbgrader(graded_cour
     assert html.count("correct: ") == len(load_master(g["lesson"]).items)  # and the grader's verdicts
     nbgrader("release_feedback", g["lesson"], f"--Exchange.root={exchange}", cwd=g["course"])
     assert (released / ann_page).read_text() == html
+
+
+def tree_digest(folder):
+    """relative path -> bytes of every file under `folder` (empty when it does not exist)."""
+    return {p.relative_to(folder): p.read_bytes() for p in sorted(Path(folder).rglob("*")) if p.is_file()}
+
+
+def test_a_class_recorded_into_another_gradebook_stays_out_of_the_courses_folders(graded_course, tmp_path):
+    """`--db` elsewhere: nbgrader's files of that class go beside its outputs, never into the
+    course's autograded/feedback folders, so the course's release_feedback cannot send them."""
+    g = graded_course
+    course_files = {name: tree_digest(g["course"] / "build" / name) for name in ("autograded", "feedback")}
+    assert course_files["feedback"]  # the course's own class is there
+    big, submitted = tmp_path / "big", tmp_path / "class"
+    (submitted / "zed" / g["lesson"]).mkdir(parents=True)
+    shutil.copy(g["course"] / "build" / "submitted" / "ann" / g["lesson"] / "lesson.ipynb", submitted / "zed" / g["lesson"])
+    out = io.StringIO()
+    with pytest.MonkeyPatch.context() as mp, redirect_stdout(out):
+        mp.setattr(nbgrader_cmd, "ROOT", g["course"])
+        mp.chdir(g["elsewhere"])
+        status = cli.main(["grade", str(submitted), "--out", str(big), "--db", f"sqlite:///{big / 'big.db'}",
+                           "--workers", "1"])
+    assert status == 0, out.getvalue()
+    assert {name: tree_digest(g["course"] / "build" / name) for name in course_files} == course_files
+    assert (big / "nbgrader" / "autograded" / "zed" / g["lesson"] / "lesson.ipynb").is_file()
+    assert (big / "nbgrader" / "feedback" / "zed" / g["lesson"] / "lesson.html").is_file()
+    assert f"nbgrader's files: {big / 'nbgrader' / 'autograded'}" in out.getvalue()
+    with Gradebook(g["db"]) as gb:  # nor into the course's gradebook
+        assert "zed" not in {s.id for s in gb.students}

@@ -265,6 +265,27 @@ def test_full_disk_through_the_command_then_a_rerun_finishes(tmp_path, monkeypat
     assert all(line.split(",")[-3] == "2" for line in (tmp_path / "out" / "grades.csv").read_text().splitlines()[1:])
 
 
+@pytest.mark.parametrize("last", ["receipts/dan/", "similarity.html", "regrade_diff.md"])
+@pytest.mark.slow
+def test_a_run_that_fails_on_any_output_changes_none(tmp_path, fake_grading, monkeypatch, capsys, last):
+    """Every output of a run lands together, similarity and receipts included: a run whose
+    last output cannot be written leaves every file as it was and no new file or folder."""
+    write_class(tmp_path / "class")
+    assert run(tmp_path) == 0
+    before = digest(tmp_path / "out")
+    folders = sorted(p for p in (tmp_path / "out").rglob("*") if p.is_dir() and ".results" not in p.parts)
+    write_class(tmp_path / "class", [("dan", BN)])  # a new student: new feedback and receipts folders
+    monkeypatch.setattr(grade, "grade_submission", lambda s, l, *a: result(s, l, 2.0))  # and every grade moves
+    with monkeypatch.context() as m:
+        disk_full_for(m, last + atomic.TEMP_PREFIX if last.endswith("/") else atomic.TEMP_PREFIX + last)
+        assert run(tmp_path, diff=tmp_path / "out") == cli.EXIT_FAILED
+    assert "No space left on device" in capsys.readouterr().err
+    after = digest(tmp_path / "out")
+    assert {p: h for p, h in after.items() if ".results" not in p.parts} == \
+        {p: h for p, h in before.items() if ".results" not in p.parts}
+    assert sorted(p for p in (tmp_path / "out").rglob("*") if p.is_dir() and ".results" not in p.parts) == folders
+
+
 def test_feedback_of_students_who_left_is_removed_and_nothing_else(tmp_path):
     out = tmp_path / "out"
     report.write_all([result("ann", BN), result("ben", BN), result("ben", INIT), result("cat", INIT)], [], out,
@@ -289,8 +310,10 @@ def test_corrupt_gradebook_is_one_sentence(tmp_path, fake_grading, capsys):
     assert status == cli.EXIT_FAILED
     err = capsys.readouterr().err
     assert err == (f"error: the gradebook {garbage} is not a readable SQLite database: move it aside and run again; "
-                   f"the grades are in {tmp_path / 'out' / 'grades.csv'}.\n")
-    assert (tmp_path / "out" / "grades.csv").exists()
+                   f"nothing was written; the graded submissions are kept in {tmp_path / 'out' / '.results'}, "
+                   "so the same command then only records and writes.\n")
+    assert not (tmp_path / "out" / "grades.csv").exists()
+    assert len(list((tmp_path / "out" / ".results").glob("*/*.json"))) == len(list((tmp_path / "class").glob("*/*")))
     assert garbage.read_bytes() == bytes(range(256)) * 16
 
 

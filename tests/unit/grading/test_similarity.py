@@ -108,15 +108,19 @@ def test_the_report_has_a_time_limit_and_names_who_it_left_out(tmp_path):
 
 
 @pytest.mark.slow
-def test_grades_are_written_before_the_similarity_report_and_survive_its_failure(tmp_path, monkeypatch, capsys):
+def test_a_failed_similarity_report_costs_only_itself(tmp_path, monkeypatch, capsys):
+    """The grades are written; the earlier class's similarity.html goes (it would name other
+    students than grades.csv), and the summary does not point at it."""
     (tmp_path / "class" / "ann" / INIT).mkdir(parents=True)
     (tmp_path / "class" / "ann" / INIT / "lesson.ipynb").write_bytes(build(INIT, Variant("v")))
-    grades, seen = tmp_path / "out" / "grades.csv", []
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "similarity.html").write_text("an earlier class: zed / yan")
 
     def fails(*args, **kwargs):
-        seen.append(grades.is_file())
         raise RecursionError("maximum recursion depth exceeded")
-    monkeypatch.setattr(similarity, "write", fails)
+    monkeypatch.setattr(similarity, "rank", fails)
     status = cli.grade(tmp_path / "class", Options(out=tmp_path / "out", workers=1, db="", quiet=True))
-    assert status == 0 and seen == [True] and grades.is_file()
+    assert status == 0 and (tmp_path / "out" / "grades.csv").is_file()
     assert "similarity report was not written (RecursionError" in capsys.readouterr().err
+    assert not (tmp_path / "out" / "similarity.html").exists()
+    assert "no grade): python -m autograder similarity" in (tmp_path / "out" / "summary.md").read_text()
