@@ -9,7 +9,9 @@ PYTHON := $(PYTHON)
 VENV := .venv
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 PY := $(VENV)/bin/python
-SUBMISSIONS ?= build/sample_class
+# nbgrader's submitted folder (c.CourseDirectory.submitted_directory): where `nbgrader collect` leaves a class,
+# and where the demo's sample class goes, so the formgrader counts it
+SUBMISSIONS ?= build/submitted
 OUT ?= build/grades
 # FORCE=1 lets release and bundle replace notebooks that hold a student's work, and grade regrade unchanged submissions
 FORCE_FLAG := $(if $(filter 1,$(FORCE)),--force,)
@@ -54,10 +56,10 @@ demo: $(VENV)/.installed release sample-class ## set up, release the notebooks, 
 release: $(VENV)/.installed ## solutions/ -> notebooks/ (nbgrader generate_assignment); refuses to replace a notebook holding answers (FORCE=1 discards them)
 	$(PY) -m autograder release $(FORCE_FLAG)
 
-sample-class: $(VENV)/.installed ## build the sample class (correct, mistaken, broken submissions) in build/sample_class
+sample-class: $(VENV)/.installed ## the sample class (correct, mistaken, broken submissions) in build/submitted, as nbgrader collect leaves one; never over other submissions
 	$(PY) -m autograder sample-class $(SUBMISSIONS)
 
-grade: $(VENV)/.installed ## grade a class: make grade SUBMISSIONS=dir/<student>/<lesson>/lesson.ipynb [OUT=build/grades] [FORCE=1: regrade all]
+grade: $(VENV)/.installed ## grade a class: make grade [SUBMISSIONS=dir/<student>/<lesson>/lesson.ipynb, default build/submitted] [OUT=build/grades] [FORCE=1: regrade all]
 	@# exit status 3 = graded, and some submissions had problems (named in the output and the summary): a result, not a failure
 	$(PY) -m autograder grade $(SUBMISSIONS) --out $(OUT) $(FORCE_FLAG) || [ $$? -eq 3 ]
 

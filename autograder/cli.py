@@ -324,8 +324,13 @@ def _release(args: argparse.Namespace) -> int:
 
 
 def _sample_class(args: argparse.Namespace) -> int:
-    from autograder.authoring.sample_class import write_class
-    print(f"sample class: {write_class(args.folder)} submissions in {args.folder}")
+    from autograder.authoring.sample_class import HANDED_IN, NotASampleClass, write_class
+    try:
+        count = write_class(args.folder, HANDED_IN)
+    except NotASampleClass as exc:
+        _error(f"{exc}.")
+        return EXIT_USAGE
+    print(f"sample class: {count} submissions in {args.folder}")
     return EXIT_OK
 
 
@@ -463,8 +468,9 @@ def parser(course_tree: bool = True) -> argparse.ArgumentParser:
     p["release"].add_argument("lessons", nargs="*")
     p["release"].add_argument("--into", help="write the student copies here instead of notebooks/")
     p["release"].add_argument("--force", action="store_true", help="replace copies that hold a student's work")
-    p["sample-class"].add_argument("folder", nargs="?", default="build/sample_class",
-                                   help="replaced as a whole (default: build/sample_class)")
+    p["sample-class"].add_argument("folder", nargs="?", default="build/submitted",
+                                   help="replaced as a whole if empty or an earlier sample class (default: "
+                                   "build/submitted, the course's nbgrader submitted folder)")
     p["grade"].add_argument("submissions", help="a folder of <student>/<lesson>/lesson.ipynb")
     p["similarity"].add_argument("submissions")
     p["similarity"].add_argument("--out", default="build/grades/similarity.html")

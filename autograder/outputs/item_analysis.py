@@ -129,11 +129,22 @@ def markdown(rows):
     return lines
 
 
+#: Offsets (points) tried for a point's number, nearest first: eight directions at each distance.
+_DISTANCES = (5, 12, 20, 30, 45, 65, 90, 120)
+_DIRECTIONS = ((1, 1), (1, 0), (0, 1), (1, -1), (-1, 1), (-1, 0), (0, -1), (-1, -1))
+KEY_LINE_INCHES = 0.17  # one line of the key at its font size
+KEY_LINES = 60  # flagged points numbered and named at most (all of them are in summary.md)
+KEY_X = 0.6  # where the legend and the key start, as a fraction of the figure's width
+
+
 def plot(rows, path):
-    """item_analysis.png: difficulty (share of full marks) against discrimination; flagged points
-    labelled. Items are dots, hidden cases crosses; an undefined discrimination is drawn at 0, hollow."""
-    fig = figure.new((10, 6.5))
-    ax = fig.subplots()
+    """item_analysis.png: difficulty (share of full marks) against discrimination. Items are dots,
+    hidden cases crosses; an undefined discrimination is drawn at 0, hollow. Flagged points carry a
+    number, placed where it overlaps no other text or point; the key beside the plot names them."""
+    flagged = [row for row in rows if row.flags]
+    more, flagged = flagged[KEY_LINES:], flagged[:KEY_LINES]
+    fig = figure.new((15, max(6.5, 2.7 + KEY_LINE_INCHES * len(flagged))))
+    ax = fig.add_axes((0.06, 0.08, KEY_X - 0.08, 0.86))
     for hidden, marker in ((False, "o"), (True, "X")):
         for defined in (True, False):
             points = [r for r in rows if (r.case is not None) == hidden and (r.discrimination is not None) == defined]
@@ -141,19 +152,77 @@ def plot(rows, path):
                        s=60 if not hidden else 45, facecolors=("tab:blue" if not hidden else "tab:red") if defined
                        else "none", edgecolors="tab:blue" if not hidden else "tab:red",
                        label=f"{'hidden case' if hidden else 'item'}{'' if defined else ' (discrimination undefined)'}")
-    for row in rows:
-        if row.flags:
-            name = f"{lesson_number(row.lesson)} {row.grade_id}" + (f" #{hidden_index(row.case)}" if row.case else "")
-            ax.annotate(plot_text(_short(name)), (row.share or 0, row.discrimination or 0), fontsize=7,
-                        xytext=(4, 3), textcoords="offset points")
     ax.axhline(WEAK, color="grey", linestyle=":", linewidth=1)
     ax.axhline(0, color="grey", linewidth=0.5)
     ax.set(xlim=(-0.05, 1.05), ylim=(-1.05, 1.05), xlabel="share of full marks (easier to the right)",
            ylabel="discrimination (point-biserial with the rest of the lesson)",
-           title="item analysis: flagged items and hidden cases are labelled")
-    ax.legend(loc="best", fontsize=8)
-    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.08, top=0.94)  # fixed labels: no layout pass needed
+           title="item analysis: flagged items and hidden cases are numbered")
+    legend = fig.legend(*ax.get_legend_handles_labels(), loc="upper left", bbox_to_anchor=(KEY_X, 0.94), fontsize=8)
+    renderer = fig.canvas.get_renderer()
+    below_legend = fig.transFigure.inverted().transform((0, legend.get_window_extent(renderer).y0))[1]
+    key = fig.text(KEY_X, below_legend - 0.02, _key(flagged, more, range(1, len(flagged) + 1)), va="top",
+                   fontsize=8, linespacing=1.4)
+    # widened to hold the key (each number starred, as it might be) before any point is numbered
+    needed = (key.get_window_extent(renderer).width / fig.dpi + 0.2) / (1 - KEY_X)
+    fig.set_figwidth(max(fig.get_figwidth(), needed))
+    key.set_text(_key(flagged, more, _number_points(ax, rows, flagged)))
     figure.save(fig, path)
+
+
+def _key(flagged, more, unplaced):
+    """The key's text: each flagged row's number, name and flags; a star where the plot had no room for it."""
+    lines = [f"{k}{'*' if k in unplaced else ''}  {_short(_name(row))}: {'; '.join(row.flags)}"
+             for k, row in enumerate(flagged, 1)]
+    lines += [f"and {len(more)} more flagged, not numbered: see summary.md"] * bool(more)
+    lines += ["* no room on the plot for its number"] * bool(set(unplaced))
+    return "\n".join(["flagged (number on the plot: item, why)"] + [plot_text(line) for line in lines])
+
+
+def _name(row):
+    return f"{lesson_number(row.lesson)} {row.grade_id}" + (f" #{hidden_index(row.case)}" if row.case else "")
+
+
+def _number_points(ax, rows, flagged):
+    """Write each flagged point's number (one label for points drawn at the same place) at the nearest
+    offset where it stays inside the axes and overlaps no point or label; a leader line when far.
+
+    Returns
+    -------
+    unplaced : set of int, the numbers no offset had room for
+    """
+    renderer = ax.figure.canvas.get_renderer()
+    px = ax.figure.dpi / 72  # pixels per point
+    xy = {id(row): (row.share or 0, row.discrimination or 0) for row in rows}
+    centres = ax.transData.transform(list(xy.values()) or np.empty((0, 2)))
+    taken = np.hstack([centres - 6 * px, centres + 6 * px])  # (n, 4) x0 y0 x1 y1: markers, then placed numbers
+    frame = ax.get_window_extent(renderer).padded(-2)
+    groups = {}
+    for k, row in enumerate(flagged, 1):
+        groups.setdefault(tuple(round(v, 3) for v in xy[id(row)]), []).append(k)
+    unplaced = set()
+    for point, numbers in groups.items():
+        text = ",".join(map(str, numbers))
+        probe = ax.annotate(text, point, fontsize=7)
+        size = probe.get_window_extent(renderer).size  # (width, height) in pixels, wherever it goes
+        probe.remove()
+        x, y = ax.transData.transform(point)
+        for distance, (dx, dy) in ((d, u) for d in _DISTANCES for u in _DIRECTIONS):
+            scale = distance / (dx * dx + dy * dy) ** 0.5
+            left, bottom = x + dx * scale * px - (1 - dx) / 2 * size[0], y + dy * scale * px - (1 - dy) / 2 * size[1]
+            box = (left, bottom, left + size[0], bottom + size[1])
+            clear = not np.any((taken[:, 0] <= box[2]) & (box[0] <= taken[:, 2])
+                               & (taken[:, 1] <= box[3]) & (box[1] <= taken[:, 3]))
+            if clear and frame.x0 <= box[0] and box[2] <= frame.x1 and frame.y0 <= box[1] and box[3] <= frame.y1:
+                far = distance > 12  # far from its point: a leader line says whose it is
+                ax.annotate(text, point, xytext=(dx * scale, dy * scale), textcoords="offset points", fontsize=7,
+                            ha={1: "left", 0: "center", -1: "right"}[dx], va={1: "bottom", 0: "center", -1: "top"}[dy],
+                            arrowprops=dict(arrowstyle="-", color="grey", linewidth=0.5, shrinkA=0, shrinkB=3)
+                            if far else None)
+                taken = np.vstack([taken, np.add(box, (-2, -2, 2, 2))])
+                break
+        else:
+            unplaced.update(numbers)
+    return unplaced
 
 
 def _short(text, width=40):

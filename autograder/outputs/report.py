@@ -10,6 +10,7 @@ helper of its output format: `html_text`, `md_text`, `csv_text`, `terminal_text`
 """
 import csv
 import io
+import math
 import unicodedata
 from collections import Counter
 from pathlib import Path
@@ -77,7 +78,10 @@ def _num(x):
 
 
 def duration(seconds):
-    """``90061`` -> ``"1 day 1 h 1 min"``."""
+    """``90061`` -> ``"1 day 1 h 1 min"``; under a minute in whole seconds, rounded up (``2.7`` -> ``"3 s"``),
+    so a submission handed in late never reads as 0 late."""
+    if seconds < 60:
+        return f"{math.ceil(max(seconds, 0))} s"
     minutes = int(seconds // 60)
     days, hours, mins = minutes // 1440, minutes // 60 % 24, minutes % 60
     parts = [f"{days} day{'s' if days != 1 else ''}" if days else "", f"{hours} h" if hours else "",
@@ -100,10 +104,16 @@ def table(results):
         out.append("-" * len(header))
         for r, name in zip(rows, names):
             cells = " ".join(f"{_num(i.points):>4}" for i in r.items)
-            notes = fit(terminal_text("; ".join(r.problems + r.incidents)), NOTES_WIDTH)
+            notes = fit(terminal_text("; ".join([late_note(r)] * bool(r.penalty) + r.problems + r.incidents)),
+                        NOTES_WIDTH)
             out.append(f"{pad(name, width)} {cells}   {_num(r.score):>2}/{_num(r.max_score):<3} {notes}")
         out.append(f"{pad('max', width)} " + " ".join(f"{_num(p):>4}" for _, p in items))
     return "\n".join(out)
+
+
+def late_note(result):
+    """``"late 2 h 5 min: -7 points (14 before)"``: why a penalized submission's total is not its items' sum."""
+    return f"late {duration(result.seconds_late)}: -{_num(result.penalty)} points ({_num(result.raw_score)} before)"
 
 
 def write_feedback(result, path):
@@ -172,6 +182,10 @@ def summary(results, unknown, out_dir, similarity=None):
     lines += ["", "Similarity of answer cells (it reports, it changes no grade): "
               + ("similarity.html" if (similarity if similarity is not None else (out_dir / "similarity.html").is_file())
                  else "python -m autograder similarity SUBMISSIONS --out similarity.html")]
+    lines += ["", "## Late penalties", "", "By the course's nbgrader late rule, from the gradebook's due dates and "
+              "extensions; grades.csv has them in its late_penalty columns, and the totals after them.", ""]
+    lines += [f"- {md_text(r.student)}/{md_text(r.lesson)}: {late_note(r)}"
+              for r in sorted(results, key=lambda r: (r.student, r.lesson)) if r.penalty] or ["- none"]
     lines += ["", "## Submissions with problems", ""]
     lines += [f"- {md_text(r.student)}/{md_text(r.lesson)}: " + md_text("; ".join(r.problems + r.incidents))
               for r in troubled] or ["- none"]

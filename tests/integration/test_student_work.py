@@ -69,7 +69,7 @@ def test_release_and_demo_refuse_to_replace_answers(course):
         for lesson in lessons():
             assert f"notebooks/{lesson}/lesson.ipynb: answer cell" in done.stderr, done.stderr
         assert_intact(written)
-    assert not (course / "build" / "sample_class").exists(), "demo went on past the refused release"
+    assert not (course / "build" / "submitted").exists(), "demo went on past the refused release"
     done = make(course, "release", "FORCE=1")
     assert done.returncode == 0, done.stderr
     for lesson in lessons():

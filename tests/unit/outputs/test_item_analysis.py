@@ -1,6 +1,7 @@
 """Item analysis (autograder/outputs/item_analysis.py) on classes whose answers are known."""
 import math
 
+import numpy as np
 import pytest
 
 from autograder.authoring.catalogue import build, catalogue
@@ -122,3 +123,68 @@ def test_catalogue_hard_coded_answers_fail_a_hidden_case_flagged_correct_looking
     # a mistake that shows on a visible case never counts as correct-looking
     shown = [n for n, v in variants.items() if v.lose and not v.hidden_only]
     assert shown and not any(item_analysis.correct_looking(results[n]) for n in shown)
+
+
+#: The sample class's flagged rows (make demo, issue 25): five items at one point, one hidden case at the right edge.
+DEMO_FLAGGED = [("01_normalizing_inputs", "hessian_values", None, 28, 22, -0.16),
+                ("01_normalizing_inputs", "conditioning_values", None, 28, 23, -0.08),
+                ("03_vanishing_gradients", "deep_forward_values", None, 44, 37, 0.08),
+                ("03_vanishing_gradients", "identity_net_output_test", None, 44, 37, 0.0),
+                ("03_vanishing_gradients", "layer_gain_test", None, 44, 37, 0.0),
+                ("03_vanishing_gradients", "initial_loss_test", None, 44, 39, 0.13),
+                ("03_vanishing_gradients", "layer_diagnostics_test", None, 44, 37, 0.01),
+                ("04_initialization", "symmetry_distinct_units", None, 33, 27, -0.04),
+                ("04_initialization", "symmetry_distinct_units", "hidden case 1 (one unit)", 28, 27, -0.21),
+                ("05_putting_it_together", "usable_lr_largest", None, 27, 22, -0.01),
+                ("05_putting_it_together", "usable_lr_diverged", None, 27, 22, -0.01),
+                ("05_putting_it_together", "scale_invariance", None, 27, 21, -0.08),
+                ("05_putting_it_together", "gradcheck_errors", None, 27, 18, -0.19)]
+
+
+def crowded_rows(extra):
+    """The sample class's flagged rows, unflagged items around them, and `extra` more flagged items packed
+    into one corner (a large class), with the longest names a cell id allows."""
+    rng = np.random.default_rng(0)
+    rows = [item_analysis.Row(*row, flags=["weak discrimination"]) for row in DEMO_FLAGGED]
+    rows += [item_analysis.Row("02_batch_norm", f"item_{k}", None, 40, int(rng.integers(25, 40)),
+                               float(rng.uniform(0.2, 0.9))) for k in range(30)]
+    rows += [item_analysis.Row("05_putting_it_together", "W" * 60 + str(k), None, 30, int(rng.integers(27, 31)),
+                               float(rng.uniform(-0.3, 0.1)),
+                               flags=["fails 12 correct-looking submissions", "negative discrimination"])
+             for k in range(extra)]
+    return rows
+
+
+@pytest.mark.parametrize("extra", [0, 40, 100])
+def test_plot_labels_neither_overlap_nor_leave_the_figure(tmp_path, monkeypatch, extra):
+    """Every piece of text on item_analysis.png (labels, key, legend, axes) is inside the figure and
+    overlaps no other, and every flagged row is named on it (issue 25: five labels piled up, one cut at
+    the right edge)."""
+    from matplotlib.text import Text
+    drawn = []
+    monkeypatch.setattr(item_analysis.figure, "save", lambda fig, path: drawn.append(fig))
+    rows = crowded_rows(extra)
+    item_analysis.plot(rows, tmp_path / "item_analysis.png")
+    fig = drawn.pop()
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    undrawn = {id(label) for ax in fig.axes for axis, (lo, hi) in ((ax.xaxis, ax.get_xlim()), (ax.yaxis, ax.get_ylim()))
+               for tick in axis.get_major_ticks() + axis.get_minor_ticks() if not lo <= tick.get_loc() <= hi
+               for label in (tick.label1, tick.label2)}  # ticks matplotlib keeps beyond the axes' limits
+    texts = [t for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip() and id(t) not in undrawn]
+    boxes = [(t.get_text(), Text.get_window_extent(t, renderer)) for t in texts]  # the text, without any leader line
+    inside = fig.bbox
+    for text, box in boxes:
+        assert inside.x0 <= box.x0 and box.x1 <= inside.x1 and inside.y0 <= box.y0 and box.y1 <= inside.y1, \
+            f"{text!r} is cut at the figure's edge"
+    for k, (text, box) in enumerate(boxes):
+        for other, other_box in boxes[k + 1:]:
+            overlap = min(box.x1, other_box.x1) - max(box.x0, other_box.x0), \
+                min(box.y1, other_box.y1) - max(box.y0, other_box.y0)
+            assert min(overlap) <= 0, f"{text!r} overlaps {other!r}"
+    shown = "\n".join(text for text, _ in boxes)
+    flagged = [row for row in rows if row.flags]
+    for row in flagged[:item_analysis.KEY_LINES]:
+        assert row.grade_id[:30] in shown, f"{row.grade_id} is not named on the plot"
+    assert (f"and {len(flagged) - item_analysis.KEY_LINES} more flagged" in shown) == (
+        len(flagged) > item_analysis.KEY_LINES)

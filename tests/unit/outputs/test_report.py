@@ -4,6 +4,7 @@ Student and lesson folder names, cell ids, and the problems and incidents that q
 come from the submission; every output format must show them as text, never act on them.
 """
 import csv
+import dataclasses
 import re
 import unicodedata
 from html.parser import HTMLParser
@@ -52,7 +53,7 @@ def hostile_class():
         items.append(ItemResult("penalty", -0.5, 1.0))
         for lesson_name in ("02_batch_norm", HOSTILE_LESSON):
             results.append(SubmissionResult(name, lesson_name, list(items), problems=[f"cell {name} was deleted"],
-                                            incidents=[name]))
+                                            incidents=[name], penalty=0.5 * (k % 2), seconds_late=30.0 * (k % 2)))
     unknown = [f"{name}/x: not a lesson of this course" for name in HOSTILE]
     return results, unknown
 
@@ -116,8 +117,8 @@ def test_summary_markdown_is_inert_and_keeps_its_structure(tmp_path):
     parsed = Tags(rendered)
     assert_inert(parsed, {"h1", "h2", "p", "ul", "li", "table", "thead", "tbody", "tr", "th", "td"})
     tags = [t for t, _ in parsed.tags]
-    assert tags.count("h1") == 1 and tags.count("h2") == 4, "a name made a heading"
-    assert tags.count("table") == 2 and tags.count("ul") == 2, "a name made a table or list"
+    assert tags.count("h1") == 1 and tags.count("h2") == 5, "a name made a heading"
+    assert tags.count("table") == 2 and tags.count("ul") == 3, "a name made a table or list"
     columns = report.item_columns(results)
     analysed = item_analysis.analyse(results)
     # the items table (5 columns), then the item analysis (6 columns, one row per item and failing hidden case)
@@ -233,3 +234,40 @@ def test_undecodable_folder_names_do_not_crash_the_reports(tmp_path):
     report.write_all(results, [f"{name}/x: not a lesson of this course"], tmp_path)
     assert "bad\\udcffname" in report.table(results)
     assert (tmp_path / "grades.csv").read_text().count("bad") == 1
+
+
+def late_class():
+    """ann: items adding to 14 of 20, handed in 2 h 5 min late and penalized 7; bob on time."""
+    items = [ItemResult("a", 10.0, 10.0), ItemResult("b", 4.0, 10.0)]
+    return [SubmissionResult("ann", "02_batch_norm", list(items), penalty=7.0, seconds_late=2 * 3600 + 5 * 60 + 12),
+            SubmissionResult("bob", "02_batch_norm", list(items))]
+
+
+def test_durations_under_a_minute_say_seconds():
+    """A submission 2.7 s late was 'Handed in 0 min after the due date' (issue 25)."""
+    assert [report.duration(s) for s in (2.7, 0.01, 59, 60, 7512, 90061)] == [
+        "3 s", "1 s", "59 s", "1 min", "2 h 5 min", "1 day 1 h 1 min"]
+    page = report.feedback_page(SubmissionResult("ann", "02_batch_norm", [ItemResult("a", 1.0, 1.0)], penalty=0.5,
+                                                 seconds_late=2.7))
+    assert "Handed in 3 s after the due date" in page
+
+
+def test_table_says_why_a_late_total_is_not_its_items_sum():
+    """The late student's items add to 14 and the total is 7/20: the row says so, the on-time row says nothing."""
+    lines = report.table(late_class()).splitlines()
+    ann, bob = (next(line for line in lines if line.startswith(name)) for name in ("ann", "bob"))
+    assert "7/20" in ann and "late 2 h 5 min: -7 points (14 before)" in ann, ann
+    assert "14/20" in bob and "late" not in bob, bob
+
+
+def test_summary_lists_the_late_penalties_or_none(tmp_path, monkeypatch):
+    monkeypatch.setattr(report, "_plot", lambda *args: None)  # the Markdown is under test, not the figures
+    monkeypatch.setattr(item_analysis, "plot", lambda *args: None)
+
+    def section(text):
+        return text.split("## Late penalties\n")[1].split("\n## ")[0]
+    late = [line for line in section(report.summary(late_class(), [], tmp_path)).splitlines() if line.startswith("- ")]
+    assert late == ["- ann/02_batch_norm: late 2 h 5 min: -7 points (14 before)"]
+    on_time = [dataclasses.replace(r, penalty=0.0, seconds_late=0.0) for r in late_class()]
+    assert [line for line in section(report.summary(on_time, [], tmp_path)).splitlines()
+            if line.startswith("- ")] == ["- none"]
