@@ -314,8 +314,8 @@ def _workspace(args: argparse.Namespace) -> int:
 
 def _gradescope(args: argparse.Namespace) -> int:
     from autograder.lms.gradescope import build
-    archive = build(args.out, args.lesson, args.visible_cases, args.hidden_cases)
-    print(f"Gradescope autograder: {archive} (lesson: {args.lesson or 'told from each notebook'})")
+    for archive in build(args.out, args.lesson, args.visible_cases, args.hidden_cases):
+        print(f"Gradescope autograder: {archive} (one Gradescope assignment per lesson)")
     return EXIT_OK
 
 
@@ -368,7 +368,8 @@ def _add_grade_options(p: argparse.ArgumentParser) -> None:
 def _add_lms_options(gradescope: argparse.ArgumentParser, canvas: argparse.ArgumentParser) -> None:
     from autograder.lms import canvas as canvas_module
     from autograder.lms.gradescope import VISIBILITIES
-    gradescope.add_argument("--lesson", help="grade every submission as this lesson (default: told from the notebook)")
+    gradescope.add_argument("--lesson", help="the lesson of the Gradescope assignment: OUT/autograder.zip "
+                            "(default: one zip per lesson, OUT/<lesson>/autograder.zip)")
     gradescope.add_argument("--out", default="build/gradescope")
     gradescope.add_argument("--visible-cases", default="visible", choices=VISIBILITIES,
                             help="visibility of items passed or failed on a visible case")
