@@ -330,7 +330,7 @@ def _canvas_export(args: argparse.Namespace) -> int:
     if any(len(p) != 2 or not all(p) for p in pairs):
         _error("--assignment takes LESSON=ID, e.g. 02_batch_norm=12345")
         return EXIT_USAGE
-    unmatched = export(args.grades, args.roster, args.out, args.key, dict(pairs))
+    unmatched = export(args.grades, args.roster, args.out, args.key, dict(pairs), args.missing_as_zero)
     return EXIT_PROBLEMS if unmatched else EXIT_OK
 
 
@@ -445,6 +445,8 @@ def parser(course_tree: bool = True) -> argparse.ArgumentParser:
     p["canvas-export"].add_argument("--key", default="student", help="the roster's column of the course's student ids")
     p["canvas-export"].add_argument("--assignment", action="append", default=[], metavar="LESSON=ID",
                                     help="the Canvas assignment id of a lesson (repeatable)")
+    p["canvas-export"].add_argument("--missing-as-zero", action="store_true",
+                                    help="a lesson a graded student did not submit: 0 (default: empty, Canvas's missing)")
     p["mutation"].add_argument("--mutants", type=int, default=40, help="how many mutants to run (a seeded sample)")
     p["mutation"].add_argument("--seed", type=int, default=0)
     if course_tree:
