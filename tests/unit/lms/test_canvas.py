@@ -11,7 +11,6 @@ from autograder import cli
 from autograder.lms.canvas import CANVAS_COLUMNS, escape, unescape
 from autograder.outputs import report
 
-
 #: A course id and a Canvas login that a spreadsheet would take for a formula: Canvas must get them as they are.
 FORMULA_ID = "+evil"
 
