@@ -1,7 +1,9 @@
 """The Gradescope autograder, run as Gradescope runs it: the zip `make gradescope` builds is
 unpacked into a simulated root (source/, submission/, results/) and its own run_autograder
-grades a correct, a mistaken, a hostile, another lesson's and broken submissions. setup.sh's
-apt and pip steps are not run: the project's .venv stands in for the environment they install."""
+grades a correct, a mistaken, a hostile, another lesson's and broken submissions, with the
+project's .venv standing in for the environment setup.sh installs. That environment itself is
+installed once, by the zip's setup.sh (its pip step, from PyPI, in the background while the
+other tests run; no apt step where python3.11 is at hand), and grades a submission last."""
 import json
 import os
 import shutil
@@ -63,14 +65,17 @@ def unpack(archive, dest):
                 os.chmod(dest / info.filename, mode & 0o777)
 
 
-def run_autograder(archive, tmp_path, files, python=sys.executable, damage=None, links=None, prefix=()):
-    """Lay out a Gradescope root, run the zip's run_autograder on `files` and `links` (name ->
-    target relative to the root's source/: symbolic links in the submission), run after the
-    command `prefix`; returns (results, stdout)."""
-    root = tmp_path / "autograder"
-    for folder in ("source", "submission", "results"):
+def run_autograder(archive, tmp_path, files, python=sys.executable, damage=None, links=None, prefix=(), root=None):
+    """Lay out a Gradescope root (or use `root`, whose source/ is unpacked already), run the
+    zip's run_autograder on `files` and `links` (name -> target relative to the root's source/:
+    symbolic links in the submission) with `python` (None: the root's venv/, as on Gradescope),
+    run after the command `prefix`; returns (results, stdout)."""
+    if root is None:
+        root = tmp_path / "autograder"
+        (root / "source").mkdir(parents=True)
+        unpack(archive, root / "source")
+    for folder in ("submission", "results"):
         (root / folder).mkdir(parents=True)
-    unpack(archive, root / "source")
     for name, data in files.items():
         (root / "submission" / name).parent.mkdir(parents=True, exist_ok=True)
         (root / "submission" / name).write_bytes(data)
@@ -79,13 +84,37 @@ def run_autograder(archive, tmp_path, files, python=sys.executable, damage=None,
         (root / "submission" / name).symlink_to(root / "source" / target)
     if damage:
         damage(root / "source")
-    env = dict(os.environ, GRADESCOPE_ROOT=str(root), GRADESCOPE_PYTHON=python)
+    env = {k: v for k, v in os.environ.items() if k != "GRADESCOPE_PYTHON"} | {"GRADESCOPE_ROOT": str(root)}
+    if python:
+        env["GRADESCOPE_PYTHON"] = str(python)
     done = subprocess.run([*prefix, str(root / "source" / "run_autograder")], cwd=root, env=env, capture_output=True,
                           text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     results = json.loads((root / "results" / "results.json").read_text())
     check_schema(results)
     return results, done.stdout
+
+
+@pytest.fixture(scope="module")
+def image(zips, tmp_path_factory):
+    """A Gradescope root as Gradescope builds the autograder's image: the zip unpacked into
+    source/ and its setup.sh run, as root, outside this project's .venv; (root, the running
+    setup.sh, its log). Started by test_zip_layout, the first test, so that its ~1.5 min of
+    pip overlap the tests that follow; test_setup_installs_what_the_zip_ships, the last, waits."""
+    root = tmp_path_factory.mktemp("image") / "autograder"
+    (root / "source").mkdir(parents=True)
+    unpack(zips["default"], root / "source")
+    venv_bin = str(Path(sys.prefix) / "bin")
+    path = os.pathsep.join(p for p in os.environ.get("PATH", "").split(os.pathsep) if p != venv_bin)
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME")}
+    log = root.parent / "setup.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen(["bash", str(root / "source" / "setup.sh")], cwd=root,
+                                env=dict(env, PATH=path, GRADESCOPE_ROOT=str(root)), stdout=out, stderr=subprocess.STDOUT)
+    yield root, proc, log
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
 
 
 def check_schema(results):
@@ -112,7 +141,7 @@ def items():
     return dict(load_master(LESSON).items)
 
 
-def test_zip_layout(zips):
+def test_zip_layout(zips, image):
     with zipfile.ZipFile(zips["default"]) as z:
         names = set(z.namelist())
         modes = {i.filename: i.external_attr >> 16 for i in z.infolist()}
@@ -295,3 +324,18 @@ def test_missing_python_still_writes_results(zips, tmp_path):
     results, _ = run_autograder(zips["default"], tmp_path, {"lesson.ipynb": notebook("correct")},
                                 python=str(tmp_path / "no-such-python"))
     assert results["score"] == 0 and results["tests"] == [] and "contact your instructor" in results["output"]
+
+
+def test_setup_installs_what_the_zip_ships(image, tmp_path):
+    """The zip's setup.sh installs the course into venv/ from what the zip holds (its own
+    pyproject.toml, with requirements.lock), and run_autograder grades with that venv's python,
+    not this project's .venv: a correct submission gets full marks."""
+    root, proc, log = image
+    assert proc.wait(timeout=1800) == 0, log.read_text()[-3000:]
+    python = root / "venv" / "bin" / "python"
+    where = subprocess.run([str(python), "-c", "import autograder, numpy, nbgrader; print(autograder.__file__)"],
+                           cwd=tmp_path, capture_output=True, text=True)
+    assert where.returncode == 0 and where.stdout.strip() == str(root / "source" / "autograder" / "__init__.py"), where
+    results, stdout = run_autograder(None, tmp_path, {"lesson.ipynb": notebook("correct")}, python=None, root=root)
+    assert results["score"] == sum(items().values()), results["output"]
+    assert f"course at {root / 'source'}" in stdout
