@@ -175,14 +175,15 @@ def submitted_notebooks(folder):
     return dict(sorted(notebooks.items())), refused
 
 
-def lesson_of(data, lesson_ids):
+def lesson_of(data, lesson_ids, prefer=None):
     """The lesson a notebook (bytes) is, by the grade_ids its cells carry: the lesson sharing the
-    most of them (`lesson_ids`: lesson -> its grade_ids), None when it shares none (or is unreadable)."""
+    most of them (`lesson_ids`: lesson -> its grade_ids; `prefer` wins a tie), None when it
+    shares none (or is unreadable)."""
     from autograder.worker.notebook import parse_notebook
     cells, _problem = parse_notebook(data)
     ids = {nbgrader_meta(c).get("grade_id") for c in cells or []} - {None}
     overlap = {lesson: len(ids & set(known)) for lesson, known in lesson_ids.items()}
-    best = max(overlap, key=overlap.get, default=None)
+    best = max(overlap, key=lambda lesson: (overlap[lesson], lesson == prefer), default=None)
     return best if best is not None and overlap[best] > 0 else None
 
 
@@ -195,7 +196,7 @@ def choose_notebooks(notebooks, lesson, lesson_ids):
     chosen : dict, path -> bytes (empty: every notebook is another lesson's)
     notes : list of str, what was left out and why, for the student
     """
-    told = {path: lesson_of(data, lesson_ids) for path, data in notebooks.items()}
+    told = {path: lesson_of(data, lesson_ids, prefer=lesson) for path, data in notebooks.items()}
     ours = {p: d for p, d in notebooks.items() if told[p] == lesson}
     chosen = ours or {p: d for p, d in notebooks.items() if told[p] is None}
     others = [f"{p.as_posix()} (a notebook of lesson {told[p]})" for p in notebooks if told[p] not in (lesson, None)]
@@ -323,7 +324,8 @@ def run(root=None):
     config = DEFAULT_SETTINGS
     try:
         config = settings()
-        print(f"grading with the course at {ROOT}; settings: {json.dumps(config)}", flush=True)
+        shown = {k: v for k, v in config.items() if k != "lesson_ids"}
+        print(f"grading with the course at {ROOT}; settings: {json.dumps(shown)}", flush=True)
         result, lesson, notes = grade_upload(root / "submission", config)
         results = results_json(result, lesson, notes, config)
         weak = (" (weaker than namespaces, accepted: Gradescope's runner grades with allow_weak_isolation)"
