@@ -81,7 +81,7 @@ selfcheck: $(VENV)/.installed ## check a notebook before submitting: make selfch
 bundle: $(VENV)/.installed ## what students receive (lessons, figures, shared code, visible checks) in build/student-bundle; refuses to replace one a student worked in
 	$(PY) -m autograder bundle $(FORCE_FLAG)
 
-gradescope: $(VENV)/.installed ## Gradescope's autograder zip in build/gradescope/autograder.zip [LESSON=02_batch_norm: one lesson per assignment]
+gradescope: $(VENV)/.installed ## Gradescope autograder zips, one per lesson (a Gradescope assignment each) in build/gradescope/<lesson>/ [LESSON=02_batch_norm: build/gradescope/autograder.zip]
 	$(PY) -m autograder gradescope $(if $(LESSON),--lesson $(LESSON),)
 
 # Debian packages the tests need: chromium (tests/system/test_browser.py) and postgresql (tests/system/test_postgresql.py).

@@ -354,8 +354,8 @@ def _workspace(args: argparse.Namespace) -> int:
 
 def _gradescope(args: argparse.Namespace) -> int:
     from autograder.lms.gradescope import build
-    archive = build(args.out, args.lesson, args.visible_cases, args.hidden_cases)
-    print(f"Gradescope autograder: {archive} (lesson: {args.lesson or 'told from each notebook'})")
+    for archive in build(args.out, args.lesson, args.visible_cases, args.hidden_cases):
+        print(f"Gradescope autograder: {archive} (one Gradescope assignment per lesson)")
     return EXIT_OK
 
 
@@ -370,7 +370,7 @@ def _canvas_export(args: argparse.Namespace) -> int:
     if any(len(p) != 2 or not all(p) for p in pairs):
         _error("--assignment takes LESSON=ID, e.g. 02_batch_norm=12345")
         return EXIT_USAGE
-    unmatched = export(args.grades, args.roster, args.out, args.key, dict(pairs))
+    unmatched = export(args.grades, args.roster, args.out, args.key, dict(pairs), args.missing_as_zero)
     return EXIT_PROBLEMS if unmatched else EXIT_OK
 
 
@@ -408,7 +408,8 @@ def _add_grade_options(p: argparse.ArgumentParser) -> None:
 def _add_lms_options(gradescope: argparse.ArgumentParser, canvas: argparse.ArgumentParser) -> None:
     from autograder.lms import canvas as canvas_module
     from autograder.lms.gradescope import VISIBILITIES
-    gradescope.add_argument("--lesson", help="grade every submission as this lesson (default: told from the notebook)")
+    gradescope.add_argument("--lesson", help="the lesson of the Gradescope assignment: OUT/autograder.zip "
+                            "(default: one zip per lesson, OUT/<lesson>/autograder.zip)")
     gradescope.add_argument("--out", default="build/gradescope")
     gradescope.add_argument("--visible-cases", default="visible", choices=VISIBILITIES,
                             help="visibility of items passed or failed on a visible case")
@@ -485,6 +486,8 @@ def parser(course_tree: bool = True) -> argparse.ArgumentParser:
     p["canvas-export"].add_argument("--key", default="student", help="the roster's column of the course's student ids")
     p["canvas-export"].add_argument("--assignment", action="append", default=[], metavar="LESSON=ID",
                                     help="the Canvas assignment id of a lesson (repeatable)")
+    p["canvas-export"].add_argument("--missing-as-zero", action="store_true",
+                                    help="a lesson a graded student did not submit: 0 (default: empty, Canvas's missing)")
     p["mutation"].add_argument("--mutants", type=int, default=40, help="how many mutants to run (a seeded sample)")
     p["mutation"].add_argument("--seed", type=int, default=0)
     if course_tree:

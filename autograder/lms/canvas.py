@@ -14,12 +14,17 @@ The roster maps the course's student ids (the folder names under the submissions
 A gradebook exported from Canvas is already such a file where the course's ids are Canvas
 login ids: ``--key "SIS Login ID"``.
 
-The output has Canvas's five columns, one column per lesson (named after the lesson, or
+The output follows Canvas's grade import format (as its own gradebook export writes it): a
+header row with Canvas's five columns, then one column per lesson (named after the lesson, or
 ``<lesson> (<assignment id>)`` with ``--assignment LESSON=ID`` so Canvas updates that existing
-assignment instead of creating one), and, as in Canvas's export, a "Points Possible" row
-under the header. A student of the roster with no grades gets empty cells (Canvas leaves
-those grades unchanged); a graded student missing from the roster cannot be imported. Both
-are listed on stderr and in the report written next to the output, never dropped silently.
+assignment instead of creating one), and a "Points Possible" row under it. The five columns
+are the roster's cells as they are: Canvas finds the student by them, so an id such as
+"+1234" is never altered (the formula escaping of ``grades.csv`` applies to free text only,
+here the lesson titles). A lesson a graded student did not submit is an empty cell, Canvas's
+"missing" (``--missing-as-zero``: 0). A student of the roster with no grades at all gets
+empty cells, whatever the option (most often an id that does not match); a graded student
+missing from the roster cannot be imported. Both are listed on stderr and in the report
+written next to the output, never dropped silently.
 """
 import csv
 import sys
@@ -93,7 +98,7 @@ def points_possible(lesson):
         return ""
 
 
-def export(grades, roster, out, key="student", assignments=None):
+def export(grades, roster, out, key="student", assignments=None, missing_as_zero=False):
     """Write the Canvas import CSV and its report.
 
     Parameters
@@ -101,6 +106,7 @@ def export(grades, roster, out, key="student", assignments=None):
     grades, roster, out : str or Path
     key : str, the roster's column holding the course's student ids
     assignments : dict or None, lesson -> Canvas assignment id
+    missing_as_zero : bool, a lesson a graded student did not submit (empty in grades.csv) as 0
 
     Returns
     -------
@@ -123,8 +129,10 @@ def export(grades, roster, out, key="student", assignments=None):
             for student in sorted(people):
                 row = people[student]
                 got = scores.get(student, {})
-                writer.writerow([escape((row.get(c) or "").strip()) for c in CANVAS_COLUMNS]
-                                + [got.get(lesson, "") for lesson in lessons])
+                cells = [got.get(lesson, "") for lesson in lessons]
+                if missing_as_zero and student in scores:
+                    cells = [cell or "0" for cell in cells]
+                writer.writerow([row.get(c) or "" for c in CANVAS_COLUMNS] + cells)
     atomic.write_with(out, write_csv)
     unmatched = [f"graded but not in the roster (not exported): {s}" for s in sorted(set(scores) - set(people))]
     unmatched += [f"in the roster but not graded (empty cells): {s}" for s in sorted(set(people) - set(scores))]

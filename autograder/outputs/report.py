@@ -49,7 +49,9 @@ def pad(text, width):
 
 
 def write_csv(results, path):
-    """One row per student: every item's points, each lesson's total, the overall total."""
+    """One row per student: every item's points, each lesson's total and late penalty, the
+    overall total (of the lessons submitted). A lesson the student did not submit has empty
+    cells, not 0: an LMS tells "missing" from a score of 0 (see lms/canvas.py)."""
     columns = item_columns(results)
     lessons = sorted({lesson for lesson, _, _ in columns})
     by_student = {}
@@ -65,9 +67,10 @@ def write_csv(results, path):
         for student in sorted(by_student):
             subs = by_student[student]
             points = {(r.lesson, i.grade_id): i.points for r in subs.values() for i in r.items}
-            row = [csv_text(student)] + [_num(points.get((lesson, gid), 0.0)) for lesson, gid, _ in columns]
-            row += [_num(subs[lesson].score if lesson in subs else 0.0) for lesson in lessons]
-            row += [_num(subs[lesson].penalty if lesson in subs else 0.0) for lesson in lessons]
+            row = [csv_text(student)] + [_num(points.get((lesson, gid), 0.0)) if lesson in subs else ""
+                                         for lesson, gid, _ in columns]
+            row += [_num(subs[lesson].score) if lesson in subs else "" for lesson in lessons]
+            row += [_num(subs[lesson].penalty) if lesson in subs else "" for lesson in lessons]
             problems = sum(len(r.problems) + len(r.incidents) for r in subs.values())
             writer.writerow(row + [_num(sum(r.score for r in subs.values())), _num(max_total), problems])
         atomic.write(path, f.getvalue())

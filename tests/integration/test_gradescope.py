@@ -1,7 +1,9 @@
 """The Gradescope autograder, run as Gradescope runs it: the zip `make gradescope` builds is
 unpacked into a simulated root (source/, submission/, results/) and its own run_autograder
-grades a correct, a mistaken, a hostile and broken submissions. setup.sh's apt and pip steps
-are not run: the project's .venv stands in for the environment they install."""
+grades a correct, a mistaken, a hostile, another lesson's and broken submissions, with the
+project's .venv standing in for the environment setup.sh installs. That environment itself is
+installed once, by the zip's setup.sh (its pip step, from PyPI, in the background while the
+other tests run; no apt step where python3.11 is at hand), and grades a submission last."""
 import json
 import os
 import shutil
@@ -14,9 +16,11 @@ from pathlib import Path
 import pytest
 
 from autograder.authoring.catalogue import build
+from autograder.authoring.catalogue import normalizing_inputs as other_lesson
 from autograder.authoring.catalogue.batch_norm import LESSON, VARIANTS, forward_with
 from autograder.grading.grade import load_master
 from autograder.lms import gradescope
+from autograder.worker.course import ROOT, lessons
 
 TOP_LEVEL = {"score", "execution_time", "output", "output_format", "test_output_format", "test_name_format",
              "visibility", "stdout_visibility", "extra_data", "tests", "leaderboard"}
@@ -24,8 +28,8 @@ TEST_FIELDS = {"score", "max_score", "status", "name", "name_format", "number", 
                "visibility", "extra_data"}
 INSIDE = ["setup.sh", "run_autograder", "autograder/grading/grade.py", "autograder/judge/__init__.py",
           "autograder/judge/batch_norm.py", "autograder/judge/reference.py", "autograder/checks/batch_norm.py",
-          f"solutions/{LESSON}/lesson.ipynb", "lessonkit/__init__.py", "nbgrader_config.py", "pyproject.toml",
-          "requirements.lock", "gradescope.json"]
+          f"solutions/{LESSON}/lesson.ipynb", "lessonkit/__init__.py", "pyproject.toml", "requirements.lock",
+          "gradescope.json"]
 
 
 def variant(name):
@@ -36,11 +40,19 @@ def notebook(name, **changes):
     return build(LESSON, replace(variant(name), **changes))
 
 
+#: A course's nbgrader_config.py may hold what must never reach Gradescope (see test_zip_leaves_out_the_nbgrader_config).
+SECRETS = ['c.CourseDirectory.db_url = "postgresql://grader:s3cret-pw@db.example.edu/course"',
+           'c.Exchange.root = "/srv/nbgrader/private-exchange"',
+           'c.AssignLatePenalties.plugin_class = "course_plugins.HalfOffAfterAWeek"']
+
+
 @pytest.fixture(scope="module")
 def zips(tmp_path_factory):
-    """{lesson or None: path of the zip}: one built for the lesson, one for every lesson."""
+    """{name: path of the zip}, all for LESSON: the default visibilities ("default"), and hidden
+    cases shown after publication ("published")."""
     out = tmp_path_factory.mktemp("gradescope")
-    return {LESSON: gradescope.build(out / "one", LESSON), None: gradescope.build(out / "all")}
+    return {"default": gradescope.build(out / "one", LESSON)[0],
+            "published": gradescope.build(out / "published", LESSON, hidden_cases="after_published")[0]}
 
 
 def unpack(archive, dest):
@@ -53,14 +65,17 @@ def unpack(archive, dest):
                 os.chmod(dest / info.filename, mode & 0o777)
 
 
-def run_autograder(archive, tmp_path, files, python=sys.executable, damage=None, links=None, prefix=()):
-    """Lay out a Gradescope root, run the zip's run_autograder on `files` and `links` (name ->
-    target relative to the root's source/: symbolic links in the submission), run after the
-    command `prefix`; returns (results, stdout)."""
-    root = tmp_path / "autograder"
-    for folder in ("source", "submission", "results"):
+def run_autograder(archive, tmp_path, files, python=sys.executable, damage=None, links=None, prefix=(), root=None):
+    """Lay out a Gradescope root (or use `root`, whose source/ is unpacked already), run the
+    zip's run_autograder on `files` and `links` (name -> target relative to the root's source/:
+    symbolic links in the submission) with `python` (None: the root's venv/, as on Gradescope),
+    run after the command `prefix`; returns (results, stdout)."""
+    if root is None:
+        root = tmp_path / "autograder"
+        (root / "source").mkdir(parents=True)
+        unpack(archive, root / "source")
+    for folder in ("submission", "results"):
         (root / folder).mkdir(parents=True)
-    unpack(archive, root / "source")
     for name, data in files.items():
         (root / "submission" / name).parent.mkdir(parents=True, exist_ok=True)
         (root / "submission" / name).write_bytes(data)
@@ -69,13 +84,37 @@ def run_autograder(archive, tmp_path, files, python=sys.executable, damage=None,
         (root / "submission" / name).symlink_to(root / "source" / target)
     if damage:
         damage(root / "source")
-    env = dict(os.environ, GRADESCOPE_ROOT=str(root), GRADESCOPE_PYTHON=python)
+    env = {k: v for k, v in os.environ.items() if k != "GRADESCOPE_PYTHON"} | {"GRADESCOPE_ROOT": str(root)}
+    if python:
+        env["GRADESCOPE_PYTHON"] = str(python)
     done = subprocess.run([*prefix, str(root / "source" / "run_autograder")], cwd=root, env=env, capture_output=True,
                           text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     results = json.loads((root / "results" / "results.json").read_text())
     check_schema(results)
     return results, done.stdout
+
+
+@pytest.fixture(scope="module")
+def image(zips, tmp_path_factory):
+    """A Gradescope root as Gradescope builds the autograder's image: the zip unpacked into
+    source/ and its setup.sh run, as root, outside this project's .venv; (root, the running
+    setup.sh, its log). Started by test_zip_layout, the first test, so that its ~1.5 min of
+    pip overlap the tests that follow; test_setup_installs_what_the_zip_ships, the last, waits."""
+    root = tmp_path_factory.mktemp("image") / "autograder"
+    (root / "source").mkdir(parents=True)
+    unpack(zips["default"], root / "source")
+    venv_bin = str(Path(sys.prefix) / "bin")
+    path = os.pathsep.join(p for p in os.environ.get("PATH", "").split(os.pathsep) if p != venv_bin)
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME")}
+    log = root.parent / "setup.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen(["bash", str(root / "source" / "setup.sh")], cwd=root,
+                                env=dict(env, PATH=path, GRADESCOPE_ROOT=str(root)), stdout=out, stderr=subprocess.STDOUT)
+    yield root, proc, log
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
 
 
 def check_schema(results):
@@ -102,8 +141,8 @@ def items():
     return dict(load_master(LESSON).items)
 
 
-def test_zip_layout(zips):
-    with zipfile.ZipFile(zips[LESSON]) as z:
+def test_zip_layout(zips, image):
+    with zipfile.ZipFile(zips["default"]) as z:
         names = set(z.namelist())
         modes = {i.filename: i.external_attr >> 16 for i in z.infolist()}
         settings = json.loads(z.read("gradescope.json"))
@@ -112,18 +151,52 @@ def test_zip_layout(zips):
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
     assert modes["run_autograder"] & 0o111 and modes["setup.sh"] & 0o111
     assert settings["lesson"] == LESSON and settings["hidden_cases"] == "after_due_date"
+    # one lesson's master: a student's code in a weakly isolated container reads no other lesson's solutions
+    assert {n.split("/")[1] for n in names if n.startswith("solutions/")} == {LESSON}
+    assert set(settings["lesson_ids"]) == set(lessons()) and set(items()) <= set(settings["lesson_ids"][LESSON])
     assert "requirements.lock" in setup and "-e" in setup and "rfc3987-syntax" in setup and "python3.11" in setup
 
 
+def test_zip_leaves_out_the_nbgrader_config(tmp_path, monkeypatch):
+    """Grading reads nothing of nbgrader_config.py, which may hold a database password, an
+    exchange path or a course's plugins: built from a course whose config holds all three, the
+    zip holds no nbgrader_config.py and none of those lines anywhere."""
+    course = tmp_path / "course"
+    for rel in [*gradescope.COURSE_FILES, f"solutions/{LESSON}"]:
+        if (ROOT / rel).is_dir():
+            shutil.copytree(ROOT / rel, course / rel, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(ROOT / rel, course / rel)
+    (course / "nbgrader_config.py").write_text((ROOT / "nbgrader_config.py").read_text() + "\n".join(SECRETS) + "\n")
+    monkeypatch.setattr(gradescope, "ROOT", course)
+    with zipfile.ZipFile(gradescope.build(tmp_path / "out", LESSON)[0]) as z:
+        names, data = z.namelist(), b"".join(z.read(n) for n in z.namelist())
+    assert f"solutions/{LESSON}/lesson.ipynb" in names  # built from `course`
+    assert not [n for n in names if n.endswith("nbgrader_config.py")]
+    for secret in (b"s3cret-pw", b"private-exchange", b"HalfOffAfterAWeek"):
+        assert secret not in data
+
+
+def test_without_a_lesson_one_zip_per_lesson(tmp_path):
+    """A Gradescope assignment is one lesson: `make gradescope` without LESSON writes a zip per
+    lesson, each holding that lesson's master and grading as that lesson."""
+    archives = gradescope.build(tmp_path)
+    assert archives == [tmp_path / lesson / "autograder.zip" for lesson in lessons()]
+    for lesson, archive in zip(lessons(), archives):
+        with zipfile.ZipFile(archive) as z:
+            assert json.loads(z.read("gradescope.json"))["lesson"] == lesson
+            assert {n.split("/")[1] for n in z.namelist() if n.startswith("solutions/")} == {lesson}
+
+
 def test_scripts_are_valid_bash(zips, tmp_path):
-    unpack(zips[LESSON], tmp_path)
+    unpack(zips["default"], tmp_path)
     for script in ("setup.sh", "run_autograder"):
         done = subprocess.run(["bash", "-n", str(tmp_path / script)], capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
 
 
 def test_correct_submission_gets_full_marks(zips, tmp_path):
-    results, stdout = run_autograder(zips[LESSON], tmp_path, {"lesson.ipynb": notebook("correct")})
+    results, stdout = run_autograder(zips["default"], tmp_path, {"lesson.ipynb": notebook("correct")})
     assert f"course at {tmp_path / 'autograder' / 'source'}" in stdout  # the zip's grader, not the checkout's
     tests = by_item(results)
     assert {gid: t["max_score"] for gid, t in tests.items()} == items()
@@ -131,14 +204,22 @@ def test_correct_submission_gets_full_marks(zips, tmp_path):
     assert all(t["visibility"] == "visible" for t in tests.values())
     titles = gradescope.item_titles(LESSON)
     assert all(titles[gid] and t["name"] == f"{gid}: {titles[gid]}" for gid, t in tests.items())
+    # the total is shown when a hidden case's failure would be, even with none failed (else it would tell)
+    assert results["visibility"] == "after_due_date"
+    assert results["output"] == (f"Lesson {LESSON}: your score is shown after the due date.\n\nEvery item is also "
+                                 "graded on hidden cases (other shapes and edge cases); an item that fails one is "
+                                 "shown after the due date.")
 
 
 def test_mistaken_submission_loses_the_right_items(zips, tmp_path):
-    """A classic mistake caught on a visible case, and one only a hidden case reveals."""
+    """A classic mistake caught on a visible case, and one only a hidden case reveals. With hidden
+    cases shown after publication, what students see at once (the top-level output, and the
+    score's visibility) is what a correct submission gets: no score, no word of the failure,
+    and the setting named as it is."""
     mistaken = variant("biased-running-var")
     # right on batches of up to 12 examples (every visible case has fewer), the input itself beyond them
     hidden_only = forward_with("Z_tilde = gamma * Z_norm + beta if Z.shape[1] <= 12 else Z")
-    results, _ = run_autograder(zips[LESSON], tmp_path, {"lesson.ipynb": notebook(
+    results, _ = run_autograder(zips["published"], tmp_path, {"lesson.ipynb": notebook(
         mistaken.name, answers={**mistaken.answers, "batchnorm_forward": hidden_only})})
     tests = by_item(results)
     lost = {gid for gid, t in tests.items() if t["score"] < t["max_score"]}
@@ -146,9 +227,12 @@ def test_mistaken_submission_loses_the_right_items(zips, tmp_path):
     for gid, fragment in mistaken.lose.items():
         assert fragment in tests[gid]["output"] and tests[gid]["visibility"] == "visible"
     assert tests["bn_forward_normalizes"]["output"].startswith("hidden case")
-    assert tests["bn_forward_normalizes"]["visibility"] == "after_due_date"
+    assert tests["bn_forward_normalizes"]["visibility"] == "after_published"
     assert results["score"] == sum(items().values()) - sum(items()[gid] for gid in lost)
-    assert "hidden cases" in results["output"]
+    assert results["visibility"] == "after_published"
+    assert results["output"] == (f"Lesson {LESSON}: your score is shown once the grades are published.\n\nEvery item "
+                                 "is also graded on hidden cases (other shapes and edge cases); an item that fails "
+                                 "one is shown once the grades are published.")
 
 
 def test_hostile_submission_scores_nothing_for_reading_the_master(zips, tmp_path):
@@ -157,7 +241,7 @@ def test_hostile_submission_scores_nothing_for_reading_the_master(zips, tmp_path
     text = open({str(master)!r}).read()
     return text, None
 '''
-    results, _ = run_autograder(zips[LESSON], tmp_path, {"lesson.ipynb": notebook(
+    results, _ = run_autograder(zips["default"], tmp_path, {"lesson.ipynb": notebook(
         "correct", answers={"batchnorm_forward": reader})})
     tests = by_item(results)
     needs_forward = {"bn_forward_contract", "bn_forward_normalizes", "bn_backward_contract", "bn_backward_gradient"}
@@ -174,10 +258,17 @@ def test_hostile_submission_scores_nothing_for_reading_the_master(zips, tmp_path
     ({"a.ipynb": notebook("correct"), "b.ipynb": notebook("correct")}, "2 notebooks and none called lesson.ipynb",
      False),
     ({"lesson.ipynb": notebook("correct"), "old/scratch.ipynb": notebook("corrupt-notebook")},
-     "ignored the other notebooks: scratch.ipynb", True),
-], ids=["renamed", "corrupt", "no-notebook", "two-notebooks", "lesson-and-another"])
+     "ignored old/scratch.ipynb (not a notebook of this lesson)", True),
+    ({"lesson.ipynb": build(other_lesson.LESSON, other_lesson.VARIANTS[0])},
+     f"this assignment grades lesson {LESSON}, and your submission holds only another lesson's notebook: "
+     f"lesson.ipynb (a notebook of lesson {other_lesson.LESSON})", False),
+    ({"lesson.ipynb": build(other_lesson.LESSON, other_lesson.VARIANTS[0]), "mine/bn.ipynb": notebook("correct")},
+     f"graded the notebook of lesson {LESSON}; ignored lesson.ipynb (a notebook of lesson {other_lesson.LESSON})",
+     True),
+], ids=["renamed", "corrupt", "no-notebook", "two-notebooks", "lesson-and-another", "another-lesson",
+        "another-lesson-and-this-one"])
 def test_broken_submission_says_so(zips, tmp_path, files, says, graded):
-    results, _ = run_autograder(zips[LESSON], tmp_path, files)
+    results, _ = run_autograder(zips["default"], tmp_path, files)
     assert says in results["output"]
     assert {t["name"].split(":")[0] for t in results["tests"]} == set(items())  # every item listed
     assert results["score"] == (sum(items().values()) if graded else 0)
@@ -190,11 +281,10 @@ def test_broken_submission_says_so(zips, tmp_path, files, says, graded):
 ], ids=["linked-notebook", "linked-lesson-folder", "linked-course-folder"])
 def test_linked_submission_scores_nothing(zips, tmp_path, links):
     """A submission made from a repository keeps its symbolic links: one to the master (the zip
-    holds it) must read nothing through it, in a zip for one lesson or for every lesson."""
-    for lesson, archive in zips.items():
-        results, _ = run_autograder(archive, tmp_path / str(lesson), {}, links=links)
-        assert results["score"] == 0, results["output"]
-        assert "symbolic link" in results["output"] and "BEGIN SOLUTION" not in json.dumps(results)
+    holds it) must read nothing through it."""
+    results, _ = run_autograder(zips["default"], tmp_path, {}, links=links)
+    assert results["score"] == 0, results["output"]
+    assert "symbolic link" in results["output"] and "BEGIN SOLUTION" not in json.dumps(results)
 
 
 @pytest.mark.skipif(shutil.which("unshare") is None, reason="needs util-linux's unshare")
@@ -203,7 +293,7 @@ def test_refused_namespaces_still_grade_and_say_so(zips, tmp_path):
     other), the runner accepts the weaker isolation, as `grade` does only when asked, and says so."""
     refuse = ["unshare", "--user", "--map-root-user", "sh", "-c",
               'echo 0 > /proc/sys/user/max_user_namespaces && exec "$0"']
-    results, stdout = run_autograder(zips[LESSON], tmp_path, {"lesson.ipynb": notebook("correct")}, prefix=refuse)
+    results, stdout = run_autograder(zips["default"], tmp_path, {"lesson.ipynb": notebook("correct")}, prefix=refuse)
     assert results["score"] == sum(items().values())
     assert "isolation: process only" in stdout and "weaker than namespaces, accepted" in stdout
 
@@ -221,22 +311,31 @@ def test_upload_nested_thousands_deep_with_many_links_is_read_without_recursion(
     assert all(len(line) < 200 for line in refused)
 
 
-def test_zip_of_every_lesson_tells_the_lesson_from_the_notebook(zips, tmp_path):
-    results, _ = run_autograder(zips[None], tmp_path, {"my work/homework.ipynb": notebook("correct")})
-    assert results["output"].startswith(f"Lesson {LESSON}:")
-    assert results["score"] == sum(items().values())
-
-
 def test_grader_crash_still_writes_results(zips, tmp_path):
     def remove_judge(source):
         (source / "autograder" / "judge" / "batch_norm.py").unlink()
-    results, stdout = run_autograder(zips[LESSON], tmp_path, {"lesson.ipynb": notebook("correct")},
+    results, stdout = run_autograder(zips["default"], tmp_path, {"lesson.ipynb": notebook("correct")},
                                      damage=remove_judge)
     assert results["score"] == 0 and "contact your instructor" in results["output"]
     assert "Traceback" in stdout  # for the instructor, in Gradescope's stdout
 
 
 def test_missing_python_still_writes_results(zips, tmp_path):
-    results, _ = run_autograder(zips[LESSON], tmp_path, {"lesson.ipynb": notebook("correct")},
+    results, _ = run_autograder(zips["default"], tmp_path, {"lesson.ipynb": notebook("correct")},
                                 python=str(tmp_path / "no-such-python"))
     assert results["score"] == 0 and results["tests"] == [] and "contact your instructor" in results["output"]
+
+
+def test_setup_installs_what_the_zip_ships(image, tmp_path):
+    """The zip's setup.sh installs the course into venv/ from what the zip holds (its own
+    pyproject.toml, with requirements.lock), and run_autograder grades with that venv's python,
+    not this project's .venv: a correct submission gets full marks."""
+    root, proc, log = image
+    assert proc.wait(timeout=1800) == 0, log.read_text()[-3000:]
+    python = root / "venv" / "bin" / "python"
+    where = subprocess.run([str(python), "-c", "import autograder, numpy, nbgrader; print(autograder.__file__)"],
+                           cwd=tmp_path, capture_output=True, text=True)
+    assert where.returncode == 0 and where.stdout.strip() == str(root / "source" / "autograder" / "__init__.py"), where
+    results, stdout = run_autograder(None, tmp_path, {"lesson.ipynb": notebook("correct")}, python=None, root=root)
+    assert results["score"] == sum(items().values()), results["output"]
+    assert f"course at {root / 'source'}" in stdout

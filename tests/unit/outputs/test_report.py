@@ -271,3 +271,22 @@ def test_summary_lists_the_late_penalties_or_none(tmp_path, monkeypatch):
     on_time = [dataclasses.replace(r, penalty=0.0, seconds_late=0.0) for r in late_class()]
     assert [line for line in section(report.summary(on_time, [], tmp_path)).splitlines()
             if line.startswith("- ")] == ["- none"]
+
+
+def test_grades_csv_leaves_a_lesson_not_submitted_empty(tmp_path):
+    """A lesson a student did not submit has empty cells (its items, total and late penalty),
+    so an LMS tells it from a submitted lesson scored 0; the overall total sums what exists."""
+    def submission(student, lesson, points, penalty=0.0):
+        return SubmissionResult(student, lesson, items=[ItemResult("a", points, 2.0), ItemResult("b", 0.0, 1.0)],
+                                penalty=penalty)
+    results = [submission("ann", "01_x", 2.0), submission("ann", "02_y", 0.0),
+               submission("bob", "02_y", 2.0, penalty=1.0)]
+    report.write_csv(results, tmp_path / "grades.csv")
+    with open(tmp_path / "grades.csv", newline="") as f:
+        rows = {row["student"]: row for row in csv.DictReader(f)}
+    assert {k: v for k, v in rows["bob"].items() if k.startswith("01_x/")} == \
+        {"01_x/a": "", "01_x/b": "", "01_x/total": "", "01_x/late_penalty": ""}
+    assert [rows["bob"][k] for k in ("02_y/a", "02_y/total", "02_y/late_penalty", "total", "max_total")] == \
+        ["2", "1", "1", "1", "6"]
+    assert [rows["ann"][k] for k in ("02_y/a", "02_y/total", "02_y/late_penalty", "01_x/total", "total")] == \
+        ["0", "0", "0", "2", "2"]
