@@ -11,7 +11,8 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 PY := $(VENV)/bin/python
 SUBMISSIONS ?= build/sample_class
 OUT ?= build/grades
-# FORCE=1 lets release and bundle replace notebooks that hold a student's work, and grade regrade unchanged submissions
+# FORCE=1 lets release and bundle replace notebooks that hold a student's work, grade regrade unchanged submissions,
+# and clean delete what it otherwise keeps (grades set by hand in the gradebook, collected submissions)
 FORCE_FLAG := $(if $(filter 1,$(FORCE)),--force,)
 
 .DEFAULT_GOAL := help
