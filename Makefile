@@ -13,7 +13,8 @@ PY := $(VENV)/bin/python
 # and where the demo's sample class goes, so the formgrader counts it
 SUBMISSIONS ?= build/submitted
 OUT ?= build/grades
-# FORCE=1 lets release and bundle replace notebooks that hold a student's work, and grade regrade unchanged submissions
+# FORCE=1 lets release and bundle replace notebooks that hold a student's work, grade regrade unchanged submissions,
+# and clean delete what it otherwise keeps (grades set by hand in the gradebook, collected submissions)
 FORCE_FLAG := $(if $(filter 1,$(FORCE)),--force,)
 
 .DEFAULT_GOAL := help
@@ -118,8 +119,15 @@ lock: ## re-resolve requirements.lock from pyproject.toml in a fresh environment
 	build/lockenv/bin/pip uninstall --quiet -y rfc3987-syntax
 	build/lockenv/bin/pip freeze --exclude-editable | grep -v '^-e' > requirements.lock
 
-clean: ## remove build/ (grades, sample class, gradebook, bundle; not a bundle a student worked in, unless FORCE=1)
-	@if [ -x $(PY) ] && [ -d build/student-bundle ] && [ -z "$(FORCE_FLAG)" ]; then $(PY) -m autograder guard build/student-bundle --target 'make clean'; fi
+# What `rm -rf build` would lose that nothing makes again: a bundle a student works in, the gradebook (manual
+# grades, comments, extensions set in nbgrader) and collected submissions. Checked only when one of them is there,
+# so make clean stays instant otherwise; without .venv they cannot be checked, so make clean refuses.
+KEPT_BY_CLEAN := build/student-bundle build/gradebook.db build/submitted
+clean: ## remove build/; refuses while it holds grades set by hand, real submissions or a student's bundle work (FORCE=1 removes them)
+	@if [ -z "$(FORCE_FLAG)" ] && [ -n "$$(ls -d $(KEPT_BY_CLEAN) 2>/dev/null)" ]; then \
+	  [ -x $(PY) ] || { echo "make clean refused: $$(ls -d $(KEPT_BY_CLEAN) 2>/dev/null | xargs) cannot be checked without $(VENV) (make venv); \`make clean FORCE=1\` deletes them unchecked." >&2; exit 1; }; \
+	  $(PY) -m autograder guard build/student-bundle --gradebook build/gradebook.db --submitted build/submitted --target 'make clean'; \
+	fi
 	rm -rf build
 
 distclean: clean ## also remove .venv

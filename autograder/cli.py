@@ -340,8 +340,8 @@ def _bundle(args: argparse.Namespace) -> int:
 
 
 def _guard(args: argparse.Namespace) -> int:
-    from autograder.authoring import release
-    return release.guard(args.folder, args.target)
+    from autograder.authoring.guard import guard
+    return guard(args.folder, args.target, args.gradebook, args.submitted)
 
 
 def _workspace(args: argparse.Namespace) -> int:
@@ -433,7 +433,8 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace], int], bool]] = {
     "similarity": ("rank pairs of students by similar answer cells, as HTML (changes no grade)", _similarity, False),
     "bundle": ("what students receive (lessons, figures, shared code, visible checks), zipped", _bundle, False),
     "workspace": ("work/: copy notebooks/ where missing or untouched (never over a student's work)", _workspace, False),
-    "guard": ("exit 1 if a notebook in FOLDER holds a student's work", _guard, False),
+    "guard": ("exit 1 if deleting FOLDER, --gradebook or --submitted would lose a student's work or an instructor's "
+              "grades", _guard, False),
     "gradescope": ("write Gradescope's autograder.zip", _gradescope, False),
     "gradescope-run": ("grade the one submission inside Gradescope (what its run_autograder runs)",
                        _gradescope_run, False),
@@ -478,7 +479,10 @@ def parser(course_tree: bool = True) -> argparse.ArgumentParser:
     p["similarity"].add_argument("--top", type=int, default=20, help="pairs shown")
     p["bundle"].add_argument("--out", default="build/student-bundle")
     p["bundle"].add_argument("--force", action="store_true", help="replace the bundle even if a notebook in it holds work")
-    p["guard"].add_argument("folder")
+    p["guard"].add_argument("folder", nargs="?", help="checked for notebooks holding a student's work")
+    p["guard"].add_argument("--gradebook", help="an SQLite gradebook, checked for what a person set in nbgrader")
+    p["guard"].add_argument("--submitted", help="nbgrader's submitted folder, checked for submissions other than "
+                                                "the sample class")
     p["guard"].add_argument("--target", default="make clean", help="the command about to delete FOLDER, for the message")
     p["canvas-export"].add_argument("--grades", default="build/grades/grades.csv")
     p["canvas-export"].add_argument("--roster", required=True)

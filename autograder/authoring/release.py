@@ -1,7 +1,7 @@
 """Making what students receive: the released notebooks (`release`, nbgrader's
 generate_assignment on the masters) and the student bundle (`bundle`: its README's lesson
 table and Python versions made from the masters and pyproject.toml), each refusing to
-replace a notebook that holds a student's work (`guard`, `workspace.refuse_to_replace`).
+replace a notebook that holds a student's work (`guard.guard`, `workspace.refuse_to_replace`).
 """
 import ast
 import json
@@ -14,6 +14,7 @@ import zipfile
 from pathlib import Path
 
 from autograder.authoring import workspace
+from autograder.authoring.guard import guard
 from autograder.authoring.labform import as_jupyterlab_saves
 from autograder.gradebook.nbgrader_cmd import generate
 from autograder.worker import course
@@ -175,13 +176,3 @@ def student_readme():
     template = (ROOT / "autograder" / "authoring" / "STUDENT_README.md").read_text()
     return (template.replace("{{lessons}}", "\n".join(rows))
             .replace("{{pythons}}", " or ".join([", ".join(pythons[:-1]), pythons[-1]] if len(pythons) > 1 else pythons)))
-
-
-def guard(folder, target):
-    """Stop when a notebook anywhere in `folder`, which `target` deletes, holds a student's work."""
-    folder = os.path.relpath(folder)
-    workspace.refuse_to_replace(
-        [p for p in Path(folder).rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts],
-        f"`{target}` replaces {folder}/ as a whole. To keep the work, move it out of {folder}/ first; "
-        f"to discard it, run `{target} FORCE=1`.")
-    return 0

@@ -47,7 +47,14 @@ def holds_work(path):
 
 
 def refuse_to_replace(paths, how_to_keep):
-    """Stop (SystemExit) when any existing file in `paths` holds work; name each one.
+    """Stop (SystemExit) when any existing file in `paths` holds work; name each one (`refusal`)."""
+    refused = refusal(paths, how_to_keep)
+    if refused:
+        raise SystemExit(refused)
+
+
+def refusal(paths, how_to_keep):
+    """The message naming each existing file in `paths` that holds work, or None when none does.
 
     Parameters
     ----------
@@ -56,9 +63,9 @@ def refuse_to_replace(paths, how_to_keep):
     """
     found = [(p, holds_work(p)) for p in paths if Path(p).is_file()]
     found = [f"  {os.path.relpath(p)}: {why}" for p, why in found if why]
-    if found:
-        raise SystemExit("refusing to overwrite notebooks that hold a student's work:\n" + "\n".join(found)
-                         + f"\n{how_to_keep}")
+    if not found:
+        return None
+    return "refusing to overwrite notebooks that hold a student's work:\n" + "\n".join(found) + f"\n{how_to_keep}"
 
 
 def make_workspace(release=RELEASE, work=WORK):

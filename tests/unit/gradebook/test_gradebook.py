@@ -23,6 +23,7 @@ from autograder.authoring.catalogue import build, normalizing_inputs
 from autograder.gradebook import nbgrader_cmd
 from autograder.gradebook import process as gradebook_process
 from autograder.gradebook import record as gradebook
+from autograder.gradebook.by_hand import set_by_hand
 from autograder.grading.grade import load_master
 from autograder.grading.options import Options
 from autograder.grading.results import ItemResult, SubmissionResult
@@ -87,6 +88,19 @@ def test_a_regrade_keeps_manual_grades_comments_and_extensions(db):
         submission = gb.find_submission(LESSON, "ann")
         assert submission.extension == timedelta(days=2)
         assert submission.id == submission_id
+
+
+def test_make_clean_never_takes_what_the_grader_wrote_for_what_a_person_set(db):
+    """`make clean` deletes a gradebook `grade` alone filled (`by_hand`), regrades included, and keeps one
+    holding a manual score, before and after a regrade."""
+    for points in (0, None):
+        gradebook.record([result("ann", points, datetime(2024, 1, 1)), result("bob", points)], db)
+        assert set_by_hand(db[len("sqlite:///"):]) == {}
+    with Gradebook(db) as gb:
+        gb.find_grade("bn_inference", "lesson", LESSON, "ann").manual_score = 1.5
+        gb.db.commit()
+    gradebook.record([result("ann", 0)], db)
+    assert set_by_hand(db[len("sqlite:///"):]) == {"manual score or extra credit": [f"ann/{LESSON}/bn_inference"]}
 
 
 def test_what_the_grader_decided_needs_no_manual_grade(db):
