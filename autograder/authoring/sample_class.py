@@ -13,11 +13,12 @@ from datetime import datetime
 from pathlib import Path
 
 from autograder.authoring.catalogue import build, catalogue
+from autograder.authoring.guard import SAMPLE_CLASS_MARKER
 
 #: When every sample submission was handed in (naive UTC, nbgrader's convention).
 HANDED_IN = datetime(2026, 1, 5, 9, 0)
-#: The file that marks a folder as a sample class, which `write_class` may replace.
-MARKER = ".sample_class"
+#: The file that marks a folder as a sample class, which `write_class` may replace (and `make clean` delete).
+MARKER = SAMPLE_CLASS_MARKER
 
 
 class NotASampleClass(ValueError):
