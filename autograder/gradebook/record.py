@@ -97,30 +97,42 @@ def record(results, db_url, notebook="lesson", root=None):
     by_lesson = {}
     for r in results:
         by_lesson.setdefault(r.lesson, []).append(r)
-    with _opened(db_url) as gb:
-        known = {a.name for a in gb.assignments if notebook in {n.name for n in a.notebooks}}
-    late_rule = late.rule(root)
-    registrations, notes = {}, []
-    for lesson in sorted(set(by_lesson) - known):
-        registrations[lesson], note = _registration(lesson, notebook, root)
-        notes += [note] if note else []
-    for attempt in range(ATTEMPTS):
-        with Gradebook(db_url) as gb, _deferred_commits(gb) as commit:
-            try:
-                lessons = [lesson for lesson in sorted(by_lesson)
-                           if _ensure_lesson(gb, lesson, notebook, registrations.get(lesson))]
-                changes = [note for lesson in lessons
-                           for note in _sync_points(gb, lesson, notebook, by_lesson[lesson][0].items)]
-                _ensure_students(gb, {r.student for lesson in lessons for r in by_lesson[lesson]})
-                for lesson in lessons:
-                    _record_lesson(gb, lesson, by_lesson[lesson], notebook, late_rule)
-                commit()
-                return [r for lesson in lessons for r in by_lesson[lesson]], notes + changes
-            except (IntegrityError, InvalidEntry):
-                # another run added the same lesson or student first: start over, finding theirs
-                gb.db.rollback()
-                if attempt == ATTEMPTS - 1:
-                    raise
+    gb = _opened(db_url)
+    try:
+        known = {name for name, in gb.db.query(orm.Assignment.name).join(orm.Notebook).filter(orm.Notebook.name == notebook)}
+        gb.db.rollback()  # no transaction held open while nbgrader registers the new lessons
+        late_rule = late.rule(root)
+        registrations, notes = {}, []
+        for lesson in sorted(set(by_lesson) - known):
+            registrations[lesson], note = _registration(lesson, notebook, root)
+            notes += [note] if note else []
+        for attempt in range(ATTEMPTS):
+            if attempt:  # start over on a new session and connection
+                gb.close()
+                gb = Gradebook(db_url)
+            with _deferred_commits(gb) as commit:
+                try:
+                    lessons = {}
+                    for lesson in sorted(by_lesson):
+                        found = _ensure_lesson(gb, lesson, notebook, registrations.get(lesson))
+                        if found:
+                            lessons[lesson] = found
+                    cells, changes = {}, []
+                    for lesson, (_, nb) in lessons.items():
+                        cells[lesson], note = _sync_points(gb, lesson, nb, by_lesson[lesson][0].items)
+                        changes += note
+                    _ensure_students(gb, {r.student for lesson in lessons for r in by_lesson[lesson]})
+                    for lesson, (assignment, nb) in lessons.items():
+                        _record_lesson(gb, assignment, nb, cells[lesson], by_lesson[lesson], late_rule)
+                    commit()
+                    return [r for lesson in lessons for r in by_lesson[lesson]], notes + changes
+                except (IntegrityError, InvalidEntry):
+                    # another run added the same lesson or student first: start over, finding theirs
+                    gb.db.rollback()
+                    if attempt == ATTEMPTS - 1:
+                        raise
+    finally:
+        gb.close()
 
 
 def _opened(db_url):
@@ -168,15 +180,15 @@ def _registration(lesson, notebook, root=None):
 
 
 def _ensure_lesson(gb, lesson, notebook, cells):
-    """True when the lesson's notebook is in the gradebook, registering it from `cells` if needed."""
+    """The lesson's Assignment and Notebook, registering them from `cells` if needed; None when
+    the gradebook does not have them and `cells` is None."""
     try:
         assignment = gb.find_assignment(lesson)
     except MissingEntry:
         assignment = None
-    if assignment is not None and notebook in {n.name for n in assignment.notebooks}:
-        return True
-    if cells is None:
-        return False
+    nb = next((n for n in assignment.notebooks if n.name == notebook), None) if assignment else None
+    if nb is not None or cells is None:
+        return nb and (assignment, nb)
     if assignment is None:
         assignment = gb.add_assignment(lesson)
     nb = orm.Notebook(name=notebook, assignment=assignment, kernelspec=cells["kernelspec"])
@@ -184,22 +196,23 @@ def _ensure_lesson(gb, lesson, notebook, cells):
         (orm.GradeCell, "grade"), (orm.SolutionCell, "solution"), (orm.TaskCell, "task"), (orm.SourceCell, "source")]
         for info in cells[key]])
     gb.db.flush()
-    return True
+    return assignment, nb
 
 
-def _sync_points(gb, lesson, notebook, items):
-    """Make the lesson's grade cells those of the master the results were graded against.
+def _sync_points(gb, lesson, nb, items):
+    """Make the grade cells of the lesson's notebook `nb` those of the master the results were graded against.
 
     Returns
     -------
+    cells : {name: GradeCell}, the notebook's grade cells now
     notes : list of str, one describing the changes, if any
     """
-    cells = _grade_cells(gb, gb.find_notebook(notebook, lesson))
+    cells = _grade_cells(gb, nb)
     changes = []
     for item in items:
         cell = cells.get(item.grade_id)
         if cell is None:
-            gb.add_grade_cell(item.grade_id, notebook, lesson, max_score=item.max_points, cell_type="code")
+            gb.db.add(orm.GradeCell(name=item.grade_id, notebook=nb, max_score=item.max_points, cell_type="code"))
             changes.append(f"{item.grade_id} added ({item.max_points:g} points)")
         elif cell.max_score != item.max_points:
             changes.append(f"{item.grade_id} {cell.max_score:g} -> {item.max_points:g} points")
@@ -211,10 +224,10 @@ def _sync_points(gb, lesson, notebook, items):
         changes.append(f"{name} removed (with its grades)")
     gb.db.flush()
     if not changes:
-        return []
-    gb.db.expire(gb.find_notebook(notebook, lesson))  # its cells as they are now
-    return [f"gradebook: the master of {lesson} changed since the gradebook last saw it; updated: "
-            + "; ".join(changes)]
+        return cells, []
+    gb.db.expire(nb)  # its cells as they are now
+    return _grade_cells(gb, nb), [f"gradebook: the master of {lesson} changed since the gradebook last saw it; "
+                                  "updated: " + "; ".join(changes)]
 
 
 def _ensure_students(gb, students):
@@ -224,12 +237,9 @@ def _ensure_students(gb, students):
     gb.db.flush()
 
 
-def _record_lesson(gb, lesson, results, notebook, rule):
-    """The auto scores, timestamps and late penalties of one lesson's submissions, in a few
-    queries whatever their number: each table is read once and written once."""
-    assignment = gb.find_assignment(lesson)
-    nb = next(n for n in assignment.notebooks if n.name == notebook)
-    cells = _grade_cells(gb, nb)
+def _record_lesson(gb, assignment, nb, cells, results, rule):
+    """The auto scores, timestamps and late penalties of one lesson's submissions (to its
+    Assignment, Notebook `nb` and its {name: GradeCell} `cells`), in a few queries whatever their number."""
     submitted = _submitted_notebooks(gb, assignment, nb, [r.student for r in results])
     gb.db.flush()
     grades = _grades(gb, [n for _, n in submitted.values()])
