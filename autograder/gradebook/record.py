@@ -22,6 +22,8 @@ from autograder.gradebook.nbgrader_cmd import generate
 
 #: Attempts when another run registers the same lesson or student at the same time.
 ATTEMPTS = 3
+#: The most values one SQL ``IN (...)`` lists; a larger class is read in several queries.
+IN_LIST = 500
 
 
 #: How `shown` writes a URL it cannot print safely.
@@ -256,10 +258,10 @@ def _grade_cells(gb, nb):
     return {c.name: c for c in gb.db.query(orm.GradeCell).filter(orm.GradeCell.notebook_id == nb.id)}
 
 
-def _chunks(values, size=500):
-    """`values` sorted, in lists short enough for an SQL ``IN`` on any database."""
+def _chunks(values):
+    """`values` sorted, in lists of at most IN_LIST (short enough for an SQL ``IN`` on any database)."""
     values = sorted(values)
-    return [values[k:k + size] for k in range(0, len(values), size)]
+    return [values[k:k + IN_LIST] for k in range(0, len(values), IN_LIST)]
 
 
 def _submitted_notebooks(gb, assignment, nb, students):

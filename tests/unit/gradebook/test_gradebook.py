@@ -110,6 +110,21 @@ def test_a_run_records_each_score_of_new_and_already_recorded_students_alike(db)
         assert [scores[student, g] for g, _ in items] == [(points or p, False) for g, p in items], student
 
 
+def test_a_class_read_in_several_queries_is_recorded_whole(db, monkeypatch):
+    """Students beyond one SQL ``IN`` list (500; here 2) are found, added and scored like the first."""
+    monkeypatch.setattr(gradebook, "IN_LIST", 2)
+    students = [f"s{k}" for k in range(5)]
+    gradebook.record([result(s, points=0) for s in students[:3]], db)
+    gradebook.record([result(s, points=1) for s in students], db)
+    with Gradebook(db) as gb:
+        submissions = gb.find_assignment(LESSON).submissions
+        assert sorted(s.student.id for s in submissions) == sorted(students + ["template"])
+        items = load_master(LESSON).items
+        for s in submissions:
+            assert [g.auto_score for n in s.notebooks for g in sorted(n.grades, key=lambda g: g.cell.name)] \
+                == [p if s.student.id == "template" else 1.0 for _, p in sorted(items)], s.student.id
+
+
 def statements_sent(db_url, results):
     """How many SQL statements `record` sends to record `results`."""
     sent = []
