@@ -85,16 +85,19 @@ bundle: $(VENV)/.installed ## what students receive (lessons, figures, shared co
 gradescope: $(VENV)/.installed ## Gradescope autograder zips, one per lesson (a Gradescope assignment each) in build/gradescope/<lesson>/ [LESSON=02_batch_norm: build/gradescope/autograder.zip]
 	$(PY) -m autograder gradescope $(if $(LESSON),--lesson $(LESSON),)
 
-# Debian packages the tests need: chromium (tests/system/test_browser.py) and postgresql (tests/system/test_postgresql.py).
+# Debian packages the tests need: chromium (tests/system/test_browser.py) and postgresql (tests/system/test_postgresql.py);
+# `make bench` needs postgresql alone (SYSTEM_PACKAGES=postgresql).
+SYSTEM_PACKAGES ?= chromium postgresql
 system-packages: ## Debian's chromium and postgresql for the tests (apt-get as root; otherwise those tests skip, saying why)
-	@missing=""; [ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
-	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	@missing=""; wanted=" $(SYSTEM_PACKAGES) "; \
+	[[ $$wanted != *" chromium "* || -x /usr/bin/chromium ]] || missing="$$missing chromium"; \
+	[[ $$wanted != *" postgresql "* ]] || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -z "$$missing" ]; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	  echo "installing Debian's$$missing for the tests"; \
+	  echo "installing Debian's$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	else \
-	  echo "note:$$missing missing, so the tests that need them will be skipped; install with: sudo apt-get install$$missing"; \
+	  echo "note:$$missing missing, so what needs them is skipped; install with: sudo apt-get install$$missing"; \
 	fi
 
 test: $(VENV)/.installed system-packages ## everything CI proves (installs the Debian packages its tests need first)
@@ -104,7 +107,8 @@ test: $(VENV)/.installed system-packages ## everything CI proves (installs the D
 test-fast: $(VENV)/.installed ## the quick loop: every test but the system ones (browser, PostgreSQL, Dask, installs) and the slow ones (markers in pyproject.toml)
 	$(PY) -m pytest -q -m "not system and not slow"
 
-bench: $(VENV)/.installed ## time the master notebooks and grading (ours vs plain nbgrader autograde)
+bench: $(VENV)/.installed ## time the master notebooks, grading (ours vs plain nbgrader autograde) and the gradebook (SQLite vs PostgreSQL)
+	@$(MAKE) --no-print-directory system-packages SYSTEM_PACKAGES=postgresql
 	$(PY) -m autograder bench
 
 # cosmic-ray is a dev tool: the `mutation` extra of pyproject.toml, never in requirements.lock or the bundle

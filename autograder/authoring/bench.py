@@ -9,13 +9,18 @@
 5. With 1 and 2 local workers, on a local 2-worker Dask cluster, and an unchanged-class regrade.
 6. Class size: wall and CPU per notebook for 30 and 300 students (flat = isolation does not
    grow with the class).
+7. Recording the graded sample class into nbgrader's gradebook (`gradebook.record`, what the
+   helper process runs): SQLite and a PostgreSQL server the bench starts on 127.0.0.1
+   (`local_postgres`; `make bench` installs Debian's postgresql as root), new submissions
+   and the same again (already graded), and the ratio.
 
 Both graders get the same submissions (the sample class without the two that stop
 plain nbgrader: the corrupt notebook makes it exit 1 and the infinite loop costs it the
 cell timeout per cell; the others with problems, such as deleted test cells, are kept).
 `grade` exits 3 on this class by design (some submissions have problems). Set BENCH_REPEATS to
 change the number of runs (default 3).
-BENCH_ONLY=latency,class runs only those sections (of masters, latency, class, nbgrader);
+BENCH_ONLY=latency,class runs only those sections (of masters, latency, class, nbgrader,
+workers, cluster, regrade, scale, gradebook);
 BENCH_BASELINE=DIR also times sections 2 and 3 with the grader of another checkout (e.g. the
 main branch), run by turns with this one so that both see the same load.
 """
@@ -27,13 +32,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from autograder.authoring.sample_class import write_class
 from autograder.worker.course import ROOT, lessons
 
 REPEATS = int(os.environ.get("BENCH_REPEATS", "3"))
-SECTIONS = set(os.environ.get("BENCH_ONLY", "masters,latency,class,nbgrader,workers,cluster,regrade,scale").split(","))
+SECTIONS = set(os.environ.get("BENCH_ONLY", "masters,latency,class,nbgrader,workers,cluster,regrade,scale,gradebook").split(","))
 BASELINE = os.environ.get("BENCH_BASELINE")
 SKIP_FOR_NBGRADER = {"corrupt-notebook", "infinite-loop"}
 
@@ -259,6 +265,86 @@ def bench_cluster(folder, count, scratch):
             proc.wait()
 
 
+def bench_gradebook(folder, scratch):
+    """Recording the graded class into SQLite and PostgreSQL: new submissions, then already graded."""
+    from autograder.authoring import local_postgres
+    from autograder.gradebook import nbgrader_cmd
+    from autograder.grading.grade import grade_class
+    os.environ.update(PATH=nbgrader_cmd.with_venv_on_path()["PATH"], PGPASSWORD=local_postgres.PASSWORD)
+    results, _ = grade_class(folder)
+    print(f"\nRecording the {len(results)} graded submissions into nbgrader's gradebook (s):")
+    known = scratch / "known.db"
+
+    def sqlite_copy(k):
+        shutil.copy(known, scratch / f"gradebook{k}.db")
+        return f"sqlite:///{scratch / f'gradebook{k}.db'}"
+    sqlite = recording_times(results, f"sqlite:///{known}", sqlite_copy)
+    print_recording("SQLite", sqlite)
+    try:
+        with local_postgres.server(["known"]) as url:
+            postgresql = recording_times(results, url("known"), lambda k: postgres_copy(url, "known", f"run{k}"))
+    except local_postgres.Unavailable as exc:
+        print(f"  (no PostgreSQL row: {str(exc).splitlines()[0]})")
+        return
+    print_recording("PostgreSQL on 127.0.0.1", postgresql)
+    print(f"  PostgreSQL / SQLite: new submissions x{postgresql['new'][0] / sqlite['new'][0]:.2f}, "
+          f"already graded x{postgresql['again'][0] / sqlite['again'][0]:.2f}")
+
+
+def recording_times(results, known, fresh_copy):
+    """Median seconds (and SQL statements) of `record`: registering the lessons into `known`
+    once, then REPEATS times into `fresh_copy(k)` (a copy of `known`): the class, and again."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    from autograder.gradebook.record import record
+    sent = []
+
+    def count(*args):
+        sent.append(1)
+
+    def timed_record(url, batch):
+        sent.clear()
+        start = time.perf_counter()
+        record(batch, url)
+        return time.perf_counter() - start, len(sent)
+
+    event.listen(Engine, "before_cursor_execute", count)
+    try:
+        first_of_each = list({r.lesson: r for r in results}.values())
+        figures = {"lessons": [timed_record(known, [replace(r, student="bench-earlier") for r in first_of_each])]}
+        for k in range(REPEATS):
+            url = fresh_copy(k)
+            for label in ("new", "again"):
+                figures.setdefault(label, []).append(timed_record(url, results))
+    finally:
+        event.remove(Engine, "before_cursor_execute", count)
+    return {label: (statistics.median(s for s, _ in runs), runs) for label, runs in figures.items()}
+
+
+def postgres_copy(url, template, name):
+    """A new database `name` of the server `url`, a copy of `template`; returns its URL."""
+    from sqlalchemy import create_engine, text
+
+    from autograder.authoring import local_postgres
+    admin = create_engine(url("postgres"), connect_args={"password": local_postgres.PASSWORD},
+                          isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as c:
+            c.execute(text(f"CREATE DATABASE {name} TEMPLATE {template}"))
+    finally:
+        admin.dispose()
+    return url(name)
+
+
+def print_recording(label, figures):
+    for what, key in [("registering the lessons (nbgrader generate_assignment)", "lessons"),
+                      ("new submissions", "new"), ("already graded, unchanged", "again")]:
+        median, runs = figures[key]
+        print(f"  {label:<24} {what:<55} median {median:6.2f}  (runs: "
+              f"{', '.join(f'{s:.2f}' for s, _ in runs)}; {runs[0][1]} SQL statements)")
+
+
 def main() -> int:
     """Run the sections BENCH_ONLY names (all by default), printing as it goes."""
     scratch = Path(tempfile.mkdtemp(prefix="course-bench-"))
@@ -289,6 +375,8 @@ def main() -> int:
             bench_regrade(folder, count, scratch)
         if "scale" in SECTIONS:
             bench_scale(scratch)
+        if "gradebook" in SECTIONS:
+            bench_gradebook(folder, scratch)
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         print(f"\nPeak resident memory of any one child process: {peak:.0f} MiB")
     finally:

@@ -2,22 +2,28 @@
 
 Updates in place, never deletes a submission: what an instructor set in nbgrader (manual
 scores, comments, extensions) survives every regrade. One run is one transaction: a run
-killed or failing midway leaves the gradebook as it was.
+killed or failing midway leaves the gradebook as it was. Each lesson costs a few SQL
+statements whatever the size of the class (a PostgreSQL server charges a round trip for each):
+its rows are read in bulk, missing ones added in one flush, and only changed scores written.
 """
 import tempfile
-import warnings
 from contextlib import contextmanager
 from pathlib import Path
 
-from nbgrader.api import Grade, Gradebook, InvalidEntry, MissingEntry
+import nbgrader.api as orm
+from nbgrader.api import Gradebook, InvalidEntry, MissingEntry
+from sqlalchemy import and_
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DatabaseError, IntegrityError, ProgrammingError, SAWarning
+from sqlalchemy.exc import ArgumentError, DatabaseError, IntegrityError, ProgrammingError
+from sqlalchemy.orm import undefer
 
 from autograder.gradebook import late
 from autograder.gradebook.nbgrader_cmd import generate
 
 #: Attempts when another run registers the same lesson or student at the same time.
 ATTEMPTS = 3
+#: The most values one SQL ``IN (...)`` lists; a larger class is read in several queries.
+IN_LIST = 500
 
 
 #: How `shown` writes a URL it cannot print safely.
@@ -93,34 +99,42 @@ def record(results, db_url, notebook="lesson", root=None):
     by_lesson = {}
     for r in results:
         by_lesson.setdefault(r.lesson, []).append(r)
-    with _opened(db_url) as gb:
-        known = {a.name for a in gb.assignments if notebook in {n.name for n in a.notebooks}}
-    late_rule = late.rule(root)
-    registrations, notes = {}, []
-    for lesson in sorted(set(by_lesson) - known):
-        registrations[lesson], note = _registration(lesson, notebook, root)
-        notes += [note] if note else []
-    for attempt in range(ATTEMPTS):
-        with warnings.catch_warnings(), Gradebook(db_url) as gb, _deferred_commits(gb) as commit:
-            # nbgrader's add_submission trips a harmless autoflush warning in SQLAlchemy 2
-            warnings.simplefilter("ignore", SAWarning)
-            try:
-                recorded, changes = [], []
-                for lesson, group in sorted(by_lesson.items()):
-                    if not _ensure_lesson(gb, lesson, notebook, registrations.get(lesson)):
-                        continue
-                    changes += _sync_points(gb, lesson, notebook, group[0].items)
-                    for r in group:
-                        _record_submission(gb, r, notebook)
-                        _assign_late_penalty(gb, r, notebook, late_rule)
-                        recorded.append(r)
-                commit()
-                return recorded, notes + changes
-            except (IntegrityError, InvalidEntry):
-                # another run added the same lesson or student first: start over, finding theirs
-                gb.db.rollback()
-                if attempt == ATTEMPTS - 1:
-                    raise
+    gb = _opened(db_url)
+    try:
+        known = {name for name, in gb.db.query(orm.Assignment.name).join(orm.Notebook).filter(orm.Notebook.name == notebook)}
+        gb.db.rollback()  # no transaction held open while nbgrader registers the new lessons
+        late_rule = late.rule(root)
+        registrations, notes = {}, []
+        for lesson in sorted(set(by_lesson) - known):
+            registrations[lesson], note = _registration(lesson, notebook, root)
+            notes += [note] if note else []
+        for attempt in range(ATTEMPTS):
+            if attempt:  # start over on a new session and connection
+                gb.close()
+                gb = Gradebook(db_url)
+            with _deferred_commits(gb) as commit:
+                try:
+                    lessons = {}
+                    for lesson in sorted(by_lesson):
+                        found = _ensure_lesson(gb, lesson, notebook, registrations.get(lesson))
+                        if found:
+                            lessons[lesson] = found
+                    cells, changes = {}, []
+                    for lesson, (_, nb) in lessons.items():
+                        cells[lesson], note = _sync_points(gb, lesson, nb, by_lesson[lesson][0].items)
+                        changes += note
+                    _ensure_students(gb, {r.student for lesson in lessons for r in by_lesson[lesson]})
+                    for lesson, (assignment, nb) in lessons.items():
+                        _record_lesson(gb, assignment, nb, cells[lesson], by_lesson[lesson], late_rule)
+                    commit()
+                    return [r for lesson in lessons for r in by_lesson[lesson]], notes + changes
+                except (IntegrityError, InvalidEntry):
+                    # another run added the same lesson or student first: start over, finding theirs
+                    gb.db.rollback()
+                    if attempt == ATTEMPTS - 1:
+                        raise
+    finally:
+        gb.close()
 
 
 def _opened(db_url):
@@ -168,38 +182,39 @@ def _registration(lesson, notebook, root=None):
 
 
 def _ensure_lesson(gb, lesson, notebook, cells):
-    """True when the lesson's notebook is in the gradebook, registering it from `cells` if needed."""
+    """The lesson's Assignment and Notebook, registering them from `cells` if needed; None when
+    the gradebook does not have them and `cells` is None."""
     try:
         assignment = gb.find_assignment(lesson)
     except MissingEntry:
         assignment = None
-    if assignment is not None and notebook in {n.name for n in assignment.notebooks}:
-        return True
-    if cells is None:
-        return False
+    nb = next((n for n in assignment.notebooks if n.name == notebook), None) if assignment else None
+    if nb is not None or cells is None:
+        return nb and (assignment, nb)
     if assignment is None:
-        gb.add_assignment(lesson)
-    gb.add_notebook(notebook, lesson, kernelspec=cells["kernelspec"])
-    for kind, add in [("grade", gb.add_grade_cell), ("solution", gb.add_solution_cell),
-                      ("task", gb.add_task_cell), ("source", gb.add_source_cell)]:
-        for info in cells[kind]:
-            add(info["name"], notebook, lesson, **{k: v for k, v in info.items() if k != "name"})
-    return True
+        assignment = gb.add_assignment(lesson)
+    nb = orm.Notebook(name=notebook, assignment=assignment, kernelspec=cells["kernelspec"])
+    gb.db.add_all([nb] + [kind(notebook=nb, **info) for kind, key in [
+        (orm.GradeCell, "grade"), (orm.SolutionCell, "solution"), (orm.TaskCell, "task"), (orm.SourceCell, "source")]
+        for info in cells[key]])
+    gb.db.flush()
+    return assignment, nb
 
 
-def _sync_points(gb, lesson, notebook, items):
-    """Make the lesson's grade cells those of the master the results were graded against.
+def _sync_points(gb, lesson, nb, items):
+    """Make the grade cells of the lesson's notebook `nb` those of the master the results were graded against.
 
     Returns
     -------
+    cells : {name: GradeCell}, the notebook's grade cells now
     notes : list of str, one describing the changes, if any
     """
-    cells = {c.name: c for c in gb.find_notebook(notebook, lesson).grade_cells}
+    cells = _grade_cells(gb, nb)
     changes = []
     for item in items:
         cell = cells.get(item.grade_id)
         if cell is None:
-            gb.add_grade_cell(item.grade_id, notebook, lesson, max_score=item.max_points, cell_type="code")
+            gb.db.add(orm.GradeCell(name=item.grade_id, notebook=nb, max_score=item.max_points, cell_type="code"))
             changes.append(f"{item.grade_id} added ({item.max_points:g} points)")
         elif cell.max_score != item.max_points:
             changes.append(f"{item.grade_id} {cell.max_score:g} -> {item.max_points:g} points")
@@ -211,37 +226,124 @@ def _sync_points(gb, lesson, notebook, items):
         changes.append(f"{name} removed (with its grades)")
     gb.db.flush()
     if not changes:
-        return []
-    return [f"gradebook: the master of {lesson} changed since the gradebook last saw it; updated: "
-            + "; ".join(changes)]
+        return cells, []
+    gb.db.expire(nb)  # its cells as they are now
+    return _grade_cells(gb, nb), [f"gradebook: the master of {lesson} changed since the gradebook last saw it; "
+                                  "updated: " + "; ".join(changes)]
 
 
-def _record_submission(gb, result, notebook):
-    """One submission's auto scores and timestamp; everything set by hand is left as it is."""
-    gb.update_or_create_student(result.student)
-    try:
-        submission = gb.find_submission(result.lesson, result.student)
-    except MissingEntry:
-        submission = gb.add_submission(result.lesson, result.student)
-    if result.timestamp is not None:
-        submission.timestamp = result.timestamp
-    submitted = gb.find_submission_notebook(notebook, result.lesson, result.student)
-    for item in result.items:
-        try:
-            grade = gb.find_grade(item.grade_id, notebook, result.lesson, result.student)
-        except MissingEntry:  # a grade cell added to the master after this submission was first recorded
-            grade = Grade(cell=gb.find_grade_cell(item.grade_id, notebook, result.lesson), notebook=submitted)
-            gb.db.add(grade)
-        grade.auto_score = item.points
-        grade.needs_manual_grade = False
-
-
-def _assign_late_penalty(gb, result, notebook, rule):
-    """nbgrader's late penalty of one recorded submission, in the gradebook and on `result`."""
-    submission = gb.find_submission(result.lesson, result.student)
-    submitted = gb.find_submission_notebook(notebook, result.lesson, result.student)
+def _ensure_students(gb, students):
+    """Add to the gradebook those of `students` (ids) it does not hold; their details are left as they are."""
+    known = {row.id for chunk in _chunks(students) for row in gb.db.query(orm.Student.id).filter(orm.Student.id.in_(chunk))}
+    gb.db.add_all(orm.Student(id=s) for s in sorted(set(students) - known))
     gb.db.flush()
-    gb.db.expire(submitted)  # its score is computed by the database from the grades just written
-    points = late.penalty(rule, result.student, submission, submitted)
-    submitted.late_submission_penalty = points
-    result.penalty, result.seconds_late = points or 0.0, submission.total_seconds_late
+
+
+def _record_lesson(gb, assignment, nb, cells, results, rule):
+    """The auto scores, timestamps and late penalties of one lesson's submissions (to its
+    Assignment, Notebook `nb` and its {name: GradeCell} `cells`), in a few queries whatever their number."""
+    submitted = _submitted_notebooks(gb, assignment, nb, [r.student for r in results])
+    gb.db.flush()
+    grades = _grades(gb, [n for _, n in submitted.values()])
+    with gb.db.no_autoflush:
+        for r in results:
+            _record_submission(gb, r, *submitted[r.student], cells, grades)
+    gb.db.flush()
+    _assign_late_penalties(gb, results, submitted, rule)
+
+
+def _grade_cells(gb, nb):
+    """{name: GradeCell} of the notebook `nb`, each loaded whole (``nb.grade_cells`` would load
+    their points one cell at a time)."""
+    return {c.name: c for c in gb.db.query(orm.GradeCell).filter(orm.GradeCell.notebook_id == nb.id)}
+
+
+def _chunks(values):
+    """`values` sorted, in lists of at most IN_LIST (short enough for an SQL ``IN`` on any database)."""
+    values = sorted(values)
+    return [values[k:k + IN_LIST] for k in range(0, len(values), IN_LIST)]
+
+
+def _submitted_notebooks(gb, assignment, nb, students):
+    """{student: (SubmittedAssignment, its SubmittedNotebook of `nb`)}, in the session: a
+    submission is added for each student who had none, as nbgrader's add_submission makes it
+    (every notebook, grade and comment of the lesson), and the notebook to a submission without it."""
+    found = {}
+    for chunk in _chunks(students):
+        query = (gb.db.query(orm.SubmittedAssignment, orm.SubmittedNotebook)
+                 .outerjoin(orm.SubmittedNotebook, and_(orm.SubmittedNotebook.assignment_id == orm.SubmittedAssignment.id,
+                                                    orm.SubmittedNotebook.notebook_id == nb.id))
+                 .filter(orm.SubmittedAssignment.assignment_id == assignment.id,
+                         orm.SubmittedAssignment.student_id.in_(chunk)))
+        found.update((submission.student_id, (submission, submitted)) for submission, submitted in query)
+    with gb.db.no_autoflush:
+        for student in sorted(set(students) - set(found)):
+            submission = orm.SubmittedAssignment(assignment=assignment, student_id=student)
+            found[student] = submission, None
+            for other in assignment.notebooks:
+                if other is not nb:
+                    _new_submitted_notebook(other, submission)
+        for student, (submission, submitted) in found.items():
+            if submitted is None:  # also a submission from before the notebook was added to the lesson
+                found[student] = submission, _new_submitted_notebook(nb, submission)
+    gb.db.add_all(submission for submission, _ in found.values())
+    return found
+
+
+def _new_submitted_notebook(nb, submission):
+    """An empty submitted notebook of `nb`, its grades and comments, as nbgrader's add_submission makes it."""
+    submitted = orm.SubmittedNotebook(notebook=nb, assignment=submission)
+    for cell in nb.grade_cells:
+        orm.Grade(cell=cell, notebook=submitted)
+    for cell in nb.solution_cells:
+        orm.Comment(cell=cell, notebook=submitted)
+    for cell in nb.task_cells:
+        orm.Comment(cell=cell, notebook=submitted)
+        orm.Grade(cell=cell, notebook=submitted)
+    return submitted
+
+
+def _grades(gb, submitted):
+    """{(submitted notebook id, cell id): Grade} of the gradebook's `submitted` notebooks."""
+    grades = {}
+    for chunk in _chunks([n.id for n in submitted]):
+        grades.update(((g.notebook_id, g.cell_id), g) for g in gb.db.query(orm.Grade).filter(orm.Grade.notebook_id.in_(chunk)))
+    return grades
+
+
+def _record_submission(gb, result, submission, submitted, cells, grades):
+    """One submission's auto scores and timestamp; everything set by hand is left as it is.
+
+    Parameters
+    ----------
+    result : SubmissionResult
+    submission, submitted : its SubmittedAssignment and SubmittedNotebook
+    cells : {name: GradeCell} of the lesson's notebook
+    grades : {(submitted notebook id, cell id): Grade}, from `_grades`
+    """
+    if result.timestamp is not None and submission.timestamp != result.timestamp:
+        submission.timestamp = result.timestamp
+    for item in result.items:
+        cell = cells[item.grade_id]
+        grade = grades.get((submitted.id, cell.id))
+        if grade is None:  # a grade cell added to the master after this submission was first recorded
+            grade = orm.Grade(cell=cell, notebook=submitted)
+            gb.db.add(grade)
+        if grade.auto_score != item.points:
+            grade.auto_score = item.points
+        if grade.needs_manual_grade is not False:
+            grade.needs_manual_grade = False
+
+
+def _assign_late_penalties(gb, results, submitted, rule):
+    """nbgrader's late penalty of each recorded submission, in the gradebook and on its result."""
+    overdue = [submitted[r.student][1].id for r in results if submitted[r.student][0].total_seconds_late > 0]
+    for chunk in _chunks(overdue):  # their scores, as the database computes them from the grades just written
+        gb.db.query(orm.SubmittedNotebook).filter(orm.SubmittedNotebook.id.in_(chunk)) \
+            .options(undefer(orm.SubmittedNotebook.score)).populate_existing().all()
+    for r in results:
+        submission, notebook = submitted[r.student]
+        points = late.penalty(rule, r.student, submission, notebook)
+        if notebook.late_submission_penalty != points:
+            notebook.late_submission_penalty = points
+        r.penalty, r.seconds_late = points or 0.0, submission.total_seconds_late

@@ -243,10 +243,11 @@ def test_the_student_fetches_feedback_with_the_comment(hand_graded):
     assert b"Partial credit: you divided by the variance" in hand_graded["fetched"][0].read_bytes()
 
 
-@pytest.mark.parametrize("method", ["zero", "none"])
-def test_nbgraders_own_penalty_methods_apply_to_a_late_submission(method, tmp_path, monkeypatch):
-    """``c.LateSubmissionPlugin.penalty_method`` as nbgrader documents it: "zero" takes every
-    point of a late submission, "none" (nbgrader's default) none; on time, never a penalty."""
+DUE = datetime(2025, 3, 1, 17)
+
+
+def course_with_penalty_method(method, tmp_path, monkeypatch):
+    """A course whose nbgrader_config.py sets ``penalty_method``, and its gradebook's URL, LESSON due at DUE."""
     course = tmp_path / "course"
     course.mkdir()
     (course / "solutions").symlink_to(ROOT / "solutions")  # registering the lesson reads its master
@@ -255,9 +256,16 @@ def test_nbgraders_own_penalty_methods_apply_to_a_late_submission(method, tmp_pa
     monkeypatch.setattr(nbgrader_cmd, "ROOT", course)
     monkeypatch.setenv("PATH", nbgrader_cmd.with_venv_on_path()["PATH"])
     db = f"sqlite:///{tmp_path / 'gradebook.db'}"
-    due = datetime(2025, 3, 1, 17)
     with Gradebook(db) as gb:
-        gb.add_assignment(LESSON, duedate=due)  # as `nbgrader db assignment add --duedate` leaves it
+        gb.add_assignment(LESSON, duedate=DUE)  # as `nbgrader db assignment add --duedate` leaves it
+    return db
+
+
+@pytest.mark.parametrize("method", ["zero", "none"])
+def test_nbgraders_own_penalty_methods_apply_to_a_late_submission(method, tmp_path, monkeypatch):
+    """``c.LateSubmissionPlugin.penalty_method`` as nbgrader documents it: "zero" takes every
+    point of a late submission, "none" (nbgrader's default) none; on time, never a penalty."""
+    db, due = course_with_penalty_method(method, tmp_path, monkeypatch), DUE
     items = load_master(LESSON).items
     late, on_time = (SubmissionResult(student, LESSON, [ItemResult(g, p, p) for g, p in items], timestamp=when)
                      for student, when in [("ann", due + timedelta(minutes=5)), ("bob", due - timedelta(days=1))])
@@ -269,3 +277,20 @@ def test_nbgraders_own_penalty_methods_apply_to_a_late_submission(method, tmp_pa
     with Gradebook(db) as gb:
         assert gb.find_assignment(LESSON).duedate == due  # the instructor's due date is kept
         assert gb.find_submission(LESSON, "ann").late_submission_penalty == late.penalty
+
+
+def test_a_late_penalty_counts_the_manual_scores_as_nbgrader_does(tmp_path, monkeypatch):
+    """"zero" takes the score a TA's manual grade left, not the auto score, on every regrade."""
+    db = course_with_penalty_method("zero", tmp_path, monkeypatch)
+    items = load_master(LESSON).items
+    late = [SubmissionResult(student, LESSON, [ItemResult(g, p, p) for g, p in items], timestamp=DUE + timedelta(hours=1))
+            for student in ("ann", "bob")]
+    gradebook.record(late, db)
+    (first, points), full = items[0], sum(p for _, p in items)
+    with Gradebook(db) as gb:
+        gb.find_grade(first, "lesson", LESSON, "ann").manual_score = points - 1
+        gb.db.commit()
+    gradebook.record(late, db)
+    assert [r.penalty for r in late] == [full - 1, full]
+    with Gradebook(db) as gb:
+        assert [gb.find_submission(LESSON, s).late_submission_penalty for s in ("ann", "bob")] == [full - 1, full]

@@ -1,32 +1,23 @@
-"""`grade --db postgresql://...` against a real PostgreSQL server the tests start themselves.
-
-The server is Debian's package (`make test` installs it when missing, as root), run as the
-`postgres` user when we are root (PostgreSQL refuses to run as root), on 127.0.0.1 and a free
-port, with password authentication; it is stopped by its pid when the module ends.
-"""
+"""`grade --db postgresql://...` against a real PostgreSQL server the tests start themselves
+(`autograder.authoring.local_postgres`, as `make bench` does), stopped when the module ends."""
 import csv
-import glob
 import os
-import shutil
-import signal
 import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 
 import pytest
 from nbgrader.api import Gradebook
 from sqlalchemy import create_engine, text
 
+from autograder.authoring import local_postgres
 from autograder.authoring.catalogue import build, normalizing_inputs
 from autograder.gradebook import nbgrader_cmd
 from autograder.grading.grade import load_master
 from tests.support.course_copy import copy_course
-from tests.support.network import free_port
 
 LESSON = normalizing_inputs.LESSON
-USER, PASSWORD = "grader", "s3cret-pw"
+USER, PASSWORD = local_postgres.USER, local_postgres.PASSWORD
 #: A correct and two mistaken submissions, so the scores differ by student.
 VARIANTS = ["correct-different", "scales-by-variance", "rate-one-over-lambda"]
 
@@ -37,68 +28,17 @@ def venv_on_path(monkeypatch):
     monkeypatch.setenv("PATH", nbgrader_cmd.with_venv_on_path()["PATH"])
 
 
-def server_binaries():
-    """The newest ``/usr/lib/postgresql/<version>/bin`` holding initdb and postgres, or None."""
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(Path(p).parts[4]))
-    return Path(found[-1]).parent if found else None
-
-
 @pytest.fixture(scope="module")
 def server():
     """A PostgreSQL server on 127.0.0.1: yields ``url(database)`` -> URL without the password."""
-    bindir = server_binaries()
-    root = os.geteuid() == 0
-    if bindir is None:
-        if root:
-            pytest.fail("PostgreSQL is not installed: `make test` installs Debian's package postgresql")
+    if local_postgres.server_binaries() is None and os.geteuid() != 0:
         pytest.skip("PostgreSQL is not installed and installing it needs root: run `make test` as root "
                     "(it runs apt-get install postgresql), or install the package postgresql")
-    base = Path(tempfile.mkdtemp(prefix="gradebook-postgresql-"))  # not under pytest's root-only tmp
-    (base / "password").write_text(PASSWORD)
-    as_owner = []
-    if root:
-        for path in (base, base / "password"):
-            shutil.chown(path, "postgres", "postgres")
-        as_owner = ["runuser", "-u", "postgres", "--"]
-    cluster = base / "cluster"
-    subprocess.run(as_owner + [bindir / "initdb", "-D", cluster, "-U", USER, f"--pwfile={base / 'password'}",
-                               "--auth=scram-sha-256", "--no-locale", "-E", "UTF8"],
-                   check=True, capture_output=True)
-    port = free_port()
-    log = open(base / "server.log", "w")
-    process = subprocess.Popen(as_owner + [bindir / "postgres", "-D", cluster, "-p", str(port),
-                                           "-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={base}",
-                                           "-c", "fsync=off"], stdout=log, stderr=subprocess.STDOUT)
-
-    def url(database):
-        return f"postgresql://{USER}@127.0.0.1:{port}/{database}"
-
-    admin = create_engine(url("postgres"), connect_args={"password": PASSWORD}, isolation_level="AUTOCOMMIT")
     try:
-        for _ in range(300):
-            if process.poll() is not None:
-                pytest.fail(f"PostgreSQL did not start:\n{(base / 'server.log').read_text()}")
-            try:
-                with admin.connect():
-                    break
-            except Exception:  # noqa: BLE001 - not accepting connections yet
-                time.sleep(0.1)
-        else:
-            pytest.fail(f"PostgreSQL did not accept connections:\n{(base / 'server.log').read_text()}")
-        with admin.connect() as c:
-            for database in ("sample", "concurrent"):
-                c.execute(text(f"CREATE DATABASE {database}"))
-        yield url
-    finally:
-        admin.dispose()
-        pid_file = cluster / "postmaster.pid"
-        if pid_file.exists():
-            os.kill(int(pid_file.read_text().split()[0]), signal.SIGINT)  # PostgreSQL's fast shutdown
-        try:
-            process.wait(timeout=60)
-        finally:
-            log.close()
-            shutil.rmtree(base, ignore_errors=True)
+        with local_postgres.server(["sample", "concurrent"]) as url:
+            yield url
+    except local_postgres.Unavailable as exc:
+        pytest.fail(str(exc))
 
 
 def write_class(folder, students):

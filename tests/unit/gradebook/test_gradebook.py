@@ -17,6 +17,8 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbgrader.api import Gradebook, MissingEntry
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from autograder import cli
 from autograder.authoring.catalogue import build, normalizing_inputs
@@ -111,6 +113,57 @@ def test_what_the_grader_decided_needs_no_manual_grade(db):
     assert not any(g.needs_manual_grade for g in grades)
 
 
+def test_a_run_records_each_score_of_new_and_already_recorded_students_alike(db):
+    gradebook.record([result("ann", points=0)], db)
+    gradebook.record([result("ann", points=1), result("bob", points=2)], db)
+    with Gradebook(db) as gb:
+        scores = {(s.student.id, g.cell.name): (g.auto_score, g.needs_manual_grade)
+                  for s in gb.find_assignment(LESSON).submissions for n in s.notebooks for g in n.grades}
+    items = load_master(LESSON).items
+    for student, points in (("ann", 1.0), ("bob", 2.0), ("template", None)):
+        assert [scores[student, g] for g, _ in items] == [(points or p, False) for g, p in items], student
+
+
+def test_a_class_read_in_several_queries_is_recorded_whole(db, monkeypatch):
+    """Students beyond one SQL ``IN`` list (500; here 2) are found, added and scored like the first."""
+    monkeypatch.setattr(gradebook, "IN_LIST", 2)
+    students = [f"s{k}" for k in range(5)]
+    gradebook.record([result(s, points=0) for s in students[:3]], db)
+    gradebook.record([result(s, points=1) for s in students], db)
+    with Gradebook(db) as gb:
+        submissions = gb.find_assignment(LESSON).submissions
+        assert sorted(s.student.id for s in submissions) == sorted(students + ["template"])
+        items = load_master(LESSON).items
+        for s in submissions:
+            assert [g.auto_score for n in s.notebooks for g in sorted(n.grades, key=lambda g: g.cell.name)] \
+                == [p if s.student.id == "template" else 1.0 for _, p in sorted(items)], s.student.id
+
+
+def statements_sent(db_url, results):
+    """How many SQL statements `record` sends to record `results`."""
+    sent = []
+
+    def count(*args):
+        sent.append(args[2])
+    event.listen(Engine, "before_cursor_execute", count)
+    try:
+        gradebook.record(results, db_url)
+    finally:
+        event.remove(Engine, "before_cursor_execute", count)
+    return len(sent)
+
+
+def test_recording_costs_as_many_statements_for_twelve_students_as_for_two(registered, tmp_path):
+    """A remote PostgreSQL charges a round trip per statement: their number must not grow with
+    the class, whether its submissions are new to the gradebook or regraded with other scores."""
+    sent = {}
+    for size in (2, 12):
+        shutil.copy(registered, tmp_path / f"{size}.db")
+        db = f"sqlite:///{tmp_path / f'{size}.db'}"
+        sent[size] = [statements_sent(db, [result(f"s{k}", points=points) for k in range(size)]) for points in (0, 1)]
+    assert sent[12] == sent[2], sent
+
+
 def test_changed_points_update_the_gradebook_with_one_note(db):
     items = dict(load_master(LESSON).items)
     items["bn_inference"] += 1  # the master's points changed from 2 to 3
@@ -138,11 +191,11 @@ def test_a_failure_midway_leaves_the_gradebook_as_it_was(db, monkeypatch):
     before = snapshot(db)
     calls, original = [], gradebook._record_submission
 
-    def third_fails(gb, r, notebook):
+    def third_fails(gb, r, *args):
         calls.append(r.student)
         if len(calls) == 3:
             raise KeyboardInterrupt("killed")
-        original(gb, r, notebook)
+        original(gb, r, *args)
 
     monkeypatch.setattr(gradebook, "_record_submission", third_fails)
     with pytest.raises(KeyboardInterrupt):
