@@ -128,11 +128,16 @@ def backward(params, probs, Y, caches, bn=None):
     return layers_backward(params, probs, Y, caches, normalize_backward)
 
 
-def layers_backward(params, probs, Y, caches, normalize_backward):
+def layers_backward(params, probs, Y, caches, normalize_backward, scale=None):
     """The layer loop of `backward`; `normalize_backward(l, dZ, cache, grads) -> dZ` goes back through
-    layer l's normalization and puts its gamma and beta gradients in `grads`. Also runs stacked parameters."""
+    layer l's normalization and puts its gamma and beta gradients in `grads`. Also runs stacked parameters.
+
+    `scale` (a number, or one per seed of shape (seeds, 1, 1)) multiplies every gradient: the backward
+    pass is linear in the output's dZ, so scaling that one array gives the steps ``lr * grad`` at once.
+    """
     grads, L, m = {}, _depth(params), Y.shape[-1]
-    dZ, dA = (probs - Y) / m, None  # dA: the gradient the layer above passes down
+    dZ = (probs - Y) / m if scale is None else (probs - Y) * (scale / m)
+    dA = None  # the gradient the layer above passes down
     for l in range(L, 0, -1):
         cache = caches[l - 1]
         if l < L:
@@ -142,7 +147,8 @@ def layers_backward(params, probs, Y, caches, normalize_backward):
         if f"b{l}" in params:
             grads[f"b{l}"] = dZ.sum(axis=-1, keepdims=True)
         grads[f"W{l}"] = dZ @ cache["A_prev"].swapaxes(-1, -2)
-        dA = params[f"W{l}"].swapaxes(-1, -2) @ dZ
+        if l > 1:  # the input's gradient is never used
+            dA = params[f"W{l}"].swapaxes(-1, -2) @ dZ
     return grads
 
 

@@ -316,7 +316,7 @@ def test_initialization_prediction_holds_for_other_draws(digits):
 @pytest.mark.parametrize("norm", [None, "batch", "layer", "group"])
 def test_seeds_train_is_mlp_train_for_every_seed(norm, digits):
     """lessonkit.seeds trains each seed as lessonkit.mlp would, at its own learning rate, and a seed that
-    diverges stops alone; its one training accuracy is mlp's after the last finished epoch."""
+    diverges stops alone; its one training accuracy is mlp's after the last finished epoch; on_step sees every update."""
     from lessonkit import mlp, seeds
     from lessonkit.reuse import functions_from
     master = ROOT / "solutions" / "02_batch_norm" / "lesson.ipynb"
@@ -337,8 +337,15 @@ def test_seeds_train_is_mlp_train_for_every_seed(norm, digits):
         return params
 
     rates = [0.5, 0.5, 0.5, 0.2]  # seed 1 twice: a learning-rate sweep
+    watched = []
     together = seeds.train(init, [1, 2, 3, 1], X, y, lr=rates, epochs=2, batch_size=16, bn=bn,
-                           dev=((X_dev - 8) / 6, y_dev))
+                           dev=((X_dev - 8) / 6, y_dev), on_step=lambda P, running: watched.append((P, running)))
+    # on_step sees every update, the seeds' parameters and running averages stacked: the last are what train returns
+    assert len(watched) == len(together[0][2]["loss"])
+    for k, v in together[0][0].items():
+        np.testing.assert_array_equal(watched[-1][0][k][0], v)
+    for k, v in together[0][1].items():
+        np.testing.assert_array_equal(watched[-1][1][k][0], v)
     for seed, lr, (params, running, history) in zip([1, 2, 3, 1], rates, together):
         alone = mlp.train(init(seed), X, y, np.random.default_rng(seed + 1), lr=lr, epochs=2, batch_size=16, bn=bn,
                           dev=((X_dev - 8) / 6, y_dev))
