@@ -15,12 +15,12 @@ def pins(lines):
 
 def venv_requirements():
     """What `make venv` installs: pyproject.toml's dependencies, the extras and dependency groups the Makefile's
-    EVERYTHING names (all but `mutation`, which never enters the lock)."""
+    EVERYTHING names (all but `mutation`, which never enters the lock, and `hub`, which `make hub` installs from the lock)."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())
     everything = re.search(r"^EVERYTHING := -e '\.\[([\w,]+)\]'((?: --group \w+)+)$",
                            (ROOT / "Makefile").read_text(), re.M)
     extras, groups = everything.group(1).split(","), everything.group(2).split()[1::2]
-    assert set(project["project"]["optional-dependencies"]) - set(extras) == {"mutation"}
+    assert set(project["project"]["optional-dependencies"]) - set(extras) == {"mutation", "hub"}
     assert set(groups) == set(project["dependency-groups"])
     return [*project["project"]["dependencies"], *(d for e in extras for d in project["project"]["optional-dependencies"][e]),
             *(d for g in groups for d in project["dependency-groups"][g])]
