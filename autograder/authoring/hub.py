@@ -229,6 +229,7 @@ def prepare_instructor(name, config_path, lessons=RELEASED):
             shutil.copytree(source, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
         else:
             shutil.copy(source, target)
+    (home / "build").mkdir(exist_ok=True)  # the course's gradebook and nbgrader's folders live there (nbgrader_config.py)
     subprocess.run(["chown", "-R", f"{user.pw_uid}:{user.pw_gid}", str(home)], check=True)
     nbgrader = str(USERS_ENV / "bin" / "nbgrader")
     for lesson in lessons:

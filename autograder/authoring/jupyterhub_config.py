@@ -42,6 +42,9 @@ c.JupyterHub.load_roles = [{"name": "course-tools", "services": ["course-tools"]
 
 c.JupyterHub.spawner_class = "localprocess"
 c.Spawner.cmd = [settings["singleuser"]]
+# The users' environment first (nbgrader runs its `alembic`), then the system's: nothing of root's own PATH.
+c.Spawner.environment = {"PATH": os.pathsep.join([str(Path(settings["singleuser"]).parent), "/usr/local/bin", "/usr/bin",
+                                                  "/bin"])}
 c.Spawner.default_url = "/lab"
 c.Spawner.notebook_dir = "~"
 c.Spawner.start_timeout = 120  # a first JupyterLab start on 2 busy cores

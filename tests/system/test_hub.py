@@ -50,8 +50,9 @@ def accounts():
 
 @pytest.fixture(scope="module")
 def course_hub(accounts):
-    """The running hub (its settings, dict); stopped by its pid after the module, its state removed.
-    The state sits under build/ because pytest's temporary folders (0700) are closed to the users."""
+    """The running hub (its settings, dict); stopped by its pid after the module, its state removed but
+    its log kept in build/hub-test.log. The state sits under build/ because pytest's temporary folders
+    (0700) are closed to the users."""
     build = hub.ROOT / "build"
     build.mkdir(exist_ok=True)
     state = Path(tempfile.mkdtemp(prefix="hub-test-", dir=build))
@@ -68,6 +69,7 @@ def course_hub(accounts):
         for pid in server_pids(accounts.values()):  # the hub stops them on SIGTERM; any left is ours to end
             os.kill(pid, 9)
         log.close()
+        shutil.copy(log.name, build / "hub-test.log")  # the hub's and the servers' log, kept for a failure's reader
         shutil.rmtree(state, ignore_errors=True)
 
 
@@ -206,6 +208,18 @@ def test_a_student_fetches_the_released_lesson_from_the_assignment_list(course_h
     assert fetched.stat().st_uid == pwd.getpwnam(accounts["a"]).pw_uid
 
 
+def test_a_student_validates_the_fetched_lesson_in_their_server(course_hub, servers, accounts):
+    """nbgrader's Validate runs the lesson in the users' environment: the shared lesson code imports,
+    and the released stubs fail as they should."""
+    status, body = request(course_hub, f"/user/{accounts['a']}/assignments/validate", servers["a"],
+                           data={"path": f"{LESSON}/lesson.ipynb"}, method="FORM")
+    assert status == 200, body
+    answer = json.loads(body)
+    assert answer["success"], answer["value"]
+    assert answer["value"].get("failed") and "NotImplementedError" in body, answer["value"]
+    assert "ModuleNotFoundError" not in body and "ImportError" not in body
+
+
 def test_a_students_submission_lands_in_the_exchange_as_theirs_and_unlisted_by_others(course_hub, servers, accounts):
     listed = assignments(course_hub, servers, accounts, "a", "submit")
     assert any(a["assignment_id"] == LESSON and a["status"] == "submitted" for a in listed)
@@ -237,8 +251,12 @@ def test_students_have_the_assignment_list_and_no_instructor_tool(course_hub, se
     assert "@jupyter/nbgrader:assignment-list" not in disabled
 
 
-def test_the_instructors_server_has_formgrader(course_hub, servers, accounts):
+def test_the_instructors_server_has_formgrader_on_the_course(course_hub, servers, accounts):
+    """Formgrader answers, and lists the course's lessons: it reads the course's nbgrader_config.py (solutions/ the source)."""
     status, body = request(course_hub, f"/user/{accounts['instructor']}/formgrader/api/status", servers["instructor"])
     assert (status, json.loads(body)) == (200, {"status": True})
+    status, body = request(course_hub, f"/user/{accounts['instructor']}/formgrader/api/assignments", servers["instructor"])
+    assert status == 200, body
+    assert sorted(a["name"] for a in json.loads(body)) == sorted(p.name for p in (hub.ROOT / "solutions").iterdir() if p.is_dir())
     disabled = page_config(course_hub, servers["instructor"], accounts["instructor"]).get("disabledExtensions", [])
     assert "@jupyter/nbgrader:formgrader" not in disabled
