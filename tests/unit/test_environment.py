@@ -40,6 +40,14 @@ def test_lock_file_agrees_with_the_direct_pins():
             assert lock.get(name) == version, f"{name}: pyproject {version}, lock {lock.get(name)}"
 
 
+def test_the_hub_extra_is_locked_at_its_pin():
+    """`make hub` installs the `hub` extra from the lock, which must pin JupyterHub at pyproject's version."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    hub = pins(project["project"]["optional-dependencies"]["hub"])
+    lock = pins((ROOT / "requirements.lock").read_text().splitlines())
+    assert hub and {name: lock.get(name) for name in hub} == hub
+
+
 def test_the_venv_holds_every_pinned_package_at_its_pin():
     """`make venv` installs the extras and the test group too (the tests below need them)."""
     from importlib.metadata import version
