@@ -47,8 +47,9 @@ RELEASED = ("02_batch_norm",)
 INSTRUCTOR_COPIES = ("nbgrader_config.py", "solutions", "notebooks", "figures")
 HOME_MODE = 0o700
 EXCHANGE_MODE = 0o1777
-#: The Assignment List: the lab plugin and the server extension student mode disables and the hub's student mode keeps.
-ASSIGNMENT_LIST = ("@jupyter/nbgrader:assignment-list", "nbgrader.server_extensions.assignment_list")
+#: The Assignment List: the lab plugins (the list, and nbgrader's menu, its only way in) and the server extension
+#: that student mode disables and the hub's student mode keeps.
+ASSIGNMENT_LIST = (("@jupyter/nbgrader:assignment-list", "@jupyter/nbgrader:menu"), "nbgrader.server_extensions.assignment_list")
 
 
 def missing():
@@ -187,9 +188,10 @@ def exchange_config(exchange):
 def student_config(into, exchange):
     """The hub's student mode in folder `into` (made; returned): the course's student mode (lab_student/)
     with the Assignment List back, and the course's nbgrader configuration on the exchange."""
-    plugin, extension = ASSIGNMENT_LIST
+    plugins, extension = ASSIGNMENT_LIST
     page = json.loads((STUDENT_CONFIG / "labconfig" / "page_config.json").read_text())
-    page["disabledExtensions"].pop(plugin)
+    for plugin in plugins:
+        page["disabledExtensions"].pop(plugin)
     server_file = next((STUDENT_CONFIG / "jupyter_server_config.d").glob("*.json"))
     server = json.loads(server_file.read_text())
     server["ServerApp"]["jpserver_extensions"][extension] = True
@@ -316,9 +318,11 @@ def main(port=8000):
               f"  instructor: {SAMPLE_INSTRUCTOR}  (Formgrader)\n"
               f"  password of every sample account: {settings['password']}\n"
               "  127.0.0.1 only, one shared password: a demo. A real deployment: docs/deployment/jupyterhub.md\n"
-              "Ctrl-C stops the hub (the sample users stay; userdel --remove NAME removes one).", flush=True)
+              f"Ctrl-C (or kill {os.getpid()}) stops the hub; the sample users stay (userdel --remove NAME).", flush=True)
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # `kill PID` stops the hub as Ctrl-C does
         try:
             return proc.wait()
         except KeyboardInterrupt:
-            stop(proc)
             return 0
+        finally:
+            stop(proc)

@@ -249,6 +249,7 @@ def test_students_have_the_assignment_list_and_no_instructor_tool(course_hub, se
     disabled = page_config(course_hub, servers["a"], accounts["a"])["disabledExtensions"]
     assert "@jupyter/nbgrader:formgrader" in disabled and "@jupyter/nbgrader:create-assignment" in disabled
     assert "@jupyter/nbgrader:assignment-list" not in disabled
+    assert "@jupyter/nbgrader:menu" not in disabled  # the Assignment List's only way in (it shows no unregistered tool)
 
 
 def test_the_instructors_server_has_formgrader_on_the_course(course_hub, servers, accounts):
