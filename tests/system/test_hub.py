@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pytest
 
+import autograder
 from autograder.authoring import hub
 from tests.support.network import free_port
 
@@ -172,7 +173,9 @@ def test_a_student_cannot_reach_another_students_server(course_hub, servers, acc
 
 
 def run_as(name, *argv):
-    return subprocess.run(["runuser", "-u", name, "--", *argv], capture_output=True, text=True)
+    """Run `argv` as user `name` in their home (not here: `python -c` would import the course tree from the cwd)."""
+    return subprocess.run(["runuser", "-u", name, "--", *argv], capture_output=True, text=True,
+                          cwd=pwd.getpwnam(name).pw_dir)
 
 
 def test_a_student_cannot_read_another_students_home(accounts):
@@ -183,6 +186,14 @@ def test_a_student_cannot_read_another_students_home(accounts):
     assert run_as(accounts["b"], "cat", str(secret)).stdout == "b's work\n"
     denied = run_as(accounts["a"], "cat", str(secret))
     assert denied.returncode != 0 and "Permission denied" in denied.stderr
+
+
+def test_the_users_environment_has_the_lesson_code_and_not_the_graders_private_folders(course_hub, accounts):
+    python = str(Path(course_hub["singleuser"]).parent / "python")
+    assert run_as(accounts["a"], python, "-c", "import lessonkit, autograder.checks, nbgrader").returncode == 0
+    for private in autograder.PRIVATE:
+        ran = run_as(accounts["a"], python, "-c", f"import autograder.{private}")
+        assert "ModuleNotFoundError" in ran.stderr, (private, ran.stderr)
 
 
 def assignments(course_hub, servers, accounts, role, action=None):
