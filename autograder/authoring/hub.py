@@ -275,23 +275,28 @@ def start(settings, log):
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     proc = subprocess.Popen([sys.executable, "-m", "jupyterhub", "-f", str(HUB_CONFIG)], cwd=state, env=env,
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://{settings['ip']}:{settings['port']}/hub/api/"
-    deadline = time.monotonic() + 120
+    return answering(proc, f"http://{settings['ip']}:{settings['port']}/hub/api/", "JupyterHub", Path(log.name))
+
+
+def answering(proc, url, what, log_path, seconds=120):
+    """`proc` (a server started in its own process group) once `url` answers; if it exits first or stays
+    silent for `seconds`, it is stopped and RuntimeError names `what` and shows the end of its log."""
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"JupyterHub exited with {proc.returncode}; its log: {log.name}")
+            raise RuntimeError(f"{what} exited with {proc.returncode}; {log_path}:\n{log_path.read_text()[-3000:]}")
         try:
             urllib.request.urlopen(url, timeout=2)
             return proc
         except OSError:
             time.sleep(0.3)
     stop(proc)
-    raise RuntimeError(f"JupyterHub did not answer in 120 s; its log: {log.name}")
+    raise RuntimeError(f"{what} did not answer in {seconds} s; {log_path}:\n{log_path.read_text()[-3000:]}")
 
 
 def stop(proc):
-    """Stop the hub's process group (the hub, the proxy it started): politely, then for good. The users'
-    servers run in their own sessions; the hub stops them on a polite stop (``cleanup_servers``)."""
+    """Stop a server's process group: politely (a hub stops the users' servers, which run in their own
+    sessions, and its proxy; JupyterLab shuts its kernels down), then for good."""
     try:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
