@@ -72,10 +72,14 @@ work: $(VENV)/.installed ## work/: your copies of notebooks/, made once (a copy 
 lab: work ## JupyterLab as a student sees it: the lessons and nbgrader's Validate button, no instructor tools or folders
 	$(PY) -m autograder lab work
 
-# JupyterHub is the `hub` extra (pinned in requirements.lock, not in the venv); configurable-http-proxy comes from npm
-hub: $(VENV)/.installed ## JupyterHub on 127.0.0.1 with sample students and an instructor as system users (root) [HUB_PORT=8000]
+# JupyterHub is the `hub` extra (pinned in requirements.lock, not in `make venv`), for `make hub` and tests/system/test_hub.py;
+# configurable-http-proxy comes from npm when the hub is prepared
+$(VENV)/.hub-installed: $(VENV)/.installed
 	$(PY) -m pip install -qq --disable-pip-version-check -c requirements.lock -e '.[hub]'
 	$(PY) -m pip uninstall --quiet -y rfc3987-syntax
+	touch $@
+
+hub: $(VENV)/.hub-installed ## JupyterHub on 127.0.0.1 with sample students and an instructor as system users (root) [HUB_PORT=8000]
 	$(PY) -m autograder hub --port $(or $(HUB_PORT),8000)
 
 lab-instructor: $(VENV)/.installed ## JupyterLab with every nbgrader tool (Formgrader, Create Assignment) on the whole course
@@ -102,7 +106,7 @@ system-packages: ## Debian's chromium and postgresql for the tests (apt-get as r
 	  echo "note:$$missing missing, so the tests that need them will be skipped; install with: sudo apt-get install$$missing"; \
 	fi
 
-test: $(VENV)/.installed system-packages ## everything CI proves (installs the Debian packages its tests need first)
+test: $(VENV)/.installed $(VENV)/.hub-installed system-packages ## everything CI proves (installs the Debian packages and JupyterHub its tests need first)
 	$(PY) -m pytest -q
 
 .PHONY: test-fast

@@ -59,7 +59,7 @@ def missing():
         reasons.append("the hub must run as root (it creates system users and starts each user's server as that user)")
     reasons += [f"`{tool}` is missing" for tool in ("useradd", "userdel", "runuser") if shutil.which(tool) is None]
     if shutil.which("jupyterhub-singleuser", path=str(Path(sys.executable).parent)) is None:
-        reasons.append("JupyterHub is not installed in this venv (`make hub` installs the `hub` extra)")
+        reasons.append("JupyterHub is not installed in this venv (`make hub` and `make test` install the `hub` extra)")
     if not PROXY.exists() and shutil.which("npm") is None:
         reasons.append("npm is missing, so configurable-http-proxy cannot be installed (Debian: apt-get install npm)")
     return reasons
