@@ -2,6 +2,8 @@
 gets the course's student mode with the Assignment List back and nothing else; both modes reach the exchange."""
 import json
 
+import pytest
+
 from autograder.authoring import hub
 from autograder.student.lab import STUDENT_CONFIG
 
@@ -29,3 +31,10 @@ def test_both_modes_reach_the_exchange_of_the_course(tmp_path):
         config = PyFileConfigLoader("nbgrader_config.py", path=str(folder)).load_config()
         assert config.Exchange.root == str(tmp_path / "exchange")
         assert config.CourseDirectory.course_id == hub.course_id() == "training-deep-networks"
+
+
+def test_make_hub_without_root_says_why_and_changes_nothing(monkeypatch, capsys):
+    monkeypatch.setattr(hub.os, "geteuid", lambda: 1000)
+    monkeypatch.setattr(hub, "create_users", lambda names: pytest.fail("created users without root"))
+    assert hub.main(port=1) == 2
+    assert "must run as root" in capsys.readouterr().err
