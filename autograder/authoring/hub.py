@@ -243,23 +243,27 @@ def prepare(state=STATE, students=SAMPLE_STUDENTS, instructor=SAMPLE_INSTRUCTOR,
     """Write everything the hub reads into `state` (a folder, made) for existing system users `students` and
     `instructor`; make the exchange and the instructor's course, and release `lessons` into it. The hub's
     own ports default to `port` + 1 and + 2. Returns the settings (dict), also written to
-    ``state/settings.json`` (mode 0600: they hold the password and the API token)."""
+    ``state/private/settings.json`` (``state/private`` is the hub's alone, mode 0700: the settings hold the password
+    and the API token, the hub's database its users' tokens)."""
     state = Path(state).resolve()
     state.mkdir(parents=True, exist_ok=True)
     os.chmod(state, 0o755)  # every user's server reads the exchange and its mode's config below it
+    private = state / "private"  # the hub's own: its settings, database, cookie secret, pids and log
+    private.mkdir(exist_ok=True)
+    os.chmod(private, 0o700)
     exchange = state / "exchange"
     exchange.mkdir(exist_ok=True)
     os.chmod(exchange, EXCHANGE_MODE)
     settings = {
         "ip": "127.0.0.1", "port": port, "hub_port": hub_port or port + 1, "proxy_api_port": proxy_api_port or port + 2,
-        "state": str(state), "proxy": str(install_proxy()),
+        "state": str(state), "private": str(private), "proxy": str(install_proxy()),
         "singleuser": str(users_env() / "bin" / "jupyterhub-singleuser"),
         "students": list(students), "instructor": instructor,
         "password": secrets.token_urlsafe(12), "api_token": secrets.token_hex(32),
         "config_path": {"student": str(student_config(state / "student", exchange)),
                         "instructor": str(instructor_config(state / "instructor", exchange))},
     }
-    path = state / "settings.json"
+    path = private / "settings.json"
     path.touch(mode=0o600)
     os.chmod(path, 0o600)
     path.write_text(json.dumps(settings, indent=2) + "\n")
@@ -270,10 +274,10 @@ def prepare(state=STATE, students=SAMPLE_STUDENTS, instructor=SAMPLE_INSTRUCTOR,
 def start(settings, log):
     """Start JupyterHub with `settings` (from `prepare`) in its own process group, its output to `log`
     (an open file); returns the process once the hub answers (RuntimeError if it exits or stays silent)."""
-    state = Path(settings["state"])
-    env = dict(os.environ, COURSE_HUB_SETTINGS=str(state / "settings.json"))
+    private = Path(settings["private"])
+    env = dict(os.environ, COURSE_HUB_SETTINGS=str(private / "settings.json"))
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-    proc = subprocess.Popen([sys.executable, "-m", "jupyterhub", "-f", str(HUB_CONFIG)], cwd=state, env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "jupyterhub", "-f", str(HUB_CONFIG)], cwd=private, env=env,
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     return answering(proc, f"http://{settings['ip']}:{settings['port']}/hub/api/", "JupyterHub", Path(log.name))
 
@@ -315,7 +319,7 @@ def main(port=8000):
         return 2
     create_users([*SAMPLE_STUDENTS, SAMPLE_INSTRUCTOR])
     settings = prepare(port=port)
-    log_path = Path(settings["state"]) / "jupyterhub.log"
+    log_path = Path(settings["private"]) / "jupyterhub.log"
     with open(log_path, "a") as log:
         proc = start(settings, log)
         print(f"JupyterHub: http://127.0.0.1:{port}/  (log: {log_path})\n"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 c = get_config()  # noqa: F821  (provided by traitlets when JupyterHub loads this file)
 settings = json.loads(Path(os.environ["COURSE_HUB_SETTINGS"]).read_text())
-state = Path(settings["state"])
+private = Path(settings["private"])  # the hub's alone (mode 0700)
 
 c.JupyterHub.ip = settings["ip"]
 c.JupyterHub.port = settings["port"]
@@ -21,10 +21,10 @@ c.JupyterHub.hub_ip = "127.0.0.1"
 c.JupyterHub.hub_port = settings["hub_port"]
 c.ConfigurableHTTPProxy.command = [settings["proxy"]]
 c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{settings['proxy_api_port']}"
-c.ConfigurableHTTPProxy.pid_file = str(state / "proxy.pid")
-c.JupyterHub.db_url = "sqlite:///" + str(state / "jupyterhub.sqlite")
-c.JupyterHub.cookie_secret_file = str(state / "jupyterhub_cookie_secret")
-c.JupyterHub.pid_file = str(state / "jupyterhub.pid")
+c.ConfigurableHTTPProxy.pid_file = str(private / "proxy.pid")
+c.JupyterHub.db_url = "sqlite:///" + str(private / "jupyterhub.sqlite")
+c.JupyterHub.cookie_secret_file = str(private / "jupyterhub_cookie_secret")
+c.JupyterHub.pid_file = str(private / "jupyterhub.pid")
 # A hub stopped and started again starts clean: no server or proxy route of a previous run kept.
 c.JupyterHub.cleanup_servers = True
 c.JupyterHub.cleanup_proxy = True

@@ -58,7 +58,7 @@ def course_hub(accounts):
     build = hub.ROOT / "build"
     build.mkdir(exist_ok=True)
     state = Path(tempfile.mkdtemp(prefix="hub-test-", dir=build))
-    log = open(state / "jupyterhub.log", "w")
+    log = open(build / "hub-test.log", "w")  # the hub's and the servers' log, kept for a failure's reader
     proc = None
     try:
         settings = hub.prepare(state, [accounts["a"], accounts["b"]], accounts["instructor"], port=free_port(),
@@ -71,7 +71,6 @@ def course_hub(accounts):
         for pid in server_pids(accounts.values()):  # the hub stops them on SIGTERM; any left is ours to end
             os.kill(pid, 9)
         log.close()
-        shutil.copy(log.name, build / "hub-test.log")  # the hub's and the servers' log, kept for a failure's reader
         shutil.rmtree(state, ignore_errors=True)
 
 
@@ -195,6 +194,16 @@ def test_the_users_environment_has_the_lesson_code_and_not_the_graders_private_f
     for private in autograder.PRIVATE:
         ran = run_as(accounts["a"], python, "-c", f"import autograder.{private}")
         assert "ModuleNotFoundError" in ran.stderr, (private, ran.stderr)
+
+
+def test_no_user_reads_the_hubs_own_files(course_hub, servers, accounts):
+    """Its settings hold the password and the API token, its database the users' tokens, its log every server's output."""
+    private = Path(course_hub["private"])
+    assert {p.name for p in private.iterdir()} >= {"settings.json", "jupyterhub.sqlite", "jupyterhub_cookie_secret"}
+    for role in ("a", "instructor"):
+        for path in (private, private / "settings.json", private / "jupyterhub.sqlite"):
+            denied = run_as(accounts[role], "cat", str(path))
+            assert denied.returncode != 0 and "Permission denied" in denied.stderr, (role, path)
 
 
 def assignments(course_hub, servers, accounts, role, action=None):
