@@ -221,12 +221,15 @@ def as_user(name, argv, cwd, config_path):
 
 
 def prepare_instructor(name, config_path, lessons=RELEASED):
-    """Copy the course into instructor `name`'s home (owned by them) and release `lessons` into the exchange
-    as them, with the instructor's `config_path`."""
+    """Copy the course into instructor `name`'s home (owned by them) where it is not there yet, so that a
+    restarted hub keeps the instructor's work; release `lessons` into the exchange as them, with the
+    instructor's `config_path`."""
     user = pwd.getpwnam(name)
     home = Path(user.pw_dir)
     for entry in INSTRUCTOR_COPIES:
         source, target = ROOT / entry, home / entry
+        if target.exists():
+            continue
         if source.is_dir():
             shutil.copytree(source, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
         else:

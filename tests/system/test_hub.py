@@ -260,6 +260,14 @@ def test_the_exchange_has_nbgraders_permissions_and_the_sticky_bit(course_hub, a
     assert moved.returncode != 0 and course.is_dir()
 
 
+def test_a_restarted_hub_keeps_the_instructors_work(course_hub, accounts):
+    master = Path(pwd.getpwnam(accounts["instructor"]).pw_dir) / "solutions" / LESSON / "lesson.ipynb"
+    edited = master.read_text().replace("Batch", "Edited batch", 1)
+    master.write_text(edited)
+    hub.prepare_instructor(accounts["instructor"], course_hub["config_path"]["instructor"], lessons=[])
+    assert master.read_text() == edited
+
+
 def page_config(course_hub, token, name):
     page = request(course_hub, f"/user/{name}/lab", token)[1]
     return json.loads(re.search(r'<script id="jupyter-config-data" type="application/json">(.*?)</script>', page, re.S).group(1))
