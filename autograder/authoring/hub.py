@@ -62,6 +62,11 @@ def missing():
         reasons.append("JupyterHub is not installed in this venv (`make hub` and `make test` install the `hub` extra)")
     if not PROXY.exists() and shutil.which("npm") is None:
         reasons.append("npm is missing, so configurable-http-proxy cannot be installed (Debian: apt-get install npm)")
+    if not reasons and not (USERS_ENV / "bin" / "python").exists():
+        try:
+            users_python()
+        except RuntimeError as error:
+            reasons.append(str(error))
     return reasons
 
 
@@ -86,7 +91,8 @@ def users_python():
                               "import platform; print(platform.python_version())"], capture_output=True, text=True)
         if ran.returncode == 0 and ".".join(ran.stdout.split(".")[:2]) in supported_pythons():
             return python, ran.stdout.strip()
-    raise RuntimeError("no Python that every user can run among " + ", ".join(candidates))
+    raise RuntimeError("no Python that every user can run among " + ", ".join(candidates) +
+                       " (Debian: apt-get install python3 python3-venv)")
 
 
 def constraints_for(version, into):
