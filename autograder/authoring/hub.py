@@ -160,16 +160,21 @@ def users_env(into=USERS_ENV):
 
 def create_users(names):
     """System users `names` (each with its own group and a home only it can read); returns those created
-    here (list of str), so that only they are removed. An existing user's home is made private too."""
+    here (list of str), so that only they are removed. An existing user's home is made private too. If one
+    cannot be made, those made so far are removed and the error raised."""
     created = []
-    for name in names:
-        try:
-            pwd.getpwnam(name)
-        except KeyError:
-            subprocess.run(["useradd", "--create-home", "--user-group", "--shell", "/bin/bash", name],
-                           check=True, capture_output=True)
-            created.append(name)
-        os.chmod(pwd.getpwnam(name).pw_dir, HOME_MODE)
+    try:
+        for name in names:
+            try:
+                pwd.getpwnam(name)
+            except KeyError:
+                subprocess.run(["useradd", "--create-home", "--user-group", "--shell", "/bin/bash", name],
+                               check=True, capture_output=True)
+                created.append(name)
+            os.chmod(pwd.getpwnam(name).pw_dir, HOME_MODE)
+    except (subprocess.CalledProcessError, OSError):
+        remove_users(created)  # none half made
+        raise
     return created
 
 

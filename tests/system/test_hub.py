@@ -325,3 +325,11 @@ def test_in_chromium_a_student_logs_in_and_fetches_from_the_assignment_list_the_
         finally:
             browser.close()
     assert (Path(pwd.getpwnam(name).pw_dir) / LESSON / "lesson.ipynb").is_file()
+
+
+def test_users_that_cannot_all_be_made_leave_none_behind():
+    name = f"tdnt-h{secrets.token_hex(3)}"
+    with pytest.raises(subprocess.CalledProcessError):
+        hub.create_users([name, "not a user name!"])
+    with pytest.raises(KeyError):
+        pwd.getpwnam(name)
