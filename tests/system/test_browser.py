@@ -11,14 +11,16 @@ Each step leaves a screenshot in build/browser/. Chromium comes from `make syste
 import json
 import os
 import shutil
+import signal
 import subprocess
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
 
 from autograder import checks
 from autograder.authoring.catalogue import reference_answers
-from autograder.authoring.hub import answering, stop
 from autograder.student.lab import command
 from tests.support.network import free_port
 
@@ -73,7 +75,29 @@ def start_lab(course, port, instructor=False):
     log = open(course.parent / f"jupyter-{port}.log", "w")
     proc = subprocess.Popen(argv + ["--ip=127.0.0.1", f"--port={port}", f"--IdentityProvider.token={TOKEN}"],
                             cwd=course, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    return answering(proc, f"http://127.0.0.1:{port}/api/status?token={TOKEN}", "JupyterLab", Path(log.name), 90)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"JupyterLab exited with {proc.returncode}:\n{Path(log.name).read_text()}")
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status?token={TOKEN}", timeout=2)
+            return proc
+        except OSError:
+            time.sleep(0.3)
+    stop(proc)
+    raise RuntimeError(f"JupyterLab did not answer in 90 s:\n{Path(log.name).read_text()}")
+
+
+def stop(proc):
+    """Stop the server's process group: politely (it shuts its kernels down), then for good."""
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    except ProcessLookupError:
+        pass
 
 
 @pytest.fixture(scope="module")
