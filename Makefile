@@ -24,6 +24,8 @@ FORCE_FLAG := $(if $(filter 1,$(FORCE)),--force,)
 # Python's ensurepip (23.2 on 3.11), so `venv` and `lock` upgrade pip from PyPI to this pin first.
 PIP := pip==26.3
 EVERYTHING := -e '.[cluster,postgresql]' --group test
+# What requirements.lock pins: EVERYTHING and the `hub` extra, which `make hub` installs on demand
+LOCKED := $(EVERYTHING:postgresql]'=postgresql,hub]')
 # Stops with a clear message unless $(PYTHON) is one that pyproject.toml's requires-python (">=3.A,<3.B") allows.
 define CHECK_PYTHON
 import re, sys
@@ -32,7 +34,7 @@ if sys.version_info[0] != 3 or not low <= sys.version_info[1] < high:
     sys.exit(f"Python 3.{low} to 3.{high - 1} is required; {sys.executable} is {sys.version.split()[0]} (set PYTHON=...)")
 endef
 export CHECK_PYTHON
-.PHONY: help venv demo release sample-class grade figures work lab lab-instructor bundle gradescope selfcheck system-packages test bench mutation lock clean distclean
+.PHONY: help venv demo release sample-class grade figures work lab lab-instructor hub bundle gradescope selfcheck system-packages test bench mutation lock clean distclean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -73,6 +75,16 @@ work: $(VENV)/.installed ## work/: your copies of notebooks/, made once (a copy 
 lab: work ## JupyterLab as a student sees it: the lessons and nbgrader's Validate button, no instructor tools or folders
 	$(PY) -m autograder lab work
 
+# JupyterHub is the `hub` extra (pinned in requirements.lock, not in `make venv`), for `make hub` and tests/system/test_hub.py;
+# configurable-http-proxy comes from npm when the hub is prepared
+$(VENV)/.hub-installed: $(VENV)/.installed
+	$(PY) -m pip install -qq --disable-pip-version-check -c requirements.lock -e '.[hub]'
+	$(PY) -m pip uninstall --quiet -y rfc3987-syntax
+	touch $@
+
+hub: $(VENV)/.hub-installed ## JupyterHub on 127.0.0.1 with sample students and an instructor as system users (root) [HUB_PORT=8000]
+	$(PY) -m autograder hub --port $(or $(HUB_PORT),8000)
+
 lab-instructor: $(VENV)/.installed ## JupyterLab with every nbgrader tool (Formgrader, Create Assignment) on the whole course
 	$(PY) -m autograder lab --instructor
 
@@ -100,7 +112,7 @@ system-packages: ## Debian's chromium and postgresql for the tests (apt-get as r
 	  echo "note:$$missing missing, so what needs them is skipped; install with: sudo apt-get install$$missing"; \
 	fi
 
-test: $(VENV)/.installed system-packages ## everything CI proves (installs the Debian packages its tests need first)
+test: $(VENV)/.installed $(VENV)/.hub-installed system-packages ## everything CI proves (installs the Debian packages and JupyterHub its tests need first)
 	$(PY) -m pytest -q
 
 .PHONY: test-fast
@@ -119,7 +131,7 @@ mutation: $(VENV)/.installed ## mutation testing of checks/ and judge/ with cosm
 lock: ## re-resolve requirements.lock from pyproject.toml in a fresh environment (one lock for every Python allowed: tests/unit/authoring/test_release.py installs it on each found)
 	@$(PYTHON) -c "$$CHECK_PYTHON"
 	rm -rf build/lockenv && $(PYTHON) -m venv build/lockenv
-	build/lockenv/bin/pip install --quiet $(PIP) && build/lockenv/bin/pip install --quiet $(EVERYTHING)
+	build/lockenv/bin/pip install --quiet $(PIP) && build/lockenv/bin/pip install --quiet $(LOCKED)
 	build/lockenv/bin/pip uninstall --quiet -y rfc3987-syntax
 	build/lockenv/bin/pip freeze --exclude-editable | grep -v '^-e' > requirements.lock
 

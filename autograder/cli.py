@@ -384,6 +384,11 @@ def _mutation(args: argparse.Namespace) -> int:
     return mutation.run(args.mutants, args.seed)
 
 
+def _hub(args: argparse.Namespace) -> int:
+    from autograder.authoring import hub
+    return hub.main(args.port)
+
+
 def _selfcheck(args: argparse.Namespace) -> int:
     from autograder.student.selfcheck import selfcheck
     return selfcheck(args.notebook)
@@ -441,6 +446,8 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace], int], bool]] = {
     "canvas-export": ("grades.csv -> Canvas's grade import CSV", _canvas_export, False),
     "bench": ("time the master notebooks and grading (ours vs plain nbgrader autograde); slow", _bench, False),
     "mutation": ("mutation testing of checks/ and judge/ with cosmic-ray, a seeded sample; slow", _mutation, False),
+    "hub": ("JupyterHub on 127.0.0.1: sample students and an instructor as system users, nbgrader's exchange (root)",
+            _hub, False),
 }
 
 
@@ -494,6 +501,7 @@ def parser(course_tree: bool = True) -> argparse.ArgumentParser:
                                     help="a lesson a graded student did not submit: 0 (default: empty, Canvas's missing)")
     p["mutation"].add_argument("--mutants", type=int, default=40, help="how many mutants to run (a seeded sample)")
     p["mutation"].add_argument("--seed", type=int, default=0)
+    p["hub"].add_argument("--port", type=int, default=8000, help="the hub's port on 127.0.0.1 (it also uses the next two)")
     if course_tree:
         _add_grade_options(p["grade"])
         _add_lms_options(p["gradescope"], p["canvas-export"])

@@ -1,12 +1,8 @@
 """JupyterLab servers the tests start on 127.0.0.1 (student or instructor mode, as `make lab` runs it) and stop."""
 import json
-import os
-import signal
 import subprocess
-import time
-import urllib.request
-from pathlib import Path
 
+from autograder.authoring.hub import answering, stop  # noqa: F401 - stop is this module's too
 from autograder.student.lab import command
 
 
@@ -22,29 +18,8 @@ def start_lab(course, port, instructor=False, token="test-token"):
     tracker = state / "settings" / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
     tracker.parent.mkdir(parents=True)
     tracker.write_text(json.dumps({"windowingMode": "none"}))
-    log = open(course.parent / f"jupyter-{port}.log", "w")
-    proc = subprocess.Popen(argv + ["--ip=127.0.0.1", f"--port={port}", f"--IdentityProvider.token={token}"],
-                            cwd=course, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"JupyterLab exited with {proc.returncode}:\n{Path(log.name).read_text()}")
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status?token={token}", timeout=2)
-            return proc
-        except OSError:
-            time.sleep(0.3)
-    stop(proc)
-    raise RuntimeError(f"JupyterLab did not answer in 90 s:\n{Path(log.name).read_text()}")
-
-
-def stop(proc):
-    """Stop the server's process group: politely (it shuts its kernels down), then for good."""
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-    except ProcessLookupError:
-        pass
+    log_path = course.parent / f"jupyter-{port}.log"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(argv + ["--ip=127.0.0.1", f"--port={port}", f"--IdentityProvider.token={token}"],
+                                cwd=course, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    return answering(proc, f"http://127.0.0.1:{port}/api/status?token={token}", "JupyterLab", log_path, seconds=90)

@@ -15,12 +15,12 @@ def pins(lines):
 
 def venv_requirements():
     """What `make venv` installs: pyproject.toml's dependencies, the extras and dependency groups the Makefile's
-    EVERYTHING names (all but `mutation`, which never enters the lock)."""
+    EVERYTHING names (all but `mutation`, which never enters the lock, and `hub`, which `make hub` installs from the lock)."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())
     everything = re.search(r"^EVERYTHING := -e '\.\[([\w,]+)\]'((?: --group \w+)+)$",
                            (ROOT / "Makefile").read_text(), re.M)
     extras, groups = everything.group(1).split(","), everything.group(2).split()[1::2]
-    assert set(project["project"]["optional-dependencies"]) - set(extras) == {"mutation"}
+    assert set(project["project"]["optional-dependencies"]) - set(extras) == {"mutation", "hub"}
     assert set(groups) == set(project["dependency-groups"])
     return [*project["project"]["dependencies"], *(d for e in extras for d in project["project"]["optional-dependencies"][e]),
             *(d for g in groups for d in project["dependency-groups"][g])]
@@ -38,6 +38,14 @@ def test_lock_file_agrees_with_the_direct_pins():
     for name, version in project.items():
         if name != "setuptools":  # pip freeze leaves setuptools out
             assert lock.get(name) == version, f"{name}: pyproject {version}, lock {lock.get(name)}"
+
+
+def test_the_hub_extra_is_locked_at_its_pin():
+    """`make hub` installs the `hub` extra from the lock, which must pin JupyterHub at pyproject's version."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    hub = pins(project["project"]["optional-dependencies"]["hub"])
+    lock = pins((ROOT / "requirements.lock").read_text().splitlines())
+    assert hub and {name: lock.get(name) for name in hub} == hub
 
 
 def test_the_venv_holds_every_pinned_package_at_its_pin():

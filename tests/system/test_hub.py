@@ -1,0 +1,335 @@
+"""The course on a real JupyterHub (``autograder/authoring/hub.py``): the hub and its proxy started by the
+test on 127.0.0.1, two students and an instructor created by the test as system users (and removed
+after). Logging in takes the hub's password and refuses a wrong one and a system user the course does
+not list; each server runs as its own user; a student fetches and submits through nbgrader's
+Assignment List, and neither sees Formgrader nor reads the other student's home or the exchange's
+submissions; the instructor's server has Formgrader. Skipped, saying why, where the machine cannot
+(not root, no useradd, JupyterHub not installed: ``make hub`` installs it, npm missing).
+
+The tests share one hub and run in file order (a student fetches before submitting).
+"""
+import http.cookiejar
+import json
+import os
+import pwd
+import re
+import secrets
+import shutil
+import subprocess
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+import autograder
+from autograder.authoring import hub
+from tests.support.network import free_port
+
+LESSON = "02_batch_norm"
+CHROMIUM = "/usr/bin/chromium"
+READY_TIMEOUT = 150  # s: three JupyterLab servers starting at once on 2 busy cores
+
+reasons = hub.missing()
+if reasons:
+    pytest.skip("; ".join(reasons), allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def accounts():
+    """Two students and an instructor, as system users with unusual names (removed after)."""
+    tag = secrets.token_hex(3)
+    names = {"a": f"tdnt-a{tag}", "b": f"tdnt-b{tag}", "instructor": f"tdnt-i{tag}"}
+    try:
+        created = hub.create_users(names.values())
+    except subprocess.CalledProcessError as error:
+        pytest.skip(f"useradd failed here: {error.stderr.decode(errors='replace').strip()}")
+    yield names
+    hub.remove_users(created)
+
+
+@pytest.fixture(scope="module")
+def course_hub(accounts):
+    """The running hub (its settings, dict); stopped by its pid after the module, its state removed but
+    its log kept in build/hub-test.log. The state sits under build/ because pytest's temporary folders
+    (0700) are closed to the users."""
+    build = hub.ROOT / "build"
+    build.mkdir(exist_ok=True)
+    state = Path(tempfile.mkdtemp(prefix="hub-test-", dir=build))
+    log = open(build / "hub-test.log", "w")  # the hub's and the servers' log, kept for a failure's reader
+    proc = None
+    try:
+        settings = hub.prepare(state, [accounts["a"], accounts["b"]], accounts["instructor"], port=free_port(),
+                               lessons=[LESSON], hub_port=free_port(), proxy_api_port=free_port())
+        proc = hub.start(settings, log)
+        yield settings
+    finally:
+        if proc is not None:
+            hub.stop(proc)
+        for pid in server_pids(accounts.values()):  # the hub stops them on SIGTERM; any left is ours to end
+            os.kill(pid, 9)
+        log.close()
+        shutil.rmtree(state, ignore_errors=True)
+
+
+def server_pids(names):
+    """Pids (list of int) of the single-user servers the hub started for users `names`."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            environ = (proc / "environ").read_bytes().split(b"\0")
+            cmdline = (proc / "cmdline").read_bytes()
+        except (OSError, ValueError):
+            continue
+        if b"jupyterhub-singleuser" in cmdline and any(f"JUPYTERHUB_USER={n}".encode() in environ for n in names):
+            found.append(int(proc.name))
+    return found
+
+
+def request(settings, path, token=None, data=None, method=None):
+    """(status, body as str) of an HTTP request to the hub's public port."""
+    url = f"http://127.0.0.1:{settings['port']}{path}"
+    body = None if data is None else (json.dumps(data) if isinstance(data, dict) and method != "FORM" else
+                                      urllib.parse.urlencode(data)).encode()
+    req = urllib.request.Request(url, data=body, method="POST" if method == "FORM" else method)
+    if token:
+        req.add_header("Authorization", f"token {token}")
+    try:
+        with urllib.request.urlopen(req, timeout=60) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def log_in(settings, username, password):
+    """The status of a login through the hub's login form (302: logged in) and the cookies it set."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect)
+    base = f"http://127.0.0.1:{settings['port']}/hub/login"
+    page = opener.open(base, timeout=60).read().decode()
+    xsrf = re.search(r'name="_xsrf" value="([^"]+)"', page).group(1)
+    form = urllib.parse.urlencode({"username": username, "password": password, "_xsrf": xsrf}).encode()
+    try:
+        status = opener.open(base, data=form, timeout=60).status
+    except urllib.error.HTTPError as error:
+        status = error.code
+    return status, {c.name for c in jar}
+
+
+@pytest.fixture(scope="module")
+def servers(course_hub, accounts):
+    """Every account's server started through the hub's REST API; a token (str) for each account, by role."""
+    admin = course_hub["api_token"]
+    for name in accounts.values():
+        status, body = request(course_hub, f"/hub/api/users/{name}/server", admin, data={}, method="POST")
+        assert status in (201, 202), body
+    deadline = time.monotonic() + READY_TIMEOUT
+    waiting = set(accounts.values())
+    while waiting and time.monotonic() < deadline:
+        for name in sorted(waiting):
+            user = json.loads(request(course_hub, f"/hub/api/users/{name}", admin)[1])
+            if user["servers"].get("", {}).get("ready"):
+                waiting.discard(name)
+        time.sleep(0.5)
+    assert not waiting, f"servers not ready in {READY_TIMEOUT} s: {waiting}"
+    tokens = {}
+    for role, name in accounts.items():
+        status, body = request(course_hub, f"/hub/api/users/{name}/tokens", admin,
+                               data={"note": "test_hub", "expires_in": 900}, method="POST")
+        assert status == 201, body
+        tokens[role] = json.loads(body)["token"]
+    return tokens
+
+
+def test_the_login_form_takes_the_password_and_no_other(course_hub, accounts):
+    assert log_in(course_hub, accounts["a"], course_hub["password"])[0] == 302
+    assert log_in(course_hub, accounts["a"], course_hub["password"] + "x")[0] == 403
+
+
+def test_a_system_user_the_course_does_not_list_cannot_log_in(course_hub):
+    """The shared password opens only the course's accounts: root and the machine's other users stay out."""
+    assert log_in(course_hub, "root", course_hub["password"])[0] == 403
+
+
+def test_each_server_runs_as_its_own_user(servers, accounts):
+    for name in accounts.values():
+        pids = server_pids([name])
+        assert pids, f"no server process for {name}"
+        for pid in pids:
+            uid = int(re.search(r"^Uid:\s+(\d+)", Path(f"/proc/{pid}/status").read_text(), re.M).group(1))
+            assert uid == pwd.getpwnam(name).pw_uid, f"{name}'s server runs as uid {uid}"
+
+
+def test_a_student_cannot_reach_another_students_server(course_hub, servers, accounts):
+    assert request(course_hub, f"/user/{accounts['a']}/api/contents", servers["a"])[0] == 200
+    assert request(course_hub, f"/user/{accounts['b']}/api/contents", servers["a"])[0] == 403
+
+
+def run_as(name, *argv):
+    """Run `argv` as user `name` in their home (not here: `python -c` would import the course tree from the cwd)."""
+    return subprocess.run(["runuser", "-u", name, "--", *argv], capture_output=True, text=True,
+                          cwd=pwd.getpwnam(name).pw_dir)
+
+
+def test_a_student_cannot_read_another_students_home(accounts):
+    """Debian's useradd makes homes 0755; the hub makes them 0700."""
+    secret = Path(pwd.getpwnam(accounts["b"]).pw_dir) / "answers.py"
+    secret.write_text("b's work\n")
+    shutil.chown(secret, accounts["b"], accounts["b"])
+    assert run_as(accounts["b"], "cat", str(secret)).stdout == "b's work\n"
+    denied = run_as(accounts["a"], "cat", str(secret))
+    assert denied.returncode != 0 and "Permission denied" in denied.stderr
+
+
+def test_the_users_environment_has_the_lesson_code_and_not_the_graders_private_folders(course_hub, accounts):
+    python = str(Path(course_hub["singleuser"]).parent / "python")
+    assert run_as(accounts["a"], python, "-c", "import lessonkit, autograder.checks, nbgrader").returncode == 0
+    for private in autograder.PRIVATE:
+        ran = run_as(accounts["a"], python, "-c", f"import autograder.{private}")
+        assert "ModuleNotFoundError" in ran.stderr, (private, ran.stderr)
+
+
+def test_no_user_reads_the_hubs_own_files(course_hub, servers, accounts):
+    """Its settings hold the password and the API token, its database the users' tokens, its log every server's output."""
+    private = Path(course_hub["private"])
+    assert {p.name for p in private.iterdir()} >= {"settings.json", "jupyterhub.sqlite", "jupyterhub_cookie_secret"}
+    for role in ("a", "instructor"):
+        for path in (private, private / "settings.json", private / "jupyterhub.sqlite"):
+            denied = run_as(accounts[role], "cat", str(path))
+            assert denied.returncode != 0 and "Permission denied" in denied.stderr, (role, path)
+
+
+def assignments(course_hub, servers, accounts, role, action=None):
+    """The student's Assignment List (list of dict) after `action` (fetch, submit) on the lesson, through their server."""
+    course = hub.course_id()
+    base = f"/user/{accounts[role]}/assignments"
+    if action:
+        status, body = request(course_hub, f"{base}/{action}", servers[role],
+                               data={"course_id": course, "assignment_id": LESSON}, method="FORM")
+    else:
+        status, body = request(course_hub, f"{base}?course_id={course}", servers[role])
+    assert status == 200, body
+    answer = json.loads(body)
+    assert answer["success"], answer
+    return answer["value"]
+
+
+def test_a_student_fetches_the_released_lesson_from_the_assignment_list(course_hub, servers, accounts):
+    listed = assignments(course_hub, servers, accounts, "a")
+    assert [(a["assignment_id"], a["status"]) for a in listed] == [(LESSON, "released")]
+    assignments(course_hub, servers, accounts, "a", "fetch")
+    fetched = Path(pwd.getpwnam(accounts["a"]).pw_dir) / LESSON / "lesson.ipynb"
+    assert fetched.stat().st_uid == pwd.getpwnam(accounts["a"]).pw_uid
+
+
+def test_a_student_validates_the_fetched_lesson_in_their_server(course_hub, servers, accounts):
+    """nbgrader's Validate runs the lesson in the users' environment: the shared lesson code imports,
+    and the released stubs fail as they should."""
+    status, body = request(course_hub, f"/user/{accounts['a']}/assignments/validate", servers["a"],
+                           data={"path": f"{LESSON}/lesson.ipynb"}, method="FORM")
+    assert status == 200, body
+    answer = json.loads(body)
+    assert answer["success"], answer["value"]
+    assert answer["value"].get("failed") and "NotImplementedError" in body, answer["value"]
+    assert "ModuleNotFoundError" not in body and "ImportError" not in body
+
+
+def test_a_students_submission_lands_in_the_exchange_as_theirs_and_unlisted_by_others(course_hub, servers, accounts):
+    listed = assignments(course_hub, servers, accounts, "a", "submit")
+    assert any(a["assignment_id"] == LESSON and a["status"] == "submitted" for a in listed)
+    inbound = Path(course_hub["state"]) / "exchange" / hub.course_id() / "inbound"
+    submitted = [p for p in inbound.iterdir() if p.name.startswith(accounts["a"] + "+" + LESSON + "+")]
+    assert len(submitted) == 1 and submitted[0].stat().st_uid == pwd.getpwnam(accounts["a"]).pw_uid
+    listing = run_as(accounts["b"], "ls", str(inbound))
+    assert listing.returncode != 0 and "Permission denied" in listing.stderr
+
+
+def test_the_exchange_has_nbgraders_permissions_and_the_sticky_bit(course_hub, accounts):
+    exchange = Path(course_hub["state"]) / "exchange"
+    course = exchange / hub.course_id()
+    modes = {p.name: p.stat().st_mode & 0o7777 for p in (exchange, course, course / "outbound", course / "inbound")}
+    assert modes == {"exchange": 0o1777, hub.course_id(): 0o755, "outbound": 0o755, "inbound": 0o2733}
+    moved = run_as(accounts["b"], "mv", str(course), str(exchange / "gone"))
+    assert moved.returncode != 0 and course.is_dir()
+
+
+def test_a_restarted_hub_keeps_the_instructors_work(course_hub, accounts):
+    master = Path(pwd.getpwnam(accounts["instructor"]).pw_dir) / "solutions" / LESSON / "lesson.ipynb"
+    edited = master.read_text().replace("Batch", "Edited batch", 1)
+    master.write_text(edited)
+    hub.prepare_instructor(accounts["instructor"], course_hub["config_path"]["instructor"], lessons=[])
+    assert master.read_text() == edited
+
+
+def page_config(course_hub, token, name):
+    page = request(course_hub, f"/user/{name}/lab", token)[1]
+    return json.loads(re.search(r'<script id="jupyter-config-data" type="application/json">(.*?)</script>', page, re.S).group(1))
+
+
+def test_students_have_the_assignment_list_and_no_instructor_tool(course_hub, servers, accounts):
+    assert request(course_hub, f"/user/{accounts['a']}/formgrader/api/status", servers["a"])[0] == 404
+    disabled = page_config(course_hub, servers["a"], accounts["a"])["disabledExtensions"]
+    assert "@jupyter/nbgrader:formgrader" in disabled and "@jupyter/nbgrader:create-assignment" in disabled
+    assert "@jupyter/nbgrader:assignment-list" not in disabled
+    assert "@jupyter/nbgrader:menu" not in disabled  # the Assignment List's only way in (it shows no unregistered tool)
+
+
+def test_the_instructors_server_has_formgrader_on_the_course(course_hub, servers, accounts):
+    """Formgrader answers, and lists the course's lessons: it reads the course's nbgrader_config.py (solutions/ the source)."""
+    status, body = request(course_hub, f"/user/{accounts['instructor']}/formgrader/api/status", servers["instructor"])
+    assert (status, json.loads(body)) == (200, {"status": True})
+    status, body = request(course_hub, f"/user/{accounts['instructor']}/formgrader/api/assignments", servers["instructor"])
+    assert status == 200, body
+    assert sorted(a["name"] for a in json.loads(body)) == sorted(p.name for p in (hub.ROOT / "solutions").iterdir() if p.is_dir())
+    disabled = page_config(course_hub, servers["instructor"], accounts["instructor"]).get("disabledExtensions", [])
+    assert "@jupyter/nbgrader:formgrader" not in disabled
+
+
+def test_in_chromium_a_student_logs_in_and_fetches_from_the_assignment_list_the_only_nbgrader_tool(course_hub, servers,
+                                                                                                      accounts):
+    """The real page: the hub's login form, then JupyterLab, whose Nbgrader menu offers the Assignment List alone;
+    the released lesson is fetched with its button. Screenshots in build/hub-browser/."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.skip(f"{CHROMIUM} is missing: `make system-packages` installs it as root")
+    shots = hub.ROOT / "build" / "hub-browser"
+    shots.mkdir(parents=True, exist_ok=True)
+    name = accounts["b"]
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page()
+            page.set_default_timeout(60_000)
+            page.goto(f"http://127.0.0.1:{course_hub['port']}/hub/login")
+            page.fill("#username_input", name)
+            page.fill("#password_input", course_hub["password"])
+            page.click("#login_submit")
+            page.wait_for_url(f"**/user/{name}/lab**")
+            page.locator(".lm-MenuBar-itemLabel", has_text="Nbgrader").click()
+            sync_api.expect(page.locator(".lm-Menu-item:visible")).to_have_count(1)
+            sync_api.expect(page.locator(".lm-Menu-item:visible")).to_have_text("Assignment List")
+            page.screenshot(path=str(shots / "student-menu.png"))
+            page.locator(".lm-Menu-item:visible").click()
+            released = page.locator("#released_assignments_list")
+            sync_api.expect(released).to_contain_text(LESSON)
+            released.get_by_role("button", name="Fetch").click()
+            sync_api.expect(page.locator("#fetched_assignments_list")).to_contain_text(LESSON)
+            page.screenshot(path=str(shots / "student-fetched.png"))
+        finally:
+            browser.close()
+    assert (Path(pwd.getpwnam(name).pw_dir) / LESSON / "lesson.ipynb").is_file()
+
+
+def test_users_that_cannot_all_be_made_leave_none_behind():
+    name = f"tdnt-h{secrets.token_hex(3)}"
+    with pytest.raises(subprocess.CalledProcessError):
+        hub.create_users([name, "not a user name!"])
+    with pytest.raises(KeyError):
+        pwd.getpwnam(name)
