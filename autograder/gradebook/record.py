@@ -243,9 +243,8 @@ def _record_lesson(gb, assignment, nb, cells, results, rule):
     """The auto scores, timestamps and late penalties of one lesson's submissions (to its
     Assignment, Notebook `nb` and its {name: GradeCell} `cells`), in a few queries whatever their number."""
     submitted = _submitted_notebooks(gb, assignment, nb, [r.student for r in results])
-    gb.db.flush()
-    grades = _grades(gb, [n for _, n in submitted.values()])
-    with gb.db.no_autoflush:
+    with gb.db.no_autoflush:  # a new submission's grades are inserted with their scores: no UPDATE after
+        grades = _grades(gb, [n for _, n in submitted.values()])
         for r in results:
             _record_submission(gb, r, *submitted[r.student], cells, grades)
     gb.db.flush()
@@ -304,10 +303,16 @@ def _new_submitted_notebook(nb, submission):
 
 
 def _grades(gb, submitted):
-    """{(submitted notebook id, cell id): Grade} of the gradebook's `submitted` notebooks."""
+    """{(SubmittedNotebook, cell id): Grade} of the `submitted` notebooks: those in the gradebook
+    read in a query per IN_LIST, those just made (not yet flushed, no id) from the session."""
+    stored = {n.id: n for n in submitted if n.id is not None}
     grades = {}
-    for chunk in _chunks([n.id for n in submitted]):
-        grades.update(((g.notebook_id, g.cell_id), g) for g in gb.db.query(orm.Grade).filter(orm.Grade.notebook_id.in_(chunk)))
+    for chunk in _chunks(stored):
+        grades.update(((stored[g.notebook_id], g.cell_id), g)
+                      for g in gb.db.query(orm.Grade).filter(orm.Grade.notebook_id.in_(chunk)))
+    for n in submitted:
+        if n.id is None:
+            grades.update(((n, g.cell.id), g) for g in n.grades)
     return grades
 
 
@@ -319,13 +324,13 @@ def _record_submission(gb, result, submission, submitted, cells, grades):
     result : SubmissionResult
     submission, submitted : its SubmittedAssignment and SubmittedNotebook
     cells : {name: GradeCell} of the lesson's notebook
-    grades : {(submitted notebook id, cell id): Grade}, from `_grades`
+    grades : {(SubmittedNotebook, cell id): Grade}, from `_grades`
     """
     if result.timestamp is not None and submission.timestamp != result.timestamp:
         submission.timestamp = result.timestamp
     for item in result.items:
         cell = cells[item.grade_id]
-        grade = grades.get((submitted.id, cell.id))
+        grade = grades.get((submitted, cell.id))
         if grade is None:  # a grade cell added to the master after this submission was first recorded
             grade = orm.Grade(cell=cell, notebook=submitted)
             gb.db.add(grade)
