@@ -41,7 +41,7 @@ def notebook(name, **changes):
 
 
 #: A course's nbgrader_config.py may hold what must never reach Gradescope (see test_zip_leaves_out_the_nbgrader_config).
-SECRETS = ['c.CourseDirectory.db_url = "postgresql://grader:s3cret-pw@db.example.edu/course"',
+SECRETS = ['c.CourseDirectory.db_url = "postgresql://grader:zip-7f3a9-pw@db.example.edu/course"',
            'c.Exchange.root = "/srv/nbgrader/private-exchange"',
            'c.AssignLatePenalties.plugin_class = "course_plugins.HalfOffAfterAWeek"']
 
@@ -173,7 +173,7 @@ def test_zip_leaves_out_the_nbgrader_config(tmp_path, monkeypatch):
         names, data = z.namelist(), b"".join(z.read(n) for n in z.namelist())
     assert f"solutions/{LESSON}/lesson.ipynb" in names  # built from `course`
     assert not [n for n in names if n.endswith("nbgrader_config.py")]
-    for secret in (b"s3cret-pw", b"private-exchange", b"HalfOffAfterAWeek"):
+    for secret in (b"zip-7f3a9-pw", b"private-exchange", b"HalfOffAfterAWeek"):
         assert secret not in data
 
 
