@@ -92,13 +92,13 @@ def grade(submissions: str | Path, options: Options | None = None) -> int:
         status, graded = _grade_class(submissions, options)
         if status is not None:
             return status
-        results, unknown, store = graded
+        results, unknown, store, receipts = graded
         status, published, notes = _publish(books, results, out)
         if status is not None:
             return status
         nbgrader_folders = folders_for(db_url, out) if books else None
         status, written = _write_outputs(submissions, results, published, unknown, options, previous, store,
-                                         nbgrader_folders)
+                                         receipts, nbgrader_folders)
         if status is not None:
             return status
     changes, file_notes = written
@@ -109,8 +109,9 @@ def grade(submissions: str | Path, options: Options | None = None) -> int:
 def _grade_class(submissions: Path, options: Options):
     """Grade every submission; each result is kept in the store as soon as it is graded.
 
-    Returns (exit status, None) when the run stopped, else (None, (results, unknown, store)),
-    the results as graded, each one whose own outputs cannot be made turned into "not graded"."""
+    Returns (exit status, None) when the run stopped, else (None, (results, unknown, store, receipts)):
+    the results as graded, each one whose own outputs cannot be made turned into "not graded", and
+    the run's `receipt.Receipts` (its hashes, computed once)."""
     from autograder.grading.cluster import ClusterError, grade_on_cluster
     from autograder.grading.grade import WeakIsolation, grade_class
     from autograder.grading.receipt import Receipts
@@ -154,7 +155,7 @@ def _grade_class(submissions: Path, options: Options):
         _error(f"no submissions found in {submissions} (expected <student>/<lesson>/lesson.ipynb)")
         return EXIT_USAGE, None
     receipts = Receipts(options)
-    return None, ([_reportable(r, receipts, store) for r in results], unknown, store)
+    return None, ([_reportable(r, receipts, store) for r in results], unknown, store, receipts)
 
 
 def _reportable(result, receipts, store):
@@ -196,7 +197,7 @@ def _publish(books, results, out):
     return None, published, notes
 
 
-def _write_outputs(submissions, graded, published, unknown, options, previous, store, nbgrader_folders):
+def _write_outputs(submissions, graded, published, unknown, options, previous, store, receipts, nbgrader_folders):
     """Every output of the run, renamed into place together once all are written (see
     `atomic.together`): grades.csv, feedback pages, summary, similarity, receipts, the regrade
     diff and nbgrader's files. The published results make the pages; the graded ones, the receipts.
@@ -209,7 +210,6 @@ def _write_outputs(submissions, graded, published, unknown, options, previous, s
     from autograder.outputs.atomic import WriteError
     from autograder.worker.course import lessons
     out = Path(options.out)
-    receipts = receipt.Receipts(options)
     current = [receipts.receipt(r, store.fingerprints.get((r.student, r.lesson), {}).get("submission")) for r in graded]
     changes = receipt.diff(previous, {(r["student"], r["lesson"]): r for r in current}) if previous is not None else None
     similarity_page = _similarity_page(submissions)
@@ -440,7 +440,7 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace], int], bool]] = {
     "workspace": ("work/: copy notebooks/ where missing or untouched (never over a student's work)", _workspace, False),
     "guard": ("exit 1 if deleting FOLDER, --gradebook or --submitted would lose a student's work or an instructor's "
               "grades", _guard, False),
-    "gradescope": ("write Gradescope's autograder.zip", _gradescope, False),
+    "gradescope": ("write Gradescope's autograder zip of a lesson (or one per lesson)", _gradescope, False),
     "gradescope-run": ("grade the one submission inside Gradescope (what its run_autograder runs)",
                        _gradescope_run, False),
     "canvas-export": ("grades.csv -> Canvas's grade import CSV", _canvas_export, False),

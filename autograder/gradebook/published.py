@@ -81,13 +81,16 @@ def apply(results, views, cell_order=None):
     published : list of SubmissionResult, those with a view (the others were not recorded)
     """
     by_key = {(v["student"], v["lesson"]): v for v in views}
+    orders = {}  # lesson -> {cell name: position}
     published = []
     for r in results:
         view = by_key.get((r.student, r.lesson))
         if view is None:
             continue
         items = [_published_item(i, view["grades"].get(i.grade_id)) for i in r.items]
-        order = {name: k for k, name in enumerate(cell_order(r.lesson))} if cell_order else {}
+        if r.lesson not in orders:
+            orders[r.lesson] = {name: k for k, name in enumerate(cell_order(r.lesson))} if cell_order else {}
+        order = orders[r.lesson]
         comments = sorted(((cell, text) for cell, text in view["comments"]),
                           key=lambda c: (order.get(c[0], len(order)), c[0]))
         published.append(dataclasses.replace(r, items=items, penalty=view["penalty"], seconds_late=view["seconds_late"],
