@@ -60,6 +60,10 @@ def missing():
     reasons += [f"`{tool}` is missing" for tool in ("useradd", "userdel", "runuser") if shutil.which(tool) is None]
     if shutil.which("jupyterhub-singleuser", path=str(Path(sys.executable).parent)) is None:
         reasons.append("JupyterHub is not installed in this venv (`make hub` and `make test` install the `hub` extra)")
+    closed = [p for p in [ROOT, *ROOT.parents] if not os.stat(p).st_mode & 0o001]
+    if closed:  # e.g. a clone in a mktemp -d folder (0700): the users' servers run its environment and lessons
+        reasons.append(f"the course folder {ROOT} is out of other users' reach ({closed[-1]} is not searchable "
+                       "by them: chmod o+x it, or put the course where system users can reach it)")
     if not PROXY.exists() and shutil.which("npm") is None:
         reasons.append("npm is missing, so configurable-http-proxy cannot be installed (Debian: apt-get install npm)")
     if not reasons and not (USERS_ENV / "bin" / "python").exists():

@@ -38,3 +38,15 @@ def test_make_hub_without_root_says_why_and_changes_nothing(monkeypatch, capsys)
     monkeypatch.setattr(hub, "create_users", lambda names: pytest.fail("created users without root"))
     assert hub.main(port=1) == 2
     assert "must run as root" in capsys.readouterr().err
+
+
+def test_a_course_out_of_the_users_reach_is_a_reason_not_to_run(tmp_path, monkeypatch):
+    """A clone in a 0700 folder (mktemp -d): the users' servers could not run its environment, so
+    the hub (and its test) says so instead of failing user by user."""
+    course = tmp_path / "closed" / "course"
+    course.mkdir(parents=True)
+    (tmp_path / "closed").chmod(0o700)
+    monkeypatch.setattr(hub, "ROOT", course)
+    assert any(f"the course folder {course} is out of other users' reach" in r for r in hub.missing())
+    monkeypatch.setattr(hub, "ROOT", hub.Path("/"))  # reachable by everyone
+    assert not any("out of other users' reach" in r for r in hub.missing())
