@@ -6,9 +6,8 @@ Assignment List, and neither sees Formgrader nor reads the other student's home 
 submissions; the instructor's server has Formgrader. Skipped, saying why, where the machine cannot
 (not root, no useradd, JupyterHub not installed: ``make hub`` installs it, npm missing).
 
-The tests share one hub and run in file order (a student fetches before submitting).
+The tests share the session's hub (tests/system/conftest.py) and run in file order (a student fetches before submitting).
 """
-import http.cookiejar
 import json
 import os
 import pwd
@@ -16,136 +15,20 @@ import re
 import secrets
 import shutil
 import subprocess
-import tempfile
-import time
-import urllib.parse
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 import autograder
 from autograder.authoring import hub
-from tests.support.network import free_port
+from tests.support.hub import log_in, request, run_as, server_pids
+from tests.system.conftest import LESSON
 
-LESSON = "02_batch_norm"
 CHROMIUM = "/usr/bin/chromium"
-READY_TIMEOUT = 150  # s: three JupyterLab servers starting at once on 2 busy cores
 
 reasons = hub.missing()
 if reasons:
     pytest.skip("; ".join(reasons), allow_module_level=True)
-
-
-@pytest.fixture(scope="module")
-def accounts():
-    """Two students and an instructor, as system users with unusual names (removed after)."""
-    tag = secrets.token_hex(3)
-    names = {"a": f"tdnt-a{tag}", "b": f"tdnt-b{tag}", "instructor": f"tdnt-i{tag}"}
-    try:
-        created = hub.create_users(names.values())
-    except subprocess.CalledProcessError as error:
-        pytest.skip(f"useradd failed here: {error.stderr.decode(errors='replace').strip()}")
-    yield names
-    hub.remove_users(created)
-
-
-@pytest.fixture(scope="module")
-def course_hub(accounts):
-    """The running hub (its settings, dict); stopped by its pid after the module, its state removed but
-    its log kept in build/hub-test.log. The state sits under build/ because pytest's temporary folders
-    (0700) are closed to the users."""
-    build = hub.ROOT / "build"
-    build.mkdir(exist_ok=True)
-    state = Path(tempfile.mkdtemp(prefix="hub-test-", dir=build))
-    log = open(build / "hub-test.log", "w")  # the hub's and the servers' log, kept for a failure's reader
-    proc = None
-    try:
-        settings = hub.prepare(state, [accounts["a"], accounts["b"]], accounts["instructor"], port=free_port(),
-                               lessons=[LESSON], hub_port=free_port(), proxy_api_port=free_port())
-        proc = hub.start(settings, log)
-        yield settings
-    finally:
-        if proc is not None:
-            hub.stop(proc)
-        for pid in server_pids(accounts.values()):  # the hub stops them on SIGTERM; any left is ours to end
-            os.kill(pid, 9)
-        log.close()
-        shutil.rmtree(state, ignore_errors=True)
-
-
-def server_pids(names):
-    """Pids (list of int) of the single-user servers the hub started for users `names`."""
-    found = []
-    for proc in Path("/proc").iterdir():
-        try:
-            environ = (proc / "environ").read_bytes().split(b"\0")
-            cmdline = (proc / "cmdline").read_bytes()
-        except (OSError, ValueError):
-            continue
-        if b"jupyterhub-singleuser" in cmdline and any(f"JUPYTERHUB_USER={n}".encode() in environ for n in names):
-            found.append(int(proc.name))
-    return found
-
-
-def request(settings, path, token=None, data=None, method=None):
-    """(status, body as str) of an HTTP request to the hub's public port."""
-    url = f"http://127.0.0.1:{settings['port']}{path}"
-    body = None if data is None else (json.dumps(data) if isinstance(data, dict) and method != "FORM" else
-                                      urllib.parse.urlencode(data)).encode()
-    req = urllib.request.Request(url, data=body, method="POST" if method == "FORM" else method)
-    if token:
-        req.add_header("Authorization", f"token {token}")
-    try:
-        with urllib.request.urlopen(req, timeout=60) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode()
-
-
-class NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-
-def log_in(settings, username, password):
-    """The status of a login through the hub's login form (302: logged in) and the cookies it set."""
-    jar = http.cookiejar.CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect)
-    base = f"http://127.0.0.1:{settings['port']}/hub/login"
-    page = opener.open(base, timeout=60).read().decode()
-    xsrf = re.search(r'name="_xsrf" value="([^"]+)"', page).group(1)
-    form = urllib.parse.urlencode({"username": username, "password": password, "_xsrf": xsrf}).encode()
-    try:
-        status = opener.open(base, data=form, timeout=60).status
-    except urllib.error.HTTPError as error:
-        status = error.code
-    return status, {c.name for c in jar}
-
-
-@pytest.fixture(scope="module")
-def servers(course_hub, accounts):
-    """Every account's server started through the hub's REST API; a token (str) for each account, by role."""
-    admin = course_hub["api_token"]
-    for name in accounts.values():
-        status, body = request(course_hub, f"/hub/api/users/{name}/server", admin, data={}, method="POST")
-        assert status in (201, 202), body
-    deadline = time.monotonic() + READY_TIMEOUT
-    waiting = set(accounts.values())
-    while waiting and time.monotonic() < deadline:
-        for name in sorted(waiting):
-            user = json.loads(request(course_hub, f"/hub/api/users/{name}", admin)[1])
-            if user["servers"].get("", {}).get("ready"):
-                waiting.discard(name)
-        time.sleep(0.5)
-    assert not waiting, f"servers not ready in {READY_TIMEOUT} s: {waiting}"
-    tokens = {}
-    for role, name in accounts.items():
-        status, body = request(course_hub, f"/hub/api/users/{name}/tokens", admin,
-                               data={"note": "test_hub", "expires_in": 900}, method="POST")
-        assert status == 201, body
-        tokens[role] = json.loads(body)["token"]
-    return tokens
 
 
 def test_the_login_form_takes_the_password_and_no_other(course_hub, accounts):
@@ -170,12 +53,6 @@ def test_each_server_runs_as_its_own_user(servers, accounts):
 def test_a_student_cannot_reach_another_students_server(course_hub, servers, accounts):
     assert request(course_hub, f"/user/{accounts['a']}/api/contents", servers["a"])[0] == 200
     assert request(course_hub, f"/user/{accounts['b']}/api/contents", servers["a"])[0] == 403
-
-
-def run_as(name, *argv):
-    """Run `argv` as user `name` in their home (not here: `python -c` would import the course tree from the cwd)."""
-    return subprocess.run(["runuser", "-u", name, "--", *argv], capture_output=True, text=True,
-                          cwd=pwd.getpwnam(name).pw_dir)
 
 
 def test_a_student_cannot_read_another_students_home(accounts):
