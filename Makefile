@@ -128,10 +128,13 @@ mutation: $(VENV)/.installed ## mutation testing of checks/ and judge/ with cosm
 	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[mutation]'
 	$(PY) -m autograder mutation --mutants $(or $(MUTANTS),40)
 
+# Pins the first patch release of every allowed Python installs too (Debian 12 ships 3.11.2): soupsieve 3 and later
+# need 3.11.5 (tests/unit/test_dependencies.py names any other pin that would stop them)
+LOCK_FLOOR := 'soupsieve<3'
 lock: ## re-resolve requirements.lock from pyproject.toml in a fresh environment (one lock for every Python allowed: tests/unit/authoring/test_release.py installs it on each found)
 	@$(PYTHON) -c "$$CHECK_PYTHON"
 	rm -rf build/lockenv && $(PYTHON) -m venv build/lockenv
-	build/lockenv/bin/pip install --quiet $(PIP) && build/lockenv/bin/pip install --quiet $(LOCKED)
+	build/lockenv/bin/pip install --quiet $(PIP) && build/lockenv/bin/pip install --quiet $(LOCKED) $(LOCK_FLOOR)
 	build/lockenv/bin/pip uninstall --quiet -y rfc3987-syntax
 	build/lockenv/bin/pip freeze --exclude-editable | grep -v '^-e' > requirements.lock
 

@@ -100,24 +100,13 @@ def users_python():
 
 
 def constraints_for(version, into):
-    """requirements.lock without the pins whose Requires-Python excludes Python `version` (as this venv's
-    installed copies declare), written to `into`; returns the names left out (pip picks an older release)."""
-    from importlib import metadata
-
-    from packaging.specifiers import SpecifierSet
-    kept, left_out = [], []
-    for line in (ROOT / "requirements.lock").read_text().splitlines():
-        name = line.split("==")[0]
-        try:
-            needs = metadata.metadata(name).get("Requires-Python")
-        except metadata.PackageNotFoundError:
-            needs = None
-        if needs and version not in SpecifierSet(needs):
-            left_out.append(f"{name} (Python {needs})")
-        else:
-            kept.append(line)
+    """requirements.lock without the pins whose Requires-Python excludes Python `version` (`release.pins_excluding`),
+    written to `into`; returns those left out (list of str; pip picks an older release)."""
+    from autograder.authoring.release import pins_excluding
+    excluding = pins_excluding(version)
+    kept = [line for line in (ROOT / "requirements.lock").read_text().splitlines() if line not in excluding]
     into.write_text("\n".join(kept) + "\n")
-    return left_out
+    return [f"{line.split('==')[0]} (Python {needs})" for line, needs in excluding.items()]
 
 
 def hub_requirement():

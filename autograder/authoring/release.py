@@ -131,6 +131,23 @@ def supported_pythons():
     return [f"3.{minor}" for minor in range(low, high)]
 
 
+def pins_excluding(version):
+    """The pins of requirements.lock whose Requires-Python (as this venv's installed copies declare it)
+    excludes Python `version` (str such as "3.11.0"): {pin line: Requires-Python}."""
+    from importlib import metadata
+
+    from packaging.specifiers import SpecifierSet
+    excluding = {}
+    for line in (ROOT / "requirements.lock").read_text().splitlines():
+        try:
+            needs = metadata.metadata(line.split("==")[0]).get("Requires-Python")
+        except metadata.PackageNotFoundError:
+            needs = None
+        if needs and version not in SpecifierSet(needs):
+            excluding[line] = needs
+    return excluding
+
+
 def lesson_contents(lesson):
     """What a student does in a lesson, from its master's answer cells.
 
