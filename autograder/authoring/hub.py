@@ -151,6 +151,29 @@ def users_env(into=USERS_ENV):
         shutil.rmtree(shipped, ignore_errors=True)
 
 
+def close_course_tree(state):
+    """Take every other user's access to the course tree away (mode o-rwx on each of its entries, not
+    recursive), except to what their servers run (the users' environment, the hub's `state` folder and any
+    other hub's: a folder of ``build/`` named ``hub*``) and to the grader's environment, which a student's
+    code graded as root reads as nobody (isolation.py). The tree itself stays searchable (o+x), so that
+    those remain reachable; the masters, the judge, the gradebook, the class's submissions and the git
+    history are not. Returns the entries closed (list of Path)."""
+    state = Path(state).resolve()
+    build = ROOT / "build"
+    keep = {USERS_ENV.resolve(), state, Path(sys.prefix).resolve()}
+    closed = []
+    for entry in [*ROOT.iterdir(), *(build.iterdir() if build.is_dir() else ())]:
+        if entry == build or entry.resolve() in keep or Path(sys.prefix).resolve().is_relative_to(entry.resolve()) or (entry.parent == build and entry.name.startswith("hub")):
+            continue
+        if entry.is_symlink() or not entry.exists():
+            continue
+        mode = entry.stat().st_mode
+        if mode & 0o007:
+            os.chmod(entry, mode & ~0o007)
+            closed.append(entry)
+    return closed
+
+
 def create_users(names):
     """System users `names` (each with its own group and a home only it can read); returns those created
     here (list of str), so that only they are removed. An existing user's home is made private too. If one
@@ -255,6 +278,7 @@ def prepare(state=STATE, students=SAMPLE_STUDENTS, instructor=SAMPLE_INSTRUCTOR,
     state = Path(state).resolve()
     state.mkdir(parents=True, exist_ok=True)
     os.chmod(state, 0o755)  # every user's server reads the exchange and its mode's config below it
+    close_course_tree(state)
     private = state / "private"  # the hub's own: its settings, database, cookie secret, pids and log
     private.mkdir(exist_ok=True)
     os.chmod(private, 0o700)

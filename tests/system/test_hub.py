@@ -65,6 +65,15 @@ def test_a_student_cannot_read_another_students_home(accounts):
     assert denied.returncode != 0 and "Permission denied" in denied.stderr
 
 
+def test_a_student_reads_neither_the_masters_nor_the_judge_nor_the_history(course_hub, accounts):
+    """The hub runs beside the course tree: its entries are closed to other users (its users' environment and the hub's
+    state excepted), so a student's kernel cannot `open()` the reference solutions."""
+    for secret in ("solutions/02_batch_norm/lesson.ipynb", "autograder/judge/batch_norm.py", ".git/HEAD", "pyproject.toml"):
+        assert (hub.ROOT / secret).is_file()
+        denied = run_as(accounts["a"], "cat", str(hub.ROOT / secret))
+        assert denied.returncode != 0 and "Permission denied" in denied.stderr, secret
+
+
 def test_the_users_environment_has_the_lesson_code_and_not_the_graders_private_folders(course_hub, accounts):
     python = str(Path(course_hub["singleuser"]).parent / "python")
     assert run_as(accounts["a"], python, "-c", "import lessonkit, autograder.checks, nbgrader").returncode == 0
