@@ -160,10 +160,12 @@ def close_course_tree(state):
     history are not. Returns the entries closed (list of Path)."""
     state = Path(state).resolve()
     build = ROOT / "build"
-    keep = {USERS_ENV.resolve(), state, Path(sys.prefix).resolve()}
+    grader_env = Path(sys.prefix).resolve()
+    keep = {USERS_ENV.resolve(), state, grader_env}
     closed = []
     for entry in [*ROOT.iterdir(), *(build.iterdir() if build.is_dir() else ())]:
-        if entry == build or entry.resolve() in keep or Path(sys.prefix).resolve().is_relative_to(entry.resolve()) or (entry.parent == build and entry.name.startswith("hub")):
+        if (entry == build or entry.resolve() in keep or grader_env.is_relative_to(entry.resolve())
+                or (entry.parent == build and entry.name.startswith("hub"))):
             continue
         if entry.is_symlink() or not entry.exists():
             continue
