@@ -32,11 +32,13 @@ def release(folder, secret, page, owner):
     """Write `page` (str) as the feedback of the submission whose secret is `secret`, into the exchange's
     feedback `folder`, whole or not at all (written beside it, then renamed), readable by all, owned by
     `owner`. Returns its path."""
+    from autograder.outputs import atomic
     path = Path(folder) / feedback_name(secret)
-    temporary = path.with_name(f".{path.stem}-{os.getpid()}.tmp")
-    with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644), "wb") as file:
-        file.write(page.encode("utf-8", "backslashreplace"))
-        os.fchmod(file.fileno(), 0o644)
-        os.fchown(file.fileno(), *owner)
-    os.replace(temporary, path)
+    data = page.encode("utf-8", "backslashreplace")
+
+    def write_to(temp):
+        temp.write_bytes(data)
+        os.chmod(temp, 0o644)
+        os.chown(temp, *owner)
+    atomic.write_with(path, write_to)
     return path
