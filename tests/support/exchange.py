@@ -3,13 +3,14 @@ called in this process for a given student id (as the Assignment List calls them
 instructor's course folder beside it: for the grading service's tests without a hub."""
 import json
 import os
+import pwd
 import shutil
 from pathlib import Path
 
 from autograder.worker.course import ROOT
 
 #: What the grading service needs of the instructor's course folder.
-COURSE_FILES = ("nbgrader_config.py", "solutions", "notebooks")
+COURSE_FILES = ("nbgrader_config.py", "grading_on_submit.toml", "solutions", "notebooks")
 
 
 def course_id():
@@ -63,16 +64,26 @@ def _run(kind, config):
     return app
 
 
-def submit(exchange, home, student, lesson, notebook):
+def submit(exchange, home, student, lesson, notebook, owner=None):
     """Submit `notebook` (bytes, or a dict) as `student` from their `home` with nbgrader's ExchangeSubmit;
-    returns the inbound folder (Path)."""
+    returns the inbound folder (Path). With `owner` (a system user's name) the submission is made beside the
+    exchange, chowned to them and moved into inbound whole, as if their own server had submitted it."""
     from nbgrader.exchange.default import ExchangeSubmit
     work = Path(home) / lesson
     work.mkdir(parents=True, exist_ok=True)
     data = notebook if isinstance(notebook, bytes) else json.dumps(notebook).encode()
     (work / "lesson.ipynb").write_bytes(data)
-    app = _run(ExchangeSubmit, _config(exchange, home, student, lesson))
-    return Path(app.inbound_path) / app.assignment_filename
+    staging = Path(f"{exchange}.staging") if owner else Path(exchange)
+    if owner and not staging.exists():
+        make_exchange(staging, [p.name for p in (Path(exchange) / course_id() / "outbound").iterdir()])
+    app = _run(ExchangeSubmit, _config(staging, home, student, lesson))
+    folder = Path(app.inbound_path) / app.assignment_filename
+    if not owner:
+        return folder
+    user = pwd.getpwnam(owner)
+    for path in [folder, *folder.rglob("*")]:
+        os.lchown(path, user.pw_uid, user.pw_gid)
+    return folder.rename(Path(exchange) / course_id() / "inbound" / folder.name)
 
 
 def fetch_feedback(exchange, home, student, lesson):
