@@ -54,6 +54,8 @@ class Service:
         self.options = options or Options(quiet=True)
         self.simulated, self.out = frozenset(simulated), out or sys.stdout
         self.journal = Journal(state)
+        for path in inbound.remove_leftovers(self.submitted):
+            self.say(f"removed {path}, left by a collection that was stopped midway")
         self.policy_stamp = "unread"
         self._load_policies()
         self.busy, self.retry_at = set(), {}
