@@ -61,7 +61,7 @@ class Service:
         self.busy, self.retry_at = set(), {}
         self.withheld = self._withheld_in_journal()  # (student, lesson) -> its latest submission, released withheld
         self.gradebook_lock, self.busy_lock = threading.Lock(), threading.Lock()
-        self.session = None
+        self.session, self.unlisted = None, None
 
     def say(self, line):
         """One line of the hub's log."""
@@ -149,9 +149,12 @@ class Service:
         """Look at inbound once; `submit(function, *args)` runs the grading of what is due."""
         try:
             names = sorted(os.listdir(self.inbound))
-        except OSError as exc:
-            self.say(f"cannot list {self.inbound}: {exc.strerror}")
+        except OSError as exc:  # e.g. before the instructor's first release makes it: said once
+            if self.unlisted != exc.strerror:
+                self.say(f"cannot list {self.inbound} ({exc.strerror}); looking again every {POLL_SECONDS:g} s")
+            self.unlisted = exc.strerror
             return
+        self.unlisted = None
         now, pending = time.time(), {}
         for name in names:
             step = self.journal.step(name)
