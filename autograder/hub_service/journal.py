@@ -51,7 +51,10 @@ class Journal:
         return entry
 
     def _keep(self, entry):
-        self.entries.setdefault(entry["name"], []).append(entry)
+        lines = self.entries.setdefault(entry["name"], [])
+        if entry["step"] in FINAL:  # a result is needed until its submission is done: not kept in memory after
+            lines[:] = [{k: v for k, v in e.items() if k != "result"} for e in lines]
+        lines.append(entry)
         if entry["step"] == "graded":
             self._graded.setdefault((entry.get("student"), entry.get("lesson")), []).append(entry["at"])
 

@@ -43,3 +43,12 @@ def test_graded_times_count_one_student_and_lesson_since_a_time(tmp_path):
     second = journal.add("s4", "graded", student="ada", lesson="L")["at"]
     assert journal.graded_at(("ada", "L"), 0) == [first, second]
     assert journal.graded_at(("ada", "L"), second) == [second]
+
+
+def test_a_result_is_kept_in_memory_only_until_its_submission_is_done(tmp_path):
+    journal = Journal(tmp_path / "j")
+    journal.add("s1", "graded", student="ada", lesson="L", result={"items": ["large"]})
+    assert journal.entry("s1", "graded")["result"] == {"items": ["large"]}
+    journal.add("s1", "done")
+    assert "result" not in journal.entry("s1", "graded") and "result" not in Journal(tmp_path / "j").entry("s1", "graded")
+    assert '"result"' in journal.path.read_text()  # the journal on disk keeps everything
