@@ -57,13 +57,9 @@ def discover(submissions):
             continue
         if not student_dir.is_dir():
             continue
-        if not _is_text(student_dir.name):  # it could not be a gradebook's student id
-            unknown.append(f"{_printable_name(student_dir.name)}: a folder name that is not UTF-8 text; "
-                           "not graded (rename the folder)")
-            continue
-        if len(student_dir.name) > STUDENT_ID_MAX:  # PostgreSQL would refuse the whole class's grades
-            unknown.append(f"{student_dir.name[:40]}...: a folder name longer than {STUDENT_ID_MAX} characters, "
-                           "nbgrader's limit for a student id; not graded (rename the folder)")
+        problem = student_id_problem(student_dir.name)
+        if problem:
+            unknown.append(f"{problem}; not graded (rename the folder)")
             continue
         for lesson_dir in sorted(p for p in student_dir.iterdir() if (p.is_symlink() or p.is_dir())
                                  and not p.name.startswith(".")):
@@ -72,6 +68,16 @@ def discover(submissions):
             else:
                 unknown.append(f"{student_dir.name}/{_printable_name(lesson_dir.name)}: not a lesson of this course")
     return found, unknown
+
+
+def student_id_problem(name):
+    """Why folder name `name` cannot be a gradebook's student id (a sentence that names it), or None."""
+    if not _is_text(name):
+        return f"{_printable_name(name)}: a folder name that is not UTF-8 text"
+    if len(name) > STUDENT_ID_MAX:  # PostgreSQL would refuse the whole class's grades
+        return (f"{name[:40]}...: a folder name longer than {STUDENT_ID_MAX} characters, "
+                "nbgrader's limit for a student id")
+    return None
 
 
 def _is_text(name):
