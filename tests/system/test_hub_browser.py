@@ -14,6 +14,10 @@ import json
 import os
 import pwd
 import re
+import shutil
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -79,6 +83,12 @@ def pages(browser, course_hub, servers, hub_url):
 @pytest.fixture(scope="module")
 def submitted():
     """Each student's submission timestamp as the Assignment List shows it, once submitted."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def feedback_scores():
+    """Each student's lesson total (float) as their feedback page shows it."""
     return {}
 
 
@@ -180,3 +190,100 @@ def test_two_students_fetch_fill_in_validate_and_submit(browser, course_hub, ser
         shot(page, f"{role}-04-submitted")
         assert len(new) == 1, (before, submission_rows(page))
         submitted[role] = new[0].split(" (")[0]
+
+
+def grade_by_hand(course_hub, accounts):
+    """What the grading service will do on each submission, done once for the class by hand (until it is merged):
+    the instructor collects, the course's grader records into the instructor's gradebook, the instructor releases."""
+    name = accounts["instructor"]
+    home = Path(pwd.getpwnam(name).pw_dir)
+    config = course_hub["config_path"]["instructor"]
+    nbgrader = str(hub.USERS_ENV / "bin" / "nbgrader")
+    hub.as_user(name, [nbgrader, "collect", LESSON, "--update"], home, config)
+    out = Path(tempfile.mkdtemp(prefix="hub-browser-grades-", dir=hub.ROOT / "build"))
+    try:
+        env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+        graded = subprocess.run([sys.executable, "-m", "autograder", "grade", str(home / "build" / "submitted"), "-q",
+                                 "--out", str(out), "--db", f"sqlite:///{home / 'build' / 'gradebook.db'}"],
+                                cwd=hub.ROOT, env=env, capture_output=True, text=True)
+        assert graded.returncode in (0, 3), graded.stdout + graded.stderr
+        for folder in ("autograded", "feedback"):
+            shutil.copytree(out / "nbgrader" / folder, home / "build" / folder, dirs_exist_ok=True)
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+    subprocess.run(["chown", "-R", f"{name}:{name}", str(home / "build")], check=True)
+    hub.as_user(name, [nbgrader, "release_feedback", LESSON], home, config)
+
+
+def submission_row(page, timestamp):
+    return page.locator("#submitted_assignments_list .list_item .col-sm-6", has_text=timestamp)
+
+
+def fetch_feedback(page, timestamp):
+    """Press Fetch Feedback until the submission of `timestamp` offers its feedback (its link returned)."""
+    row = submission_row(page, timestamp)
+    deadline = time.monotonic() + FEEDBACK_SECONDS
+    while True:
+        button = page.locator("#submitted_assignments_list").get_by_role("button", name="Fetch Feedback")
+        button.click()
+        sync_api.expect(button).to_be_enabled()  # disabled while fetching, re-rendered after
+        link = row.get_by_text("(view feedback)")
+        if link.count() or time.monotonic() > deadline:
+            return link
+        page.wait_for_timeout(1000)
+
+
+def open_feedback(page, timestamp):
+    """Open the fetched feedback of submission `timestamp` as a student does: its link in the Assignment List goes
+    to its folder in the file browser, whose lesson.html opens in JupyterLab's HTML viewer; returns that frame."""
+    link = fetch_feedback(page, timestamp)
+    sync_api.expect(link).to_be_visible()
+    link.click()
+    page.locator(".jp-DirListing-item", has_text="lesson.html").dblclick()
+    viewer = page.locator(".jp-HTMLViewer:visible iframe")
+    sync_api.expect(viewer).to_have_count(1)
+    return page.frame_locator(".jp-HTMLViewer:visible iframe")
+
+
+def course_feedback(frame):
+    """(total, max) and {grade_id: (points, max points, message)} of the course's feedback page in `frame`."""
+    heading = frame.locator("h1")
+    sync_api.expect(heading).to_contain_text("points")
+    total = re.search(r": ([\d.]+) / ([\d.]+) points", heading.inner_text())
+    items = {}
+    for row in frame.locator("tr.ok, tr.bad").all():
+        grade_id, points, message = [c.inner_text() for c in row.locator("td").all()]
+        got = re.match(r"([\d.]+) / ([\d.]+)", points)
+        items[grade_id] = (float(got.group(1)), float(got.group(2)), " ".join(message.split()))
+    return (float(total.group(1)), float(total.group(2))), items
+
+
+def test_each_student_fetches_and_opens_their_own_feedback(course_hub, accounts, pages, submitted, feedback_scores):
+    """a: every item at full marks; b: the items the wrong axis breaks at 0, the forward item with the grader's
+    message naming the mistake, the rest at full marks."""
+    points = item_points()
+    grade_by_hand(course_hub, accounts)  # until the grading service is merged
+    for role in ("a", "b"):
+        page = assignment_list(pages[role])
+        frame = open_feedback(page, submitted[role])
+        (total, most), items = course_feedback(frame)
+        shot(page, f"{role}-05-feedback")
+        assert {k: v[:2] for k, v in items.items()} == {
+            k: (0.0 if role == "b" and k in MISTAKE.lose else p, p) for k, p in points.items()}, items
+        assert (total, most) == (sum(v[0] for v in items.values()), sum(points.values()))
+        feedback_scores[role] = total
+    b_items = dict(course_feedback(pages["b"].frame_locator(".jp-HTMLViewer:visible iframe"))[1])
+    assert MISTAKE.lose[WRONG_ITEM] in b_items[WRONG_ITEM][2], b_items[WRONG_ITEM]
+    assert feedback_scores["b"] < feedback_scores["a"]
+
+
+def test_a_student_cannot_open_the_others_server_or_home(course_hub, accounts, pages, hub_url, submitted):
+    """In a's browser, b's server answers 403 (its lab, its files, its contents API); a's account cannot read b's home."""
+    page, other = pages["a"], accounts["b"]
+    for path in ("lab", f"files/{LESSON}/lesson.ipynb", f"api/contents/{LESSON}"):
+        response = page.goto(f"{hub_url}/user/{other}/{path}")
+        assert response.status == 403, (path, response.status)
+    shot(page, "a-06-other-server-403")
+    assert pages["a"].goto(f"{hub_url}/user/{accounts['a']}/api/contents/{LESSON}").status == 200  # a's own: open
+    denied = run_as(accounts["a"], "cat", str(Path(pwd.getpwnam(other).pw_dir) / LESSON / "lesson.ipynb"))
+    assert denied.returncode != 0 and "Permission denied" in denied.stderr
