@@ -21,6 +21,7 @@ Private (instructor only):
 - ``gradebook/``: nbgrader's gradebook, commands and files.
 - ``authoring/``: release, lint, the student bundle and workspace.
 - ``lms/``: Gradescope and Canvas.
+- ``hub_service/``: grading on submit, the hub's service that grades what nbgrader's exchange receives.
 
 `python -m autograder COMMAND` (``cli``) is the one way in.
 """
@@ -29,4 +30,4 @@ SANDBOX = ("worker", "checks")
 #: Folders students receive in the bundle.
 SHIPPED = (*SANDBOX, "student")
 #: Folders that never leave the instructor's course tree.
-PRIVATE = ("judge", "grading", "outputs", "gradebook", "authoring", "lms")
+PRIVATE = ("judge", "grading", "outputs", "gradebook", "authoring", "lms", "hub_service")

@@ -44,7 +44,7 @@ SAMPLE_INSTRUCTOR = "tdn-instructor"
 #: Lessons the instructor releases into the exchange when the hub is prepared.
 RELEASED = ("02_batch_norm",)
 #: What the instructor's home receives of the course tree: it is the course folder nbgrader works in.
-INSTRUCTOR_COPIES = ("nbgrader_config.py", "solutions", "notebooks", "figures")
+INSTRUCTOR_COPIES = ("nbgrader_config.py", "grading_on_submit.toml", "solutions", "notebooks", "figures")
 HOME_MODE = 0o700
 EXCHANGE_MODE = 0o1777
 #: The Assignment List: the lab plugins (the list, and nbgrader's menu, its only way in) and the server extension
@@ -274,7 +274,7 @@ def prepare(state=STATE, students=SAMPLE_STUDENTS, instructor=SAMPLE_INSTRUCTOR,
     os.chmod(exchange, EXCHANGE_MODE)
     settings = {
         "ip": "127.0.0.1", "port": port, "hub_port": hub_port or port + 1, "proxy_api_port": proxy_api_port or port + 2,
-        "state": str(state), "private": str(private), "proxy": str(install_proxy()),
+        "state": str(state), "private": str(private), "proxy": str(install_proxy()), "code_root": str(ROOT),
         "singleuser": str(users_env() / "bin" / "jupyterhub-singleuser"),
         "students": list(students), "instructor": instructor,
         "password": secrets.token_urlsafe(12), "api_token": secrets.token_hex(32),

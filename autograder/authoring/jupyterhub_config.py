@@ -9,6 +9,7 @@ plus the Assignment List (``hub.student_config``).
 """
 import json
 import os
+import sys
 from pathlib import Path
 
 c = get_config()  # noqa: F821  (provided by traitlets when JupyterHub loads this file)
@@ -35,8 +36,14 @@ c.JupyterHub.authenticator_class = "shared-password"
 c.SharedPasswordAuthenticator.user_password = settings["password"]
 c.Authenticator.allowed_users = set(settings["students"]) | {settings["instructor"]}
 
-# The token the course's own tools (the tests, later the grading service) use on the hub's REST API.
-c.JupyterHub.services = [{"name": "course-tools", "api_token": settings["api_token"]}]
+# The token the course's own tools (the tests) use on the hub's REST API; and grading on submit, a service the
+# hub starts, restarts when it exits and stops, its output in the hub's log (autograder/hub_service/).
+c.JupyterHub.services = [
+    {"name": "course-tools", "api_token": settings["api_token"]},
+    {"name": "grading-on-submit", "command": [sys.executable, "-m", "autograder.hub_service",
+                                              str(private / "settings.json")],
+     "cwd": settings["code_root"], "environment": {"PYTHONUNBUFFERED": "1"}},
+]
 c.JupyterHub.load_roles = [{"name": "course-tools", "services": ["course-tools"],
                             "scopes": ["admin:users", "admin:servers", "tokens", "access:servers"]}]
 

@@ -134,22 +134,34 @@ def serve():
     os.nice(NICENESS)
     replies = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)  # whatever nbgrader prints goes to the standard error, never into the reply
-    from autograder.gradebook import record as gradebook  # nbgrader and SQLAlchemy: what this process exists to import early
+    from autograder.gradebook import record  # noqa: F401 - nbgrader and SQLAlchemy: what this process exists to import early
     from autograder.grading.results import from_plain
     request = sys.stdin.buffer.read()
     if not request:
         return
     request = json.loads(request)
-    db_url = request["db_url"]
+    reply = record_and_read([from_plain(r) for r in request["results"]], request["db_url"], request["root"])
+    replies.write(json.dumps(reply))
+    replies.close()
+
+
+def record_and_read(results, db_url, root):
+    """The gradebook step where nbgrader is imported (this helper, or a service that keeps it imported):
+    `record.record` of `results` (SubmissionResult), then `published.read` of what it recorded.
+
+    Returns
+    -------
+    reply : dict, ``{"published": [view, ...], "notes": [str], "shown"}`` or ``{"error": sentence, "shown"}``
+    """
+    from autograder.gradebook import record as gradebook
     try:
         if db_url.startswith("sqlite:///"):
             Path(db_url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
-        recorded, notes = gradebook.record([from_plain(r) for r in request["results"]], db_url, root=request["root"])
+        recorded, notes = gradebook.record(results, db_url, root=root)
         reply = {"published": published.read(db_url, [(r.student, r.lesson) for r in recorded]), "notes": notes}
     except Exception as exc:  # noqa: BLE001 - any failure is one sentence for the grader to print
         reply = {"error": gradebook.failure(exc, db_url)}
-    replies.write(json.dumps({**reply, "shown": gradebook.shown(db_url)}))
-    replies.close()
+    return {**reply, "shown": gradebook.shown(db_url)}
 
 
 def _terminated(signum, frame):

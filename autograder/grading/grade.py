@@ -8,6 +8,7 @@ For each submission: read it (never modifying it), plan the cells to run, run th
 with the student's functions on every case in a separate process (`runner`), and judge
 the plain-data results against the reference (`judge`). Students are graded in parallel.
 """
+import contextlib
 import functools
 import logging
 import os
@@ -21,7 +22,7 @@ from autograder.grading import per_student
 from autograder.grading.options import Options
 from autograder.grading.results import ItemResult, SubmissionResult
 from autograder.grading.scan import scan as scan_cell
-from autograder.grading.scratch import scratch_folder
+from autograder.grading.scratch import remove, scratch_folder
 from autograder.worker import isolation, runner
 from autograder.worker.course import lessons
 from autograder.worker.notebook import Master, find_notebook, plan, read_submission, submission_time
@@ -56,13 +57,9 @@ def discover(submissions):
             continue
         if not student_dir.is_dir():
             continue
-        if not _is_text(student_dir.name):  # it could not be a gradebook's student id
-            unknown.append(f"{_printable_name(student_dir.name)}: a folder name that is not UTF-8 text; "
-                           "not graded (rename the folder)")
-            continue
-        if len(student_dir.name) > STUDENT_ID_MAX:  # PostgreSQL would refuse the whole class's grades
-            unknown.append(f"{student_dir.name[:40]}...: a folder name longer than {STUDENT_ID_MAX} characters, "
-                           "nbgrader's limit for a student id; not graded (rename the folder)")
+        problem = student_id_problem(student_dir.name)
+        if problem:
+            unknown.append(f"{problem}; not graded (rename the folder)")
             continue
         for lesson_dir in sorted(p for p in student_dir.iterdir() if (p.is_symlink() or p.is_dir())
                                  and not p.name.startswith(".")):
@@ -71,6 +68,16 @@ def discover(submissions):
             else:
                 unknown.append(f"{student_dir.name}/{_printable_name(lesson_dir.name)}: not a lesson of this course")
     return found, unknown
+
+
+def student_id_problem(name):
+    """Why folder name `name` cannot be a gradebook's student id (a sentence that names it), or None."""
+    if not _is_text(name):
+        return f"{_printable_name(name)}: a folder name that is not UTF-8 text"
+    if len(name) > STUDENT_ID_MAX:  # PostgreSQL would refuse the whole class's grades
+        return (f"{name[:40]}...: a folder name longer than {STUDENT_ID_MAX} characters, "
+                "nbgrader's limit for a student id")
+    return None
 
 
 def _is_text(name):
@@ -232,7 +239,7 @@ def grade_class(submissions, options: Options = Options(), *, keep_scratch=False
     unknown : list of str, folders that are not submissions of a known lesson
     """
     if options.isolate and remote is None and not options.allow_weak_isolation and (missing := isolation.unavailable()):
-        raise WeakIsolation(missing)
+        raise WeakIsolation(missing)  # before anything is graded (the session checks again: a fork, negligible)
     found, unknown = discover(submissions)
     kept = {(s, l): reuse(s, l, f) for s, l, f in found} if reuse else {}
     todo = [(s, l, f) for s, l, f in found if kept.get((s, l)) is None]
@@ -245,30 +252,76 @@ def grade_class(submissions, options: Options = Options(), *, keep_scratch=False
     done, lock, stopping = [0], threading.Lock(), threading.Event()
 
     def grade_one(student, lesson, folder):
-        result = grade_submission(student, lesson, folder, public_dir, scratch, options, zygote)
+        result = session.grade(student, lesson, folder)
         with lock:
             if on_result and not stopping.is_set():  # stopping kills workers: their results are not kept
                 done[0] += 1
                 on_result(result, done[0], len(todo))
         return result
 
-    shared = {lesson for _, lesson, _ in todo} if options.secret is None else ()  # per-student: per student and item
-    with scratch_folder(keep_scratch) as scratch:
-        (scratch / "jail").mkdir()
-        public_dir = runner.prepare_public(scratch / "public")
-        # started first: its imports overlap with the reference results
-        with runner.Zygote(public_dir, scratch / "zygote") as zygote:
-            for lesson in shared:  # reference results once, before the threads
+    with GradingSession(options, keep_scratch=keep_scratch) as session:
+        session.warm({lesson for _, lesson, _ in todo})
+        pool = ThreadPoolExecutor(max_workers=options.workers)
+        try:
+            futures = {(s, l): pool.submit(grade_one, s, l, f) for s, l, f in todo}
+            results = [kept[s, l] if (s, l) not in futures else futures[s, l].result() for s, l, _ in found]
+        except BaseException:  # interrupted: no worker may outlive the scratch folder
+            stopping.set()
+            runner.stop_all()
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+    return results, unknown
+
+
+class GradingSession:
+    """A grader kept warm between submissions: one scratch folder, one public copy of the grader and
+    one zygote for every submission it grades (a run of `grade_class`, a service grading each
+    submission as it arrives, a cluster's worker). Use as a context manager; on exit every worker
+    and the scratch folder are gone.
+
+    Parameters
+    ----------
+    options : Options, as `grade_class` takes them
+    keep_scratch : bool, keep the scratch folder (for debugging)
+    """
+
+    def __init__(self, options: Options = Options(), keep_scratch=False):
+        self.options, self.keep_scratch = options, keep_scratch
+        self._stack = None
+
+    def __enter__(self):
+        """Start: raises `WeakIsolation` where the kernel refuses the namespaces, unless allowed."""
+        options = self.options
+        if options.isolate and not options.allow_weak_isolation and (missing := isolation.unavailable()):
+            raise WeakIsolation(missing)
+        with contextlib.ExitStack() as stack:
+            self.scratch = stack.enter_context(scratch_folder(self.keep_scratch))
+            (self.scratch / "jail").mkdir()
+            self.public_dir = runner.prepare_public(self.scratch / "public")
+            # started before the reference results (`warm`), so that its imports overlap with them
+            self.zygote = stack.enter_context(runner.Zygote(self.public_dir, self.scratch / "zygote"))
+            self._stack = stack.pop_all()
+        return self
+
+    def __exit__(self, *exc):
+        self._stack.close()
+
+    def warm(self, lessons):
+        """Compute the reference results of `lessons` (iterable of str) now, not at their first submission.
+        With per-student cases (`options.secret`) there are none to share."""
+        if self.options.secret is None:
+            for lesson in lessons:
                 for gid, _ in load_master(lesson).items:
                     judge.expected(gid)
-            pool = ThreadPoolExecutor(max_workers=options.workers)
-            try:
-                futures = {(s, l): pool.submit(grade_one, s, l, f) for s, l, f in todo}
-                results = [kept[s, l] if (s, l) not in futures else futures[s, l].result() for s, l, _ in found]
-            except BaseException:  # interrupted: no worker may outlive the scratch folder
-                stopping.set()
-                runner.stop_all()
-                raise
-            finally:
-                pool.shutdown(wait=True, cancel_futures=True)
-    return results, unknown
+
+    def grade(self, student, lesson, folder, salts=None):
+        """`grade_submission` of one submission (a SubmissionResult; never raises), in this session. Its
+        working folder is removed after (unless the scratch is kept), so that a later submission of the same
+        student never sees what this one left. `student` must be a name `discover` accepts (a folder name)."""
+        try:
+            return grade_submission(student, lesson, folder, self.public_dir, self.scratch, self.options, self.zygote,
+                                    salts)
+        finally:
+            if not self.keep_scratch:
+                remove(self.scratch / "work" / student / lesson)
