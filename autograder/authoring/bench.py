@@ -13,6 +13,8 @@
    helper process runs): SQLite and a PostgreSQL server the bench starts on 127.0.0.1
    (`local_postgres`; `make bench` installs Debian's postgresql as root), new submissions
    and the same again (already graded), and the ratio.
+8. Grading on submit (`hub_service`): with a warm service on a local exchange, the seconds from the
+   exchange holding a submission to its feedback being fetchable, and the service's grading of it.
 
 Both graders get the same submissions (the sample class without the two that stop
 plain nbgrader: the corrupt notebook makes it exit 1 and the infinite loop costs it the
@@ -20,7 +22,7 @@ cell timeout per cell; the others with problems, such as deleted test cells, are
 `grade` exits 3 on this class by design (some submissions have problems). Set BENCH_REPEATS to
 change the number of runs (default 3).
 BENCH_ONLY=latency,class runs only those sections (of masters, latency, class, nbgrader,
-workers, cluster, regrade, scale, gradebook);
+workers, cluster, regrade, scale, gradebook, service);
 BENCH_BASELINE=DIR also times sections 2 and 3 with the grader of another checkout (e.g. the
 main branch), run by turns with this one so that both see the same load.
 """
@@ -39,7 +41,7 @@ from autograder.authoring.sample_class import write_class
 from autograder.worker.course import ROOT, lessons
 
 REPEATS = int(os.environ.get("BENCH_REPEATS", "3"))
-SECTIONS = set(os.environ.get("BENCH_ONLY", "masters,latency,class,nbgrader,workers,cluster,regrade,scale,gradebook").split(","))
+SECTIONS = set(os.environ.get("BENCH_ONLY", "masters,latency,class,nbgrader,workers,cluster,regrade,scale,gradebook,service").split(","))
 BASELINE = os.environ.get("BENCH_BASELINE")
 SKIP_FOR_NBGRADER = {"corrupt-notebook", "infinite-loop"}
 
@@ -345,6 +347,52 @@ def print_recording(label, figures):
               f"{', '.join(f'{s:.2f}' for s, _ in runs)}; {runs[0][1]} SQL statements)")
 
 
+def bench_service(scratch):
+    """Grading on submit with a warm service (its thread in this process): a student submits with nbgrader's
+    ExchangeSubmit; timed from the moment the exchange holds the submission (its folder's last change,
+    nbgrader's chmod) to the moment its feedback is where nbgrader's fetch_feedback looks, and the service's
+    grading of it (the journal's collected -> graded)."""
+    import threading
+
+    from autograder.authoring import local_exchange
+    from autograder.authoring.catalogue import build, catalogue
+    from autograder.hub_service import inbound, policy, release
+    from autograder.hub_service.service import Service
+    exchange = local_exchange.make_exchange(scratch / "service" / "exchange")
+    course = local_exchange.make_course(scratch / "service" / "course")
+    (course / policy.FILE).write_text('[defaults]\nfeedback = "at_once"\nper_hour = 1000\n')
+    notebook = build("02_batch_norm", next(v for v in catalogue()["02_batch_norm"] if v.name == "correct"))
+    service = Service(exchange, local_exchange.course_id(), course, scratch / "service" / "state",
+                      out=open(os.devnull, "w"))
+    stop = threading.Event()
+    thread = threading.Thread(target=service.run, args=(stop,))
+    thread.start()
+    print("\nGrading on submit, a warm service (the first submission registers the lesson and is not counted):")
+    try:
+        feedback = exchange / local_exchange.course_id() / "feedback"
+        to_feedback, grading = [], []
+        for k in range(REPEATS + 1):
+            folder = local_exchange.submit(exchange, scratch / "service" / "home", "root", "02_batch_norm", notebook)
+            held = os.lstat(folder).st_ctime
+            page = feedback / release.feedback_name(inbound.secret(folder))
+            while not page.exists():
+                time.sleep(0.005)
+            fetchable = time.time()
+            while service.journal.step(folder.name) != "done":
+                time.sleep(0.01)
+            steps = {e["step"]: e["at"] for e in service.journal.entries[folder.name]}
+            if k:
+                to_feedback.append(fetchable - held)
+                grading.append(steps["graded"] - steps["collected"])
+        print(f"  exchange holds it -> feedback fetchable: median {statistics.median(to_feedback):.2f} s (target < 3; "
+              f"runs: {', '.join(f'{t:.2f}' for t in to_feedback)})")
+        print(f"  the warm service's grading of it: median {statistics.median(grading):.2f} s (target < 0.5; "
+              f"runs: {', '.join(f'{t:.2f}' for t in grading)})")
+    finally:
+        stop.set()
+        thread.join()
+
+
 def main() -> int:
     """Run the sections BENCH_ONLY names (all by default), printing as it goes."""
     scratch = Path(tempfile.mkdtemp(prefix="course-bench-"))
@@ -377,6 +425,8 @@ def main() -> int:
             bench_scale(scratch)
         if "gradebook" in SECTIONS:
             bench_gradebook(folder, scratch)
+        if "service" in SECTIONS:
+            bench_service(scratch)
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         print(f"\nPeak resident memory of any one child process: {peak:.0f} MiB")
     finally:

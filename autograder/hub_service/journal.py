@@ -26,7 +26,7 @@ class Journal:
         self.folder.mkdir(parents=True, exist_ok=True)
         os.chmod(self.folder, 0o700)
         self.path = self.folder / FILE
-        self.entries = {}
+        self.entries, self._graded = {}, {}
         self._lock = threading.Lock()
         if self.path.exists():
             for line in self.path.read_bytes().splitlines():
@@ -34,7 +34,7 @@ class Journal:
                     entry = json.loads(line)
                 except ValueError:
                     continue  # the end of a line a crash cut short
-                self.entries.setdefault(entry["name"], []).append(entry)
+                self._keep(entry)
         self._file = open(self.path, "ab")
         os.chmod(self.path, 0o600)
         if self._file.tell() and not self.path.read_bytes().endswith(b"\n"):
@@ -47,8 +47,13 @@ class Journal:
         entry = {"name": name, "step": step, "at": time.time(), **details}
         with self._lock:
             self._write(json.dumps(entry).encode() + b"\n")
-            self.entries.setdefault(name, []).append(entry)
+            self._keep(entry)
         return entry
+
+    def _keep(self, entry):
+        self.entries.setdefault(entry["name"], []).append(entry)
+        if entry["step"] == "graded":
+            self._graded.setdefault((entry.get("student"), entry.get("lesson")), []).append(entry["at"])
 
     def _write(self, data):
         self._file.write(data)
@@ -71,8 +76,8 @@ class Journal:
 
     def graded_at(self, key, since):
         """Times (list of float) at which submissions of `key` (student, lesson) were graded since `since`."""
-        return sorted(e["at"] for lines in self.entries.values() for e in lines
-                      if e["step"] == "graded" and (e.get("student"), e.get("lesson")) == tuple(key) and e["at"] >= since)
+        with self._lock:
+            return sorted(t for t in self._graded.get(tuple(key), []) if t >= since)
 
     def close(self):
         self._file.close()

@@ -79,7 +79,10 @@ class Service:
             self.say(f"watching {self.inbound} (every {POLL_SECONDS:g} s), grading into {self.course}")
             with ThreadPoolExecutor(max_workers=self.options.workers, thread_name_prefix="grading") as pool:
                 while not stop.is_set():
-                    self.poll(pool.submit)
+                    try:
+                        self.poll(pool.submit)
+                    except Exception as exc:  # noqa: BLE001 - e.g. a waiting page that cannot be released: said, tried again
+                        self.say(f"polling failed ({type(exc).__name__}: {str(exc)[:300]}); going on")
                     stop.wait(POLL_SECONDS)
 
     def poll(self, submit):
@@ -140,10 +143,10 @@ class Service:
         """Tell the student when a submission over the limit is graded (once per submission)."""
         if self.journal.step(submission.name) == "waiting":
             return
-        self.journal.add(submission.name, "waiting", until=slot)
         when = datetime.fromtimestamp(slot, timezone.utc).replace(tzinfo=None)
         self._release(submission, policy.waiting_page(submission.lesson, submission.student, submission.timestamp,
                                                       when, rule.per_hour))
+        self.journal.add(submission.name, "waiting", until=slot)  # once released: a failed release is tried again
         self.say(f"{submission.student} {submission.lesson}: over {rule.per_hour} graded submissions an hour; "
                  f"{submission.name} is graded at {when:%H:%M:%S} UTC")
 

@@ -11,7 +11,6 @@ own process, is killed between grading and releasing and restarted.
 import io
 import json
 import os
-import pwd
 import signal
 import subprocess
 import sys
@@ -22,11 +21,11 @@ from pathlib import Path
 import pytest
 
 from autograder.authoring.catalogue import build, catalogue
+from autograder.authoring.local_exchange import course_id, fetch_feedback, make_course, make_exchange, submit
 from autograder.hub_service import policy
 from autograder.hub_service.journal import Journal
 from autograder.hub_service.service import Service
 from autograder.worker.course import ROOT
-from tests.support.exchange import course_id, fetch_feedback, make_course, make_exchange, submit
 
 LESSON = "02_batch_norm"
 VARIANTS = {v.name: v for v in catalogue()[LESSON]}

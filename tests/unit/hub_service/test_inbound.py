@@ -8,8 +8,8 @@ from datetime import datetime
 
 import pytest
 
+from autograder.authoring.local_exchange import make_exchange, submit
 from autograder.hub_service import inbound
-from tests.support.exchange import make_exchange, submit
 
 LESSON = "02_batch_norm"
 NOBODY = pwd.getpwnam("nobody")

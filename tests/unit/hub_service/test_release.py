@@ -3,8 +3,8 @@ ExchangeFetchFeedback fetches for that submission and no other."""
 import os
 import pwd
 
+from autograder.authoring.local_exchange import course_id, fetch_feedback, make_exchange, submit
 from autograder.hub_service import inbound, release
-from tests.support.exchange import course_id, fetch_feedback, make_exchange, submit
 
 LESSON = "02_batch_norm"
 

@@ -1,6 +1,6 @@
-"""nbgrader's exchange in a temporary folder, with nbgrader's own ExchangeSubmit and ExchangeFetchFeedback
+"""nbgrader's exchange in a local folder, with nbgrader's own ExchangeSubmit and ExchangeFetchFeedback
 called in this process for a given student id (as the Assignment List calls them for its user), and an
-instructor's course folder beside it: for the grading service's tests without a hub."""
+instructor's course folder beside it: grading on submit without a hub, for its tests and `make bench`."""
 import json
 import os
 import pwd
