@@ -77,15 +77,11 @@ def pages(browser, course_hub, servers, hub_url):
 
 
 @pytest.fixture(scope="module")
-def submitted():
-    """Each student's submission timestamp as the Assignment List shows it, once submitted."""
-    return {}
-
-
-@pytest.fixture(scope="module")
-def feedback_scores():
-    """Each student's lesson total (float) as their feedback page shows it."""
-    return {}
+def seen():
+    """What the module's tests saw, for the next ones: by student, the Validate dialog's text ("validated"), the
+    submission's timestamp as the Assignment List shows it ("submitted") and the total their feedback showed
+    ("scores")."""
+    return {"validated": {}, "submitted": {}, "scores": {}}
 
 
 def shot(page, name):
@@ -146,7 +142,7 @@ def write_answers(page, name, answers):
     }""", [f"/user/{name}", {"path": f"{LESSON}/lesson.ipynb", "cells": answers}])
 
 
-def test_two_students_fetch_fill_in_validate_and_submit(browser, course_hub, servers, accounts, hub_url, pages, submitted):
+def test_two_students_fetch_fill_in_validate_and_submit(browser, course_hub, servers, accounts, hub_url, pages, seen):
     """Both students: log in, Fetch from the Assignment List, fill in, Validate in the notebook (a passes; b's
     dialog names the two items the wrong axis breaks), Submit from the Assignment List."""
     for role in ("a", "b"):
@@ -174,6 +170,7 @@ def test_two_students_fetch_fill_in_validate_and_submit(browser, course_hub, ser
     failed = re.findall(r'check\("(\w+)"', dialogs["b"])
     assert sorted(failed) == sorted(MISTAKE.lose), dialogs["b"]
     assert MISTAKE.lose[WRONG_ITEM] in dialogs["b"], dialogs["b"]
+    seen["validated"] = dialogs
 
     for role in ("a", "b"):
         page = assignment_list(pages[role])
@@ -185,7 +182,7 @@ def test_two_students_fetch_fill_in_validate_and_submit(browser, course_hub, ser
         new = [row for row in submission_rows(page) if row not in before]
         shot(page, f"{role}-04-submitted")
         assert len(new) == 1, (before, submission_rows(page))
-        submitted[role] = new[0].split(" (")[0]
+        seen["submitted"][role] = new[0].split(" (")[0]
 
 
 def submission_row(page, timestamp):
@@ -237,26 +234,26 @@ def course_feedback(frame):
     return (float(total.group(1)), float(total.group(2))), items
 
 
-def test_each_student_fetches_and_opens_their_own_feedback(pages, submitted, feedback_scores):
+def test_each_student_fetches_and_opens_their_own_feedback(pages, seen):
     """a: every item passed and full marks; b: the items the wrong axis breaks lost, the forward item with the
     grader's message naming the mistake, the total without those items' points."""
     points = item_points()
     for role in ("a", "b"):
         page = assignment_list(pages[role])
-        frame = open_feedback(page, submitted[role])
+        frame = open_feedback(page, seen["submitted"][role])
         (total, most), items = course_feedback(frame)
         shot(page, f"{role}-05-feedback")
         lost = {k for k, (lost, _) in items.items() if lost}
         assert set(items) == set(points) and lost == (set(MISTAKE.lose) if role == "b" else set()), items
         assert (total, most) == (sum(points.values()) - sum(points[k] for k in lost), sum(points.values()))
-        feedback_scores[role] = total
-        if role == "b":
-            assert MISTAKE.lose[WRONG_ITEM] in items[WRONG_ITEM][1], items[WRONG_ITEM]
+        seen["scores"][role] = total
+        if role == "b":  # the check's own message, as Validate showed it in the notebook
+            assert "off by" in items[WRONG_ITEM][1] and items[WRONG_ITEM][1] in seen["validated"]["b"], items
         close_tab(page, "lesson.html")  # an open viewer would not show the page fetched again later
-    assert feedback_scores["b"] < feedback_scores["a"]
+    assert seen["scores"]["b"] < seen["scores"]["a"]
 
 
-def test_a_student_cannot_open_the_others_server_or_home(course_hub, accounts, pages, hub_url, submitted):
+def test_a_student_cannot_open_the_others_server_or_home(accounts, pages, hub_url):
     """In a's browser, b's server answers 403 (its lab, its files, its contents API); a's account cannot read b's home."""
     page, other = pages["a"], accounts["b"]
     for path in ("lab", f"files/{LESSON}/lesson.ipynb", f"api/contents/{LESSON}"):
@@ -307,7 +304,7 @@ def formgrader_action(frame, lesson_row, cell_class, message):
 
 
 def test_the_instructor_grades_by_hand_in_formgrader_and_releases(browser, course_hub, accounts, hub_url, pages,
-                                                                   feedback_scores):
+                                                                   seen):
     """Formgrader lists both submissions with the scores their feedback showed; a manual score for b's wrong item
     is saved from the grading page (the submissions' list shows the new total); Generate and Release Feedback
     succeed."""
@@ -320,7 +317,7 @@ def test_the_instructor_grades_by_hand_in_formgrader_and_releases(browser, cours
     shot(page, "instructor-01-formgrader")
     lesson.locator("td.num-submissions a").click()
     most = sum(item_points().values())
-    assert submission_scores(frame, accounts) == {role: (feedback_scores[role], most) for role in ("a", "b")}
+    assert submission_scores(frame, accounts) == {role: (seen["scores"][role], most) for role in ("a", "b")}
     shot(page, "instructor-02-submissions")
 
     row_of(frame, "student-id", accounts["b"]).locator("td.student-name a").click()
@@ -331,7 +328,7 @@ def test_the_instructor_grades_by_hand_in_formgrader_and_releases(browser, cours
     score.press("Tab")  # Formgrader saves a score on its change event
     shot(page, "instructor-03-manual-grade")
     frame.goto(f"{hub_url}/user/{name}/formgrader/manage_submissions/{LESSON}")
-    assert submission_scores(frame, accounts)["b"] == (feedback_scores["b"] + MANUAL_SCORE, most)
+    assert submission_scores(frame, accounts)["b"] == (seen["scores"]["b"] + MANUAL_SCORE, most)
 
     frame.get_by_role("link", name="Manage Assignments").click()
     lesson = row_of(frame, "name", LESSON)
@@ -342,16 +339,16 @@ def test_the_instructor_grades_by_hand_in_formgrader_and_releases(browser, cours
     assert f"Successfully released feedback of '{LESSON}'" in released
 
 
-def test_the_released_feedback_shows_the_manual_grade(accounts, pages, submitted, feedback_scores):
+def test_the_released_feedback_shows_the_manual_grade(accounts, pages, seen):
     """b fetches feedback again: the page Formgrader generated gives the wrong item the manual score and the
     lesson the new total."""
     page = assignment_list(pages["b"])
-    frame = open_feedback(page, submitted["b"])
+    frame = open_feedback(page, seen["submitted"]["b"])
     item = frame.locator("#toc li", has=frame.locator(f'a[href="#{WRONG_ITEM}"]'))
     sync_api.expect(item).to_be_visible()
     shot(page, "b-07-feedback-with-manual-grade")
     points = item_points()
     shown = lambda x: str(round(float(x), 2))  # noqa: E731  (nbgrader's template: `| float | round(2)`)
     assert f"(Score: {shown(MANUAL_SCORE)} / {shown(points[WRONG_ITEM])})" in " ".join(item.inner_text().split())
-    total = f"(Score: {shown(feedback_scores['b'] + MANUAL_SCORE)} / {shown(sum(points.values()))})"
+    total = f"(Score: {shown(seen['scores']['b'] + MANUAL_SCORE)} / {shown(sum(points.values()))})"
     assert total in " ".join(frame.locator(".panel-heading h4").first.inner_text().split())
