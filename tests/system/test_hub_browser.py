@@ -143,13 +143,17 @@ def write_answers(page, name, answers):
 
 
 def test_two_students_fetch_fill_in_validate_and_submit(browser, course_hub, servers, accounts, hub_url, pages, seen):
-    """Both students: log in, Fetch from the Assignment List, fill in, Validate in the notebook (a passes; b's
-    dialog names the two items the wrong axis breaks), Submit from the Assignment List."""
+    """Both students: log in, find the Assignment List alone in nbgrader's menu, Fetch there, fill in, Validate in
+    the notebook (a passes; b's dialog names the two items the wrong axis breaks), Submit from the Assignment List."""
     for role in ("a", "b"):
         name = accounts[role]
         # test_hub.py may have fetched the lesson for them already in this session: a student who deleted their copy
         assert run_as(name, "rm", "-rf", LESSON).returncode == 0
-        page = assignment_list(logged_in(browser, hub_url, name, course_hub["password"], role, pages))
+        page = logged_in(browser, hub_url, name, course_hub["password"], role, pages)
+        page.locator(".lm-MenuBar-itemLabel", has_text="Nbgrader").click()
+        sync_api.expect(page.locator(".lm-Menu-item:visible")).to_have_text(["Assignment List"])  # no other tool
+        page.keyboard.press("Escape")
+        assignment_list(page)
         released = page.locator("#released_assignments_list")
         sync_api.expect(released).to_contain_text(LESSON)
         released.get_by_role("button", name="Fetch").click()
