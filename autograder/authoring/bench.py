@@ -367,7 +367,7 @@ def bench_service(scratch):
     stop = threading.Event()
     thread = threading.Thread(target=service.run, args=(stop,))
     thread.start()
-    print("\nGrading on submit, a warm service (the first submission registers the lesson and is not counted):")
+    print("\nGrading on submit, a warm service (the first submission is not counted):")
     try:
         feedback = exchange / local_exchange.course_id() / "feedback"
         to_feedback, grading = [], []

@@ -101,8 +101,7 @@ def record(results, db_url, notebook="lesson", root=None):
         by_lesson.setdefault(r.lesson, []).append(r)
     gb = _opened(db_url)
     try:
-        known = {name for name, in gb.db.query(orm.Assignment.name).join(orm.Notebook).filter(orm.Notebook.name == notebook)}
-        gb.db.rollback()  # no transaction held open while nbgrader registers the new lessons
+        known = _known_lessons(gb, notebook)
         late_rule = late.rule(root)
         registrations, notes = {}, []
         for lesson in sorted(set(by_lesson) - known):
@@ -135,6 +134,37 @@ def record(results, db_url, notebook="lesson", root=None):
                         raise
     finally:
         gb.close()
+
+
+def register(lessons, db_url, notebook="lesson", root=None):
+    """Register those of `lessons` the gradebook does not hold, as `record` does at a lesson's first
+    submission (a service that registers them when it starts keeps that wait from its first student).
+
+    Returns
+    -------
+    notes : list of str, the lessons that could not be registered, and why
+    """
+    gb = _opened(db_url)
+    try:
+        notes, registrations = [], {}
+        for lesson in sorted(set(lessons) - _known_lessons(gb, notebook)):
+            registrations[lesson], note = _registration(lesson, notebook, root)
+            notes += [note] if note else []
+        for lesson, cells in registrations.items():
+            if cells:
+                _ensure_lesson(gb, lesson, notebook, cells)
+        gb.db.commit()
+        return notes
+    finally:
+        gb.close()
+
+
+def _known_lessons(gb, notebook):
+    """Names of the lessons whose notebook `notebook` the gradebook holds; no transaction is left open
+    (nbgrader registers the new lessons meanwhile)."""
+    known = {name for name, in gb.db.query(orm.Assignment.name).join(orm.Notebook).filter(orm.Notebook.name == notebook)}
+    gb.db.rollback()
+    return known
 
 
 def _opened(db_url):

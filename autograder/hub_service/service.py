@@ -76,6 +76,7 @@ class Service:
         with GradingSession(self.options) as session:
             self.session = session
             session.warm(lessons())
+            self._register_released()
             self.say(f"watching {self.inbound} (every {POLL_SECONDS:g} s), grading into {self.course}")
             with ThreadPoolExecutor(max_workers=self.options.workers, thread_name_prefix="grading") as pool:
                 while not stop.is_set():
@@ -84,6 +85,22 @@ class Service:
                     except Exception as exc:  # noqa: BLE001 - e.g. a waiting page that cannot be released: said, tried again
                         self.say(f"polling failed ({type(exc).__name__}: {str(exc)[:300]}); going on")
                     stop.wait(POLL_SECONDS)
+
+    def _register_released(self):
+        """Register the lessons released into the exchange in the course's gradebook now, so that their first
+        submission does not wait for it (nbgrader's generate_assignment, seconds per lesson)."""
+        from autograder.gradebook.record import register
+        from autograder.worker.course import lessons
+        outbound = self.exchange / self.course_id / "outbound"
+        released = [lesson for lesson in lessons() if (outbound / lesson).is_dir()]
+        try:
+            with self.gradebook_lock:
+                notes = register(released, self.db_url, root=self.course)
+                self._hand_over(self._database_files())
+        except Exception as exc:  # noqa: BLE001 - the first submission of each lesson registers it instead
+            notes = [f"registering {', '.join(released)} in the gradebook failed ({type(exc).__name__}: {str(exc)[:200]})"]
+        for note in notes:
+            self.say(note)
 
     def poll(self, submit):
         """Look at inbound once; `submit(function, *args)` runs the grading of what is due."""

@@ -94,6 +94,18 @@ def gradebook_scores(course, student):
         return {g.name: (g.auto_score, g.manual_score) for g in notebook.grades}
 
 
+def test_the_lessons_released_into_the_exchange_are_registered_before_a_first_submission(running):
+    from nbgrader.api import Gradebook
+    *_, course, _, log = running
+    deadline = time.monotonic() + DONE_TIMEOUT
+    while not any("watching" in line for line in log.lines()):
+        assert time.monotonic() < deadline, log.getvalue()
+        time.sleep(0.2)
+    with Gradebook(f"sqlite:///{course}/build/gradebook.db") as gb:
+        assert [a.name for a in gb.assignments] == [LESSON]  # released; the others are not
+        assert len(gb.find_notebook("lesson", LESSON).grade_cells) > 3
+
+
 def test_a_submission_is_collected_graded_recorded_and_its_feedback_fetched(running):
     service, _, course, _, log = running
     folder = as_student(running, "root", CORRECT)
