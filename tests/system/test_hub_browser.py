@@ -2,10 +2,11 @@
 (tests/system/conftest.py: the hub and proxy on 127.0.0.1, system users made by the test).
 
 Two students log in through the hub's login form, fetch lesson 02 from nbgrader's Assignment List, fill it in
-(student a with the master's answers, student b with batch norm's statistics over the wrong axis), Validate in
-the notebook and Submit from the Assignment List; each fetches their own feedback and opens it, and cannot open
-the other's server or home; the instructor sees both submissions in Formgrader with the scores the grading
-recorded, gives one of b's items a manual grade, generates and releases feedback there, and b's released page
+(student a with the master's answers, student b with batch norm's statistics over the wrong axis: the answers are
+written through the student's own server, as JupyterLab saves), Validate in the notebook and Submit from the
+Assignment List; each fetches their own feedback, which the hub's grading service (autograder/hub_service/)
+graded and released, opens it, and cannot open the other's server or home; the instructor sees both submissions
+in Formgrader with the scores the service recorded, gives one of b's items a manual grade, generates and releases feedback there, and b's released page
 shows it. One browser for the module, one context (cookie jar) per user; the tests run in file order. Each step
 leaves a screenshot in build/hub-browser/. Skipped, saying why, where the hub cannot run (``hub.missing()``) or
 Chromium is missing (``make system-packages`` installs it).
@@ -202,17 +203,19 @@ def fetch_feedback(page, timestamp):
         button.click()
         sync_api.expect(button).to_be_enabled()  # disabled while fetching, re-rendered after
         link = row.get_by_text("(view feedback)")
-        if link.count() or time.monotonic() > deadline:
+        if link.count():
             return link
+        if time.monotonic() > deadline:
+            log = (hub.ROOT / "build" / "hub-test.log").read_text().splitlines()
+            raise AssertionError(f"no feedback for the submission of {timestamp} in {FEEDBACK_SECONDS} s; the list: "
+                                 f"{submission_rows(page)}; the service said: {[x for x in log if 'grading-on-submit]' in x]}")
         page.wait_for_timeout(1000)
 
 
 def open_feedback(page, timestamp):
     """Open the fetched feedback of submission `timestamp` as a student does: its link in the Assignment List goes
     to its folder in the file browser, whose lesson.html opens in JupyterLab's HTML viewer; returns that frame."""
-    link = fetch_feedback(page, timestamp)
-    sync_api.expect(link).to_be_visible()
-    link.click()
+    fetch_feedback(page, timestamp).click()
     page.locator(".jp-DirListing-item", has_text="lesson.html").dblclick()
     viewer = page.locator(".jp-HTMLViewer:visible iframe")
     sync_api.expect(viewer).to_have_count(1)
