@@ -41,7 +41,8 @@ from autograder.authoring.sample_class import write_class
 from autograder.worker.course import ROOT, lessons
 
 REPEATS = int(os.environ.get("BENCH_REPEATS", "3"))
-SECTIONS = set(os.environ.get("BENCH_ONLY", "masters,latency,class,nbgrader,workers,cluster,regrade,scale,gradebook,service").split(","))
+ALL_SECTIONS = "masters,latency,class,nbgrader,workers,cluster,regrade,scale,gradebook,service"
+SECTIONS = set(os.environ.get("BENCH_ONLY", ALL_SECTIONS).split(","))
 BASELINE = os.environ.get("BENCH_BASELINE")
 SKIP_FOR_NBGRADER = {"corrupt-notebook", "infinite-loop"}
 

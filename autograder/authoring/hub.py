@@ -349,6 +349,8 @@ def main(port=8000):
         print(f"JupyterHub: http://127.0.0.1:{port}/  (log: {log_path})\n"
               f"  students:   {', '.join(SAMPLE_STUDENTS)}  (Assignment List: {', '.join(RELEASED)} released)\n"
               f"  instructor: {SAMPLE_INSTRUCTOR}  (Formgrader)\n"
+              "  grading on submit: each submission graded, its feedback released as the instructor's "
+              "grading_on_submit.toml says\n"
               f"  password of every sample account: {settings['password']}\n"
               "  127.0.0.1 only, one shared password: a demo. A real deployment: docs/deployment/jupyterhub.md\n"
               f"Ctrl-C (or kill {os.getpid()}) stops the hub; the sample users stay (userdel --remove NAME).", flush=True)

@@ -129,6 +129,15 @@ def collect(submission, submitted, owner):
     return dest, skipped
 
 
+def remove_leftovers(submitted):
+    """Remove what a collection killed midway left in ``<submitted>/<student>/`` (its staging and old copies,
+    dot-named, which nbgrader would take for lessons); returns their paths."""
+    found = [p for p in Path(submitted).glob("*/.*") if ".collecting-" in p.name or ".old-" in p.name]
+    for path in found:
+        shutil.rmtree(path, ignore_errors=True)
+    return found
+
+
 def _copy(source, dest, owner):
     """Regular files and folders of `source` into new folder `dest`, never following a link; returns
     what was skipped. Raises `Rejected` past the limits."""

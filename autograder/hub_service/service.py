@@ -54,12 +54,14 @@ class Service:
         self.options = options or Options(quiet=True)
         self.simulated, self.out = frozenset(simulated), out or sys.stdout
         self.journal = Journal(state)
-        self.policies, problems = policy.load(self.course)
-        for problem in problems:
-            self.say(f"configuration: {problem}")
+        for path in inbound.remove_leftovers(self.submitted):
+            self.say(f"removed {path}, left by a collection that was stopped midway")
+        self.policy_stamp = "unread"
+        self._load_policies()
         self.busy, self.retry_at = set(), {}
+        self.withheld = self._withheld_in_journal()  # (student, lesson) -> its latest submission, released withheld
         self.gradebook_lock, self.busy_lock = threading.Lock(), threading.Lock()
-        self.session = None
+        self.session, self.unlisted = None, None
 
     def say(self, line):
         """One line of the hub's log."""
@@ -86,6 +88,47 @@ class Service:
                         self.say(f"polling failed ({type(exc).__name__}: {str(exc)[:300]}); going on")
                     stop.wait(POLL_SECONDS)
 
+    def _load_policies(self):
+        """The course's `policy` file, read again whenever it changed (the instructor edits it while the hub runs)."""
+        try:
+            stamp = (self.course / policy.FILE).stat().st_mtime_ns
+        except OSError:
+            stamp = None
+        if stamp == self.policy_stamp:
+            return
+        self.policies, problems = policy.load(self.course)
+        if self.policy_stamp != "unread" or stamp is None:
+            self.say(f"read {policy.FILE} again" if stamp else f"no {policy.FILE}: the defaults apply")
+        self.policy_stamp = stamp
+        for problem in problems:
+            self.say(f"configuration: {problem}")
+
+    def _withheld_in_journal(self):
+        """The latest submission of each student and lesson whose released page withholds hidden-case details."""
+        latest = {}
+        for name in list(self.journal.entries):
+            entry = self.journal.last(name)
+            if entry["step"] == "done" and entry.get("withheld"):
+                submission = inbound.parse(self.inbound, name)
+                if submission.key not in latest or latest[submission.key].timestamp < submission.timestamp:
+                    latest[submission.key] = submission
+        return latest
+
+    def _release_after_due(self, now):
+        """Past a lesson's due date, the whole page of each student's latest submission whose page withheld the
+        hidden cases' details: the course's feedback page, as nbgrader's release_feedback would release it."""
+        with self.busy_lock:
+            due = [(key, s) for key, s in self.withheld.items() if not self.policies(s.lesson).withholds(now)]
+        for key, submission in due:
+            page = self.feedback / submission.student / submission.lesson / f"{release.NOTEBOOK}.html"
+            if self.policies(submission.lesson).feedback != "on_release" and page.is_file():
+                self._release(submission, page.read_text(errors="replace"))
+                self.say(f"{submission.student} {submission.lesson}: past the due date, the whole feedback page "
+                         "is released")
+            with self.busy_lock:
+                if self.withheld.get(key) is submission:
+                    del self.withheld[key]
+
     def _register_released(self):
         """Register the lessons released into the exchange in the course's gradebook now, so that their first
         submission does not wait for it (nbgrader's generate_assignment, seconds per lesson)."""
@@ -106,9 +149,12 @@ class Service:
         """Look at inbound once; `submit(function, *args)` runs the grading of what is due."""
         try:
             names = sorted(os.listdir(self.inbound))
-        except OSError as exc:
-            self.say(f"cannot list {self.inbound}: {exc.strerror}")
+        except OSError as exc:  # e.g. before the instructor's first release makes it: said once
+            if self.unlisted != exc.strerror:
+                self.say(f"cannot list {self.inbound} ({exc.strerror}); looking again every {POLL_SECONDS:g} s")
+            self.unlisted = exc.strerror
             return
+        self.unlisted = None
         now, pending = time.time(), {}
         for name in names:
             step = self.journal.step(name)
@@ -130,6 +176,8 @@ class Service:
                     submit(self._finish_graded, submission)
                 continue
             pending.setdefault(submission.key, []).append(submission)
+        self._load_policies()
+        self._release_after_due(datetime.now(timezone.utc).replace(tzinfo=None))
         for key, waiting in pending.items():
             if key in self.busy:
                 continue
@@ -207,7 +255,7 @@ class Service:
             with self.gradebook_lock:
                 shown, score = self._record_and_write(result)
             rule = self.policies(submission.lesson)
-            now = datetime.now(timezone.utc).replace(tzinfo=None)
+            now, withheld = datetime.now(timezone.utc).replace(tzinfo=None), False
             if rule.feedback == "on_release":
                 released = "kept for the instructor's release"
             else:
@@ -223,7 +271,12 @@ class Service:
             traceback.print_exc(file=self.out)
             return
         seconds = time.time() - _arrived(submission)
-        self.journal.add(submission.name, "done", score=score, seconds=seconds)
+        self.journal.add(submission.name, "done", score=score, seconds=seconds, withheld=withheld)
+        with self.busy_lock:
+            if withheld:
+                self.withheld[submission.key] = submission
+            else:
+                self.withheld.pop(submission.key, None)
         self.say(f"{submission.student} {submission.lesson}: {score}; feedback {released}; "
                  f"{seconds:.2f} s from the exchange")
 

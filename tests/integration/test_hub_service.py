@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -182,6 +183,34 @@ def test_a_manual_grade_survives_an_unchanged_regrade_and_reaches_the_feedback(r
     assert any("set by your grader" in page for page in feedback(running, "games").values())
 
 
+def test_until_the_due_date_the_score_and_hidden_details_are_withheld_then_the_whole_page_is_released(running):
+    """The instructor edits grading_on_submit.toml while the service runs: lesson 02 becomes "visible" with a
+    due date a few seconds away."""
+    service, _, course, _, log = running
+    settings = course / policy.FILE
+    kept = settings.read_text()
+    due = datetime.now(timezone.utc) + timedelta(seconds=20)
+    settings.write_text(f'[defaults]\nper_hour = {PER_HOUR}\n[lessons.{LESSON}]\nfeedback = "visible"\n'
+                        f'due = "{due:%Y-%m-%d %H:%M:%S} UTC"\n')
+    try:
+        deadline = time.monotonic() + 30
+        while not any(f"read {policy.FILE} again" in line for line in log.lines()):
+            assert time.monotonic() < deadline, log.getvalue()
+            time.sleep(0.1)
+        folder = as_student(running, "lp", CORRECT)
+        assert wait_for(service.journal, folder.name)["withheld"]
+        (page,) = feedback(running, "lp").values()
+        assert "24 / 24" not in page and "shown after the due date" in page
+        while datetime.now(timezone.utc) < due + timedelta(seconds=DONE_TIMEOUT):
+            (page,) = feedback(running, "lp").values()
+            if "24 / 24 points" in page:
+                break
+            time.sleep(0.5)
+        assert "24 / 24 points" in page and any("past the due date" in line for line in log.lines())
+    finally:
+        settings.write_text(kept)
+
+
 def test_over_the_limit_a_submission_waits_says_when_and_the_latest_is_graded(running):
     service, _, course, _, log = running
     first = as_student(running, "man", CORRECT)
@@ -209,7 +238,7 @@ def test_fifty_students_submitting_within_a_minute_are_each_graded_once_and_fed_
     for k in range(LOAD):
         folders.append(as_student(running, f"sim{k:02d}", CORRECT if k % 2 else build(LESSON, VARIANTS["untouched"]),
                                   owner=False))
-        time.sleep(max(0.0, start + k * 0.8 - time.monotonic()))  # spread over 40 s
+        time.sleep(max(0.0, start + k * 0.3 - time.monotonic()))  # spread over 15 s
     assert time.monotonic() - start < 60
     seconds = sorted(wait_for(service.journal, f.name)["seconds"] for f in folders)
     again = Journal(service.journal.folder)  # what is on disk

@@ -121,3 +121,12 @@ def test_a_submission_past_the_bounds_is_rejected_and_leaves_nothing_half_collec
     with pytest.raises(inbound.Rejected, match=reason):
         inbound.collect(inbound.parse(folder.parent, folder.name), tmp_path / "submitted", (0, 0))
     assert list((tmp_path / "submitted" / "ada").iterdir()) == []
+
+
+def test_what_a_collection_killed_midway_left_is_removed_and_nothing_else(tmp_path):
+    student = tmp_path / "submitted" / "ada"
+    for name in (".02_batch_norm.collecting-12-34", ".02_batch_norm.old-56", "02_batch_norm", ".ipynb_checkpoints"):
+        (student / name).mkdir(parents=True)
+    removed = inbound.remove_leftovers(tmp_path / "submitted")
+    assert sorted(p.name for p in removed) == [".02_batch_norm.collecting-12-34", ".02_batch_norm.old-56"]
+    assert sorted(p.name for p in student.iterdir()) == [".ipynb_checkpoints", "02_batch_norm"]
