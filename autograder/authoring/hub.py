@@ -46,6 +46,9 @@ RELEASED = ("02_batch_norm",)
 #: What the instructor's home receives of the course tree: it is the course folder nbgrader works in.
 INSTRUCTOR_COPIES = ("nbgrader_config.py", "grading_on_submit.toml", "solutions", "notebooks", "figures")
 HOME_MODE = 0o700
+#: The instructor's server's Content-Security-Policy: JupyterHub's single-user server sends "frame-ancestors 'none'",
+#: which leaves the Formgrader panel (an iframe of the server's own /formgrader pages) blank.
+FORMGRADER_FRAMES = "frame-ancestors 'self'"
 EXCHANGE_MODE = 0o1777
 #: The Assignment List: the lab plugins (the list, and nbgrader's menu, its only way in) and the server extension
 #: that student mode disables and the hub's student mode keeps.
@@ -233,10 +236,13 @@ def student_config(into, exchange):
 
 
 def instructor_config(into, exchange):
-    """The instructor's extra configuration in folder `into` (made; returned): the exchange. The course's own
-    ``nbgrader_config.py`` is in the instructor's home, where the server starts."""
+    """The instructor's extra configuration in folder `into` (made; returned): the exchange, and JupyterLab's
+    Formgrader panel allowed to frame the server's own pages. The course's own ``nbgrader_config.py`` is in the
+    instructor's home, where the server starts."""
     into.mkdir(parents=True, exist_ok=True)
     (into / "nbgrader_config.py").write_text("c = get_config()  # noqa: F821\n" + exchange_config(exchange))
+    (into / "jupyter_server_config.json").write_text(json.dumps({"ServerApp": {"tornado_settings": {"headers": {
+        "Content-Security-Policy": FORMGRADER_FRAMES}}}}, indent=2) + "\n")
     return into
 
 

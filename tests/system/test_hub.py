@@ -9,7 +9,6 @@ submissions; the instructor's server has Formgrader. Skipped, saying why, where 
 The tests share the session's hub (tests/system/conftest.py) and run in file order (a student fetches before submitting).
 """
 import json
-import os
 import pwd
 import re
 import secrets
@@ -23,8 +22,6 @@ import autograder
 from autograder.authoring import hub
 from tests.support.hub import log_in, request, run_as, server_pids
 from tests.system.conftest import LESSON
-
-CHROMIUM = "/usr/bin/chromium"
 
 reasons = hub.missing()
 if reasons:
@@ -176,41 +173,6 @@ def test_the_instructors_server_has_formgrader_on_the_course(course_hub, servers
     assert sorted(a["name"] for a in json.loads(body)) == sorted(p.name for p in (hub.ROOT / "solutions").iterdir() if p.is_dir())
     disabled = page_config(course_hub, servers["instructor"], accounts["instructor"]).get("disabledExtensions", [])
     assert "@jupyter/nbgrader:formgrader" not in disabled
-
-
-def test_in_chromium_a_student_logs_in_and_fetches_from_the_assignment_list_the_only_nbgrader_tool(course_hub, servers,
-                                                                                                      accounts):
-    """The real page: the hub's login form, then JupyterLab, whose Nbgrader menu offers the Assignment List alone;
-    the released lesson is fetched with its button. Screenshots in build/hub-browser/."""
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.skip(f"{CHROMIUM} is missing: `make system-packages` installs it as root")
-    shots = hub.ROOT / "build" / "hub-browser"
-    shots.mkdir(parents=True, exist_ok=True)
-    name = accounts["b"]
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"])
-        try:
-            page = browser.new_page()
-            page.set_default_timeout(60_000)
-            page.goto(f"http://127.0.0.1:{course_hub['port']}/hub/login")
-            page.fill("#username_input", name)
-            page.fill("#password_input", course_hub["password"])
-            page.click("#login_submit")
-            page.wait_for_url(f"**/user/{name}/lab**")
-            page.locator(".lm-MenuBar-itemLabel", has_text="Nbgrader").click()
-            sync_api.expect(page.locator(".lm-Menu-item:visible")).to_have_count(1)
-            sync_api.expect(page.locator(".lm-Menu-item:visible")).to_have_text("Assignment List")
-            page.screenshot(path=str(shots / "student-menu.png"))
-            page.locator(".lm-Menu-item:visible").click()
-            released = page.locator("#released_assignments_list")
-            sync_api.expect(released).to_contain_text(LESSON)
-            released.get_by_role("button", name="Fetch").click()
-            sync_api.expect(page.locator("#fetched_assignments_list")).to_contain_text(LESSON)
-            page.screenshot(path=str(shots / "student-fetched.png"))
-        finally:
-            browser.close()
-    assert (Path(pwd.getpwnam(name).pw_dir) / LESSON / "lesson.ipynb").is_file()
 
 
 def test_users_that_cannot_all_be_made_leave_none_behind():

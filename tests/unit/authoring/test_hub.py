@@ -50,3 +50,14 @@ def test_a_course_out_of_the_users_reach_is_a_reason_not_to_run(tmp_path, monkey
     assert any(f"the course folder {course} is out of other users' reach" in r for r in hub.missing())
     monkeypatch.setattr(hub, "ROOT", hub.Path("/"))  # reachable by everyone
     assert not any("out of other users' reach" in r for r in hub.missing())
+
+
+def test_only_the_instructors_server_may_be_framed_by_its_own_origin(tmp_path):
+    """Formgrader's JupyterLab panel frames the server's own pages, which JupyterHub's single-user default
+    (frame-ancestors 'none') forbids; a student's server keeps that default."""
+    from traitlets.config.loader import JSONFileConfigLoader
+    instructor = hub.instructor_config(tmp_path / "i", tmp_path / "exchange")
+    config = JSONFileConfigLoader("jupyter_server_config.json", path=str(instructor)).load_config()
+    assert config.ServerApp.tornado_settings["headers"]["Content-Security-Policy"] == "frame-ancestors 'self'"
+    student = hub.student_config(tmp_path / "s", tmp_path / "exchange")
+    assert "Content-Security-Policy" not in "".join(p.read_text() for p in student.rglob("*.json"))
