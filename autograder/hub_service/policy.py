@@ -81,10 +81,12 @@ def withheld_page(result, policy):
     past its visible cases, and the total only when `policy.total` is "shown"."""
     from autograder.judge import names_hidden_case
     from autograder.outputs.escape import html_text
+    from autograder.worker.wording import with_likely_mistake
     rows = []
     for item in result.items:
         failed_visible = item.points < item.max_points and not names_hidden_case(item.message)
-        said = item.message if failed_visible else "passed the visible cases; the hidden cases' results come later"
+        said = (with_likely_mistake(item.message, item.hint) if failed_visible else
+                "passed the visible cases; the hidden cases' results come later")
         rows.append(f"<tr><td><code>{html_text(item.grade_id)}</code></td><td><pre>{html_text(said)}</pre></td></tr>")
     due = f"after the due date ({policy.due:%Y-%m-%d %H:%M} UTC)" if policy.due else "when your instructor releases them"
     total = (f"<p>Score: {result.score:g} / {result.max_score:g} points.</p>" if policy.total == "shown" else

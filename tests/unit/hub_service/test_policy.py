@@ -65,6 +65,7 @@ def result():
 def test_the_withheld_page_shows_visible_failures_and_nothing_a_hidden_case_decided():
     page = policy.withheld_page(result(), policy.LessonPolicy(due=datetime(2027, 1, 15, 23, 59)))
     assert "Z_norm has the wrong mean" in page
+    assert "Likely mistake: normalized over the batch axis." in page  # a visible case's: Validate shows it too
     assert HIDDEN_LABEL not in page and "SECRET-HINT" not in page and "not finite" not in page
     assert "timed out" not in page  # a case's incident may be a hidden case's
     assert "2 / 10" not in page and "shown after the due date (2027-01-15 23:59 UTC)" in page
