@@ -267,6 +267,7 @@ def test_each_student_fetches_and_opens_their_own_feedback(pages, seen):
         seen["scores"][role] = total
         if role == "b":  # the check's own message, as Validate showed it in the notebook
             assert "off by" in items[WRONG_ITEM][1] and items[WRONG_ITEM][1] in seen["validated"]["b"], items
+            assert "Likely mistake: " in items[WRONG_ITEM][1], items  # a visible case's misconception, named
         close_tab(page, "lesson.html")  # an open viewer would not show the page fetched again later
     assert seen["scores"]["b"] < seen["scores"]["a"]
 
