@@ -65,7 +65,8 @@ def test_a_student_cannot_read_another_students_home(accounts):
 def test_a_student_reads_neither_the_masters_nor_the_judge_nor_the_history(course_hub, accounts):
     """The hub runs beside the course tree: its entries are closed to other users (its users' environment and the hub's
     state excepted), so a student's kernel cannot `open()` the reference solutions."""
-    for secret in ("solutions/02_batch_norm/lesson.ipynb", "autograder/judge/batch_norm.py", ".git/HEAD", "pyproject.toml"):
+    history = ".git/HEAD" if (hub.ROOT / ".git").is_dir() else ".git"  # a worktree's .git is a file
+    for secret in ("solutions/02_batch_norm/lesson.ipynb", "autograder/judge/batch_norm.py", history, "pyproject.toml"):
         assert (hub.ROOT / secret).is_file()
         denied = run_as(accounts["a"], "cat", str(hub.ROOT / secret))
         assert denied.returncode != 0 and "Permission denied" in denied.stderr, secret
