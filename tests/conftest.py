@@ -12,6 +12,7 @@ from autograder.authoring.sample_class import write_class  # noqa: E402
 from autograder.grading.grade import grade_class  # noqa: E402
 from autograder.worker.course import lessons  # noqa: E402
 from tests.support.files import digest  # noqa: E402
+from tests.support.nbval_run import run_masters  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,7 +27,7 @@ SLOW_FIXTURES = {
     "graded_lesson",  # unit/outputs/test_item_analysis.py: grades a catalogue class
     "fresh_release",  # unit/authoring/test_release.py: releases every lesson with nbgrader
     "installed_bundles",  # unit/authoring/test_release.py: installs the student bundle on each Python
-    "executed",  # unit/lessonkit/test_lesson_numbers.py: runs every master top to bottom
+    "masters_under_nbval",  # below: runs every master top to bottom
 }
 
 
@@ -55,6 +56,13 @@ def graded_class(tmp_path_factory):
     results, unknown = grade_class(folder)
     assert unknown == []
     return {(r.student, r.lesson): r for r in results}, before, folder
+
+
+@pytest.fixture(scope="session")
+def masters_under_nbval(tmp_path_factory):
+    """Every master run top to bottom under nbval once (tests/support/nbval_run.py): the contract's nbval
+    run and the executed masters whose printed numbers the lesson-number tests read."""
+    return run_masters(tmp_path_factory.mktemp("nbval"))
 
 
 @pytest.fixture()
