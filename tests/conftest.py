@@ -24,7 +24,6 @@ FOLDER_MARKERS = {"system": "system", "integration": "slow"}
 SLOW_FIXTURES = {
     "graded_class",  # below: grades the sample class end to end
     "registered", "graded_course",  # unit/gradebook/test_gradebook.py: nbgrader registers the lessons, grades a class
-    "graded_lesson",  # unit/outputs/test_item_analysis.py: grades a catalogue class
     "fresh_release",  # unit/authoring/test_release.py: releases every lesson with nbgrader
     "installed_bundles",  # unit/authoring/test_release.py: installs the student bundle on each Python
     "masters_under_nbval",  # below: runs every master top to bottom
