@@ -1,6 +1,8 @@
 """Shared fixtures (the lessons, one graded sample class for every grader test) and the markers
 given by folder."""
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -12,7 +14,7 @@ from autograder.authoring.sample_class import write_class  # noqa: E402
 from autograder.grading.grade import grade_class  # noqa: E402
 from autograder.worker.course import lessons  # noqa: E402
 from tests.support.files import digest  # noqa: E402
-from tests.support.nbval_run import run_masters  # noqa: E402
+from tests.support.nbval_run import finish_masters, start_masters, stop_masters  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,6 +43,25 @@ def pytest_collection_modifyitems(items):
             item.add_marker("slow")
 
 
+#: The masters' nbval run (`masters_under_nbval`), started once the selected tests are known
+NBVAL_RUN = pytest.StashKey()
+
+
+def pytest_collection_finish(session):
+    """Start the masters' nbval run in the background when a selected test needs it: its ~1 min (one kernel)
+    then overlaps the tests that run before the first that waits for it (tests/integration/ runs first)."""
+    if not session.config.option.collectonly and any(
+            "masters_under_nbval" in getattr(item, "fixturenames", ()) for item in session.items):
+        session.config.stash[NBVAL_RUN] = start_masters(Path(tempfile.mkdtemp(prefix="masters-under-nbval-")))
+
+
+def pytest_sessionfinish(session):
+    started = session.config.stash.get(NBVAL_RUN, None)
+    if started is not None:
+        stop_masters(started)
+        shutil.rmtree(started[1], ignore_errors=True)
+
+
 def pytest_generate_tests(metafunc):
     if "lesson" in metafunc.fixturenames:
         metafunc.parametrize("lesson", lessons())
@@ -58,10 +79,12 @@ def graded_class(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def masters_under_nbval(tmp_path_factory):
+def masters_under_nbval(request):
     """Every master run top to bottom under nbval once (tests/support/nbval_run.py): the contract's nbval
     run and the executed masters whose printed numbers the lesson-number tests read."""
-    return run_masters(tmp_path_factory.mktemp("nbval"))
+    if NBVAL_RUN not in request.config.stash:
+        request.config.stash[NBVAL_RUN] = start_masters(Path(tempfile.mkdtemp(prefix="masters-under-nbval-")))
+    return finish_masters(request.config.stash[NBVAL_RUN])
 
 
 @pytest.fixture()

@@ -2,7 +2,8 @@
 the course's contract asks for (tests/integration/test_notebooks.py) and the executed masters whose
 printed numbers tests/unit/lessonkit/test_lesson_numbers.py reads, so no master runs twice.
 
-`run_masters` starts that pytest run with this module as a plugin (``-p tests.support.nbval_run``):
+`start_masters` starts that pytest run in the background with this module as a plugin
+(``-p tests.support.nbval_run``), as soon as tests/conftest.py knows a selected test needs it:
 its hooks below copy the outputs nbval received into each cell and write the notebooks, and the
 cells that failed, to the file named by $NBVAL_RUN_OUT.
 """
@@ -30,23 +31,43 @@ class MastersRun:
 
     def executed(self, lesson):
         """The master of `lesson` as nbval executed it; fails the test, with nbval's reasons, when a cell failed."""
-        assert lesson in self.notebooks, f"nbval did not run {lesson}:\n{self.done.stdout[-4000:]}{self.done.stderr[-2000:]}"
-        assert not self.failed.get(lesson), f"{lesson} fails under nbval:\n" + "\n".join(self.failed[lesson])[-4000:]
+        if lesson not in self.notebooks:
+            pytest.fail(f"nbval did not run {lesson}:\n{self.done.stdout[-4000:]}{self.done.stderr[-2000:]}")
+        if self.failed.get(lesson):
+            pytest.fail(f"{lesson} fails under nbval:\n" + "\n".join(self.failed[lesson])[-4000:])
         return self.notebooks[lesson]
 
 
-def run_masters(into):
-    """Run every master under nbval (LESSONKIT_STRICT=1: a failing experiment fails its cell), writing
-    into the folder `into`; a `MastersRun`."""
-    out = into / "masters-under-nbval.json"
+def start_masters(into):
+    """Start every master's nbval run (LESSONKIT_STRICT=1: a failing experiment fails its cell) in the
+    background, writing into the folder `into`; the handle `finish_masters` waits for."""
     masters = [f"solutions/{lesson}/lesson.ipynb" for lesson in lessons()]
-    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", __name__,
-                           "--nbval-lax", "--nbval-cell-timeout=300", *masters], cwd=ROOT, capture_output=True,
-                          text=True, env=dict(os.environ, LESSONKIT_STRICT="1", **{OUT_VARIABLE: str(out)}))
-    ran = json.loads(out.read_text()) if out.exists() else {}
+    with open(into / "stdout.txt", "w") as out, open(into / "stderr.txt", "w") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", __name__,
+                                 "--nbval-lax", "--nbval-cell-timeout=300", *masters], cwd=ROOT, stdout=out,
+                                stderr=err, start_new_session=True,
+                                env=dict(os.environ, LESSONKIT_STRICT="1", **{OUT_VARIABLE: str(into / "run.json")}))
+    return proc, into
+
+
+def finish_masters(started):
+    """Wait for the run `start_masters` started; a `MastersRun`."""
+    proc, into = started
+    proc.wait()
+    done = subprocess.CompletedProcess(proc.args, proc.returncode, (into / "stdout.txt").read_text(),
+                                       (into / "stderr.txt").read_text())
+    ran = json.loads((into / "run.json").read_text()) if (into / "run.json").exists() else {}
     by_lesson = {path.split("/")[1]: run for path, run in ran.items()}
     return MastersRun(done, {lesson: nbformat.from_dict(run["notebook"]) for lesson, run in by_lesson.items()},
                       {lesson: run["failed"] for lesson, run in by_lesson.items()})
+
+
+def stop_masters(started):
+    """End the run `start_masters` started if it still runs (the session ended before waiting for it)."""
+    from tests.support.lab import stop
+    proc, _ = started
+    if proc.poll() is None:
+        stop(proc)  # its process group (start_new_session): the pytest run and what it started there
 
 
 # ---- the plugin, inside the nbval run ---------------------------------------------------------------
