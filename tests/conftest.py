@@ -1,6 +1,8 @@
 """Shared fixtures (the lessons, one graded sample class for every grader test) and the markers
 given by folder."""
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,7 @@ from autograder.authoring.sample_class import write_class  # noqa: E402
 from autograder.grading.grade import grade_class  # noqa: E402
 from autograder.worker.course import lessons  # noqa: E402
 from tests.support.files import digest  # noqa: E402
+from tests.support.nbval_run import finish_masters, start_masters, stop_masters  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -23,10 +26,9 @@ FOLDER_MARKERS = {"system": "system", "integration": "slow"}
 SLOW_FIXTURES = {
     "graded_class",  # below: grades the sample class end to end
     "registered", "graded_course",  # unit/gradebook/test_gradebook.py: nbgrader registers the lessons, grades a class
-    "graded_lesson",  # unit/outputs/test_item_analysis.py: grades a catalogue class
     "fresh_release",  # unit/authoring/test_release.py: releases every lesson with nbgrader
     "installed_bundles",  # unit/authoring/test_release.py: installs the student bundle on each Python
-    "executed",  # unit/lessonkit/test_lesson_numbers.py: runs every master top to bottom
+    "masters_under_nbval",  # below: runs every master top to bottom
 }
 
 
@@ -39,6 +41,25 @@ def pytest_collection_modifyitems(items):
             item.add_marker(FOLDER_MARKERS[folder])
         if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker("slow")
+
+
+#: The masters' nbval run (`masters_under_nbval`), started once the selected tests are known
+NBVAL_RUN = pytest.StashKey()
+
+
+def pytest_collection_finish(session):
+    """Start the masters' nbval run in the background when a selected test needs it: its ~1 min (one kernel)
+    then overlaps the tests that run before the first that waits for it (tests/integration/ runs first)."""
+    if not session.config.option.collectonly and any(
+            "masters_under_nbval" in getattr(item, "fixturenames", ()) for item in session.items):
+        session.config.stash[NBVAL_RUN] = start_masters(Path(tempfile.mkdtemp(prefix="masters-under-nbval-")))
+
+
+def pytest_sessionfinish(session):
+    started = session.config.stash.get(NBVAL_RUN, None)
+    if started is not None:
+        stop_masters(started)
+        shutil.rmtree(started[1], ignore_errors=True)
 
 
 def pytest_generate_tests(metafunc):
@@ -55,6 +76,15 @@ def graded_class(tmp_path_factory):
     results, unknown = grade_class(folder)
     assert unknown == []
     return {(r.student, r.lesson): r for r in results}, before, folder
+
+
+@pytest.fixture(scope="session")
+def masters_under_nbval(request):
+    """Every master run top to bottom under nbval once (tests/support/nbval_run.py): the contract's nbval
+    run and the executed masters whose printed numbers the lesson-number tests read."""
+    if NBVAL_RUN not in request.config.stash:
+        request.config.stash[NBVAL_RUN] = start_masters(Path(tempfile.mkdtemp(prefix="masters-under-nbval-")))
+    return finish_masters(request.config.stash[NBVAL_RUN])
 
 
 @pytest.fixture()

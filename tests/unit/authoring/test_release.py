@@ -52,6 +52,16 @@ def fresh_release(tmp_path_factory):
     return out / "notebooks"
 
 
+@pytest.fixture(scope="module")
+def student_bundle(tmp_path_factory):
+    """What `python -m autograder bundle` makes, made once for the tests that read it: the folder
+    (build/student-bundle) with its zip (build/student-bundle.zip) beside it."""
+    out = tmp_path_factory.mktemp("bundle") / "build" / "student-bundle"
+    subprocess.run([sys.executable, "-m", "autograder", "bundle", "--out", str(out)], cwd=ROOT, check=True,
+                   capture_output=True)
+    return out
+
+
 def python_patch_masked(data):
     """The kernel's ``language_info.version`` (bytes in and out) is the releasing Python's, e.g. 3.11.7 (the
     course runs on 3.11 to 3.13; `release` keeps a notebook that differs only there)."""
@@ -86,10 +96,8 @@ def test_committed_notebooks_have_no_outputs():
         assert not any(c.get("outputs") for c in cells), f"{path} has stored outputs"
 
 
-def test_student_bundle_leaks_nothing(tmp_path):
-    out = tmp_path / "bundle"
-    subprocess.run([sys.executable, "-m", "autograder", "bundle", "--out", str(out)], cwd=ROOT, check=True,
-                   capture_output=True)
+def test_student_bundle_leaks_nothing(student_bundle):
+    out = student_bundle
     files = [p for p in out.rglob("*") if p.is_file()]
     names = {str(p.relative_to(out)) for p in files}
     assert "notebooks/02_batch_norm/lesson.ipynb" in names and "autograder/checks/batch_norm.py" in names
@@ -101,11 +109,9 @@ def test_student_bundle_leaks_nothing(tmp_path):
             assert leaks(path.read_text(), every_solution_line) == [], f"{path.relative_to(out)} leaks"
 
 
-def test_student_bundle_ships_the_locked_environment(tmp_path):
+def test_student_bundle_ships_the_locked_environment(student_bundle):
     import tomllib
-    out = tmp_path / "bundle"
-    subprocess.run([sys.executable, "-m", "autograder", "bundle", "--out", str(out)], cwd=ROOT, check=True,
-                   capture_output=True)
+    out = student_bundle
     assert (out / "requirements.lock").read_bytes() == (ROOT / "requirements.lock").read_bytes()
     assert "-c requirements.lock" in (out / "README.md").read_text()
     student, course = (tomllib.loads(p.read_text()) for p in (out / "pyproject.toml", ROOT / "pyproject.toml"))
@@ -120,13 +126,11 @@ def test_student_bundle_ships_the_locked_environment(tmp_path):
     assert all(isinstance(v, list) for v in data.values()) and "autograder.checks" in data
 
 
-def test_the_student_readme_lists_every_lesson_and_every_graded_function_from_the_masters(tmp_path):
+def test_the_student_readme_lists_every_lesson_and_every_graded_function_from_the_masters(student_bundle):
     """The bundle's README is made from the masters at `bundle` time (it cannot drift): every lesson, and in its
     row every function a graded item runs (the checks' own list, not the README's source) and every prediction."""
     from autograder.authoring.release import student_readme
-    subprocess.run([sys.executable, "-m", "autograder", "bundle", "--out", str(tmp_path / "bundle")], cwd=ROOT,
-                   check=True, capture_output=True)
-    readme = (tmp_path / "bundle" / "README.md").read_text()
+    readme = (student_bundle / "README.md").read_text()
     assert readme == student_readme() and "{{" not in readme
     rows = {lesson: [line for line in readme.splitlines() if line.startswith(f"| `{lesson}`")] for lesson in lessons()}
     assert all(len(found) == 1 for found in rows.values()), rows
@@ -210,20 +214,18 @@ def readme_setup(readme):
 
 
 @pytest.fixture(scope="module")
-def installed_bundles(tmp_path_factory):
+def installed_bundles(student_bundle, tmp_path_factory):
     """version -> (the unpacked bundle, installed by its README's commands, or None with why not): the bundle
-    zip made once, unpacked into a folder per Python, the installs run side by side."""
+    zip, unpacked into a folder per Python, the installs run side by side."""
     from autograder.authoring.release import supported_pythons
     base = tmp_path_factory.mktemp("bundle-install")
-    subprocess.run([sys.executable, "-m", "autograder", "bundle", "--out", str(base / "build" / "student-bundle")],
-                   cwd=ROOT, check=True, capture_output=True)
     found, wanted = interpreters(), [v for v in supported_pythons() if v != "%d.%d" % sys.version_info[:2]]
     runs = {}
     for version in wanted:
         if version not in found:
             continue
         home = base / f"py{version}"
-        with zipfile.ZipFile(base / "build" / "student-bundle.zip") as z:
+        with zipfile.ZipFile(student_bundle.with_suffix(".zip")) as z:
             z.extractall(home)
         folder = home / "student-bundle"
         commands, _ = readme_setup((folder / "README.md").read_text())
@@ -393,10 +395,8 @@ def test_the_scan_finds_the_answers_the_checks_used_to_compute():
 
 
 @pytest.mark.slow
-def test_student_bundle_holds_no_copy_of_the_reference(tmp_path):
-    out = tmp_path / "bundle"
-    subprocess.run([sys.executable, "-m", "autograder", "bundle", "--out", str(out)], cwd=ROOT, check=True,
-                   capture_output=True)
+def test_student_bundle_holds_no_copy_of_the_reference(student_bundle):
+    out = student_bundle
     known = reference_fingerprints()
     found = {str(path.relative_to(out)): copies
              for path in sorted(out.rglob("*")) if path.suffix in {".py", ".ipynb"}

@@ -1,13 +1,12 @@
 """Every number a lesson's text quotes (``<span data-measured="key">value</span>``, see
 `lessonkit.measured`) is the one its experiments print (``key = value``), each master
-executed once per session."""
-import os
+executed once per session by the nbval run tests/integration/test_notebooks.py checks
+(tests/support/nbval_run.py)."""
 from pathlib import Path
 
 import nbformat
 import numpy as np
 import pytest
-from nbclient import NotebookClient
 
 from lessonkit import measured
 
@@ -52,30 +51,6 @@ REQUIRED = {
 }
 
 
-@pytest.fixture(scope="session")
-def executed():
-    """lesson -> its master executed top to bottom (strict: a failing experiment fails), on demand."""
-    done = {}
-
-    def run(lesson):
-        if lesson not in done:
-            path = ROOT / "solutions" / lesson / "lesson.ipynb"
-            nb = nbformat.read(path, as_version=4)
-            saved = os.environ.get("LESSONKIT_STRICT")
-            os.environ["LESSONKIT_STRICT"] = "1"
-            try:
-                NotebookClient(nb, timeout=600, kernel_name="python3",
-                               resources={"metadata": {"path": str(path.parent)}}).execute()
-            finally:
-                if saved is None:
-                    del os.environ["LESSONKIT_STRICT"]
-                else:
-                    os.environ["LESSONKIT_STRICT"] = saved
-            done[lesson] = nb
-        return done[lesson]
-    return run
-
-
 def _printed(nb):
     """key -> list of printed value strings, over every output of every code cell."""
     values = {}
@@ -92,8 +67,8 @@ def _quoted(nb):
 
 
 @pytest.mark.parametrize("name", sorted(REQUIRED))
-def test_every_quoted_number_is_the_printed_one(name, executed):
-    nb = executed(name)
+def test_every_quoted_number_is_the_printed_one(name, masters_under_nbval):
+    nb = masters_under_nbval.executed(name)
     printed, quoted = _printed(nb), _quoted(nb)
     missing = REQUIRED[name] - {quote.key for quote in quoted}
     assert not missing, f"{name}: the text no longer quotes {sorted(missing)}"

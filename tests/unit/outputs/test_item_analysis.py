@@ -4,8 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from autograder.authoring.catalogue import build, catalogue
-from autograder.grading.grade import grade_class
+from autograder.authoring.catalogue import catalogue
 from autograder.grading.results import ItemResult, SubmissionResult
 from autograder.outputs import item_analysis, report
 
@@ -89,15 +88,14 @@ def test_summary_has_the_section_and_the_plot(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def graded_lesson(tmp_path_factory):
-    """Every catalogue variant of lesson 04, graded: (results by student, variants by name)."""
-    folder = tmp_path_factory.mktemp("init_class")
+def graded_lesson(graded_class):
+    """Every catalogue variant of lesson 04, graded (the sample class's lesson 04, one student per variant):
+    (results by student, variants by name)."""
+    results, _, _ = graded_class
     variants = {v.name: v for v in catalogue()[INIT]}
-    for v in variants.values():
-        (folder / v.name / INIT).mkdir(parents=True)
-        (folder / v.name / INIT / v.filename).write_bytes(build(INIT, v))
-    results, _ = grade_class(folder)
-    return {r.student: r for r in results}, variants
+    by_student = {student: r for (student, lesson), r in results.items() if lesson == INIT}
+    assert sorted(by_student) == sorted(variants)
+    return by_student, variants
 
 
 def test_catalogue_class_shares_are_the_known_ones(graded_lesson):
