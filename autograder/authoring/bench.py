@@ -242,7 +242,7 @@ def bench_cluster(folder, count, scratch):
     if not Path(dask).exists():
         print("  (dask not installed: no cluster figure)")
         return
-    from distributed import Client
+    from autograder.grading.cluster import wait_for_workers
     procs = []
     try:
         start = time.perf_counter()
@@ -260,8 +260,7 @@ def bench_cluster(folder, count, scratch):
                                            "--no-dashboard", "--local-directory", str(scratch / "dask")],
                                           cwd=ROOT, env=env_with_venv(), stdout=subprocess.DEVNULL,
                                           stderr=subprocess.DEVNULL))
-        with Client(address, timeout=60) as client:
-            client.wait_for_workers(2, timeout=120)
+        wait_for_workers(address, 2, seconds=120)
         started = time.perf_counter() - start
         local, remote = [], []
         for k in range(REPEATS):

@@ -137,6 +137,14 @@ def grade_on_cluster(found, address, options=None):
     return [results[(student, lesson)] for student, lesson, _ in found]
 
 
+def wait_for_workers(address, count, seconds):
+    """Return once the scheduler at `address` has `count` workers (a script that has just started a
+    cluster: the bench); raises TimeoutError after `seconds`."""
+    from distributed import Client
+    with Client(address, timeout=CONNECT_SECONDS, set_as_default=False) as client:
+        client.wait_for_workers(count, timeout=seconds)
+
+
 def notebook_payload(folder):
     """What a task needs of one submission folder, read as the grader reads it.
 
