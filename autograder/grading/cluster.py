@@ -202,6 +202,8 @@ def grade_task(student, lesson, name, data, options=None, client_checkout=None, 
             result = session.grade(student, lesson, folder, salts=salts)
         finally:
             remove(attempt)
+    if warm.closed:  # its scratch went while it graded: the result says so, not what the student did
+        raise RuntimeError(f"the Dask worker {_worker_name()} closed while grading this submission")
     return to_plain(result)
 
 
@@ -235,6 +237,11 @@ class WarmSession:
         except BaseException as exc:  # noqa: BLE001 - raised again by the thread that asked for the session
             self._failed = exc
             self._started.set()
+
+    @property
+    def closed(self):
+        """bool: `close` was called."""
+        return self._closing.is_set()
 
     @property
     def session(self):
@@ -273,6 +280,7 @@ def worker_session(options):
     with _sessions_lock:
         if key not in _sessions:
             if not _sessions:
+                atexit.unregister(close_sessions)  # registered once, however often the sessions were closed
                 atexit.register(close_sessions)
                 _close_with_worker()
             _sessions[key] = WarmSession(key)

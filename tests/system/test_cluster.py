@@ -340,6 +340,18 @@ def test_a_task_that_raises_costs_its_own_submission_only(class_folder, cluster)
     assert graded.raw_score == graded.max_score and not graded.incidents
 
 
+def leaver():
+    """A lesson-02 notebook whose answer cell leaves a file in its working folder and fails where one is there."""
+    from autograder.authoring.catalogue import Variant
+    source = ("import os\n"
+              "if os.path.exists('left.txt'):\n"
+              "    raise RuntimeError('a file left by an earlier attempt')\n"
+              "open('left.txt', 'w').close()\n\n"
+              "def batchnorm_inference(Z, gamma, beta, running_mean, running_var, eps=1e-5):\n"
+              "    return Z\n")
+    return build(LESSON, Variant("leaver", answers={"batchnorm_inference": source}))
+
+
 def test_a_worker_grades_every_task_in_one_warm_session_and_closes_it_with_itself(class_folder, request, tmp_path):
     """A worker's tasks share one zygote and one scratch folder, across runs (a cluster pays per
     submission what a local pool pays, not a new grading process each); when the worker closes,
@@ -357,6 +369,12 @@ def test_a_worker_grades_every_task_in_one_warm_session_and_closes_it_with_itsel
     assert [(r.items, r.problems, r.incidents) for r in again] == [(r.items, r.problems, r.incidents) for r in first]
     assert first[0].raw_score == first[0].max_score and first[1].raw_score < first[1].max_score
     assert not list(scratch[0].glob("work/*/*")) and not list(scratch[0].glob("tasks/*"))  # nothing of a task left
+    # the same submission again on this warm worker, in its working folder itself (no namespaces' own tmpfs)
+    (tmp_path / "leaver" / LESSON).mkdir(parents=True)
+    (tmp_path / "leaver" / LESSON / "lesson.ipynb").write_bytes(leaver())
+    leaving = [("leaver", LESSON, tmp_path / "leaver" / LESSON)]
+    once, twice = [grade_on_cluster(leaving, own.address, Options(isolate=False, scan=False))[0] for _ in range(2)]
+    assert twice.items == once.items and "left by an earlier" not in str(twice.items), twice.items
     worker.send_signal(signal.SIGTERM)  # a worker closing (not killed: a killed one's scratch is removed later)
     worker.wait(timeout=60)
     wait_for(lambda: None if Path(f"/proc/{zygote[0]}").exists() else True, seconds=10)
