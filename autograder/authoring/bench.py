@@ -274,7 +274,8 @@ def bench_cluster(folder, count, scratch):
         print(f"  local Dask cluster (2 workers) median {ours:5.2f} s per notebook  (whole class: "
               f"{', '.join(f'{r:.1f}' for r in remote)} s; 2 local workers by turns: "
               f"{', '.join(f'{r:.1f}' for r in local)} s)")
-        print(f"  ratio cluster / 2 local workers: {ours / theirs:.2f}x per notebook (medians); first run after "
+        print(f"  ratio cluster / 2 local workers: {ours / theirs:.2f}x per notebook (medians; run by run: "
+              f"{', '.join(f'{r / l:.2f}x' for r, l in zip(remote, local))}); first run after "
               f"start-up {remote[0] / count:.2f} s per notebook ({remote[0] / local[0]:.2f}x)")
         print(f"  cluster start-up (scheduler + 2 workers, once per term) {started:.1f} s; with the first run: "
               f"{(started + remote[0]) / count:.2f} s per notebook")
