@@ -6,12 +6,15 @@ bytes with its task, so workers need no shared filesystem for submissions; they 
 course itself (the same checkout, installed in the same environment): every task carries a
 hash of the client's (`checkout`), and a worker whose own differs refuses the task, so a
 stale worker never grades with other masters, judges or packages. On the worker the
-task writes the bytes into a folder of its own and calls `grade.grade_submission` exactly
-as a local run does: the student's code runs confined there (isolation.py), the judge
-runs in the worker's grader process, and only the plain-data result comes back.
+task writes the bytes into a folder of its own and grades them in the worker process's warm
+`grade.GradingSession` (`worker_session`: one per process and grading options, started at its
+first task and closed with the worker, so a cluster pays per submission what a local pool
+does): the student's code runs confined there (isolation.py), the judge runs in the worker's
+grader process, and only the plain-data result comes back.
 
 A worker that dies mid-class costs nothing: the scheduler runs its tasks again elsewhere,
-an attempt never sees what an earlier one left (a fresh folder each), and the client keeps
+an attempt never sees what an earlier one left (a fresh folder each, and the session's
+working folder of the submission removed before and after it), and the client keeps
 one result per (student, lesson), in the order of a local run. A task that fails (it
 raised, or every worker that ran it died) costs its own submission only: "not graded",
 with one incident, as in a local run. A scheduler that goes away ends the run with
@@ -36,7 +39,10 @@ RETRIES = 2
 #: How long the client waits for the scheduler to answer at the start.
 CONNECT_SECONDS = 10
 
-_setup_lock, _setup = threading.Lock(), {}
+#: The name of the worker plugin that closes a worker's sessions when the worker closes.
+PLUGIN = "course-grading-sessions"
+
+_sessions_lock, _sessions, _attempts = threading.Lock(), {}, {}
 
 
 class ClusterError(Exception):
@@ -131,6 +137,14 @@ def grade_on_cluster(found, address, options=None):
     return [results[(student, lesson)] for student, lesson, _ in found]
 
 
+def wait_for_workers(address, count, seconds):
+    """Return once the scheduler at `address` has `count` workers (a script that has just started a
+    cluster: the bench); raises TimeoutError after `seconds`."""
+    from distributed import Client
+    with Client(address, timeout=CONNECT_SECONDS, set_as_default=False) as client:
+        client.wait_for_workers(count, timeout=seconds)
+
+
 def notebook_payload(folder):
     """What a task needs of one submission folder, read as the grader reads it.
 
@@ -152,19 +166,19 @@ def notebook_payload(folder):
 
 
 def grade_task(student, lesson, name, data, options=None, client_checkout=None, salts=None):
-    """One submission, graded on the worker that runs this task.
+    """One submission, graded on the worker that runs this task, in its warm session (`worker_session`).
 
-    The notebook is written as ``<student>/<lesson>/<name>`` in a folder of this attempt,
-    removed afterwards, so a task run twice (its first worker died) grades the same bytes
-    from scratch. A `client_checkout` other than this worker's `checkout` raises
-    `CheckoutMismatch` before anything runs. `salts` (grade id -> salt) are the student's
-    per-student hidden cases (per_student.py); the secret they come from stays with the client.
+    The notebook is written as ``<student>/<lesson>/<name>`` in a folder of this attempt, and
+    the session's working folder of (student, lesson) is removed before and after, so a task
+    run twice (its first worker died, or it raised) grades the same bytes from scratch. A
+    `client_checkout` other than this worker's `checkout` raises `CheckoutMismatch` before
+    anything runs. `salts` (grade id -> salt) are the student's per-student hidden cases
+    (per_student.py); the secret they come from stays with the client.
 
     Returns
     -------
     result : dict, the SubmissionResult's plain form (`results.to_plain`)
     """
-    from autograder.grading.grade import grade_submission
     from autograder.grading.options import Options
     from autograder.grading.scratch import remove
     for part in (student, lesson, name):
@@ -174,47 +188,135 @@ def grade_task(student, lesson, name, data, options=None, client_checkout=None, 
         raise CheckoutMismatch(f"the Dask worker {_worker_name()} grades {lesson} with another course checkout "
                                "or environment than this one (masters, grader or packages differ): update it "
                                "to this checkout and restart it")
-    scratch, public_dir = worker_setup(lesson, course_cases=not any((salts or {}).values()))
-    attempt = Path(tempfile.mkdtemp(dir=scratch / "tasks"))
-    try:
-        (attempt / "jail").mkdir()
-        folder = attempt / "submission" / student / lesson
-        folder.mkdir(parents=True)
-        (folder / name).write_bytes(data)
-        result = grade_submission(student, lesson, folder, public_dir, attempt, options or Options(), salts=salts)
-    finally:
-        remove(attempt)
+    warm = worker_session(options or Options())
+    if not any((salts or {}).values()):  # judged on the course's cases: their reference results, once
+        warm.warm(lesson)
+    session = warm.session
+    with _attempt_lock(student, lesson):  # two attempts of one submission never share its working folder
+        remove(session.scratch / "work" / student / lesson)
+        attempt = Path(tempfile.mkdtemp(dir=session.scratch / "tasks"))
+        try:
+            folder = attempt / "submission" / student / lesson
+            folder.mkdir(parents=True)
+            (folder / name).write_bytes(data)
+            result = session.grade(student, lesson, folder, salts=salts)
+        finally:
+            remove(attempt)
+    if warm.closed:  # its scratch went while it graded: the result says so, not what the student did
+        raise RuntimeError(f"the Dask worker {_worker_name()} closed while grading this submission")
     return to_plain(result)
 
 
-def worker_setup(lesson, course_cases=True):
-    """This worker process's scratch folder and public-code copy, made once per process,
-    and (`course_cases`: the task is judged on the course's cases, not a student's own) the
-    reference results of `lesson`, computed once before any of its tasks judges.
+class WarmSession:
+    """A `grade.GradingSession` kept open, in a thread of its own, until `close`.
 
-    The scratch folder is removed when the process exits; one left by a killed process is
-    removed by the next grading run on the machine (`scratch.remove_stale`).
+    Its own thread, not the task's: the zygote dies with the thread that started it
+    (``PR_SET_PDEATHSIG``), and a Dask worker's task threads may come and go.
+
+    Parameters
+    ----------
+    options : Options, those of the session (see `worker_session`)
+    """
+
+    def __init__(self, options):
+        from autograder.grading.grade import GradingSession
+        self._session, self._lessons, self._lock = GradingSession(options), set(), threading.Lock()
+        self._started, self._closing, self._failed = threading.Event(), threading.Event(), None
+        self._thread = threading.Thread(target=self._keep, name="course-grading-session", daemon=True)
+        self._thread.start()
+        self._started.wait()
+        if self._failed is not None:
+            raise self._failed
+
+    def _keep(self):
+        try:
+            with self._session:
+                (self._session.scratch / "tasks").mkdir()
+                self._started.set()
+                self._closing.wait()
+        except BaseException as exc:  # noqa: BLE001 - raised again by the thread that asked for the session
+            self._failed = exc
+            self._started.set()
+
+    @property
+    def closed(self):
+        """bool: `close` was called."""
+        return self._closing.is_set()
+
+    @property
+    def session(self):
+        """The open `GradingSession`."""
+        return self._session
+
+    def warm(self, lesson):
+        """The reference results of `lesson`, computed once per session before any of its tasks judges."""
+        with self._lock:
+            if lesson not in self._lessons:
+                self._session.warm([lesson])
+                self._lessons.add(lesson)
+
+    def close(self):
+        """End the session: its zygote, every worker it forked and its scratch folder are gone."""
+        self._closing.set()
+        self._thread.join()
+
+
+def worker_session(options):
+    """This process's `WarmSession` for the grading options of `options`, started at its first
+    task; every one is closed when the Dask worker closes (a worker plugin) or the process exits.
+
+    Only what changes a result keys a session (`isolate`, `scan`, `submission_seconds`; the
+    secret never reaches a worker); the output folder and the gradebook are the client's. A
+    worker does not check its kernel beforehand: where the namespaces are refused it grades
+    with weaker isolation, and each result says so (docs/deployment/dask-cluster.md).
 
     Returns
     -------
-    scratch, public_dir : Path
+    warm : WarmSession
     """
-    from autograder import judge
-    from autograder.grading.grade import load_master
-    from autograder.grading.scratch import scratch_folder
-    from autograder.worker import runner
-    with _setup_lock:
-        if not _setup:
-            context = scratch_folder()
-            scratch = context.__enter__()
-            atexit.register(context.__exit__, None, None, None)
-            (scratch / "tasks").mkdir()
-            _setup["folders"] = scratch, runner.prepare_public(scratch / "public")
-        if course_cases and lesson not in _setup:
-            for gid, _ in load_master(lesson).items:
-                judge.expected(gid)
-            _setup[lesson] = True
-        return _setup["folders"]
+    from autograder.grading.options import Options
+    key = Options(isolate=options.isolate, scan=options.scan, submission_seconds=options.submission_seconds,
+                  allow_weak_isolation=True)
+    with _sessions_lock:
+        if key not in _sessions:
+            if not _sessions:
+                atexit.unregister(close_sessions)  # registered once, however often the sessions were closed
+                atexit.register(close_sessions)
+                _close_with_worker()
+            _sessions[key] = WarmSession(key)
+        return _sessions[key]
+
+
+def close_sessions():
+    """Close every session of this process (a worker closing, or the process exiting)."""
+    with _sessions_lock:
+        warm = list(_sessions.values())
+        _sessions.clear()
+    for session in warm:
+        session.close()
+
+
+def _close_with_worker():
+    """Have the Dask worker running this task close this process's sessions when it closes."""
+    try:
+        from distributed import WorkerPlugin, get_worker
+        worker = get_worker()
+    except (ImportError, ValueError):  # not on a Dask worker: the process's exit closes them
+        return
+
+    class CloseSessions(WorkerPlugin):
+        def teardown(self, worker):
+            close_sessions()
+    # added by the worker's event loop, not waited for: a worker closing meanwhile closes them at exit
+    worker.loop.add_callback(worker.plugin_add, plugin=CloseSessions(), name=PLUGIN)
+
+
+@contextlib.contextmanager
+def _attempt_lock(student, lesson):
+    with _sessions_lock:
+        lock = _attempts.setdefault((student, lesson), threading.Lock())
+    with lock:
+        yield
 
 
 @contextlib.contextmanager

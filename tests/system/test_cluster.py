@@ -79,6 +79,20 @@ class Cluster:
             proc.wait()
 
 
+def zygotes(pid):
+    """Pids of the live zygotes (`runner.Zygote`) that process `pid` started."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            state, parent = stat.read_text().rsplit(")", 1)[1].split()[:2]
+            command = (stat.parent / "cmdline").read_bytes()
+        except (OSError, IndexError):
+            continue
+        if int(parent) == pid and state != "Z" and b"/worker/zygote.py\0" in command:
+            found.append(int(stat.parent.name))
+    return found
+
+
 def wait_for(condition, seconds=90):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -324,3 +338,44 @@ def test_a_task_that_raises_costs_its_own_submission_only(class_folder, cluster)
                                  "your instructor has the details"]
     assert refused.raw_score == 0 and all(i.message.startswith("not graded:") for i in refused.items)
     assert graded.raw_score == graded.max_score and not graded.incidents
+
+
+def leaver():
+    """A lesson-02 notebook whose answer cell leaves a file in its working folder and fails where one is there."""
+    from autograder.authoring.catalogue import Variant
+    source = ("import os\n"
+              "if os.path.exists('left.txt'):\n"
+              "    raise RuntimeError('a file left by an earlier attempt')\n"
+              "open('left.txt', 'w').close()\n\n"
+              "def batchnorm_inference(Z, gamma, beta, running_mean, running_var, eps=1e-5):\n"
+              "    return Z\n")
+    return build(LESSON, Variant("leaver", answers={"batchnorm_inference": source}))
+
+
+def test_a_worker_grades_every_task_in_one_warm_session_and_closes_it_with_itself(class_folder, request, tmp_path):
+    """A worker's tasks share one zygote and one scratch folder, across runs (a cluster pays per
+    submission what a local pool pays, not a new grading process each); when the worker closes,
+    neither outlives it."""
+    from autograder.grading.cluster import grade_on_cluster
+    (tmp_path / "cluster").mkdir()
+    own = start_cluster(request, tmp_path / "cluster", workers=1)
+    worker, folder = own.workers[0], tmp_path / "cluster" / "worker0"
+    found = [(f"student{i}", LESSON, class_folder / f"student{i}" / LESSON) for i in (0, 1, 2)]
+    first = grade_on_cluster(found, own.address)
+    zygote, scratch = zygotes(worker.pid), sorted(folder.glob("course-grading-*"))
+    assert len(zygote) == 1 and len(scratch) == 1, (zygote, scratch)
+    again = grade_on_cluster(found, own.address)
+    assert (zygotes(worker.pid), sorted(folder.glob("course-grading-*"))) == (zygote, scratch)
+    assert [(r.items, r.problems, r.incidents) for r in again] == [(r.items, r.problems, r.incidents) for r in first]
+    assert first[0].raw_score == first[0].max_score and first[1].raw_score < first[1].max_score
+    assert not list(scratch[0].glob("work/*/*")) and not list(scratch[0].glob("tasks/*"))  # nothing of a task left
+    # the same submission again on this warm worker, in its working folder itself (no namespaces' own tmpfs)
+    (tmp_path / "leaver" / LESSON).mkdir(parents=True)
+    (tmp_path / "leaver" / LESSON / "lesson.ipynb").write_bytes(leaver())
+    leaving = [("leaver", LESSON, tmp_path / "leaver" / LESSON)]
+    once, twice = [grade_on_cluster(leaving, own.address, Options(isolate=False, scan=False))[0] for _ in range(2)]
+    assert twice.items == once.items and "left by an earlier" not in str(twice.items), twice.items
+    worker.send_signal(signal.SIGTERM)  # a worker closing (not killed: a killed one's scratch is removed later)
+    worker.wait(timeout=60)
+    wait_for(lambda: None if Path(f"/proc/{zygote[0]}").exists() else True, seconds=10)
+    assert not list(folder.glob("course-grading-*"))
