@@ -5,6 +5,7 @@ the student bundle import it) and says nothing private. The default gradebook is
 ``nbgrader_config.py`` (`NBGRADER_CONFIG`), where nbgrader's own tools read it too;
 `nbgrader_cmd.course_directories` resolves it.
 """
+import os
 from pathlib import Path
 
 from autograder import SANDBOX, SHIPPED
@@ -56,7 +57,10 @@ def master_path(lesson):
 
 def copy_files(rels, dest):
     """Copy the course's files and folders `rels` (relative to `ROOT`) to the same places
-    under `dest`, without caches and notebook checkpoints; returns `dest` as a Path."""
+    under `dest`, without caches and notebook checkpoints; returns `dest` as a Path. The copies are
+    readable by everyone (folders 0755, files 0644, or 0755 if executable) whatever the modes in the
+    course tree: a sandboxed worker reads its public copy as nobody, and `make hub` closes the tree
+    (``hub.close_course_tree``), whose modes a plain copy would carry."""
     import shutil
     dest = Path(dest)
     for rel in rels:
@@ -65,6 +69,15 @@ def copy_files(rels, dest):
         if src.is_dir():
             shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"),
                             dirs_exist_ok=True)
+            for folder, _, files in os.walk(dst):
+                os.chmod(folder, 0o755)
+                for name in files:
+                    _readable(Path(folder) / name, ROOT / rel / Path(folder).relative_to(dst) / name)
         else:
             shutil.copy2(src, dst)
+            _readable(dst, src)
     return dest
+
+
+def _readable(copy, original):
+    os.chmod(copy, 0o755 if os.stat(original).st_mode & 0o100 else 0o644)

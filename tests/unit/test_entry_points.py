@@ -156,3 +156,23 @@ def test_make_accepts_the_graded_with_problems_status_only(tmp_path, target, sta
                           f"SUBMISSIONS={tmp_path / 'class'}", f"OUT={tmp_path / 'out'}"],
                          cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert (ran.returncode == 0) == make_succeeds, ran.stdout + ran.stderr
+
+
+def test_a_copy_of_the_course_is_readable_by_everyone_even_from_a_closed_tree(tmp_path, monkeypatch):
+    """A sandboxed worker reads its public copy as nobody; `make hub` closes the course tree (mode o-rwx), and a
+    copy that kept those modes left hidden cases unrunnable ("No module named lessonkit.gradcheck")."""
+    import autograder.worker.course as course
+    tree = tmp_path / "tree"
+    (tree / "pkg" / "sub").mkdir(parents=True)
+    (tree / "pkg" / "sub" / "m.py").write_text("x = 1\n")
+    (tree / "pkg" / "tool").write_text("#!/bin/sh\n")
+    (tree / "pkg" / "tool").chmod(0o700)
+    (tree / "top.py").write_text("")
+    for path in (tree / "pkg" / "sub" / "m.py", tree / "top.py"):
+        path.chmod(0o600)
+    for folder in (tree / "pkg", tree / "pkg" / "sub"):
+        folder.chmod(0o700)
+    monkeypatch.setattr(course, "ROOT", tree)
+    copy = course.copy_files(["pkg", "top.py"], tmp_path / "copy")
+    modes = {str(p.relative_to(copy)): p.stat().st_mode & 0o777 for p in sorted(copy.rglob("*"))}
+    assert modes == {"pkg": 0o755, "pkg/sub": 0o755, "pkg/sub/m.py": 0o644, "pkg/tool": 0o755, "top.py": 0o644}
