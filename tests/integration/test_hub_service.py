@@ -185,28 +185,38 @@ def test_a_manual_grade_survives_an_unchanged_regrade_and_reaches_the_feedback(r
 
 def test_until_the_due_date_the_score_and_hidden_details_are_withheld_then_the_whole_page_is_released(running):
     """The instructor edits grading_on_submit.toml while the service runs: lesson 02 becomes "visible" with a
-    due date a few seconds away."""
+    due date next month; once the withheld page is out, the instructor moves the due date to two seconds away,
+    and when they pass (the service's clock, not the edit) the whole page is released."""
     service, _, course, _, log = running
     settings = course / policy.FILE
     kept = settings.read_text()
-    due = datetime.now(timezone.utc) + timedelta(seconds=20)
-    settings.write_text(f'[defaults]\nper_hour = {PER_HOUR}\n[lessons.{LESSON}]\nfeedback = "visible"\n'
-                        f'due = "{due:%Y-%m-%d %H:%M:%S} UTC"\n')
-    try:
+
+    def due_in(delay, times_read):
+        due = datetime.now(timezone.utc) + delay
+        settings.write_text(f'[defaults]\nper_hour = {PER_HOUR}\n[lessons.{LESSON}]\nfeedback = "visible"\n'
+                            f'due = "{due:%Y-%m-%d %H:%M:%S} UTC"\n')
         deadline = time.monotonic() + 30
-        while not any(f"read {policy.FILE} again" in line for line in log.lines()):
+        while sum(f"read {policy.FILE} again" in line for line in log.lines()) < times_read:
             assert time.monotonic() < deadline, log.getvalue()
             time.sleep(0.1)
+        return due
+    try:
+        read_before = sum(f"read {policy.FILE} again" in line for line in log.lines())
+        due_in(timedelta(days=30), read_before + 1)
         folder = as_student(running, "lp", CORRECT)
         assert wait_for(service.journal, folder.name)["withheld"]
         (page,) = feedback(running, "lp").values()
         assert "24 / 24" not in page and "shown after the due date" in page
+        due = due_in(timedelta(seconds=2), read_before + 2)
+        (page,) = feedback(running, "lp").values()
+        assert "24 / 24" not in page  # not before the due date
         while datetime.now(timezone.utc) < due + timedelta(seconds=DONE_TIMEOUT):
             (page,) = feedback(running, "lp").values()
             if "24 / 24 points" in page:
                 break
-            time.sleep(0.5)
+            time.sleep(0.2)
         assert "24 / 24 points" in page and any("past the due date" in line for line in log.lines())
+        assert datetime.now(timezone.utc) >= due
     finally:
         settings.write_text(kept)
 
