@@ -101,12 +101,8 @@ def record(results, db_url, notebook="lesson", root=None):
         by_lesson.setdefault(r.lesson, []).append(r)
     gb = _opened(db_url)
     try:
-        known = _known_lessons(gb, notebook)
         late_rule = late.rule(root)
-        registrations, notes = {}, []
-        for lesson in sorted(set(by_lesson) - known):
-            registrations[lesson], note = _registration(lesson, notebook, root)
-            notes += [note] if note else []
+        registrations, notes = _new_registrations(gb, by_lesson, notebook, root)
         for attempt in range(ATTEMPTS):
             if attempt:  # start over on a new session and connection
                 gb.close()
@@ -146,10 +142,7 @@ def register(lessons, db_url, notebook="lesson", root=None):
     """
     gb = _opened(db_url)
     try:
-        notes, registrations = [], {}
-        for lesson in sorted(set(lessons) - _known_lessons(gb, notebook)):
-            registrations[lesson], note = _registration(lesson, notebook, root)
-            notes += [note] if note else []
+        registrations, notes = _new_registrations(gb, lessons, notebook, root)
         for lesson, cells in registrations.items():
             if cells:
                 _ensure_lesson(gb, lesson, notebook, cells)
@@ -159,12 +152,22 @@ def register(lessons, db_url, notebook="lesson", root=None):
         gb.close()
 
 
-def _known_lessons(gb, notebook):
-    """Names of the lessons whose notebook `notebook` the gradebook holds; no transaction is left open
-    (nbgrader registers the new lessons meanwhile)."""
+def _new_registrations(gb, lessons, notebook, root):
+    """nbgrader's registration (`_registration`) of each of `lessons` the gradebook does not hold yet; no
+    transaction is left open while nbgrader registers them.
+
+    Returns
+    -------
+    registrations : dict, lesson -> its cells (None where it could not be registered)
+    notes : list of str, the lessons that could not be registered, and why
+    """
     known = {name for name, in gb.db.query(orm.Assignment.name).join(orm.Notebook).filter(orm.Notebook.name == notebook)}
     gb.db.rollback()
-    return known
+    registrations, notes = {}, []
+    for lesson in sorted(set(lessons) - known):
+        registrations[lesson], note = _registration(lesson, notebook, root)
+        notes += [note] if note else []
+    return registrations, notes
 
 
 def _opened(db_url):
