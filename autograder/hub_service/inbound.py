@@ -5,7 +5,9 @@ nbgrader's ``ExchangeSubmit`` writes each submission to
 ``timestamp.txt`` and ``submission_secret.txt``, then the folder's mode 0777 last. Any student may write
 into ``inbound`` (mode 2733), so a folder's name proves nothing: its student id must be the system user
 who owns the folder (``nbgrader collect``'s ``check_owner``, there only a warning), and nothing in it is
-followed or trusted (symbolic links, sizes, depth).
+followed or trusted (symbolic links, sizes, depth). Nor is the time its name states: a student who writes
+straight into inbound can name any time, so the time used is the name's only when the folder's ctime (set
+by the kernel, which no student can set back) agrees with it (`dated`).
 """
 import dataclasses
 import os
@@ -13,7 +15,7 @@ import pwd
 import shutil
 import stat
 import time
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from autograder.grading.grade import student_id_problem
@@ -25,6 +27,9 @@ SETTLE_SECONDS = 10.0
 #: What a collected submission may hold: files, bytes in all, folder depth (nbgrader's own copy has its
 #: `max_dir_size`; these bound what the service reads, whatever the student wrote into inbound).
 MAX_FILES, MAX_BYTES, MAX_DEPTH = 50, 2 * MAX_NOTEBOOK_BYTES, 4
+#: How far the time a submission's name states may be from its folder's ctime (nbgrader's submit names the
+#: folder, copies the files, then makes it 0777; an NFS server's clock may differ from the hub's by a little).
+NAME_SLACK = timedelta(minutes=2)
 
 
 class Rejected(Exception):
@@ -40,6 +45,7 @@ class Submission:
     student: str
     lesson: str
     timestamp: datetime
+    named: datetime | None = None  # the name's timestamp, when `dated` replaced it by the folder's ctime
 
     @property
     def key(self):
@@ -88,6 +94,27 @@ def check(submission, check_owner=True, now=None):
     return info.st_mode & 0o777 == 0o777 or settled
 
 
+def dated(submission, ctime=None):
+    """`submission` with the time it was handed in: its name's, unless its folder's ctime (`ctime`, read when
+    None) is more than `NAME_SLACK` away from it; then the ctime's, and `named` keeps the name's.
+
+    A backdated name would dodge a late penalty, and one in the future would stay the latest submission."""
+    if ctime is None:
+        ctime = os.lstat(submission.path).st_ctime
+    held = datetime.fromtimestamp(ctime, timezone.utc).replace(tzinfo=None)
+    if abs(held - submission.timestamp) <= NAME_SLACK:
+        return submission
+    return dataclasses.replace(submission, timestamp=held, named=submission.timestamp)
+
+
+def dating_note(submission):
+    """What a student is told when `dated` replaced their submission's time (str), or None."""
+    if submission.named is None:
+        return None
+    return (f"the submission's folder is named {submission.named:%Y-%m-%d %H:%M:%S} UTC, but the exchange received "
+            f"it at {submission.timestamp:%Y-%m-%d %H:%M:%S} UTC; that time is used")
+
+
 def secret(folder):
     """The submission's ``submission_secret.txt`` (str), or None when it has none readable."""
     return read_small(Path(folder) / "submission_secret.txt")[0]
@@ -96,7 +123,8 @@ def secret(folder):
 def collect(submission, submitted, owner):
     """Copy `submission` into ``<submitted>/<student>/<lesson>/`` as ``nbgrader collect`` lays it out,
     replacing what is there only when this one is not older (the latest submission counts; every one
-    stays in inbound). Regular files and folders only, within `MAX_FILES`, `MAX_BYTES` and `MAX_DEPTH`
+    stays in inbound). Its ``timestamp.txt`` is written from `submission.timestamp`, whatever the student's
+    says (the gradebook's late penalty reads it). Regular files and folders only, within `MAX_FILES`, `MAX_BYTES` and `MAX_DEPTH`
     (Rejected otherwise); the copy is owned by `owner` (uid, gid), the course's instructor.
 
     Returns
@@ -119,6 +147,7 @@ def collect(submission, submitted, owner):
     staging = dest.parent / f".{submission.lesson}.collecting-{os.getpid()}-{time.monotonic_ns()}"
     try:
         skipped = _copy(submission.path, staging, owner)
+        _write_timestamp(staging / "timestamp.txt", submission.timestamp, owner)
         old = dest.parent / f".{submission.lesson}.old-{time.monotonic_ns()}"
         if dest.exists():
             dest.rename(old)
@@ -163,6 +192,13 @@ def _copy(source, dest, owner):
                     raise Rejected(f"more than {MAX_FILES} files or {MAX_BYTES // 2**20} MiB")
                 _copy_file(entry.path, dst / entry.name, owner)
     return skipped
+
+
+def _write_timestamp(path, when, owner):
+    from autograder.gradebook.nbgrader_files import TIMESTAMP_FORMAT
+    path.unlink(missing_ok=True)
+    path.write_text(when.strftime(TIMESTAMP_FORMAT))
+    os.chown(path, *owner)
 
 
 def _copy_file(source, dest, owner):

@@ -163,8 +163,10 @@ class Service:
             try:
                 submission = inbound.parse(self.inbound, name)
                 checked = submission.student not in self.simulated
-                if step != "graded" and not inbound.check(submission, checked, now):
-                    continue  # nbgrader is still writing it
+                if step != "graded":  # graded already: its folder is not read again
+                    if not inbound.check(submission, checked, now):
+                        continue  # nbgrader is still writing it
+                    submission = inbound.dated(submission)
             except inbound.Rejected as exc:
                 self.reject(name, str(exc))
                 continue
@@ -233,6 +235,9 @@ class Service:
             self.journal.add(submission.name, "collected")
             result = self.session.grade(submission.student, submission.lesson, folder)
             result.problems += skipped
+            if note := inbound.dating_note(submission):
+                result.problems.append(note)
+                self.say(f"{submission.student} {submission.lesson}: {note}")
             self.journal.add(submission.name, "graded", student=submission.student, lesson=submission.lesson,
                              result=to_plain(result))
             self._finish(submission, result)

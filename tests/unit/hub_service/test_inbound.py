@@ -4,9 +4,10 @@ writing, and a collection that follows no link, keeps within bounds and never mo
 import os
 import pwd
 import time
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 import pytest
+from nbgrader.utils import parse_utc
 
 from autograder.authoring.local_exchange import make_exchange, submit
 from autograder.hub_service import inbound
@@ -72,6 +73,45 @@ def test_a_folder_nbgrader_is_still_writing_waits_until_it_is_0777_or_has_settle
     assert inbound.check(submission, check_owner=False, now=time.time() + inbound.SETTLE_SECONDS + 1)
     os.chmod(folder, 0o777)
     assert inbound.check(submission, check_owner=False)
+
+
+def renamed(folder, when):
+    """`folder` renamed to state `when` (naive UTC), as a student writing straight into inbound can."""
+    student, lesson, _, rest = folder.name.rsplit("+", 3)
+    return folder.rename(folder.parent / f"{student}+{lesson}+{when:%Y-%m-%d %H:%M:%S.%f} UTC+{rest}")
+
+
+@pytest.mark.parametrize("shift", [timedelta(hours=-3), timedelta(days=2)])
+def test_a_name_that_states_another_time_than_the_exchange_received_it_gets_the_received_time(tmp_path, shift):
+    exchange = make_exchange(tmp_path / "exchange")
+    honest = inbound.parse(*split(submit(exchange, tmp_path / "home", "ada", LESSON, b"{}")))
+    assert inbound.dated(honest) == honest and inbound.dating_note(honest) is None
+    forged = renamed(honest.path, honest.timestamp + shift)
+    dated = inbound.dated(inbound.parse(*split(forged)))
+    assert dated.named == honest.timestamp + shift
+    assert abs(dated.timestamp - honest.timestamp) < timedelta(seconds=30)
+    assert "the exchange received it at" in inbound.dating_note(dated)
+
+
+def test_a_name_within_the_slack_of_a_slow_copy_keeps_its_time(tmp_path):
+    folder = tmp_path / NAME
+    folder.mkdir()
+    submission = inbound.parse(tmp_path, NAME)
+    ctime = submission.timestamp.replace(tzinfo=timezone.utc).timestamp() + 100  # copied for 100 s
+    assert inbound.dated(submission, ctime) == submission
+
+
+def test_the_collected_timestamp_is_the_one_the_service_dated_whatever_the_students_file_says(tmp_path):
+    exchange = make_exchange(tmp_path / "exchange")
+    folder = submit(exchange, tmp_path / "home", "ada", LESSON, b"{}")
+    (folder / "timestamp.txt").write_text("2000-01-01 00:00:00.000000 UTC")
+    forged = inbound.dated(inbound.parse(*split(renamed(folder, datetime(2000, 1, 1)))))
+    copy, _ = inbound.collect(forged, tmp_path / "submitted", (os.getuid(), os.getgid()))
+    assert parse_utc((copy / "timestamp.txt").read_text()) == forged.timestamp > datetime(2026, 1, 1)
+
+
+def split(folder):
+    return folder.parent, folder.name
 
 
 def snapshot(folder):

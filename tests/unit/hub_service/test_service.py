@@ -50,6 +50,17 @@ def test_of_two_pending_submissions_of_a_student_the_latest_is_graded_and_the_ot
     assert handed == [second.name]  # in grading: not handed again
 
 
+def test_a_submission_named_in_the_future_does_not_stay_the_latest(service, tmp_path):
+    service, exchange, log = service
+    first = submit(exchange, tmp_path / "home", "root", LESSON, b"{}")
+    student, lesson, _, rest = first.name.rsplit("+", 3)
+    first = first.rename(first.parent / f"{student}+{lesson}+2099-01-01 00:00:00.000000 UTC+{rest}")
+    second = submit(exchange, tmp_path / "home", "root", LESSON, b"{}")
+    handed = []
+    service.poll(lambda function, submission: handed.append(submission))
+    assert [s.name for s in handed] == [second.name] and service.journal.step(first.name) == "superseded"
+
+
 def test_over_the_hourly_limit_a_submission_waits_and_its_feedback_says_when(service, tmp_path):
     service, exchange, log = service
     for k in range(2):
