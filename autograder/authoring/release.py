@@ -50,10 +50,10 @@ def release(lessons, into=None, force=False):
         print("wrote autograder/checks/known_outputs.json")
     with tempfile.TemporaryDirectory() as scratch:
         fresh = Path(scratch) / "release"
+        failed = generate(lessons, fresh, Path(scratch) / "gradebook.db")
+        if failed:
+            sys.exit("\n".join(f"{output}\nrelease of {lesson} failed" for lesson, output in failed.items()))
         for lesson in lessons:
-            status, output = generate(lesson, fresh, Path(scratch) / "gradebook.db")
-            if status:
-                sys.exit(f"{output}\nrelease of {lesson} failed (nbgrader exit status {status})")
             as_jupyterlab_saves(fresh / lesson / "lesson.ipynb")
         made = sorted(p.relative_to(fresh) for p in fresh.rglob("*") if p.is_file())
         for rel in made:

@@ -4,6 +4,7 @@ Only a scratch SQLite path ever reaches an nbgrader command line: the real grade
 (which may hold a PostgreSQL password) stays in this process.
 """
 import ctypes
+import json
 import os
 import signal
 import subprocess
@@ -30,26 +31,65 @@ def dies_with_parent():
     _prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
-def generate(lesson, into, scratch_db, root=None):
-    """nbgrader generate_assignment of one lesson against a throw-away SQLite gradebook.
+#: What `generate` runs in its one nbgrader process: nbgrader's own API (as Formgrader calls it) on each lesson,
+#: with the course's nbgrader_config.py; prints {lesson: None, or nbgrader's output when it failed} as JSON.
+_GENERATE_EACH = """# nbgrader generate_assignment of each lesson
+import json, sys
+from traitlets.config import Config
+from traitlets.config.loader import ConfigFileNotFound, PyFileConfigLoader
+from nbgrader.apps.api import NbGraderAPI
+from nbgrader.coursedir import CourseDirectory
+root, into, db, *lessons = sys.argv[1:]
+into, db = into.split("=", 1)[1], db.split("=", 1)[1]  # nbgrader's own options, as its command line spells them
+try:
+    config = PyFileConfigLoader("nbgrader_config.py", path=root).load_config()
+except ConfigFileNotFound:
+    config = Config()
+config.CourseDirectory.root = root
+config.CourseDirectory.db_url = db
+config.CourseDirectory.release_directory = into
+config.NbGraderAPI.log_level = "WARN"
+api = NbGraderAPI(CourseDirectory(config=config), config=config)
+failed = {}
+for lesson in lessons:
+    done = api.generate_assignment(lesson, force=True)
+    failed[lesson] = None if done["success"] else (done.get("log", "") + done.get("error", "")).strip()
+print(json.dumps(failed))
+"""
+
+
+def generate(lessons, into, scratch_db, root=None):
+    """nbgrader generate_assignment of each of `lessons`, one nbgrader process for them all (not one per lesson:
+    its start-up is most of a lesson's time), against a throw-away SQLite gradebook.
 
     Parameters
     ----------
-    lesson : str, e.g. ``"02_batch_norm"``
+    lessons : list of str, e.g. ``["02_batch_norm"]``
     into : str or Path, the release folder to write ``<lesson>/lesson.ipynb`` into
-    scratch_db : Path, a SQLite file nbgrader creates and registers the lesson's cells in
+    scratch_db : Path, a SQLite file nbgrader creates and registers the lessons' cells in
     root : str or Path or None, the course root (default: this checkout)
 
     Returns
     -------
-    status : int, nbgrader's exit status
-    output : str, nbgrader's output
+    failed : dict, lesson -> nbgrader's output, for each lesson nbgrader could not generate (every one of
+        them, with the process's output, when the process itself failed)
     """
-    done = subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", lesson, "--force",
-                           "--log-level=WARN", f"--CourseDirectory.db_url=sqlite:///{Path(scratch_db).resolve()}",
-                           f"--CourseDirectory.release_directory={into}"], cwd=Path(root or ROOT), env=with_venv_on_path(),
+    if not lessons:
+        return {}
+    root = Path(root or ROOT).resolve()
+    done = subprocess.run([sys.executable, "-c", _GENERATE_EACH, str(root),
+                           f"--CourseDirectory.release_directory={Path(into).resolve()}",
+                           f"--CourseDirectory.db_url=sqlite:///{Path(scratch_db).resolve()}", *lessons],
+                          cwd=root, env=with_venv_on_path(),
                           capture_output=True, text=True, preexec_fn=dies_with_parent)
-    return done.returncode, done.stdout + done.stderr
+    try:
+        failed = json.loads(done.stdout.strip().splitlines()[-1]) if done.returncode == 0 else None
+    except (ValueError, IndexError):
+        failed = None
+    if not isinstance(failed, dict) or set(failed) != set(lessons):
+        output = (done.stdout + done.stderr).strip() or f"nbgrader exit status {done.returncode}"
+        return {lesson: output for lesson in lessons}
+    return {lesson: output for lesson, output in failed.items() if output is not None}
 
 
 def course_directories(root=None):

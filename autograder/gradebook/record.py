@@ -153,7 +153,7 @@ def register(lessons, db_url, notebook="lesson", root=None):
 
 
 def _new_registrations(gb, lessons, notebook, root):
-    """nbgrader's registration (`_registration`) of each of `lessons` the gradebook does not hold yet; no
+    """nbgrader's registration (`_registrations`) of each of `lessons` the gradebook does not hold yet; no
     transaction is left open while nbgrader registers them.
 
     Returns
@@ -163,11 +163,7 @@ def _new_registrations(gb, lessons, notebook, root):
     """
     known = {name for name, in gb.db.query(orm.Assignment.name).join(orm.Notebook).filter(orm.Notebook.name == notebook)}
     gb.db.rollback()
-    registrations, notes = {}, []
-    for lesson in sorted(set(lessons) - known):
-        registrations[lesson], note = _registration(lesson, notebook, root)
-        notes += [note] if note else []
-    return registrations, notes
+    return _registrations(sorted(set(lessons) - known), notebook, root)
 
 
 def _opened(db_url):
@@ -191,27 +187,36 @@ def _deferred_commits(gb):
         del gb.db.commit
 
 
-def _registration(lesson, notebook, root=None):
-    """A lesson's cells as nbgrader generate_assignment records them (run on a scratch gradebook).
+def _registrations(lessons, notebook, root=None):
+    """The lessons' cells as nbgrader generate_assignment records them (run on a scratch gradebook).
 
     Returns
     -------
-    cells : dict or None, ``{"kernelspec", "grade", "solution", "task", "source"}``
-    note : str or None
+    registrations : dict, lesson -> ``{"kernelspec", "grade", "solution", "task", "source"}``, or None where
+        nbgrader could not register it
+    notes : list of str, those lessons and why
     """
+    if not lessons:
+        return {}, []
     with tempfile.TemporaryDirectory() as scratch:
         db = Path(scratch) / "gradebook.db"
-        status, output = generate(lesson, Path(scratch) / "release", db, root)
-        if status:
-            return None, f"gradebook: could not add lesson {lesson}: {output.strip()[-300:]}"
+        failed = generate(lessons, Path(scratch) / "release", db, root)
+        registrations = {lesson: None for lesson in failed}
+        notes = [f"gradebook: could not add lesson {lesson}: {output[-300:]}" for lesson, output in failed.items()]
+        ready = [lesson for lesson in lessons if lesson not in failed]
+        if not ready:
+            return registrations, notes
         with Gradebook(f"sqlite:///{db}") as gb:
-            nb = gb.find_notebook(notebook, lesson)
-            return {"kernelspec": nb.kernelspec,
+            for lesson in ready:
+                nb = gb.find_notebook(notebook, lesson)
+                registrations[lesson] = {
+                    "kernelspec": nb.kernelspec,
                     "grade": [dict(name=c.name, max_score=c.max_score, cell_type=c.cell_type) for c in nb.grade_cells],
                     "solution": [dict(name=c.name) for c in nb.solution_cells],
                     "task": [dict(name=c.name, max_score=c.max_score, cell_type=c.cell_type) for c in nb.task_cells],
                     "source": [dict(name=c.name, cell_type=c.cell_type, locked=c.locked, source=c.source,
-                                    checksum=c.checksum) for c in nb.source_cells]}, None
+                                    checksum=c.checksum) for c in nb.source_cells]}
+        return registrations, notes
 
 
 def _ensure_lesson(gb, lesson, notebook, cells):
