@@ -112,8 +112,16 @@ system-packages: ## Debian's chromium and postgresql for the tests (apt-get as r
 	  echo "note:$$missing missing, so what needs them is skipped; install with: sudo apt-get install$$missing"; \
 	fi
 
+# Two pytest sessions side by side (tests/conftest.py's --part): the one grading classes keeps both cores busy,
+# the other (servers, browsers, unit tests) mostly waits; its output is printed once both have ended.
 test: $(VENV)/.installed $(VENV)/.hub-installed system-packages ## everything CI proves (installs the Debian packages and JupyterHub its tests need first)
-	$(PY) -m pytest -q
+	@mkdir -p build; echo "pytest --part=rest runs beside this one; its output follows at the end (build/test-rest.log)"
+	@$(PY) -m pytest -q --part=rest > build/test-rest.log 2>&1 & rest=$$!; \
+	$(PY) -m pytest -q --part=grading; grading=$$?; \
+	wait $$rest; rest=$$?; \
+	echo; echo "==== pytest --part=rest (system and unit tests) ===="; cat build/test-rest.log; \
+	echo "pytest --part=grading: exit $$grading; pytest --part=rest: exit $$rest"; \
+	[ $$grading = 0 ] && [ $$rest = 0 ]
 
 .PHONY: test-fast
 test-fast: $(VENV)/.installed ## the quick loop: every test but the system ones (browser, PostgreSQL, Dask, installs) and the slow ones (markers in pyproject.toml)

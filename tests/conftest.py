@@ -32,15 +32,39 @@ SLOW_FIXTURES = {
 }
 
 
-def pytest_collection_modifyitems(items):
+#: `make test` runs two pytest sessions side by side (`--part`): "grading" (these folders, and every test taking
+#: one of these session fixtures, which each session would otherwise make again) keeps both cores busy; "rest"
+#: (tests/system/ and the other unit tests) mostly waits on servers, browsers and single-threaded code
+GRADING_FOLDERS = {("integration",), ("unit", "grading")}
+GRADING_FIXTURES = {"graded_class", "masters_under_nbval"}
+
+
+def pytest_addoption(parser):
+    parser.addoption("--part", choices=["grading", "rest"],
+                     help="only one of the two parts `make test` runs side by side (see GRADING_FIXTURES)")
+
+
+def in_grading_part(item):
+    parts = Path(item.path).relative_to(ROOT / "tests").parts
+    return (any(parts[:len(folder)] == folder for folder in GRADING_FOLDERS)
+            or bool(GRADING_FIXTURES & set(getattr(item, "fixturenames", ()))))
+
+
+def pytest_collection_modifyitems(config, items):
     """Mark by folder (tests/system/ -> system, tests/integration/ -> slow) and slow every test that
-    takes one of SLOW_FIXTURES; a test slow on its own says so with @pytest.mark.slow."""
+    takes one of SLOW_FIXTURES; a test slow on its own says so with @pytest.mark.slow. With `--part`, keep
+    that part's tests."""
     for item in items:
         folder = Path(item.path).relative_to(ROOT / "tests").parts[0]
         if folder in FOLDER_MARKERS:
             item.add_marker(FOLDER_MARKERS[folder])
         if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker("slow")
+    part = config.getoption("part")
+    if part:
+        kept = [item for item in items if in_grading_part(item) == (part == "grading")]
+        config.hook.pytest_deselected(items=[item for item in items if in_grading_part(item) != (part == "grading")])
+        items[:] = kept
 
 
 #: The masters' nbval run (`masters_under_nbval`), started once the selected tests are known
