@@ -66,7 +66,7 @@ grade: $(VENV)/.installed ## grade a class: make grade [SUBMISSIONS=dir/<student
 	@# exit status 3 = graded, and some submissions had problems (named in the output and the summary): a result, not a failure
 	$(PY) -m autograder grade $(SUBMISSIONS) --out $(OUT) $(FORCE_FLAG) || [ $$? -eq 3 ]
 
-figures: $(VENV)/.installed ## redraw every figure the lessons show into figures/
+figures: $(VENV)/.installed ## redraw every figure the lessons show into solutions/<lesson>/figures/ (`make release` copies them on)
 	$(PY) -m autograder figures
 
 work: $(VENV)/.installed ## work/: your copies of notebooks/, made once (a copy holding answers is never replaced)

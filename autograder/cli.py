@@ -430,7 +430,7 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace], int], bool]] = {
                   _selfcheck, True),
     "lab": ("JupyterLab: student mode (the lessons, nbgrader's Validate button) or --instructor (every tool)",
             _lab, True),
-    "figures": ("redraw every figure the lessons show into figures/", _figures, True),
+    "figures": ("redraw every figure the lessons show into solutions/<lesson>/figures/ (then release)", _figures, True),
     "release": ("solutions/ -> notebooks/ (nbgrader generate_assignment); never over a student's work", _release, False),
     "sample-class": ("build the sample class (correct, mistaken and broken submissions with known verdicts)",
                      _sample_class, False),
@@ -473,7 +473,7 @@ def parser(course_tree: bool = True) -> argparse.ArgumentParser:
     p["lab"].add_argument("folder", nargs="?",
                           help="the folder the file browser opens on (default: notebooks/, or solutions/ with --instructor)")
     p["lab"].epilog = "Other options (in the --name=value form) go to jupyter lab, e.g. --port=8888."
-    p["figures"].add_argument("--out", help="write them here instead of figures/")
+    p["figures"].add_argument("--out", help="write them into OUT/<lesson>/figures/, not solutions/ (notebooks/ in a bundle)")
     p["release"].add_argument("lessons", nargs="*")
     p["release"].add_argument("--into", help="write the student copies here instead of notebooks/")
     p["release"].add_argument("--force", action="store_true", help="replace copies that hold a student's work")

@@ -1,5 +1,9 @@
-"""The figures the lessons show, drawn by code. ``python -m autograder figures`` writes
-them all into ``figures/`` (``make figures``).
+"""The figures the lessons show, drawn by code. ``python -m autograder figures`` (``make figures``) writes
+each into its lesson's folder, ``solutions/<lesson>/figures/`` (``make release`` copies them into
+``notebooks/``); in the student bundle, which has no ``solutions/``, into ``notebooks/<lesson>/figures/``.
+
+A lesson shows ``figures/<name>.png``, inside its own folder, so that wherever the folder goes (a student's
+``work/``, the bundle, a home on the hub that nbgrader fetched it into) its figures go with it.
 """
 from pathlib import Path
 
@@ -11,7 +15,7 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch  # noqa: E402
 
 from lessonkit import plots  # noqa: E402
 
-FIGURES = Path(__file__).resolve().parent.parent / "figures"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _box(ax, x, y, w, h, text, color):
@@ -59,17 +63,24 @@ def draw_normalization():
     return normalization_figure(lambda X: (X - X.mean(axis=1)[:, None]) / X.std(axis=1)[:, None])
 
 
-#: file name -> drawing function
-DRAWINGS = {"bn.png": draw_bn, "normalization.png": draw_normalization}
+#: (lesson, file name) -> drawing function
+DRAWINGS = {("01_normalizing_inputs", "normalization.png"): draw_normalization,
+            ("02_batch_norm", "bn.png"): draw_bn}
 
 
-def main(out: str | Path = FIGURES) -> None:
-    """Draw every figure of `DRAWINGS` into the folder `out`."""
-    out = Path(out)
-    out.mkdir(exist_ok=True)
+def lessons_folder():
+    """Where the lessons' folders are: ``solutions/`` in the course tree, ``notebooks/`` in the bundle."""
+    return ROOT / "solutions" if (ROOT / "solutions").is_dir() else ROOT / "notebooks"
+
+
+def main(out: str | Path | None = None) -> None:
+    """Draw every figure of `DRAWINGS` into ``<out>/<lesson>/figures/`` (`out`: `lessons_folder()` by default)."""
+    out = Path(out) if out else lessons_folder()
     plots.use_style()
-    for name, draw in DRAWINGS.items():
+    for (lesson, name), draw in DRAWINGS.items():
+        folder = out / lesson / "figures"
+        folder.mkdir(parents=True, exist_ok=True)
         fig = plots.distinguish(draw())
-        fig.savefig(out / name, dpi=110, bbox_inches="tight", metadata={"Software": None})
+        fig.savefig(folder / name, dpi=110, bbox_inches="tight", metadata={"Software": None})
         plt.close(fig)
-        print(f"wrote {out / name}")
+        print(f"wrote {folder / name}")

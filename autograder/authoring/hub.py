@@ -4,7 +4,7 @@ JupyterHub (the ``hub`` extra) and configurable-http-proxy (npm, into ``build/hu
 sample accounts that are system users: ``LocalProcessSpawner`` starts each user's JupyterLab as
 that user, in a home only that user can read (mode 0700: Debian's ``useradd`` would make it 0755).
 The instructor's home is the course folder (the course's ``nbgrader_config.py``, ``solutions/``,
-``notebooks/``, ``figures/``) and its server has every nbgrader tool, Formgrader included. A
+``notebooks/``) and its server has every nbgrader tool, Formgrader included. A
 student's server runs the course's student mode (``autograder/student/lab_student``) with
 nbgrader's Assignment List added, so students fetch, submit and fetch feedback through nbgrader's
 exchange; the instructor's release of ``RELEASED`` made the exchange's course folders with
@@ -44,7 +44,7 @@ SAMPLE_INSTRUCTOR = "tdn-instructor"
 #: Lessons the instructor releases into the exchange when the hub is prepared.
 RELEASED = ("02_batch_norm",)
 #: What the instructor's home receives of the course tree: it is the course folder nbgrader works in.
-INSTRUCTOR_COPIES = ("nbgrader_config.py", "grading_on_submit.toml", "solutions", "notebooks", "figures")
+INSTRUCTOR_COPIES = ("nbgrader_config.py", "grading_on_submit.toml", "solutions", "notebooks")
 HOME_MODE = 0o700
 #: The instructor's server's Content-Security-Policy: JupyterHub's single-user server sends "frame-ancestors 'none'",
 #: which leaves the Formgrader panel (an iframe of the server's own /formgrader pages) blank.

@@ -69,9 +69,10 @@ def refusal(paths, how_to_keep):
 
 
 def make_workspace(release=RELEASE, work=WORK):
-    """Copy every released lesson into `work` where it is missing or still untouched.
+    """Copy every released lesson into `work` where it is missing or still untouched, and the files it shows
+    (its figures) where they are missing or differ.
 
-    A copy that holds work is left as it is, whatever the release says.
+    A notebook that holds work is left as it is, whatever the release says.
 
     Returns
     -------
@@ -79,6 +80,14 @@ def make_workspace(release=RELEASE, work=WORK):
     """
     release, work = Path(release), Path(work)
     done = []
+    figures = [p for p in release.glob("*/**/*")
+             if p.is_file() and p.suffix != ".ipynb" and ".ipynb_checkpoints" not in p.parts]
+    for src in sorted(figures):
+        dst = work / src.relative_to(release)  # what a lesson shows (its figures): the course's, not work
+        if not dst.exists() or dst.read_bytes() != src.read_bytes():
+            done.append(f"{'updated' if dst.exists() else 'created'} {os.path.relpath(dst)}")
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dst)
     for src in sorted(release.glob("*/lesson.ipynb")):
         dst = work / src.relative_to(release)
         shown = os.path.relpath(dst)

@@ -10,8 +10,7 @@ Create Assignment, Assignment List, Course List and Nbgrader menu lab plugins (a
 ``jupyter_server_config.d/`` turns off their server extensions (no exchange is configured,
 so the Assignment List could only say "Error fetching courses!"). The file browser lists only
 what a student works with (``STUDENT_VIEW``): ``solutions/``, ``tests/``, ``build/`` and
-every other instructor folder are hidden. The server root stays the course folder, because
-the lessons show ``../../figures/*.png``, which must resolve inside the root.
+every other instructor folder are hidden.
 """
 import glob
 import os
@@ -22,8 +21,8 @@ from autograder.worker.course import ROOT
 
 STUDENT_CONFIG = Path(__file__).resolve().parent / "lab_student"
 #: The top-level entries of the course folder a student sees in the file browser: the lessons
-#: (released copies, or the student's own work copy), the figures they show, the shared code.
-STUDENT_VIEW = ("notebooks", "work", "figures", "lessonkit", "README.md", "docs")
+#: (released copies, or the student's own work copy, each with the figures it shows), the shared code.
+STUDENT_VIEW = ("notebooks", "work", "lessonkit", "README.md", "docs")
 #: jupyter_server's default ``ContentsManager.hide_globs``, which student mode extends.
 DEFAULT_HIDDEN = ["__pycache__", "*.pyc", "*.pyo", ".DS_Store", "*~"]
 

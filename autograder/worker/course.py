@@ -23,10 +23,10 @@ LESSONS = ("01_normalizing_inputs", "02_batch_norm", "03_vanishing_gradients", "
 #: What the worker runs from (`runner.prepare_public` copies it, read-only): the shared code
 #: the student's functions call and the package's sandbox folders (`autograder.SANDBOX`).
 WORKER_FILES = ["lessonkit", "autograder/__init__.py", *(f"autograder/{folder}" for folder in SANDBOX)]
-#: What students receive (`release.bundle`): the released lessons and figures, the shared code,
+#: What students receive (`release.bundle`): the released lessons (with their figures), the shared code,
 #: the package's shipped folders (`autograder.SHIPPED`) and its entry point. The private
 #: folders stay out; `tests/unit/authoring/test_release.py` checks that nothing of them leaks.
-STUDENT_FILES = ["notebooks", "figures", "lessonkit", "autograder/__init__.py", "autograder/__main__.py",
+STUDENT_FILES = ["notebooks", "lessonkit", "autograder/__init__.py", "autograder/__main__.py",
                  "autograder/cli.py", *(f"autograder/{folder}" for folder in SHIPPED), "nbgrader_config.py",
                  "requirements.lock"]
 

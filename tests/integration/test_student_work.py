@@ -15,7 +15,7 @@ from autograder.worker.course import lessons
 ROOT = Path(__file__).resolve().parents[2]
 #: What the notebook-writing targets read; the copy shares .venv with this tree.
 COURSE = ["Makefile", "pyproject.toml", "requirements.lock", "nbgrader_config.py", "solutions", "notebooks",
-          "figures", "lessonkit", "autograder"]
+          "lessonkit", "autograder"]
 
 
 @pytest.fixture
@@ -94,6 +94,8 @@ def test_work_is_made_once_and_never_replaced(course):
     for lesson in lessons():
         assert (course / "work" / lesson / "lesson.ipynb").read_bytes() == \
             (course / "notebooks" / lesson / "lesson.ipynb").read_bytes()
+    shown = sorted(p.relative_to(course / "notebooks") for p in (course / "notebooks").glob("*/figures/*.png"))
+    assert shown and all((course / "work" / p).read_bytes() == (course / "notebooks" / p).read_bytes() for p in shown)
     written = fill_in(course / "work")
     first = lessons()[0]
     shutil.rmtree(course / "work" / first)  # a lesson released later is copied in

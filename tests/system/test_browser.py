@@ -60,12 +60,10 @@ def cell_index(grade_id):
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
-    """A student's course folder: one released lesson and its figures, plus instructor folders
+    """A student's course folder: one released lesson (its figures inside), plus instructor folders
     that student mode must keep out of sight."""
     course = tmp_path_factory.mktemp("browser") / "course"
-    (course / "notebooks" / LESSON).mkdir(parents=True)
-    shutil.copy(ROOT / NOTEBOOK, course / NOTEBOOK)
-    shutil.copytree(ROOT / "figures", course / "figures")
+    shutil.copytree(ROOT / "notebooks" / LESSON, course / "notebooks" / LESSON)  # with its figures/
     shutil.copy(ROOT / "nbgrader_config.py", course)
     for instructor_only in ("solutions", "tests"):
         (course / instructor_only).mkdir()
@@ -180,7 +178,7 @@ def test_a_released_lesson_opens_unmodified_with_no_instructor_tools(page, lab):
     shot(page, "02_file_browser_root")
     assert "Nbgrader" not in ui["menus"]
     assert not any("Assignment" in t or "grader" in t.lower() for t in ui["sidebars"]), ui["sidebars"]
-    assert {"notebooks", "figures"} <= set(ui["files"]) and not {"solutions", "tests"} & set(ui["files"]), ui["files"]
+    assert "notebooks" in ui["files"] and not {"solutions", "tests"} & set(ui["files"]), ui["files"]
     assert "Error fetching courses" not in page.locator("body").inner_text()
 
 

@@ -187,6 +187,11 @@ def test_two_students_fetch_fill_in_validate_and_submit(browser, course_hub, ser
     assert sorted(failed) == sorted(MISTAKE.lose), dialogs["b"]
     assert MISTAKE.lose[WRONG_ITEM] in dialogs["b"], dialogs["b"]
     seen["validated"] = dialogs
+    for role in ("a", "b"):  # its figure came with the lesson: inside the folder nbgrader fetched into the home
+        figure = pages[role].locator('.jp-Notebook img[alt^="Diagram of a network"]')
+        sync_api.expect(figure).to_have_count(1)
+        figure.scroll_into_view_if_needed()
+        assert figure.evaluate("img => img.complete && img.naturalWidth") > 0, f"{role}: the lesson's figure did not load"
 
     for role in ("a", "b"):
         page = assignment_list(pages[role])

@@ -32,7 +32,7 @@ from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 
-from lessonkit import plots  # noqa: E402
+from lessonkit import figures, plots  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[3]
 MARKDOWN_IMAGE = re.compile(r"!\[(?P<md>[^\]]*)\]\((?P<md_src>[^)\s]+)[^)]*\)|<img\b(?P<attrs>[^>]*)>", re.I)
@@ -60,6 +60,25 @@ def test_every_markdown_image_has_alt_text_that_says_what_it_shows(folder):
     short = [(lesson, cell, src, alt) for lesson, cell, src, alt in images
              if not alt or len(alt.split()) < 12 or Path(src or "").stem in alt]
     assert short == [], "an image needs alt text of a sentence or more that says what it shows (not its file name)"
+
+
+@pytest.mark.parametrize("folder", ["solutions", "notebooks"])
+def test_every_markdown_image_is_a_file_inside_its_lesson_folder(folder):
+    """A lesson goes where nbgrader, `make work` or the bundle put its folder (on the hub, a student's home):
+    what it shows must go with it."""
+    outside = []
+    for lesson, cell, src, _ in markdown_images(folder):
+        lesson_folder = (ROOT / folder / lesson).resolve()
+        path = (lesson_folder / (src or "")).resolve()
+        if not path.is_relative_to(lesson_folder) or not path.is_file():
+            outside.append((lesson, cell, src))
+    assert outside == []
+
+
+def test_the_figures_drawn_by_code_are_the_ones_the_lessons_show():
+    shown = {(lesson, Path(src).name) for lesson, _, src, _ in markdown_images("solutions")}
+    assert shown == set(figures.DRAWINGS)
+    assert figures.lessons_folder() == ROOT / "solutions"
 
 
 def test_the_alt_text_pattern_finds_a_missing_alt():
