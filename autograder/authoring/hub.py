@@ -318,7 +318,11 @@ def start(settings, log):
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     proc = subprocess.Popen([sys.executable, "-m", "jupyterhub", "-f", str(HUB_CONFIG)], cwd=private, env=env,
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    return answering(proc, f"http://{settings['ip']}:{settings['port']}/hub/api/", "JupyterHub", Path(log.name))
+    try:
+        return answering(proc, f"http://{settings['ip']}:{settings['port']}/hub/api/", "JupyterHub", Path(log.name))
+    except BaseException:  # Ctrl-C or `kill` while it starts: its own session would outlive this process
+        stop(proc)
+        raise
 
 
 def answering(proc, url, what, log_path, seconds=120):
@@ -356,23 +360,26 @@ def main(port=8000):
     if reasons:
         print("make hub cannot run here: " + "; ".join(reasons), file=sys.stderr)
         return 2
+    # before the hub starts: a `kill` between its start and the banner would leave it running in its own session
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # `kill PID` stops the hub as Ctrl-C does
     create_users([*SAMPLE_STUDENTS, SAMPLE_INSTRUCTOR])
     settings = prepare(port=port)
     log_path = Path(settings["private"]) / "jupyterhub.log"
     with open(log_path, "a") as log:
-        proc = start(settings, log)
-        print(f"JupyterHub: http://127.0.0.1:{port}/  (log: {log_path})\n"
-              f"  students:   {', '.join(SAMPLE_STUDENTS)}  (Assignment List: {', '.join(RELEASED)} released)\n"
-              f"  instructor: {SAMPLE_INSTRUCTOR}  (Formgrader)\n"
-              "  grading on submit: each submission graded, its feedback released as the instructor's "
-              "grading_on_submit.toml says\n"
-              f"  password of every sample account: {settings['password']}\n"
-              "  127.0.0.1 only, one shared password: a demo. A real deployment: docs/deployment/jupyterhub.md\n"
-              f"Ctrl-C (or kill {os.getpid()}) stops the hub; the sample users stay (userdel --remove NAME).", flush=True)
-        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # `kill PID` stops the hub as Ctrl-C does
+        proc = None
         try:
+            proc = start(settings, log)
+            print(f"JupyterHub: http://127.0.0.1:{port}/  (log: {log_path})\n"
+                  f"  students:   {', '.join(SAMPLE_STUDENTS)}  (Assignment List: {', '.join(RELEASED)} released)\n"
+                  f"  instructor: {SAMPLE_INSTRUCTOR}  (Formgrader)\n"
+                  "  grading on submit: each submission graded, its feedback released as the instructor's "
+                  "grading_on_submit.toml says\n"
+                  f"  password of every sample account: {settings['password']}\n"
+                  "  127.0.0.1 only, one shared password: a demo. A real deployment: docs/deployment/jupyterhub.md\n"
+                  f"Ctrl-C (or kill {os.getpid()}) stops the hub; the sample users stay (userdel --remove NAME).", flush=True)
             return proc.wait()
         except KeyboardInterrupt:
             return 0
         finally:
-            stop(proc)
+            if proc is not None:
+                stop(proc)
