@@ -110,6 +110,10 @@ class Service:
             entry = self.journal.last(name)
             if entry["step"] == "done" and entry.get("withheld"):
                 submission = inbound.parse(self.inbound, name)
+                try:
+                    submission = inbound.dated(submission)  # a forged name's time is not the latest either
+                except OSError:  # its folder is gone: the name's time
+                    pass
                 if submission.key not in latest or latest[submission.key].timestamp < submission.timestamp:
                     latest[submission.key] = submission
         return latest

@@ -61,6 +61,19 @@ def test_a_submission_named_in_the_future_does_not_stay_the_latest(service, tmp_
     assert [s.name for s in handed] == [second.name] and service.journal.step(first.name) == "superseded"
 
 
+def test_after_a_restart_the_latest_withheld_page_is_the_latest_received_not_the_latest_named(tmp_path):
+    exchange, course = make_exchange(tmp_path / "exchange"), make_course(tmp_path / "course")
+    forged = submit(exchange, tmp_path / "home", "root", LESSON, b"{}")
+    student, lesson, _, rest = forged.name.rsplit("+", 3)
+    forged = forged.rename(forged.parent / f"{student}+{lesson}+2099-01-01 00:00:00.000000 UTC+{rest}")
+    honest = submit(exchange, tmp_path / "home", "root", LESSON, b"{}")
+    first = Service(exchange, course_id(), course, tmp_path / "state", out=io.StringIO())
+    for folder in (forged, honest):  # both graded, their pages withheld until the due date
+        first.journal.add(folder.name, "done", score="24 / 24", seconds=0.1, withheld=True)
+    restarted = Service(exchange, course_id(), course, tmp_path / "state", out=io.StringIO())
+    assert restarted.withheld[("root", LESSON)].name == honest.name
+
+
 def test_over_the_hourly_limit_a_submission_waits_and_its_feedback_says_when(service, tmp_path):
     service, exchange, log = service
     for k in range(2):
