@@ -5,8 +5,10 @@ the instructor's gradebook holds it, the hub's log says so, and the instructor's
 the gradebook and the files the service (root) wrote into the course.
 """
 import json
+import os
 import pwd
 import shutil
+import signal
 import time
 from pathlib import Path
 
@@ -14,7 +16,7 @@ import pytest
 
 from autograder.authoring import hub
 from autograder.authoring.catalogue import build, catalogue
-from tests.support.hub import request, run_as
+from tests.support.hub import processes_naming, request, run_as
 from tests.system.conftest import LESSON
 
 reasons = hub.missing()
@@ -77,3 +79,26 @@ def test_the_instructors_gradebook_holds_the_grade_and_stays_theirs_to_write(cou
     assert len(made) > 3 and {p: p.stat().st_uid for p in made if p.stat().st_uid != uid} == {}
     feedback = json.dumps(sorted(str(p) for p in (course / "build" / "feedback").rglob("lesson.html")))
     assert accounts["a"] in feedback
+
+
+def test_the_hub_restarts_its_grading_service_which_grades_nothing_twice(course_hub):
+    """The service killed (SIGKILL: no clean-up): JupyterHub starts it again (it polls its managed services every
+    30 s), and the new one finds every submission of the session in its journal, so it grades none again."""
+    log_path = hub.ROOT / "build" / "hub-test.log"
+    settings = str(Path(course_hub["private"]) / "settings.json")
+
+    def services():
+        return set(processes_naming(settings)) & set(processes_naming("autograder.hub_service"))
+    (service,) = services()
+    graded_before = log_path.read_text().count(" points")
+    watching_before = log_path.read_text().count("[grading-on-submit] watching")
+    os.kill(service, signal.SIGKILL)
+    deadline = time.monotonic() + 120
+    while log_path.read_text().count("[grading-on-submit] watching") == watching_before:
+        assert time.monotonic() < deadline, log_path.read_text()[-3000:]
+        time.sleep(0.5)
+    assert services() - {service}, "no new service"
+    time.sleep(3)  # ten polls of inbound
+    log = log_path.read_text()
+    assert "Service grading-on-submit exited with status -9" in log, log[-3000:]
+    assert log.count(" points") == graded_before, log[-3000:]

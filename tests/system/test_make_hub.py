@@ -10,12 +10,11 @@ import signal
 import socket
 import subprocess
 import time
-from pathlib import Path
 
 import pytest
 
 from autograder.authoring import hub
-from tests.support.hub import log_in
+from tests.support.hub import log_in, processes_naming
 
 reasons = hub.missing()
 if reasons:
@@ -45,17 +44,6 @@ def three_free_ports():
 def _listening(port):
     with socket.socket() as s:
         return s.connect_ex(("127.0.0.1", port)) == 0
-
-
-def processes_naming(text):
-    found = []
-    for proc in Path("/proc").iterdir():
-        try:
-            if proc.name.isdigit() and text.encode() in (proc / "cmdline").read_bytes():
-                found.append(int(proc.name))
-        except OSError:
-            pass
-    return found
 
 
 def test_make_hub_prints_where_to_log_in_and_kill_pid_stops_all_it_started():
