@@ -113,15 +113,9 @@ system-packages: ## Debian's chromium and postgresql for the tests (apt-get as r
 	fi
 
 # Two pytest sessions side by side (tests/conftest.py's --part): the one grading classes keeps both cores busy,
-# the other (servers, browsers, unit tests) mostly waits; its output is printed once both have ended.
+# the other (servers, browsers, unit tests) mostly waits; tests/run_in_two_parts.py prints its output at the end.
 test: $(VENV)/.installed $(VENV)/.hub-installed system-packages ## everything CI proves (installs the Debian packages and JupyterHub its tests need first)
-	@mkdir -p build; echo "pytest --part=rest runs beside this one; its output follows at the end (build/test-rest.log)"
-	@$(PY) -m pytest -q --part=rest > build/test-rest.log 2>&1 & rest=$$!; \
-	$(PY) -m pytest -q --part=grading; grading=$$?; \
-	wait $$rest; rest=$$?; \
-	echo; echo "==== pytest --part=rest (system and unit tests) ===="; cat build/test-rest.log; \
-	echo "pytest --part=grading: exit $$grading; pytest --part=rest: exit $$rest"; \
-	[ $$grading = 0 ] && [ $$rest = 0 ]
+	$(PY) -m tests.run_in_two_parts
 
 .PHONY: test-fast
 test-fast: $(VENV)/.installed ## the quick loop: every test but the system ones (browser, PostgreSQL, Dask, installs) and the slow ones (markers in pyproject.toml)
