@@ -30,6 +30,7 @@ from autograder.grading.options import Options
 from tests.support import corpus_sandbox as hostile
 from tests.support.corpus import ATTACKS, LESSON
 from tests.support.files import digest
+from tests.support.processes import processes_naming
 
 
 @pytest.fixture(scope="module")
@@ -119,14 +120,7 @@ def grade_apart(folder, timeout=90, **kwargs):
 
 def marked_processes():
     """Pids of live processes that carry MARKER in their argv."""
-    found = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            if MARKER.encode() in Path(f"/proc/{pid}/cmdline").read_bytes():
-                found.append(int(pid))
-        except OSError:
-            pass
-    return found
+    return processes_naming(MARKER)
 
 
 @pytest.fixture(scope="module", autouse=True)

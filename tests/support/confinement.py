@@ -11,6 +11,7 @@ import pytest
 from autograder.grading import scratch
 from autograder.worker import runner
 from autograder.worker.course import ROOT
+from tests.support.processes import processes_naming
 
 #: In the command line of every process a confinement test starts, to find survivors by
 MARKER = "course-test-survivor"
@@ -30,14 +31,8 @@ __all__ = [
 
 
 def survivors():
-    found = []
-    for entry in Path("/proc").iterdir():
-        try:
-            if entry.name.isdigit() and MARKER.encode() in (entry / "cmdline").read_bytes():
-                found.append(int(entry.name))
-        except OSError:
-            pass
-    return found
+    """Pids of live processes that carry MARKER in their argv."""
+    return processes_naming(MARKER)
 
 
 def printed(outcome, key):

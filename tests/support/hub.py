@@ -24,18 +24,6 @@ def server_pids(names):
     return found
 
 
-def processes_naming(text):
-    """Pids (list of int) of the processes whose command line holds `text` (str)."""
-    found = []
-    for proc in Path("/proc").iterdir():
-        try:
-            if proc.name.isdigit() and text.encode() in (proc / "cmdline").read_bytes():
-                found.append(int(proc.name))
-        except OSError:
-            pass
-    return found
-
-
 def request(settings, path, token=None, data=None, method=None):
     """(status, body as str) of an HTTP request to the hub's public port."""
     url = f"http://127.0.0.1:{settings['port']}{path}"

@@ -16,7 +16,8 @@ import pytest
 
 from autograder.authoring import hub
 from autograder.authoring.catalogue import build, catalogue
-from tests.support.hub import processes_naming, request, run_as
+from tests.support.hub import request, run_as
+from tests.support.processes import processes_naming
 from tests.system.conftest import LESSON
 
 reasons = hub.missing()

@@ -14,7 +14,8 @@ import time
 import pytest
 
 from autograder.authoring import hub
-from tests.support.hub import log_in, processes_naming
+from tests.support.hub import log_in
+from tests.support.processes import processes_naming
 
 reasons = hub.missing()
 if reasons:
