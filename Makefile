@@ -115,7 +115,7 @@ system-packages: ## Debian's chromium and postgresql for the tests (apt-get as r
 # Two pytest sessions side by side (tests/conftest.py's --part): the one grading classes keeps both cores busy,
 # the other (servers, browsers, unit tests) mostly waits; tests/run_in_two_parts.py prints its output at the end.
 test: $(VENV)/.installed $(VENV)/.hub-installed system-packages ## everything CI proves (installs the Debian packages and JupyterHub its tests need first)
-	$(PY) -m tests.run_in_two_parts
+	$(PY) tests/run_in_two_parts.py
 
 .PHONY: test-fast
 test-fast: $(VENV)/.installed ## the quick loop: every test but the system ones (browser, PostgreSQL, Dask, installs) and the slow ones (markers in pyproject.toml)

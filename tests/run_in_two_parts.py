@@ -1,7 +1,7 @@
 """``make test``: pytest's two parts (``--part``, tests/conftest.py) side by side, the ``rest`` part's output kept in
 ``build/test-rest.log`` and printed once both have ended; exits 0 only if both passed.
 
-``python -m tests.run_in_two_parts [--rest-log=PATH] [PYTEST_ARGS ...]`` (the pytest arguments go to both parts). Both pytests are
+``python tests/run_in_two_parts.py [--rest-log=PATH] [PYTEST_ARGS ...]`` (the pytest arguments go to both parts). Both pytests are
 children of this process in the terminal's process group, so Ctrl-C reaches each of them and each runs its
 teardown (servers stopped, system users removed); this process lets Ctrl-C pass and waits for both, and a
 SIGTERM it receives is passed on to them as a Ctrl-C. None outlives it.

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.slow  # two pytest sessions start
 
 def runner(tmp_path, *args):
     """The runner in a process group of its own, as a terminal's foreground job is."""
-    return subprocess.Popen([sys.executable, "-m", "tests.run_in_two_parts", f"--rest-log={tmp_path / 'rest.log'}",
+    return subprocess.Popen([sys.executable, str(ROOT / "tests" / "run_in_two_parts.py"), f"--rest-log={tmp_path / 'rest.log'}",
                              "-p", "no:cacheprovider", f"--basetemp={tmp_path / 'bt'}", *args], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
 
