@@ -62,8 +62,10 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker("slow")
     part = config.getoption("part")
     if part:
-        kept = [item for item in items if in_grading_part(item) == (part == "grading")]
-        config.hook.pytest_deselected(items=[item for item in items if in_grading_part(item) != (part == "grading")])
+        kept, dropped = [], []
+        for item in items:
+            (kept if in_grading_part(item) == (part == "grading") else dropped).append(item)
+        config.hook.pytest_deselected(items=dropped)
         items[:] = kept
 
 

@@ -96,6 +96,24 @@ def test_committed_notebooks_have_no_outputs():
         assert not any(c.get("outputs") for c in cells), f"{path} has stored outputs"
 
 
+def test_what_the_lessons_show_is_in_sync_with_the_masters(fresh_release):
+    """The figures beside each released notebook are those of its master's folder (`make figures`, then
+    `make release`): none missing, none stale, none left over."""
+    def shown(folder):
+        return {p.relative_to(folder): p.read_bytes() for p in folder.glob("*/**/*")
+                if p.is_file() and p.suffix != ".ipynb" and ".ipynb_checkpoints" not in p.parts}
+    made, committed = shown(fresh_release), shown(ROOT / "notebooks")
+    assert made and sorted(made) == sorted(committed), "run `make release`"
+    assert [p for p in made if made[p] != committed[p]] == [], "run `make release`"
+
+
+def test_every_image_a_bundled_lesson_shows_is_in_the_bundle(student_bundle):
+    images = [(nb, src) for nb in student_bundle.glob("notebooks/*/lesson.ipynb")
+              for cell in json.loads(nb.read_text())["cells"] if cell["cell_type"] == "markdown"
+              for src in re.findall(r'<img src="([^"]+)"', "".join(cell["source"]))]
+    assert images and [(nb, src) for nb, src in images if not (nb.parent / src).is_file()] == []
+
+
 def test_student_bundle_leaks_nothing(student_bundle):
     out = student_bundle
     files = [p for p in out.rglob("*") if p.is_file()]
